@@ -1,0 +1,7 @@
+"""cmf-config: a vehicle platform and big-module configurator."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

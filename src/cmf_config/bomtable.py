@@ -1,0 +1,415 @@
+"""Read a plain CSV product/part table into `ProductBom`s for the sharing analysis.
+
+Why CSV: bills of materials usually leave a PLM system or a spreadsheet as a flat export,
+one row per (product, part) line. The table is:
+
+* required columns ``product``, ``part``, ``quantity``;
+* optional ``unit_cost``, ``unit_mass_kg``, ``module`` and the PCI dissection columns
+  ``component``, ``size``, ``material``, ``assembly``, ``differentiating`` (true/false).
+
+The file must be UTF-8 (a UTF-8 byte-order mark is accepted). Empty optional cells mean
+"unknown". Every problem in the file is collected as a `TableDiagnostic` and raised
+together in one `BomTableError`, so one run shows the user everything to fix. The later
+integration maps `TableDiagnostic` to the project's Diagnostic: the fields line up with
+``Diagnostic(code, severity="error", span=Span(path, line, column), message, hint)``.
+
+Codes (stable):
+
+====  =============================================================================
+E150  the file cannot be read (missing, a directory, no permission)
+E151  a line is not UTF-8 text (bad bytes, NUL bytes) or the file is UTF-16
+E152  the file is empty or has a header but no rows
+E153  a required column is missing from the header
+E154  the header has an unknown column (with a did-you-mean)
+E155  the header has a column without a name, or a column twice
+E156  a row is malformed: wrong number of fields, or broken CSV quoting
+E157  a row has an empty product or part
+E158  a quantity, unit cost or unit mass is empty (quantity only), not a number, not
+      finite, or negative
+E159  a ``differentiating`` cell is not true or false
+====  =============================================================================
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import math
+import os
+from collections.abc import Iterator, Sequence
+from typing import Final
+
+import attrs
+
+from cmf_config.sharing import BomLine, ProductBom
+
+__all__ = [
+    "COLUMNS",
+    "REQUIRED_COLUMNS",
+    "BomTableError",
+    "TableDiagnostic",
+    "parse_bom_table",
+    "read_bom_table",
+]
+
+REQUIRED_COLUMNS: Final = ("product", "part", "quantity")
+"""Columns every table must have."""
+
+ATTRIBUTE_COLUMNS: Final = ("component", "size", "material", "assembly", "differentiating")
+"""Optional columns copied into `BomLine.attributes` (the PCI dissection)."""
+
+COLUMNS: Final = (*REQUIRED_COLUMNS, "unit_cost", "unit_mass_kg", "module", *ATTRIBUTE_COLUMNS)
+"""Every column the table may have, in the documented order."""
+
+_NUMBER_COLUMNS: Final = ("quantity", "unit_cost", "unit_mass_kg")
+# Usual names in PLM and spreadsheet exports that difflib would not match.
+_ALIASES: Final = {
+    "qty": "quantity",
+    "pcs": "quantity",
+    "pieces": "quantity",
+    "pn": "part",
+    "part_number": "part",
+    "part_no": "part",
+    "vehicle": "product",
+    "model": "product",
+    "cost": "unit_cost",
+    "price": "unit_cost",
+    "mass": "unit_mass_kg",
+    "weight": "unit_mass_kg",
+    "mass_kg": "unit_mass_kg",
+}
+_UTF16_MARKS: Final = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+@attrs.frozen(kw_only=True)
+class TableDiagnostic:
+    """One problem in a table, at a 1-based line and column (column = index of the field).
+
+    ``line`` and ``column`` are 0 when the problem concerns the whole file (E150, E152).
+    ``message`` says what is wrong, ``hint`` what to do.
+    """
+
+    path: str
+    line: int
+    column: int
+    code: str
+    message: str
+    hint: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}:{self.column}" if self.line else self.path
+        return f"{where}: error {self.code}: {self.message}\n  hint: {self.hint}"
+
+
+class BomTableError(Exception):
+    """Every problem found in one table; raised by `read_bom_table` and `parse_bom_table`."""
+
+    def __init__(self, diagnostics: Sequence[TableDiagnostic]) -> None:
+        super().__init__(tuple(diagnostics))
+        self.diagnostics = tuple(diagnostics)
+
+    def __str__(self) -> str:
+        return "\n".join(str(d) for d in self.diagnostics)
+
+
+@attrs.define
+class _Collector:
+    """Accumulates diagnostics for one file, so each check just reports and goes on."""
+
+    path: str
+    found: list[TableDiagnostic] = attrs.field(factory=list)
+    # Lines that failed to decode: their rows hold U+FFFD, so checking them would only add noise.
+    undecodable: set[int] = attrs.field(factory=set)
+
+    def add(self, line: int, column: int, code: str, message: str, hint: str) -> None:
+        self.found.append(
+            TableDiagnostic(path=self.path, line=line, column=column, code=code, message=message, hint=hint)
+        )
+
+    def raise_if_any(self) -> None:
+        if self.found:
+            raise BomTableError(sorted(self.found, key=lambda d: (d.line, d.column, d.code)))
+
+
+def read_bom_table(path: str | os.PathLike[str]) -> list[ProductBom]:
+    """Read a CSV table file; products come in order of first appearance.
+
+    Raises BomTableError with every problem found, including an unreadable file.
+    """
+    shown = os.fspath(path)
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise BomTableError(
+            [
+                TableDiagnostic(
+                    path=shown,
+                    line=0,
+                    column=0,
+                    code="E150",
+                    message=f"cannot read the table: {reason}",
+                    hint="check the path and that the file is a readable CSV file",
+                )
+            ]
+        ) from None
+    return parse_bom_table(data, path=shown)
+
+
+def parse_bom_table(data: bytes, *, path: str = "<table>") -> list[ProductBom]:
+    """Parse the bytes of a CSV table; ``path`` is only used in diagnostics.
+
+    Raises BomTableError with every problem found.
+    """
+    report = _Collector(path)
+    if data.startswith(_UTF16_MARKS):
+        report.add(
+            0,
+            0,
+            "E151",
+            "the table is UTF-16 text, not UTF-8",
+            "save it as UTF-8 (in a spreadsheet: 'CSV UTF-8')",
+        )
+        report.raise_if_any()
+    data = data.removeprefix(codecs.BOM_UTF8)
+    records = csv.reader(_decode_lines(data, report), strict=True)
+    header: list[str] | None = None
+    products: dict[str, list[BomLine]] = {}
+    for line_no, last_line, row in _records(records, report):
+        if report.undecodable.intersection(range(line_no, last_line + 1)):
+            if header is None:
+                report.raise_if_any()  # without the header no row can be read
+            continue
+        if header is None:
+            header = [name.strip() for name in row]
+            if not _check_header(header, line_no, report):
+                report.raise_if_any()
+            continue
+        parsed = _parse_row(header, row, line_no, report)
+        if parsed is not None:
+            products.setdefault(parsed[0], []).append(parsed[1])
+    if header is None or (not products and not report.found):
+        what = "is empty" if header is None else "has a header but no rows"
+        report.add(0, 0, "E152", f"the table {what}", _EMPTY_HINT)
+    report.raise_if_any()
+    return [ProductBom(name=name, lines=tuple(lines)) for name, lines in products.items()]
+
+
+_EMPTY_HINT: Final = (
+    "write a header line 'product,part,quantity' and then one row per product and part"
+)
+
+
+def _decode_lines(data: bytes, report: _Collector) -> Iterator[str]:
+    """Yield the text lines, reporting lines that are not UTF-8 and decoding them leniently.
+
+    Decoding line by line (UTF-8 never has a newline byte inside a character) lets one
+    bad byte cost one diagnostic, not the rest of the file.
+    """
+    for number, raw in enumerate(data.splitlines(keepends=True), start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            text = raw.decode("utf-8", errors="replace")
+            prefix = raw[: error.start].decode("utf-8")
+            byte = raw[error.start]
+            report.undecodable.add(number)
+            report.add(
+                number,
+                _field_index(prefix),
+                "E151",
+                f"byte 0x{byte:02X} is not UTF-8 text",
+                "save the file as UTF-8 (in a spreadsheet: 'CSV UTF-8'); it looks like another encoding such as Latin-1 or Windows-1252",
+            )
+        else:
+            if "\x00" in text:
+                report.add(
+                    number,
+                    _field_index(text[: text.index("\x00")]),
+                    "E151",
+                    "the line contains a NUL byte",
+                    "this looks like a binary or UTF-16 file: export the table as CSV UTF-8",
+                )
+        yield text
+
+
+def _field_index(prefix: str) -> int:
+    """Return the 1-based field number at the end of a line prefix."""
+    fields = next(csv.reader([prefix]), [""])
+    return max(len(fields), 1)
+
+
+def _records(records: Iterator[list[str]], report: _Collector) -> Iterator[tuple[int, int, list[str]]]:
+    """Yield (first line, last line, fields) of each non-blank record; report CSV syntax errors and go on."""
+    reader = records
+    while True:
+        start = _line_num(reader) + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            report.add(
+                start,
+                1,
+                "E156",
+                f"the row is not valid CSV: {error}",
+                'quote a value that holds a comma or a quote ("like, this"), double each quote inside it (""), and close every quote',
+            )
+            continue
+        if any(field.strip() for field in row):
+            yield start, _line_num(reader), row
+
+
+def _line_num(reader: Iterator[list[str]]) -> int:
+    """Return the csv reader's count of lines read so far."""
+    number: int = getattr(reader, "line_num", 0)
+    return number
+
+
+def _check_header(header: list[str], line_no: int, report: _Collector) -> bool:
+    """Report header problems; return False when the rows cannot be read at all."""
+    seen: dict[str, int] = {}
+    for column, name in enumerate(header, start=1):
+        if not name:
+            report.add(
+                line_no,
+                column,
+                "E155",
+                f"column {column} has no name",
+                f"name it (one of: {', '.join(COLUMNS)}) or delete the column",
+            )
+        elif name in seen:
+            report.add(
+                line_no,
+                column,
+                "E155",
+                f"column '{name}' appears twice (columns {seen[name]} and {column})",
+                "delete or rename one of them",
+            )
+        elif name not in COLUMNS:
+            report.add(line_no, column, "E154", f"unknown column '{name}'", _unknown_column_hint(name))
+        seen.setdefault(name, column)
+    missing = [name for name in REQUIRED_COLUMNS if name not in seen]
+    for name in missing:
+        misspelt = [f"'{n}'" for n in header if n not in COLUMNS and _closest_column(n) == name]
+        rename = f" (or rename {' or '.join(misspelt)})" if misspelt else ""
+        report.add(
+            line_no,
+            1,
+            "E153",
+            f"the header has no '{name}' column",
+            f"add a '{name}' column{rename}; every table needs {', '.join(REQUIRED_COLUMNS)}",
+        )
+    return not missing
+
+
+def _closest_column(name: str) -> str | None:
+    """Return the known column an unknown name most likely means, because most are typos."""
+    key = name.lower().replace(" ", "_").replace("-", "_")
+    if key in _ALIASES:
+        return _ALIASES[key]
+    close = difflib.get_close_matches(key, COLUMNS, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _unknown_column_hint(name: str) -> str:
+    """Suggest the closest known column, or list them all."""
+    closest = _closest_column(name)
+    if closest is not None:
+        return f"did you mean '{closest}'? Rename the column"
+    return f"remove the column or rename it to one of: {', '.join(COLUMNS)}"
+
+
+def _parse_row(
+    header: list[str], row: list[str], line_no: int, report: _Collector
+) -> tuple[str, BomLine] | None:
+    """Turn one row into (product, line), reporting every bad field; None if it had any."""
+    if len(row) != len(header):
+        report.add(
+            line_no,
+            min(len(row), len(header)) + 1,
+            "E156",
+            f"the row has {len(row)} fields but the header has {len(header)}",
+            "give every row one value per header column; quote values that contain commas",
+        )
+        return None
+    cells: dict[str, tuple[int, str]] = {}
+    for column, (name, value) in enumerate(zip(header, row, strict=True), start=1):
+        cells.setdefault(name, (column, value.strip()))
+    before = len(report.found)
+    product = _required_text(cells, "product", line_no, report)
+    part = _required_text(cells, "part", line_no, report)
+    numbers = {name: _number(cells, name, line_no, report) for name in _NUMBER_COLUMNS}
+    attributes: dict[str, str] = {
+        name: cells[name][1] for name in ATTRIBUTE_COLUMNS if name in cells and cells[name][1]
+    }
+    if "differentiating" in attributes:
+        flag = attributes["differentiating"].lower()
+        if flag in ("true", "false"):
+            attributes["differentiating"] = flag
+        else:
+            report.add(
+                line_no,
+                cells["differentiating"][0],
+                "E159",
+                f"differentiating is '{attributes['differentiating']}', not true or false",
+                "write true for a part that tells the products apart on purpose, false or nothing otherwise",
+            )
+    quantity = numbers["quantity"]
+    if len(report.found) != before or quantity is None:
+        return None
+    module = cells.get("module", (0, ""))[1] or None
+    line = BomLine(
+        part=part,
+        quantity=quantity,
+        unit_cost=numbers["unit_cost"],
+        unit_mass_kg=numbers["unit_mass_kg"],
+        module=module,
+        attributes=attributes,
+    )
+    return product, line
+
+
+def _required_text(cells: dict[str, tuple[int, str]], name: str, line_no: int, report: _Collector) -> str:
+    """Return a required text cell, reporting it when empty."""
+    column, value = cells[name]
+    if not value:
+        what = "product (vehicle) name" if name == "product" else "part number"
+        report.add(line_no, column, "E157", f"the {name} is empty", f"give the {what} on this row")
+    return value
+
+
+def _number(cells: dict[str, tuple[int, str]], name: str, line_no: int, report: _Collector) -> float | None:
+    """Return a number cell as a finite float >= 0, or None when absent/empty (quantity must be given)."""
+    if name not in cells:
+        return None
+    column, text = cells[name]
+    example = {"quantity": "2", "unit_cost": "18.5", "unit_mass_kg": "1.9"}[name]
+    if not text:
+        if name == "quantity":
+            report.add(
+                line_no, column, "E158", "the quantity is empty", f"give the pieces per product, e.g. {example}"
+            )
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        hint = f"write a plain number with a dot for decimals, e.g. {example}"
+        if "," in text:
+            hint = f"use a dot, not a comma, for decimals: {text.replace(',', '.')}"
+        report.add(line_no, column, "E158", f"{name} '{text}' is not a number", hint)
+        return None
+    if not math.isfinite(value):
+        report.add(
+            line_no, column, "E158", f"{name} '{text}' is not a finite number", f"write a real value, e.g. {example}"
+        )
+        return None
+    if value < 0:
+        report.add(
+            line_no, column, "E158", f"{name} {text} is negative", f"write a value of 0 or more, e.g. {example}"
+        )
+        return None
+    return value

@@ -1,0 +1,77 @@
+"""The command line: `main(argv) -> exit code`, and the error boundary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+
+from cmf_config import __version__
+from cmf_config.commands import analyze, catalog, check
+from cmf_config.errors import ExitCode, InputError, UsageError
+from cmf_config.report import render_diagnostics
+
+COMMAND_MODULES = [check, catalog, analyze]
+
+
+def _optional_modules() -> list[object]:
+    """Command groups that live in their own modules (diagrams, sharing, variant BOM, import)."""
+    import importlib
+
+    found = []
+    for name in ("share", "diagram", "bomcheck", "interchange"):
+        try:
+            found.append(importlib.import_module(f"cmf_config.commands.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"cmf_config.commands.{name}":
+                raise
+    return found
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="cmf-config",
+        description="Configure vehicles from Common Module Family big modules: validate, explain, fix, build, share, draw.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in [*COMMAND_MODULES, *_optional_modules()]:
+        module.register(sub)  # type: ignore[attr-defined]
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit code (0 ok, 1 invalid, 2 unusable input, 3 bug, 130 ^C)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+        return code
+    except InputError as exc:
+        if getattr(args, "format", "text") == "json":
+            from cmf_config.commands.check import _unusable
+
+            return _unusable(args, exc.diagnostics)
+        sys.stdout.flush()
+        sys.stderr.write(render_diagnostics(list(exc.diagnostics)))
+        return ExitCode.USAGE
+    except UsageError as exc:
+        sys.stderr.write(f"cmf-config: error: {exc.message}\n")
+        if exc.hint:
+            sys.stderr.write(f"  hint: {exc.hint}\n")
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("cmf-config: interrupted\n")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        return ExitCode.OK
+    except Exception as exc:  # noqa: BLE001 - the boundary: a bug must not look like bad input
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        sys.stderr.write(
+            f"cmf-config: internal error: {type(exc).__name__}: {exc}\n"
+            "  this is a bug in cmf-config; rerun with --debug and report the traceback\n"
+        )
+        return ExitCode.INTERNAL

@@ -1,0 +1,219 @@
+"""validate, build, explain, fix, complete, options: questions about configuration files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cmf_config import report
+from cmf_config.commands.common import add_common, emit
+from cmf_config.dump import config_to_yaml
+from cmf_config.errors import Diagnostic, ExitCode, InputError, UsageError
+from cmf_config.load import bundled_dir, load_catalog
+from cmf_config.model import Vehicle
+from cmf_config.rules import rules_by_id
+from cmf_config.workspace import Workspace, load_configs
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the configuration commands."""
+    p = sub.add_parser("validate", help="check configuration files against the catalog and the rules", description="Check configuration files: names, types, and every rule. Exit 0 all valid, 1 some configuration breaks the rules, 2 unusable input.")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    add_common(p)
+    p.set_defaults(run=run_validate)
+
+    p = sub.add_parser("build", help="resolve a configuration into modules and a bill of materials", description="Resolve a configuration (completing open slots at least cost) into its module variants and bill of materials.")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write the result to OUT (atomically)")
+    p.add_argument("--diagram", type=Path, default=None, metavar="OUT", help="also draw the vehicle diagram (.dot, .svg, .png, .pdf)")
+    add_common(p)
+    p.set_defaults(run=run_build)
+
+    p = sub.add_parser("explain", help="explain why a configuration cannot be valid", description="For an infeasible configuration, show a minimal set of choices and rules that cannot hold together.")
+    p.add_argument("file", type=Path, metavar="FILE")
+    add_common(p)
+    p.set_defaults(run=run_explain)
+
+    p = sub.add_parser("fix", help="propose the nearest valid configuration", description="Change the fewest choices (ties broken by module cost) to make the configuration valid.")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write the corrected configuration file to OUT")
+    add_common(p)
+    p.set_defaults(run=run_fix)
+
+    p = sub.add_parser("complete", help="fill the open slots of a partial configuration optimally", description="Fill the open slots with the valid choices of least module cost or mass, or of most parts shared with a vehicle.")
+    p.add_argument("file", type=Path, metavar="FILE")
+    goal = p.add_mutually_exclusive_group()
+    goal.add_argument("--minimize", choices=("cost", "mass"), default="cost", help="what to minimise (default: cost)")
+    goal.add_argument("--maximize-sharing-with", default=None, metavar="VEHICLE", help="a configuration file or catalog vehicle id to share the most parts with")
+    p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write the completed configuration file to OUT")
+    add_common(p)
+    p.set_defaults(run=run_complete)
+
+    p = sub.add_parser("options", help="show what each open slot may still take", description="For each open slot, the values that have a valid completion and, for each excluded one, the rules that exclude it.")
+    p.add_argument("file", type=Path, metavar="FILE")
+    add_common(p)
+    p.set_defaults(run=run_options)
+
+
+def _open_one(args: argparse.Namespace, extra: list[Path] | None = None) -> tuple[Workspace, Vehicle]:
+    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file, *(extra or [])])
+    return workspace, vehicles[0]
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """validate FILE..."""
+    results: list[tuple[str, bool, list[Diagnostic]]] = []
+    try:
+        catalog = load_catalog(args.catalog)
+    except InputError as exc:
+        return _unusable(args, exc.diagnostics)
+    vehicles, diagnostics = load_configs(catalog, args.files)
+    unusable = bool(diagnostics)
+    by_file: dict[str, list[Diagnostic]] = {}
+    for diag in diagnostics:
+        by_file.setdefault(diag.span.path, []).append(diag)
+    try:
+        workspace = Workspace(catalog, args.rules or bundled_dir("rules"), [v.config for v in vehicles])
+    except InputError as exc:
+        return _unusable(args, exc.diagnostics)
+    rules = rules_by_id(workspace.rules)
+    loaded = {v.config.span.path: v for v in vehicles}
+    invalid = False
+    for path in args.files:
+        shown = _shown(path, loaded, by_file)
+        if shown in loaded:
+            verdict = workspace.validate(loaded[shown].config)
+            diags = report.verdict_diagnostics(verdict, workspace.problem, rules)
+            invalid = invalid or not verdict.is_valid
+            results.append((shown, verdict.is_valid, diags))
+        else:
+            results.append((shown, False, by_file.get(shown, [])))
+    emit(report.validate_json(results) if args.format == "json" else report.validate_text(results))
+    if unusable:
+        return ExitCode.USAGE
+    return ExitCode.INVALID if invalid else ExitCode.OK
+
+
+def _shown(path: Path, loaded: dict[str, Vehicle], by_file: dict[str, list[Diagnostic]]) -> str:
+    from cmf_config.load import _rel
+
+    shown = _rel(path)
+    if shown in loaded or shown in by_file:
+        return shown
+    return str(path)
+
+
+def _unusable(args: argparse.Namespace, diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> int:
+    if getattr(args, "format", "text") == "json":
+        by_file: dict[str, list[Diagnostic]] = {}
+        for diag in diags:
+            by_file.setdefault(diag.span.path, []).append(diag)
+        emit(report.validate_json([(path, False, ds) for path, ds in by_file.items()]))
+    else:
+        emit(report.render_diagnostics(list(diags)))
+    return ExitCode.USAGE
+
+
+def _invalid_config(args: argparse.Namespace, workspace: Workspace, vehicle: Vehicle) -> int:
+    """Print why a configuration is invalid (as validate would) and return exit code 1."""
+    verdict = workspace.validate(vehicle.config)
+    diags = report.verdict_diagnostics(verdict, workspace.problem, rules_by_id(workspace.rules))
+    if not diags:  # complete and every rule holds, yet inconsistent: cannot happen, but say so
+        diags = [
+            Diagnostic(code="E302", span=vehicle.config.span, message="no valid vehicle matches this configuration", hint="run `cmf-config explain`")
+        ]
+    results = [(vehicle.config.span.path, False, diags)]
+    emit(report.validate_json(results) if args.format == "json" else report.validate_text(results))
+    return ExitCode.INVALID
+
+
+def run_build(args: argparse.Namespace) -> int:
+    """build FILE [-o OUT] [--diagram OUT]."""
+    workspace, vehicle = _open_one(args)
+    verdict = workspace.validate(vehicle.config)
+    if not verdict.is_valid:
+        return _invalid_config(args, workspace, vehicle)
+    built = workspace.build(vehicle.config)
+    if built is None:
+        return _invalid_config(args, workspace, vehicle)
+    if args.diagram is not None:
+        from cmf_config.commands.diagram import draw_built_vehicle
+
+        draw_built_vehicle(workspace, vehicle, built, args.diagram)
+    text = report.build_json(built) if args.format == "json" else report.build_text(built, workspace.catalog)
+    emit(text, args.output)
+    return ExitCode.OK
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    """explain FILE."""
+    workspace, vehicle = _open_one(args)
+    assignment = workspace.assignment(vehicle.config)
+    conflict = workspace.explain(vehicle.config)
+    rules = rules_by_id(workspace.rules)
+    if args.format == "json":
+        emit(report.explain_json(conflict, workspace.problem, rules, vehicle.config, assignment))
+    elif conflict is None:
+        emit(f"{vehicle.config.span.path}: consistent: a valid vehicle completes these choices; nothing to explain\n")
+    else:
+        emit(report.explanation(conflict, workspace.problem, rules, vehicle.config, assignment))
+    return ExitCode.OK if conflict is None else ExitCode.INVALID
+
+
+def run_fix(args: argparse.Namespace) -> int:
+    """fix FILE [-o OUT]."""
+    workspace, vehicle = _open_one(args)
+    found = workspace.fix(vehicle.config)
+    if found is None:
+        raise UsageError("no valid configuration exists at all with this catalog and these rules", "run `cmf-config lint` to find the contradiction")
+    assignment, changes = found
+    written = None
+    if args.output is not None:
+        fixed = workspace.config_from(vehicle.config, assignment, fill=False)
+        emit(config_to_yaml(fixed, f"corrected by cmf-config fix from {vehicle.config.span.path}"), args.output)
+        written = str(args.output)
+    emit(report.changes_json(changes, written) if args.format == "json" else report.changes_text(changes, workspace.problem))
+    return ExitCode.OK
+
+
+def run_complete(args: argparse.Namespace) -> int:
+    """complete FILE [--minimize cost|mass] [--maximize-sharing-with VEHICLE]."""
+    ref = args.maximize_sharing_with
+    extra = [Path(ref)] if ref and Path(ref).suffix in (".yaml", ".yml") else []
+    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file, *extra])
+    vehicle = vehicles[0]
+    share_with = None
+    if ref:
+        loaded = {str(p): v for p, v in zip(extra, vehicles[1:], strict=True)}
+        share_with = workspace.resolve_vehicle(ref, loaded).config
+    completed = workspace.complete(vehicle.config, args.minimize, share_with)
+    if completed is None:
+        return _invalid_config(args, workspace, vehicle)
+    config = workspace.config_from(vehicle.config, completed, fill=True)
+    text = config_to_yaml(config, f"completed by cmf-config complete from {vehicle.config.span.path}")
+    if args.output is not None:
+        emit(text, args.output)
+    assignment = workspace.assignment(vehicle.config)
+    filled = {s.name: workspace.value_id(s.name, completed[s.name]) for s in workspace.problem.slots if s.name not in assignment}
+    if args.format == "json":
+        emit(report.to_json({"filled": filled, "objective": "sharing" if ref else args.minimize, "written": str(args.output) if args.output else None}))
+    elif args.output is None:
+        emit(text)
+    else:
+        emit(f"filled {len(filled)} open slots; wrote {args.output}\n")
+    return ExitCode.OK
+
+
+def run_options(args: argparse.Namespace) -> int:
+    """options FILE."""
+    workspace, vehicle = _open_one(args)
+    assignment = workspace.assignment(vehicle.config)
+    consistent = workspace.engine.is_consistent(assignment)
+    options = workspace.options(vehicle.config)
+    if args.format == "json":
+        emit(report.options_json(options, consistent))
+    else:
+        if not consistent:
+            emit("the choices already contradict the rules: no slot has a possible value (run `cmf-config explain`)\n")
+        emit(report.options_text(options, workspace.problem))
+    return ExitCode.OK if consistent else ExitCode.INVALID

@@ -1,0 +1,190 @@
+"""Problem + rules -> CNF whose auxiliary variables are all functionally defined.
+
+Each slot value gets a variable (a boolean feature one variable), with exactly-one per slot.
+Every expression gets a literal *equivalent* to it: connectives by Tseitin, atoms by a reduced
+multi-valued decision diagram over the slots they read (sums and comparisons are grounded
+there), cardinalities by a reified counter. Because no auxiliary variable is free, the models
+of the CNF are exactly the configurations, so a model counter counts configurations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from cmf_config.problem import Problem
+from cmf_config.rules import BOOL_OPS, IR, K, Op, Ref, bind, slots_of
+
+PAIRWISE_LIMIT = 24
+
+
+class Encoding:
+    """A growing CNF over a problem; `lit(ir)` returns a literal equivalent to `ir`."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.nvars = 0
+        self.clauses: list[list[int]] = []
+        self.true = self.new_var()
+        self.clauses.append([self.true])
+        self.slot_lits: dict[str, list[int]] = {}
+        self.order = {s.name: i for i, s in enumerate(problem.slots)}
+        self._cache: dict[IR, int] = {}
+        self._gates: dict[tuple[str, tuple[int, ...]], int] = {}
+        for slot in problem.slots:
+            if slot.is_bool:
+                var = self.new_var()
+                self.slot_lits[slot.name] = [-var, var]
+            else:
+                lits = [self.new_var() for _ in slot.values]
+                self.slot_lits[slot.name] = lits
+                self._exactly_one(lits)
+        self.primary_vars = self.nvars
+
+    def new_var(self) -> int:
+        """A fresh variable."""
+        self.nvars += 1
+        return self.nvars
+
+    def _exactly_one(self, lits: Sequence[int]) -> None:
+        if not lits:
+            self.clauses.append([-self.true])
+            return
+        self.clauses.append(list(lits))
+        if len(lits) <= PAIRWISE_LIMIT:
+            for i, a in enumerate(lits):
+                for b in lits[i + 1 :]:
+                    self.clauses.append([-a, -b])
+            return
+        # Ladder: y_i <-> x_1 or ... or x_i (defined), and x_{i+1} -> not y_i.
+        prev = lits[0]
+        for x in lits[1:]:
+            self.clauses.append([-x, -prev])
+            y = self.new_var()
+            self.clauses += [[-y, prev, x], [-prev, y], [-x, y]]
+            prev = y
+
+    # ------------------------------------------------------------- gates
+
+    def and_(self, lits: Iterable[int]) -> int:
+        """A literal equivalent to the conjunction."""
+        items = sorted(set(lits))
+        if -self.true in items or any(-x in items for x in items):
+            return -self.true
+        items = [x for x in items if x != self.true]
+        if not items:
+            return self.true
+        if len(items) == 1:
+            return items[0]
+        key = ("and", tuple(items))
+        found = self._gates.get(key)
+        if found is not None:
+            return found
+        gate = self.new_var()
+        for x in items:
+            self.clauses.append([-gate, x])
+        self.clauses.append([gate, *(-x for x in items)])
+        self._gates[key] = gate
+        return gate
+
+    def or_(self, lits: Iterable[int]) -> int:
+        """A literal equivalent to the disjunction."""
+        return -self.and_(-x for x in lits)
+
+    def iff(self, a: int, b: int) -> int:
+        """A literal equivalent to a <-> b."""
+        return self.or_([self.and_([a, b]), self.and_([-a, -b])])
+
+    # ------------------------------------------------------------- expressions
+
+    def lit(self, ir: IR) -> int:
+        """A literal equivalent to a boolean expression."""
+        found = self._cache.get(ir)
+        if found is not None:
+            return found
+        result = self._lit(ir)
+        self._cache[ir] = result
+        return result
+
+    def _lit(self, ir: IR) -> int:
+        if isinstance(ir, K):
+            return self.true if ir.value else -self.true
+        if isinstance(ir, Ref) and self.problem.slot(ir.slot).is_bool and ir.attr is None:
+            return self.slot_lits[ir.slot][1]
+        if isinstance(ir, Op) and ir.op in BOOL_OPS and len(slots_of(ir)) > 1:
+            return self._connective(ir)
+        return self._diagram(ir)
+
+    def _connective(self, ir: Op) -> int:
+        op = ir.op
+        if op == "not":
+            return -self.lit(ir.args[0])
+        if op == "and":
+            return self.and_(self.lit(a) for a in ir.args)
+        if op == "or":
+            return self.or_(self.lit(a) for a in ir.args)
+        if op == "=>":
+            return self.or_([-self.lit(ir.args[0]), self.lit(ir.args[1])])
+        if op == "<=>":
+            return self.iff(self.lit(ir.args[0]), self.lit(ir.args[1]))
+        first = ir.args[0]
+        assert isinstance(first, K) and isinstance(first.value, float)
+        return self._cardinality(op, int(first.value), [self.lit(a) for a in ir.args[1:]])
+
+    def _cardinality(self, op: str, k: int, items: list[int]) -> int:
+        """Reified counter: s[j] <-> 'at least j of the items so far are true'."""
+        top = k + 1
+        s = [self.true] + [-self.true] * top
+        for item in items:
+            nxt = [self.true]
+            for j in range(1, top + 1):
+                nxt.append(self.or_([s[j], self.and_([item, s[j - 1]])]))
+            s = nxt
+        at_least_k = s[k] if k <= top else -self.true
+        more = s[k + 1]
+        if op == "at_least":
+            return at_least_k
+        if op == "at_most":
+            return -more
+        return self.and_([at_least_k, -more])
+
+    def _diagram(self, ir: IR) -> int:
+        """Reduced decision diagram over the slots `ir` reads, in the problem's slot order."""
+        if isinstance(ir, K):
+            return self.true if ir.value else -self.true
+        found = self._cache.get(ir)
+        if found is not None:
+            return found
+        slots = sorted(slots_of(ir), key=self.order.__getitem__)
+        name = slots[0]
+        slot_lits = self.slot_lits[name]
+        children = [self._diagram(bind(self.problem, ir, {name: i})) for i in range(len(slot_lits))]
+        result = self._select(slot_lits, children)
+        self._cache[ir] = result
+        return result
+
+    def _select(self, slot_lits: list[int], children: list[int]) -> int:
+        """A literal n <-> OR_v (x_v and child_v), given exactly one x_v holds."""
+        if len(set(children)) == 1:
+            return children[0]
+        t, f = self.true, -self.true
+        if all(c in (t, f) for c in children):
+            trues = [x for x, c in zip(slot_lits, children, strict=True) if c == t]
+            falses = [x for x, c in zip(slot_lits, children, strict=True) if c == f]
+            if len(trues) == 1:
+                return trues[0]
+            if len(falses) == 1:
+                return -falses[0]
+        key = ("sel", tuple(slot_lits) + (0,) + tuple(children))
+        found = self._gates.get(key)
+        if found is not None:
+            return found
+        node = self.new_var()
+        for x, c in zip(slot_lits, children, strict=True):
+            if c == t:
+                self.clauses.append([-x, node])
+            elif c == f:
+                self.clauses.append([-x, -node])
+            else:
+                self.clauses += [[-x, -node, c], [-x, -c, node]]
+        self._gates[key] = node
+        return node

@@ -1,0 +1,102 @@
+"""Positions, diagnostics, the exception tree and exit codes.
+
+Every user-facing problem is a `Diagnostic` with a 1-based `Span`; only `report.py`
+renders them. Unusable input raises `InputError` carrying *all* diagnostics of a phase.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes shared by every command."""
+
+    OK = 0
+    INVALID = 1
+    USAGE = 2
+    INTERNAL = 3
+    INTERRUPTED = 130
+
+
+@attrs.frozen(order=True)
+class Span:
+    """A 1-based position in a text file; `end_col` marks the end of the underlined text."""
+
+    path: str
+    line: int
+    col: int
+    end_col: int | None = attrs.field(default=None, order=False)
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+NO_SPAN = Span("<none>", 0, 0)
+
+
+class Severity(enum.Enum):
+    """How bad a diagnostic is."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@attrs.frozen(kw_only=True)
+class Diagnostic:
+    """One problem found in an input file, with what to do about it."""
+
+    code: str
+    severity: Severity = Severity.ERROR
+    span: Span
+    message: str
+    hint: str | None = None
+    rule: str | None = None
+    related: tuple[Span, ...] = ()
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        """Order diagnostics by file, position, then code."""
+        return (self.span.path, self.span.line, self.span.col, self.code)
+
+
+def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sort diagnostics by position and drop exact duplicates."""
+    seen: set[Diagnostic] = set()
+    unique = []
+    for diag in diagnostics:
+        if diag not in seen:
+            seen.add(diag)
+            unique.append(diag)
+    return sorted(unique, key=lambda d: d.sort_key)
+
+
+class CmfConfigError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class InputError(CmfConfigError):
+    """Unusable input: one or more diagnostics, all of them collected before raising."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics = tuple(sort_diagnostics(diagnostics))
+        super().__init__()
+
+    def __str__(self) -> str:
+        return "; ".join(f"{d.span}: {d.message}" for d in self.diagnostics)
+
+
+class UsageError(CmfConfigError):
+    """Bad command-line usage (unknown vehicle id, bad flag combination...)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__()
+
+    def __str__(self) -> str:
+        return self.message

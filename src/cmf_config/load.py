@@ -1,0 +1,763 @@
+"""Plain YAML data -> the model, through one cattrs Converter, with errors mapped to spans.
+
+Every mapping handed to cattrs carries two hidden keys, `__span__` (the mapping's position)
+and `__fields__` (each key's value position); model classes receive them as `span` and
+`field_spans`. cattrs' grouped errors are walked back to key paths, and those to positions.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.errors import ForbiddenExtraKeysError, IterableValidationNote
+from cattrs.gen import make_dict_structure_fn, override
+
+from cmf_config.errors import Diagnostic, InputError, Severity, Span
+from cmf_config.model import (
+    DERIVED_ATTRIBUTES,
+    KINDS,
+    AttributeDef,
+    AttrValue,
+    Brand,
+    Catalog,
+    Kind,
+    Market,
+    ModuleChoices,
+    ModuleVariant,
+    OptionDomains,
+    PartLine,
+    Platform,
+    Range,
+    Vehicle,
+    VehicleConfig,
+    VehicleOptions,
+)
+from cmf_config.source import Document, MapNode, Node, ScalarNode, SeqNode, node_at, parse_file
+from cmf_config.suggest import did_you_mean
+
+T = TypeVar("T")
+_SPAN_KEY = "__span__"
+_FIELDS_KEY = "__fields__"
+_META = (_SPAN_KEY, _FIELDS_KEY)
+
+
+class _WrongType(TypeError):
+    """A value of the wrong type; carries what was expected for the message."""
+
+    def __init__(self, expected: str, value: object, hint: str) -> None:
+        self.expected = expected
+        self.value = value
+        self.hint = hint
+        super().__init__(expected)
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the text '{value}'"
+    return f"the number {value}"
+
+
+def _str(value: object, _: object) -> str:
+    if isinstance(value, str):
+        return value
+    raise _WrongType("a text value", value, "write a text value (quote it if YAML reads it as a number or boolean)")
+
+
+def _int(value: object, _: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise _WrongType("a whole number", value, "write a whole number such as 2")
+
+
+def _float(value: object, _: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    raise _WrongType("a number", value, "write a finite number such as 12.5")
+
+
+def _bool(value: object, _: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _WrongType("true or false", value, "write true or false")
+
+
+def _attr_value(value: object, _: object) -> AttrValue:
+    if isinstance(value, bool | int | str) or (isinstance(value, float) and math.isfinite(value)):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return frozenset(value)
+    raise _WrongType("a number, text, true/false or a list of texts", value, "write a plain value or a list of names")
+
+
+def _strip_meta(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k not in _META}
+    return value
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    conv.register_structure_hook(str, _str)
+    conv.register_structure_hook(int, _int)
+    conv.register_structure_hook(float, _float)
+    conv.register_structure_hook(bool, _bool)
+    conv.register_structure_hook(Span, lambda v, _: v)
+    conv.register_structure_hook(AttrValue, _attr_value)
+
+    def tuple_hook(value: object, cls: Any) -> tuple[object, ...]:
+        if not isinstance(value, list):
+            raise _WrongType("a list", value, "write a list, e.g. [a, b]")
+        (item_type, _ellipsis) = get_args(cls)
+        return conv._structure_func.dispatch(tuple[item_type, ...])(value, cls)  # type: ignore[no-any-return]
+
+    def mapping_hook(value: object, cls: Any) -> dict[str, object]:
+        if not isinstance(value, dict):
+            raise _WrongType("a mapping", value, "write 'key: value' lines")
+        _key_type, value_type = get_args(cls)
+        return {k: conv.structure(v, value_type) for k, v in value.items() if k not in _META}
+
+    conv.register_structure_hook_func(lambda t: get_origin(t) is Mapping, mapping_hook)
+    conv.register_structure_hook_func(
+        lambda t: get_origin(t) is tuple and len(get_args(t)) == 2 and get_args(t)[1] is Ellipsis,
+        _list_guard(conv),
+    )
+    del tuple_hook
+
+    def attrs_hook_factory(cls: type) -> Callable[[object, type], object]:
+        names = {a.name for a in attrs.fields(cls)}
+        overrides = {}
+        if "span" in names:
+            overrides["span"] = override(rename=_SPAN_KEY)
+        if "field_spans" in names:
+            overrides["field_spans"] = override(rename=_FIELDS_KEY)
+        inner = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **overrides)  # type: ignore[arg-type]
+
+        def hook(value: object, target: type) -> object:
+            if not isinstance(value, dict):
+                raise _WrongType("a mapping", value, "write 'key: value' lines")
+            return inner(value, target)
+
+        return hook
+
+    conv.register_structure_hook_factory(attrs.has, attrs_hook_factory)
+    return conv
+
+
+def _list_guard(conv: cattrs.Converter) -> Callable[[object, Any], tuple[object, ...]]:
+    """Structure homogeneous tuples from YAML lists only (a string is not a list of letters)."""
+
+    def hook(value: object, cls: Any) -> tuple[object, ...]:
+        if not isinstance(value, list):
+            raise _WrongType("a list", value, "write a list, e.g. [a, b]")
+        (item_type, _) = get_args(cls)
+        errors: list[Exception] = []
+        out: list[object] = []
+        for index, item in enumerate(value):
+            try:
+                out.append(conv.structure(item, item_type))
+            except Exception as exc:  # noqa: BLE001 - regrouped below, as cattrs does
+                exc.__notes__ = [*getattr(exc, "__notes__", []), IterableValidationNote(f"@ index {index}", index, item_type)]  # type: ignore[attr-defined]
+                errors.append(exc)
+        if errors:
+            raise cattrs.IterableValidationError(f"While structuring {cls!r}", errors, cls)
+        return tuple(out)
+
+    return hook
+
+
+CONVERTER = _make_converter()
+
+
+def _plain_with_spans(node: Node) -> object:
+    if isinstance(node, ScalarNode):
+        return node.value
+    if isinstance(node, SeqNode):
+        return [_plain_with_spans(item) for item in node.items]
+    out: dict[str, object] = {k.raw: _plain_with_spans(v) for k, v in node.items if k.raw not in _META}
+    out[_SPAN_KEY] = node.span
+    out[_FIELDS_KEY] = {k.raw: v.span for k, v in node.items}
+    return out
+
+
+def _path_step(exc: BaseException) -> str | int | None:
+    for note in getattr(exc, "__notes__", []):
+        if isinstance(note, IterableValidationNote):
+            return int(note.index)
+        name = getattr(note, "name", None)
+        if isinstance(name, str):
+            return name
+    return None
+
+
+def _class_fields(cls: object) -> list[str]:
+    if isinstance(cls, type) and attrs.has(cls):
+        return [a.name for a in attrs.fields(cls) if a.name not in ("span", "field_spans")]
+    return []
+
+
+def _diagnostics_from(exc: BaseException, doc: Document, path: tuple[str | int, ...]) -> list[Diagnostic]:  # noqa: C901
+    step = _path_step(exc)
+    here = (*path, step) if step is not None else path
+    out: list[Diagnostic] = []
+    if isinstance(exc, BaseExceptionGroup):
+        for sub in exc.exceptions:
+            out.extend(_diagnostics_from(sub, doc, here))
+        return out
+    where = _where(here)
+    if isinstance(exc, ForbiddenExtraKeysError):
+        parent = node_at(doc.root, here)
+        allowed = _class_fields(exc.cl)
+        for key in sorted(exc.extra_fields):
+            key_node = parent.key_node(key) if isinstance(parent, MapNode) else None
+            span = key_node.span if key_node else _span_of(doc, here)
+            out.append(
+                Diagnostic(
+                    code="E201",
+                    span=span,
+                    message=f"unknown key '{key}'{_in(here)}{did_you_mean(key, allowed)}",
+                    hint=f"allowed keys here: {', '.join(allowed)}" if allowed else "remove the key",
+                )
+            )
+    elif isinstance(exc, KeyError):
+        key = str(exc.args[0]) if exc.args else "?"
+        parent_path = here[:-1] if here and here[-1] == key else here
+        out.append(
+            Diagnostic(
+                code="E202",
+                span=_span_of(doc, parent_path),
+                message=f"missing key '{key}'{_in(parent_path)}",
+                hint=f"add '{key}: ...' to this mapping (see docs/formats.md)",
+            )
+        )
+    elif isinstance(exc, _WrongType):
+        out.append(
+            Diagnostic(
+                code="E203",
+                span=_span_of(doc, here),
+                message=f"wrong type for {where}: expected {exc.expected}, got {_describe(exc.value)}",
+                hint=exc.hint,
+            )
+        )
+    else:
+        out.append(
+            Diagnostic(
+                code="E203",
+                span=_span_of(doc, here),
+                message=f"invalid value for {where}: {exc}",
+                hint="see docs/formats.md for the expected value",
+            )
+        )
+    return out
+
+
+def _where(path: tuple[str | int, ...]) -> str:
+    names = [p for p in path if isinstance(p, str)]
+    return f"'{names[-1]}'" if names else "the document"
+
+
+def _in(path: tuple[str | int, ...]) -> str:
+    names = [p for p in path if isinstance(p, str)]
+    return f" in '{names[-1]}'" if names else ""
+
+
+def _span_of(doc: Document, path: tuple[str | int, ...]) -> Span:
+    node = node_at(doc.root, path)
+    while node is None and path:
+        path = path[:-1]
+        node = node_at(doc.root, path)
+    return node.span if node is not None else Span(doc.path, 1, 1)
+
+
+def structure(doc: Document, cls: type[T]) -> T:
+    """Structure a whole document into `cls`; raise InputError listing every problem."""
+    if not isinstance(doc.root, MapNode):
+        raise InputError(
+            [
+                Diagnostic(
+                    code="E203",
+                    span=doc.root.span,
+                    message="the document must be a mapping of keys to values",
+                    hint="start the file with 'key: value' lines (see docs/formats.md)",
+                )
+            ]
+        )
+    try:
+        return CONVERTER.structure(_plain_with_spans(doc.root), cls)
+    except Exception as exc:  # noqa: BLE001 - every structuring failure becomes diagnostics
+        raise InputError(_diagnostics_from(exc, doc, ())) from None
+
+
+# ---------------------------------------------------------------- file schemas
+
+
+@attrs.frozen(kw_only=True)
+class _KindsFile:
+    kinds: tuple[Kind, ...]
+
+
+@attrs.frozen(kw_only=True)
+class _ModulesFile:
+    modules: tuple[ModuleVariant, ...]
+
+
+@attrs.frozen(kw_only=True)
+class _PlatformsFile:
+    platforms: tuple[Platform, ...]
+
+
+@attrs.frozen(kw_only=True)
+class _BrandsFile:
+    brands: tuple[Brand, ...]
+
+
+@attrs.frozen(kw_only=True)
+class VehicleFile:
+    """A configuration file's top level: the configuration plus reference-vehicle metadata."""
+
+    name: str
+    id: str | None = None
+    brand: str | None = None
+    platform: str | None = None
+    segment: str | None = None
+    body: str | None = None
+    powertrain: str | None = None
+    modules: ModuleChoices = attrs.field(factory=ModuleChoices)
+    options: VehicleOptions = attrs.field(factory=VehicleOptions)
+    extra_parts: tuple[PartLine, ...] = ()
+    sources: tuple[str, ...] = ()
+    status: str = "confirmed"
+    notes: str = ""
+    span: Span = attrs.field(default=Span("<none>", 0, 0), eq=False)
+    field_spans: Mapping[str, Span] = attrs.field(factory=dict, eq=False)
+
+    def config(self) -> VehicleConfig:
+        """The configuration part of the file."""
+        return VehicleConfig(
+            name=self.name,
+            brand=self.brand,  # type: ignore[arg-type]
+            platform=self.platform,  # type: ignore[arg-type]
+            segment=self.segment,
+            body=self.body,
+            powertrain=self.powertrain,
+            modules=self.modules,
+            options=self.options,
+            extra_parts=self.extra_parts,
+            span=self.span,
+            field_spans=self.field_spans,
+        )
+
+
+def bundled_dir(name: str) -> Path:
+    """The bundled catalog or rules directory shipped with the package."""
+    base = Path(str(resources.files("cmf_config"))) / "data" / name
+    if base.is_dir():
+        return base
+    return Path(__file__).resolve().parents[2] / name
+
+
+def _rel(path: Path) -> str:
+    """Display paths relative to the working directory when possible (stable output)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_catalog(directory: Path | None = None) -> Catalog:
+    """Load and cross-check a catalog directory; raise InputError with every problem."""
+    return _load_catalog_cached(str((directory or bundled_dir("catalog")).resolve()))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_catalog_cached(directory: str) -> Catalog:
+    root = Path(directory)
+    diagnostics: list[Diagnostic] = []
+    if not root.is_dir():
+        raise InputError(
+            [
+                Diagnostic(
+                    code="E001",
+                    span=Span(_rel(root), 1, 1),
+                    message="the catalog directory does not exist",
+                    hint="give --catalog the path of a directory holding kinds.yaml, modules*.yaml, ...",
+                )
+            ]
+        )
+
+    def parse(path: Path, cls: type[T]) -> tuple[Document, T] | None:
+        try:
+            doc = parse_file(path, _rel(path))
+            return doc, structure(doc, cls)
+        except InputError as exc:
+            diagnostics.extend(exc.diagnostics)
+            return None
+
+    kinds: dict[str, Kind] = {}
+    kinds_path = root / "kinds.yaml"
+    if not kinds_path.is_file():
+        diagnostics.append(
+            Diagnostic(
+                code="E001",
+                span=Span(_rel(kinds_path), 1, 1),
+                message="the catalog has no kinds.yaml",
+                hint="declare the five module kinds in kinds.yaml (see docs/formats.md)",
+            )
+        )
+    else:
+        got = parse(kinds_path, _KindsFile)
+        if got:
+            for kind in got[1].kinds:
+                if kind.id not in KINDS:
+                    diagnostics.append(
+                        Diagnostic(
+                            code="E211",
+                            span=kind.field_spans.get("id", kind.span),
+                            message=f"unknown module kind '{kind.id}'{did_you_mean(kind.id, KINDS)}",
+                            hint=f"the kinds are {', '.join(KINDS)}",
+                        )
+                    )
+                kinds[kind.id] = kind
+    options = OptionDomains()
+    if (root / "options.yaml").is_file():
+        got_options = parse(root / "options.yaml", OptionDomains)
+        if got_options:
+            options = got_options[1]
+    modules: dict[str, ModuleVariant] = {}
+    module_docs: list[tuple[Document, ModuleVariant, int]] = []
+    for path in sorted(root.glob("modules*.yaml")):
+        got_modules = parse(path, _ModulesFile)
+        if got_modules:
+            for index, module in enumerate(got_modules[1].modules):
+                _add_unique(modules, module.id, module, module.field_spans.get("id", module.span), "module", diagnostics)
+                module_docs.append((got_modules[0], module, index))
+    platforms: dict[str, Platform] = {}
+    if (root / "platforms.yaml").is_file():
+        got_platforms = parse(root / "platforms.yaml", _PlatformsFile)
+        if got_platforms:
+            for platform in got_platforms[1].platforms:
+                _add_unique(platforms, platform.id, platform, platform.field_spans.get("id", platform.span), "platform", diagnostics)
+    brands: dict[str, Brand] = {}
+    if (root / "brands.yaml").is_file():
+        got_brands = parse(root / "brands.yaml", _BrandsFile)
+        if got_brands:
+            for brand in got_brands[1].brands:
+                _add_unique(brands, brand.id, brand, brand.field_spans.get("id", brand.span), "brand", diagnostics)
+    if diagnostics:
+        raise InputError(diagnostics)
+    for doc, module, index in module_docs:
+        diagnostics.extend(_check_module(doc, module, index, kinds))
+    catalog = Catalog(
+        kinds=kinds, modules=modules, platforms=platforms, brands=brands, options=options, vehicles={}, root=str(root)
+    )
+    diagnostics.extend(_check_options(options))
+    for platform in platforms.values():
+        diagnostics.extend(_check_platform(platform, catalog))
+    diagnostics.extend(_check_part_numbers(catalog))
+    vehicles: dict[str, Vehicle] = {}
+    for path in sorted((root / "vehicles").glob("*.yaml")):
+        try:
+            vehicle = load_vehicle_file(path, catalog)
+        except InputError as exc:
+            diagnostics.extend(exc.diagnostics)
+            continue
+        _add_unique(vehicles, vehicle.id, vehicle, vehicle.span, "vehicle", diagnostics)
+    if any(d.severity is Severity.ERROR for d in diagnostics):
+        raise InputError(diagnostics)
+    return attrs.evolve(catalog, vehicles=vehicles)
+
+
+def _add_unique(table: dict[str, T], key: str, value: T, span: Span, what: str, diagnostics: list[Diagnostic]) -> None:
+    if key in table:
+        first = getattr(table[key], "span", None)
+        where = f" (first defined at {first})" if isinstance(first, Span) else ""
+        diagnostics.append(
+            Diagnostic(
+                code="E210",
+                span=span,
+                message=f"duplicate {what} id '{key}'{where}",
+                hint=f"give every {what} a unique id",
+            )
+        )
+    else:
+        table[key] = value
+
+
+def _check_module(doc: Document, module: ModuleVariant, index: int, kinds: Mapping[str, Kind]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    kind = kinds.get(module.kind)
+    if kind is None:
+        out.append(
+            Diagnostic(
+                code="E211",
+                span=module.field_spans.get("kind", module.span),
+                message=f"module '{module.id}' has unknown kind '{module.kind}'{did_you_mean(module.kind, kinds)}",
+                hint=f"the kinds are {', '.join(sorted(kinds))}",
+            )
+        )
+        return out
+    attrs_span = module.field_spans.get("attributes", module.span)
+    declared = {a.name for a in kind.attributes}
+    attr_node = node_at(doc.root, ("modules", index, "attributes"))
+    for name, value in sorted(module.attributes.items()):
+        key_node = attr_node.key_node(name) if isinstance(attr_node, MapNode) else None
+        value_node = attr_node.get(name) if isinstance(attr_node, MapNode) else None
+        if name not in declared:
+            hint = (
+                f"'{name}' is derived from the parts list; remove it"
+                if name in DERIVED_ATTRIBUTES
+                else f"declare '{name}' for kind '{kind.id}' in kinds.yaml, or fix the name"
+            )
+            out.append(
+                Diagnostic(
+                    code="E212",
+                    span=key_node.span if key_node else attrs_span,
+                    message=f"unknown attribute '{name}' for a {kind.id} variant{did_you_mean(name, declared)}",
+                    hint=hint,
+                )
+            )
+            continue
+        attr = kind.attribute(name)
+        assert attr is not None
+        problem = _attr_type_problem(attr, value)
+        if problem:
+            out.append(
+                Diagnostic(
+                    code="E212",
+                    span=value_node.span if value_node else attrs_span,
+                    message=f"attribute '{name}' of module '{module.id}' {problem}",
+                    hint=f"see the declaration of '{name}' in kinds.yaml",
+                )
+            )
+    for attr in kind.attributes:
+        if attr.name not in module.attributes:
+            out.append(
+                Diagnostic(
+                    code="E212",
+                    span=attrs_span,
+                    message=f"module '{module.id}' lacks attribute '{attr.name}' that every {kind.id} variant must give",
+                    hint=f"add '{attr.name}: ...' ({attr.type}) under 'attributes:'",
+                )
+            )
+    return out
+
+
+def _attr_type_problem(attr: AttributeDef, value: AttrValue) -> str | None:
+    ok = {
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, int | float) and not isinstance(value, bool),
+        "str": isinstance(value, str),
+        "bool": isinstance(value, bool),
+        "set": isinstance(value, frozenset),
+    }[attr.type]
+    if not ok:
+        return f"must be of type {attr.type}, not {_describe(sorted(value) if isinstance(value, frozenset) else value)}"
+    if attr.values:
+        items = sorted(value) if isinstance(value, frozenset) else [value] if isinstance(value, str) else []
+        bad = [v for v in items if v not in attr.values]
+        if bad:
+            return f"has value '{bad[0]}' which is not one of {', '.join(attr.values)}{did_you_mean(str(bad[0]), attr.values)}"
+    return None
+
+
+def _check_options(options: OptionDomains) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for market in options.markets:
+        if market.steering not in options.steering:
+            out.append(
+                Diagnostic(
+                    code="E220",
+                    span=market.field_spans.get("steering", market.span),
+                    message=f"market '{market.id}' has steering '{market.steering}', not one of {', '.join(options.steering)}",
+                    hint="write lhd or rhd",
+                )
+            )
+    return out
+
+
+def _check_refs(
+    values: Iterable[str], known: Iterable[str], what: str, owner: str, span: Span
+) -> list[Diagnostic]:
+    pool = list(known)
+    return [
+        Diagnostic(
+            code="E220",
+            span=span,
+            message=f"{owner} refers to unknown {what} '{value}'{did_you_mean(value, pool)}",
+            hint=f"define '{value}' in the catalog, or fix the id",
+        )
+        for value in values
+        if value not in pool
+    ]
+
+
+def _check_platform(platform: Platform, catalog: Catalog) -> list[Diagnostic]:
+    owner = f"platform '{platform.id}'"
+    spans = platform.field_spans
+    out = _check_refs(platform.modules, catalog.modules, "module", owner, spans.get("modules", platform.span))
+    out += _check_refs(platform.segments, catalog.options.segments, "segment", owner, spans.get("segments", platform.span))
+    out += _check_refs(
+        platform.powertrains,
+        [p.id for p in catalog.options.powertrains],
+        "powertrain",
+        owner,
+        spans.get("powertrains", platform.span),
+    )
+    out += _check_refs(platform.drives, catalog.options.drives, "drive", owner, spans.get("drives", platform.span))
+    return out
+
+
+def _check_part_numbers(catalog: Catalog) -> list[Diagnostic]:
+    """A part number means one part: the same number must not carry two different names."""
+    seen: dict[str, PartLine] = {}
+    out: list[Diagnostic] = []
+    lines = [line for m in catalog.modules.values() for line in m.parts]
+    lines += [line for b in catalog.brands.values() for line in b.parts]
+    for line in lines:
+        first = seen.setdefault(line.part, line)
+        if first is not line and first.name != line.name:
+            out.append(
+                Diagnostic(
+                    code="E213",
+                    severity=Severity.ERROR,
+                    span=line.span,
+                    message=f"part number '{line.part}' is named '{line.name}' here but '{first.name}' at {first.span}",
+                    hint="one part number must name one part; give one of them a new number",
+                )
+            )
+    return out
+
+
+# ---------------------------------------------------------------- configurations
+
+
+def load_vehicle_file(path: Path, catalog: Catalog) -> Vehicle:
+    """Load one configuration file and check its names against the catalog."""
+    doc = parse_file(path, _rel(path))
+    return vehicle_from_document(doc, catalog)
+
+
+def vehicle_from_document(doc: Document, catalog: Catalog) -> Vehicle:
+    """Structure a parsed configuration and check every name in it; raise InputError."""
+    raw = structure(doc, VehicleFile)
+    config = raw.config()
+    diagnostics = check_config_names(config, catalog)
+    diagnostics += _check_parts(config.extra_parts)
+    if diagnostics:
+        raise InputError(diagnostics)
+    vid = raw.id or Path(doc.path).stem
+    return Vehicle(id=vid, config=config, sources=raw.sources, status=raw.status, notes=raw.notes, span=raw.span)
+
+
+def _check_parts(lines: Iterable[PartLine]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for line in lines:
+        for field, value in (("quantity", line.quantity), ("unit_cost", line.unit_cost), ("unit_mass_kg", line.unit_mass_kg)):
+            if value < 0 or (field == "quantity" and value == 0):
+                out.append(
+                    Diagnostic(
+                        code="E203",
+                        span=line.field_spans.get(field, line.span),
+                        message=f"'{field}' of part '{line.part}' must be {'positive' if field == 'quantity' else 'zero or more'}, not {value}",
+                        hint=f"write a {'positive whole number' if field == 'quantity' else 'non-negative number'}",
+                    )
+                )
+    return out
+
+
+def _name_check(
+    value: str | None, known: Iterable[str], what: str, span: Span, hint: str
+) -> list[Diagnostic]:
+    pool = list(known)
+    if value is None or value in pool:
+        return []
+    return [
+        Diagnostic(
+            code="E230",
+            span=span,
+            message=f"unknown {what} '{value}'{did_you_mean(value, pool)}",
+            hint=hint,
+        )
+    ]
+
+
+def check_config_names(config: VehicleConfig, catalog: Catalog) -> list[Diagnostic]:
+    """Every id a configuration names must exist, and module ids must be of their slot's kind."""
+    spans = config.field_spans
+    opts = catalog.options
+    out = _name_check(config.brand, catalog.brands, "brand", spans.get("brand", config.span), "see `cmf-config catalog list` for the brands")
+    out += _name_check(config.platform, catalog.platforms, "platform", spans.get("platform", config.span), "see `cmf-config catalog list` for the platforms")
+    out += _name_check(config.segment, opts.segments, "segment", spans.get("segment", config.span), f"the segments are {', '.join(opts.segments)}")
+    out += _name_check(config.body, opts.bodies, "body type", spans.get("body", config.span), f"the body types are {', '.join(opts.bodies)}")
+    powertrains = [p.id for p in opts.powertrains]
+    out += _name_check(config.powertrain, powertrains, "powertrain", spans.get("powertrain", config.span), f"the powertrains are {', '.join(powertrains)}")
+    mspans = config.modules.field_spans
+    for kind, choice in config.modules.items():
+        if choice is None:
+            continue
+        span = mspans.get(kind, config.modules.span)
+        module = catalog.modules.get(choice)
+        if module is None:
+            same_kind = [m.id for m in catalog.modules_of(kind)]
+            out.append(
+                Diagnostic(
+                    code="E230",
+                    span=span,
+                    message=f"unknown module '{choice}'{did_you_mean(choice, same_kind or list(catalog.modules))}",
+                    hint=f"see `cmf-config catalog list` for the {kind} variants",
+                )
+            )
+        elif module.kind != kind:
+            out.append(
+                Diagnostic(
+                    code="E231",
+                    span=span,
+                    message=f"module '{choice}' is a {module.kind} variant, not a {kind} variant",
+                    hint=f"put it under '{module.kind}:', or choose a {kind} variant here",
+                )
+            )
+    options = config.options
+    ospans = options.field_spans
+    out += _name_check(options.drive, opts.drives, "drive", ospans.get("drive", options.span), f"the drives are {', '.join(opts.drives)}")
+    out += _name_check(options.steering, opts.steering, "steering side", ospans.get("steering", options.span), f"write {' or '.join(opts.steering)}")
+    markets = [m.id for m in opts.markets]
+    out += _name_check(options.market, markets, "market", ospans.get("market", options.span), f"the markets are {', '.join(markets)}")
+    features = [f.id for f in opts.features]
+    for feature in options.features or ():
+        out += _name_check(feature, features, "feature", ospans.get("features", options.span), f"the features are {', '.join(features)}")
+    for name, value in (("battery_kwh", options.battery_kwh), ("wheelbase_mm", options.wheelbase_mm)):
+        if value is not None and value < 0:
+            out.append(
+                Diagnostic(
+                    code="E203",
+                    span=ospans.get(name, options.span),
+                    message=f"'{name}' must be zero or more, not {value}",
+                    hint="write a non-negative number",
+                )
+            )
+    return out
+
+
+def market_steering(catalog: Catalog, market: str | None) -> str | None:
+    """The steering side of a market, or None."""
+    found: Market | None = catalog.market(market) if market else None
+    return found.steering if found else None
+
+
+def parse_range(value: Range | None) -> tuple[float, float] | None:
+    """A Range as a (min, max) pair."""
+    return (value.min, value.max) if value else None

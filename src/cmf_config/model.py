@@ -1,0 +1,360 @@
+"""The catalog and vehicle-configuration data model: frozen attrs classes, data only.
+
+Constructors do not validate: user-facing checks live in `load.py` and `rules.py`, where
+positions are known. Every loaded object carries its `span` and the spans of its fields
+(`field_spans`), excluded from equality so that objects compare by content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Literal, NewType
+
+import attrs
+
+from cmf_config.errors import NO_SPAN, Span
+
+ModuleId = NewType("ModuleId", str)
+PlatformId = NewType("PlatformId", str)
+BrandId = NewType("BrandId", str)
+KindId = NewType("KindId", str)
+
+KINDS: tuple[str, ...] = (
+    "engine_compartment",
+    "cockpit",
+    "front_underbody",
+    "rear_underbody",
+    "ee_architecture",
+)
+"""The five big-module kinds ("4+1": four physical modules and the E/E architecture)."""
+
+AttrType = Literal["int", "float", "str", "bool", "set"]
+AttrValue = int | float | str | bool | frozenset[str]
+DERIVED_ATTRIBUTES: tuple[str, ...] = ("id", "cost", "mass_kg", "part_count")
+"""Attributes every module variant has without declaring them (computed from its parts)."""
+
+_EMPTY: Mapping[str, Span] = MappingProxyType({})
+
+
+def _span_field() -> Span:
+    return attrs.field(default=NO_SPAN, eq=False, repr=False)  # type: ignore[no-any-return]
+
+
+def _spans_field() -> Mapping[str, Span]:
+    return attrs.field(default=_EMPTY, eq=False, repr=False)  # type: ignore[no-any-return]
+
+
+@attrs.frozen(kw_only=True)
+class AttributeDef:
+    """A typed attribute that every variant of a module kind must give."""
+
+    name: str
+    type: AttrType
+    values: tuple[str, ...] = ()
+    unit: str | None = None
+    description: str = ""
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+
+@attrs.frozen(kw_only=True)
+class Kind:
+    """A big-module kind and the attributes of its variants."""
+
+    id: KindId
+    name: str
+    description: str = ""
+    attributes: tuple[AttributeDef, ...] = ()
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+    def attribute(self, name: str) -> AttributeDef | None:
+        """The declared attribute `name`, or None."""
+        return next((a for a in self.attributes if a.name == name), None)
+
+
+@attrs.frozen(kw_only=True)
+class PartLine:
+    """One line of a parts list: a part number, how many, and what one costs and weighs."""
+
+    part: str
+    name: str
+    quantity: int
+    unit_cost: float
+    unit_mass_kg: float
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+
+@attrs.frozen(kw_only=True)
+class ModuleVariant:
+    """A variant of a big module, with its typed attributes and parts list."""
+
+    id: ModuleId
+    kind: KindId
+    name: str
+    description: str = ""
+    provenance: str = "illustrative"
+    sources: tuple[str, ...] = ()
+    attributes: Mapping[str, AttrValue] = attrs.field(factory=dict)
+    parts: tuple[PartLine, ...] = ()
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+    @property
+    def cost(self) -> float:
+        """Sum of quantity x unit cost over the parts list."""
+        return round(sum(p.quantity * p.unit_cost for p in self.parts), 6)
+
+    @property
+    def mass_kg(self) -> float:
+        """Sum of quantity x unit mass over the parts list."""
+        return round(sum(p.quantity * p.unit_mass_kg for p in self.parts), 6)
+
+    @property
+    def part_count(self) -> int:
+        """Number of pieces in the parts list."""
+        return sum(p.quantity for p in self.parts)
+
+    def value(self, attribute: str) -> AttrValue | None:
+        """An attribute's value, derived ones included; None when the variant has none."""
+        if attribute == "id":
+            return str(self.id)
+        if attribute == "cost":
+            return self.cost
+        if attribute == "mass_kg":
+            return self.mass_kg
+        if attribute == "part_count":
+            return self.part_count
+        return self.attributes.get(attribute)
+
+
+@attrs.frozen(kw_only=True)
+class Range:
+    """An inclusive numeric range."""
+
+    min: float
+    max: float
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+    def contains(self, value: float) -> bool:
+        """Whether `value` lies in the range."""
+        return self.min <= value <= self.max
+
+
+@attrs.frozen(kw_only=True)
+class Platform:
+    """A platform: the segments, powertrains and module variants it admits."""
+
+    id: PlatformId
+    name: str
+    aliases: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    powertrains: tuple[str, ...] = ()
+    drives: tuple[str, ...] = ()
+    battery_kwh: Range | None = None
+    wheelbase_mm: Range | None = None
+    max_mass_kg: float | None = None
+    modules: tuple[ModuleId, ...] = ()
+    sources: tuple[str, ...] = ()
+    notes: str = ""
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+
+@attrs.frozen(kw_only=True)
+class Brand:
+    """A brand and its brand-specific parts (badges, grille...)."""
+
+    id: BrandId
+    name: str
+    group: str = ""
+    provenance: str = "illustrative"
+    sources: tuple[str, ...] = ()
+    parts: tuple[PartLine, ...] = ()
+    notes: str = ""
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+
+@attrs.frozen(kw_only=True)
+class Powertrain:
+    """A powertrain family (ice, hev, bev...)."""
+
+    id: str
+    name: str = ""
+    electrified: bool = False
+    has_engine: bool = True
+    plug_in: bool = False
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+
+@attrs.frozen(kw_only=True)
+class Market:
+    """A sales market and the steering side it drives on."""
+
+    id: str
+    name: str = ""
+    steering: Literal["lhd", "rhd"] = "lhd"
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+
+@attrs.frozen(kw_only=True)
+class Feature:
+    """A boolean option (tow bar, heat pump...): present or absent."""
+
+    id: str
+    name: str = ""
+    description: str = ""
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+
+@attrs.frozen(kw_only=True)
+class OptionDomains:
+    """The finite domains of a configuration's options (catalog/options.yaml)."""
+
+    segments: tuple[str, ...] = ()
+    bodies: tuple[str, ...] = ()
+    powertrains: tuple[Powertrain, ...] = ()
+    drives: tuple[str, ...] = ()
+    steering: tuple[str, ...] = ("lhd", "rhd")
+    markets: tuple[Market, ...] = ()
+    battery_kwh: tuple[float, ...] = ()
+    wheelbase_mm: tuple[int, ...] = ()
+    features: tuple[Feature, ...] = ()
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+
+@attrs.frozen(kw_only=True)
+class ModuleChoices:
+    """The five big-module choices of a configuration; None is an open slot."""
+
+    engine_compartment: ModuleId | None = None
+    cockpit: ModuleId | None = None
+    front_underbody: ModuleId | None = None
+    rear_underbody: ModuleId | None = None
+    ee_architecture: ModuleId | None = None
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+    def get(self, kind: str) -> ModuleId | None:
+        """The variant chosen for `kind`, or None."""
+        value: ModuleId | None = getattr(self, kind)
+        return value
+
+    def items(self) -> list[tuple[str, ModuleId | None]]:
+        """(kind, choice) pairs in the canonical kind order."""
+        return [(kind, self.get(kind)) for kind in KINDS]
+
+
+@attrs.frozen(kw_only=True)
+class VehicleOptions:
+    """A configuration's options; None is an open slot."""
+
+    battery_kwh: float | None = None
+    wheelbase_mm: int | None = None
+    drive: str | None = None
+    steering: str | None = None
+    market: str | None = None
+    features: tuple[str, ...] | None = None
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+
+@attrs.frozen(kw_only=True)
+class VehicleConfig:
+    """A vehicle configuration as a user writes it (maybe partial)."""
+
+    name: str
+    brand: BrandId | None = None
+    platform: PlatformId | None = None
+    segment: str | None = None
+    body: str | None = None
+    powertrain: str | None = None
+    modules: ModuleChoices = attrs.field(factory=ModuleChoices)
+    options: VehicleOptions = attrs.field(factory=VehicleOptions)
+    extra_parts: tuple[PartLine, ...] = ()
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+
+@attrs.frozen(kw_only=True)
+class Vehicle:
+    """A real reference vehicle of the catalog: a configuration with its sources."""
+
+    id: str
+    config: VehicleConfig
+    sources: tuple[str, ...] = ()
+    status: str = "confirmed"
+    notes: str = ""
+    span: Span = _span_field()
+
+
+@attrs.frozen(kw_only=True)
+class Catalog:
+    """Everything the catalog directory holds, indexed by id."""
+
+    kinds: Mapping[str, Kind]
+    modules: Mapping[str, ModuleVariant]
+    platforms: Mapping[str, Platform]
+    brands: Mapping[str, Brand]
+    options: OptionDomains
+    vehicles: Mapping[str, Vehicle]
+    root: str = ""
+
+    def modules_of(self, kind: str) -> list[ModuleVariant]:
+        """The variants of one kind, sorted by id."""
+        return sorted((m for m in self.modules.values() if m.kind == kind), key=lambda m: m.id)
+
+    def powertrain(self, pid: str) -> Powertrain | None:
+        """The powertrain `pid`, or None."""
+        return next((p for p in self.options.powertrains if p.id == pid), None)
+
+    def market(self, mid: str) -> Market | None:
+        """The market `mid`, or None."""
+        return next((m for m in self.options.markets if m.id == mid), None)
+
+
+@attrs.frozen(kw_only=True)
+class BomLine:
+    """One line of a resolved vehicle's bill of materials."""
+
+    part: str
+    name: str
+    module: str
+    quantity: int
+    unit_cost: float
+    unit_mass_kg: float
+
+
+@attrs.frozen(kw_only=True)
+class BuiltVehicle:
+    """A configuration resolved into module variants and a bill of materials."""
+
+    name: str
+    brand: str
+    platform: str
+    modules: Mapping[str, str]
+    bom: tuple[BomLine, ...]
+    filled: Mapping[str, str] = attrs.field(factory=dict)
+
+    @property
+    def total_parts(self) -> int:
+        """Pieces in the bill of materials."""
+        return sum(line.quantity for line in self.bom)
+
+    @property
+    def total_cost(self) -> float:
+        """Cost of the bill of materials."""
+        return round(sum(line.quantity * line.unit_cost for line in self.bom), 2)
+
+    @property
+    def total_mass_kg(self) -> float:
+        """Mass of the bill of materials."""
+        return round(sum(line.quantity * line.unit_mass_kg for line in self.bom), 3)

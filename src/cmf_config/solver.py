@@ -1,0 +1,307 @@
+"""The SAT engine: every question about configurations goes to a maintained solver.
+
+PySAT (CaDiCaL) decides satisfiability under assumptions and gives cores; RC2 (MaxSAT) finds
+the nearest fix and optimal completions; the d4 knowledge compiler counts. Rules are switched
+on through their literals (as assumptions), so the same clauses answer 'is it valid' and
+'which rules are to blame'.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+
+import attrs
+from pysat.examples.rc2 import RC2
+from pysat.formula import WCNF
+from pysat.solvers import Solver
+
+from cmf_config.encode import Encoding
+from cmf_config.errors import Severity
+from cmf_config.problem import Assignment, Problem
+from cmf_config.rules import Rule
+
+SOLVER_NAME = "cd19"
+
+
+@attrs.frozen(kw_only=True)
+class Conflict:
+    """A minimal conflict: choices and rules that cannot all hold (drop any one and they can)."""
+
+    choices: tuple[str, ...]
+    rules: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class SlotOptions:
+    """What an open slot may still take, and why the rest is excluded."""
+
+    possible: tuple[str, ...]
+    excluded: Mapping[str, tuple[str, ...]]
+
+
+@attrs.frozen(kw_only=True)
+class Change:
+    """One changed choice of a fix."""
+
+    slot: str
+    before: str | None
+    after: str
+
+
+class Engine:
+    """Compiled catalog + rules, ready for questions about assignments."""
+
+    def __init__(self, problem: Problem, rules: Sequence[Rule]) -> None:
+        self.problem = problem
+        self.rules = list(rules)
+        self.hard = [r for r in self.rules if r.severity is Severity.ERROR]
+        self.encoding = Encoding(problem)
+        self.rule_lits = {r.id: self.encoding.lit(r.formula) for r in self.rules}
+        self._lit_rules: dict[int, list[str]] = {}
+        for rule in self.hard:
+            self._lit_rules.setdefault(self.rule_lits[rule.id], []).append(rule.id)
+        self._solver: Solver | None = None
+
+    # ------------------------------------------------------------- plumbing
+
+    @property
+    def sat(self) -> Solver:
+        """One incremental solver holding the definitions; rules arrive as assumptions."""
+        if self._solver is None:
+            self._solver = Solver(name=SOLVER_NAME, bootstrap_with=self.encoding.clauses)
+        return self._solver
+
+    def close(self) -> None:
+        """Free the solver."""
+        if self._solver is not None:
+            self._solver.delete()
+            self._solver = None
+
+    def hard_lits(self) -> list[int]:
+        """The literals of the error-severity rules."""
+        return sorted({self.rule_lits[r.id] for r in self.hard})
+
+    def choice_lits(self, assignment: Assignment) -> list[int]:
+        """One literal per fixed slot."""
+        return [self.encoding.slot_lits[name][index] for name, index in sorted(assignment.items())]
+
+    def decode(self, model: Sequence[int]) -> dict[str, int]:
+        """The assignment a model describes."""
+        true = {lit for lit in model if lit > 0}
+        out: dict[str, int] = {}
+        for slot in self.problem.slots:
+            lits = self.encoding.slot_lits[slot.name]
+            for index, lit in enumerate(lits):
+                if (lit > 0 and lit in true) or (lit < 0 and -lit not in true):
+                    out[slot.name] = index
+                    break
+        return out
+
+    def _solve(self, assumptions: Sequence[int]) -> list[int] | None:
+        if self.sat.solve(assumptions=list(assumptions)):
+            model = self.sat.get_model()
+            return list(model) if model is not None else []
+        return None
+
+    # ------------------------------------------------------------- questions
+
+    def complete_any(self, assignment: Assignment) -> dict[str, int] | None:
+        """Some valid completion of the assignment, or None."""
+        model = self._solve(self.hard_lits() + self.choice_lits(assignment))
+        return self.decode(model) if model is not None else None
+
+    def is_consistent(self, assignment: Assignment) -> bool:
+        """Whether a valid completion exists."""
+        return self._solve(self.hard_lits() + self.choice_lits(assignment)) is not None
+
+    def options(self, assignment: Assignment, slots: Sequence[str] | None = None, minimal: bool = True) -> dict[str, SlotOptions]:
+        """For each open slot: the values that have a valid completion, and why others do not.
+
+        Backtrack-free by construction: a value is offered exactly when the solver finds a
+        valid configuration that extends the choices with it.
+        """
+        base = self.hard_lits() + self.choice_lits(assignment)
+        open_slots = [s.name for s in self.problem.slots if s.name not in assignment] if slots is None else list(slots)
+        seen: dict[str, set[int]] = {name: set() for name in open_slots}
+        first = self._solve(base)
+        if first is None:
+            return {name: SlotOptions(possible=(), excluded={}) for name in open_slots}
+        self._mark(seen, first)
+        out: dict[str, SlotOptions] = {}
+        for name in open_slots:
+            slot = self.problem.slot(name)
+            lits = self.encoding.slot_lits[name]
+            excluded: dict[str, tuple[str, ...]] = {}
+            for index, value in enumerate(slot.values):
+                if index in seen[name]:
+                    continue
+                model = self._solve([*base, lits[index]])
+                if model is not None:
+                    self._mark(seen, model)
+                    continue
+                excluded[value.id] = self._blame(base, lits[index], minimal)
+            possible = tuple(v.id for i, v in enumerate(slot.values) if i in seen[name])
+            out[name] = SlotOptions(possible=possible, excluded=excluded)
+        return out
+
+    def _mark(self, seen: dict[str, set[int]], model: Sequence[int]) -> None:
+        decoded = self.decode(model)
+        for name, values in seen.items():
+            values.add(decoded[name])
+
+    def _blame(self, base: Sequence[int], extra: int, minimal: bool) -> tuple[str, ...]:
+        """The rules of a core of base + extra (shrunk to a minimal set when asked)."""
+        core = set(self.sat.get_core() or [])
+        rule_lits = [lit for lit in self.hard_lits() if lit in core]
+        fixed = [lit for lit in base if lit not in self._lit_rules] + [extra]
+        if minimal:
+            rule_lits = self._shrink(rule_lits, fixed)
+        return tuple(sorted({rid for lit in rule_lits for rid in self._lit_rules.get(lit, [])[:1]}))
+
+    def _shrink(self, candidates: list[int], fixed: Sequence[int]) -> list[int]:
+        """Deletion-based minimisation of an unsatisfiable set of assumption literals."""
+        kept = list(candidates)
+        i = 0
+        while i < len(kept):
+            trial = kept[:i] + kept[i + 1 :]
+            if not self.sat.solve(assumptions=[*fixed, *trial]):
+                core = set(self.sat.get_core() or [])
+                kept = [lit for lit in trial if lit in core]
+                # indices before i were necessary; keep scanning from the same position
+                i = min(i, len(kept))
+                continue
+            i += 1
+        return kept
+
+    def explain(self, assignment: Assignment) -> Conflict | None:
+        """A minimal set of choices and rules that cannot hold together, or None if consistent."""
+        choice_by_lit = {self.encoding.slot_lits[n][i]: n for n, i in assignment.items()}
+        assumptions = self.choice_lits(assignment) + self.hard_lits()
+        if self.sat.solve(assumptions=assumptions):
+            return None
+        core = set(self.sat.get_core() or [])
+        ordered = [lit for lit in assumptions if lit in core]
+        minimal = self._shrink(ordered, [])
+        choices = tuple(sorted(choice_by_lit[lit] for lit in minimal if lit in choice_by_lit))
+        rules = tuple(sorted({self._lit_rules[lit][0] for lit in minimal if lit in self._lit_rules}))
+        return Conflict(choices=choices, rules=rules)
+
+    def fix(self, assignment: Assignment, tie_cost: Mapping[str, Sequence[float]] | None = None) -> tuple[dict[str, int], list[Change]] | None:
+        """The nearest valid assignment: fewest changed choices, ties broken by `tie_cost`.
+
+        Returns None when no configuration at all is valid.
+        """
+        costs = _int_weights(tie_cost or {})
+        big = 1 + sum(max(ws, default=0) for ws in costs.values())
+        wcnf = WCNF()
+        for clause in self.encoding.clauses:
+            wcnf.append(clause)
+        for lit in self.hard_lits():
+            wcnf.append([lit])
+        for name, index in sorted(assignment.items()):
+            wcnf.append([self.encoding.slot_lits[name][index]], weight=big)
+        self._add_costs(wcnf, costs)
+        model = _maxsat(wcnf)
+        if model is None:
+            return None
+        fixed = self.decode(model)
+        changes = [
+            Change(
+                slot=name,
+                before=self.problem.slot(name).values[index].id,
+                after=self.problem.slot(name).values[fixed[name]].id,
+            )
+            for name, index in sorted(assignment.items(), key=lambda kv: self.encoding.order[kv[0]])
+            if fixed[name] != index
+        ]
+        return fixed, changes
+
+    def complete(self, assignment: Assignment, weights: Mapping[str, Sequence[float]], maximize: bool = False) -> dict[str, int] | None:
+        """An optimal valid completion: minimise (or maximise) the summed value weights."""
+        wcnf = WCNF()
+        for clause in self.encoding.clauses:
+            wcnf.append(clause)
+        for lit in self.hard_lits() + self.choice_lits(assignment):
+            wcnf.append([lit])
+        costs = _int_weights(weights)
+        self._add_costs(wcnf, costs, maximize=maximize)
+        model = _maxsat(wcnf)
+        return self.decode(model) if model is not None else None
+
+    def _add_costs(self, wcnf: WCNF, costs: Mapping[str, Sequence[int]], maximize: bool = False) -> None:
+        for name, weights in sorted(costs.items()):
+            lits = self.encoding.slot_lits[name]
+            for lit, weight in zip(lits, weights, strict=True):
+                if weight > 0:
+                    wcnf.append([lit] if maximize else [-lit], weight=weight)
+
+    def enumerate(self, assignment: Assignment, limit: int) -> list[dict[str, int]]:
+        """Up to `limit` distinct valid completions."""
+        out: list[dict[str, int]] = []
+        with Solver(name=SOLVER_NAME, bootstrap_with=self.encoding.clauses) as solver:
+            for lit in self.hard_lits() + self.choice_lits(assignment):
+                solver.add_clause([lit])
+            while len(out) < limit and solver.solve():
+                decoded = self.decode(solver.get_model() or [])
+                out.append(decoded)
+                solver.add_clause([-self.encoding.slot_lits[n][i] for n, i in decoded.items()])
+        return out
+
+    def count(self, assignment: Assignment) -> int:
+        """The exact number of valid complete configurations extending the assignment (d4)."""
+        units = [[lit] for lit in self.hard_lits() + self.choice_lits(assignment)]
+        return count_models(self.encoding.clauses + units, self.encoding.nvars)
+
+    def rule_can_fail(self, rule_id: str, others: bool = True) -> bool:
+        """Whether some configuration breaks the rule (under the other hard rules if `others`)."""
+        lit = self.rule_lits[rule_id]
+        assumptions = [-lit]
+        if others:
+            assumptions += [x for x in self.hard_lits() if x != lit or False]
+            assumptions = [x for x in assumptions if x != lit]
+        return self._solve(assumptions) is not None
+
+    def rule_can_hold(self, rule_id: str) -> bool:
+        """Whether some configuration satisfies the rule together with all hard rules."""
+        return self._solve([*self.hard_lits(), self.rule_lits[rule_id]]) is not None
+
+
+def _int_weights(weights: Mapping[str, Sequence[float]]) -> dict[str, list[int]]:
+    return {name: [max(0, round(w * 100)) for w in ws] for name, ws in weights.items()}
+
+
+def _maxsat(wcnf: WCNF) -> list[int] | None:
+    with RC2(wcnf, solver="g4") as rc2:
+        model = rc2.compute()
+        return list(model) if model is not None else None
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """d4 prints statistics on the C stdout; keep our own output clean."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def count_models(clauses: Sequence[Sequence[int]], nvars: int) -> int:
+    """Exact model count of a CNF with the d4 compiler (Python int, any size)."""
+    import py_d4
+
+    if any(len(c) == 0 for c in clauses):
+        return 0
+    with _quiet_stdout():
+        solver = py_d4.Solver([list(c) for c in clauses], nvars)
+        result = solver.count()
+        text = result.getResult()
+    return int(text.strip().split()[-1])

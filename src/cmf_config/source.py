@@ -1,0 +1,437 @@
+"""YAML text -> a tree of nodes that remember where they came from.
+
+PyYAML's composer silently keeps the last of two duplicate keys (yaml/pyyaml#165), recurses
+once per nesting level and expands aliases without bound. So we build the tree ourselves from
+PyYAML's event stream (C parser where present): iteratively, with a depth limit, an alias
+expansion budget, duplicate-key detection, and 1-based spans converted here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import attrs
+import yaml
+
+from cmf_config.errors import Diagnostic, InputError, Span
+
+MAX_DEPTH = 64
+MAX_NODES = 500_000
+MAX_BYTES = 32 * 1024 * 1024
+
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_RESOLVER = yaml.resolver.Resolver()
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+
+Scalar = str | int | float | bool | None
+
+
+@attrs.frozen(kw_only=True)
+class ScalarNode:
+    """A scalar with its resolved value, its raw text and its quoting style."""
+
+    value: Scalar
+    raw: str
+    style: str | None
+    span: Span
+    end: Span
+
+
+@attrs.frozen(kw_only=True)
+class MapNode:
+    """A mapping; keys are plain strings with their own spans, in file order."""
+
+    items: tuple[tuple[ScalarNode, Node], ...]
+    span: Span
+    end: Span
+
+    def get(self, key: str) -> Node | None:
+        """The value node of `key`, or None."""
+        for k, v in self.items:
+            if k.raw == key:
+                return v
+        return None
+
+    def key_node(self, key: str) -> ScalarNode | None:
+        """The key node of `key`, or None."""
+        for k, _ in self.items:
+            if k.raw == key:
+                return k
+        return None
+
+
+@attrs.frozen(kw_only=True)
+class SeqNode:
+    """A sequence."""
+
+    items: tuple[Node, ...]
+    span: Span
+    end: Span
+
+
+Node = ScalarNode | MapNode | SeqNode
+
+
+@attrs.frozen(kw_only=True)
+class Document:
+    """One parsed YAML file: its root node and its text (for carets and expression spans)."""
+
+    path: str
+    text: str
+    root: Node
+
+
+def to_plain(node: Node) -> object:
+    """Convert a node tree to plain dicts, lists and scalars (keys are the raw key text)."""
+    if isinstance(node, ScalarNode):
+        return node.value
+    if isinstance(node, SeqNode):
+        return [to_plain(item) for item in node.items]
+    return {key.raw: to_plain(value) for key, value in node.items}
+
+
+def node_at(root: Node, path: tuple[str | int, ...]) -> Node | None:
+    """Follow a path of keys and indices; None when it leads nowhere."""
+    node: Node | None = root
+    for step in path:
+        if isinstance(node, MapNode) and isinstance(step, str):
+            node = node.get(step)
+        elif isinstance(node, SeqNode) and isinstance(step, int) and 0 <= step < len(node.items):
+            node = node.items[step]
+        else:
+            return None
+    return node
+
+
+def _span(path: str, mark: yaml.Mark | None) -> Span:
+    if mark is None:
+        return Span(path, 1, 1)
+    return Span(path, mark.line + 1, mark.column + 1)
+
+
+def _decode(path: str, data: bytes) -> str:
+    if not data.strip():
+        raise InputError(
+            [
+                Diagnostic(
+                    code="E107",
+                    span=Span(path, 1, 1),
+                    message="the file is empty",
+                    hint="write the YAML document this file should hold (see docs/formats.md)",
+                )
+            ]
+        )
+    if b"\x00" in data:
+        offset = data.index(b"\x00")
+        line = data.count(b"\n", 0, offset) + 1
+        col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+        raise InputError(
+            [
+                Diagnostic(
+                    code="E100",
+                    span=Span(path, line, col),
+                    message="this is a binary file, not YAML text (it contains a NUL byte)",
+                    hint="give the path of a UTF-8 YAML file",
+                )
+            ]
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            [
+                Diagnostic(
+                    code="E100",
+                    span=Span(path, line, col),
+                    message=f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                    hint="save the file as UTF-8",
+                )
+            ]
+        ) from None
+
+
+def read_text(path: Path, display: str | None = None) -> str:
+    """Read a UTF-8 text file; raise InputError (never OSError) when it cannot be used."""
+    shown = display or str(path)
+    try:
+        if path.is_dir():
+            raise InputError(
+                [
+                    Diagnostic(
+                        code="E001",
+                        span=Span(shown, 1, 1),
+                        message="this is a directory, not a file",
+                        hint="give the path of a YAML file",
+                    )
+                ]
+            )
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise InputError(
+                [
+                    Diagnostic(
+                        code="E108",
+                        span=Span(shown, 1, 1),
+                        message=f"the file is too large ({size} bytes; the limit is {MAX_BYTES})",
+                        hint="split it into several files",
+                    )
+                ]
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            [
+                Diagnostic(
+                    code="E001",
+                    span=Span(shown, 1, 1),
+                    message=f"cannot read the file: {exc.strerror or exc}",
+                    hint="check the path and its permissions",
+                )
+            ]
+        ) from None
+    return _decode(shown, data)
+
+
+def parse_file(path: Path, display: str | None = None) -> Document:
+    """Read and parse one YAML file; raise InputError with every problem found."""
+    shown = display or str(path)
+    return parse_text(read_text(path, shown), shown)
+
+
+class _Builder:
+    """Builds the node tree from events with an explicit stack (no recursion)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.diagnostics: list[Diagnostic] = []
+        self.anchors: dict[str, tuple[Node, int]] = {}
+        self.budget = MAX_NODES
+
+    def _error(self, code: str, span: Span, message: str, hint: str, related: tuple[Span, ...] = ()) -> None:
+        self.diagnostics.append(Diagnostic(code=code, span=span, message=message, hint=hint, related=related))
+
+    def scalar(self, event: yaml.ScalarEvent) -> ScalarNode:
+        span = _span(self.path, event.start_mark)
+        end = _span(self.path, event.end_mark)
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
+        value: Scalar
+        if tag in _PLAIN_TAGS:
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+            try:
+                value = _CONSTRUCTOR.construct_object(node)
+            except yaml.YAMLError:
+                value = event.value
+        elif tag == "tag:yaml.org,2002:timestamp":
+            value = event.value
+        else:
+            self._error("E104", span, f"the YAML tag '{tag}' is not supported", "remove the tag; write a plain value")
+            value = event.value
+        return ScalarNode(value=value, raw=event.value, style=event.style, span=span, end=end)
+
+
+class _Frame:
+    __slots__ = ("anchor", "end", "is_map", "items", "keys", "pending_key", "span")
+
+    def __init__(self, is_map: bool, span: Span, anchor: str | None) -> None:
+        self.is_map = is_map
+        self.span = span
+        self.end = span
+        self.anchor = anchor
+        self.items: list[object] = []
+        self.keys: dict[str, Span] = {}
+        self.pending_key: ScalarNode | None = None
+
+
+def _events(text: str) -> Iterator[yaml.Event]:
+    return yaml.parse(text, Loader=_Loader)  # type: ignore[no-any-return]
+
+
+def _size(node: Node) -> int:
+    total = 0
+    stack: list[Node] = [node]
+    while stack:
+        current = stack.pop()
+        total += 1
+        if isinstance(current, SeqNode):
+            stack.extend(current.items)
+        elif isinstance(current, MapNode):
+            stack.extend(v for _, v in current.items)
+    return total
+
+
+def parse_text(text: str, path: str) -> Document:  # noqa: C901, PLR0912
+    """Parse YAML text into a single Document; raise InputError with every problem found."""
+    builder = _Builder(path)
+    stack: list[_Frame] = []
+    root: Node | None = None
+    documents = 0
+    nodes = 0
+
+    def attach(node: Node, weight: int = 1) -> None:
+        nonlocal root, nodes
+        nodes += weight
+        if stack:
+            frame = stack[-1]
+            if frame.is_map:
+                if frame.pending_key is None:
+                    if not isinstance(node, ScalarNode) or node.value is None and node.raw == "":
+                        builder._error(
+                            "E103", node.span, "a mapping key must be a plain name", "write the key as a plain word"
+                        )
+                        frame.pending_key = ScalarNode(value="?", raw="?", style=None, span=node.span, end=node.span)
+                        return
+                    first = frame.keys.get(node.raw)
+                    if first is not None:
+                        builder._error(
+                            "E102",
+                            node.span,
+                            f"duplicate key '{node.raw}' (first given at line {first.line}, column {first.col})",
+                            "keep one of the two; YAML would silently drop the first",
+                            (first,),
+                        )
+                    else:
+                        frame.keys[node.raw] = node.span
+                    frame.pending_key = node
+                else:
+                    frame.items.append((frame.pending_key, node))
+                    frame.pending_key = None
+            else:
+                frame.items.append(node)
+        else:
+            root = node
+
+    try:
+        for event in _events(text):
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    builder._error(
+                        "E106",
+                        _span(path, event.start_mark),
+                        "the file holds more than one YAML document",
+                        "keep one document per file; remove the '---' separator",
+                    )
+                    break
+            elif isinstance(event, yaml.ScalarEvent):
+                node = builder.scalar(event)
+                if event.anchor:
+                    builder.anchors[event.anchor] = (node, 1)
+                attach(node)
+            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                if len(stack) >= MAX_DEPTH:
+                    builder._error(
+                        "E105",
+                        _span(path, event.start_mark),
+                        f"the document is nested more than {MAX_DEPTH} levels deep",
+                        "flatten the structure; no cmf-config file needs this depth",
+                    )
+                    break
+                stack.append(
+                    _Frame(isinstance(event, yaml.MappingStartEvent), _span(path, event.start_mark), event.anchor)
+                )
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                frame = stack.pop()
+                end = _span(path, event.end_mark)
+                built: Node
+                if frame.is_map:
+                    pairs = tuple(item for item in frame.items if isinstance(item, tuple))
+                    built = MapNode(items=pairs, span=frame.span, end=end)
+                else:
+                    seq = tuple(item for item in frame.items if not isinstance(item, tuple))
+                    built = SeqNode(items=seq, span=frame.span, end=end)  # type: ignore[arg-type]
+                if frame.anchor:
+                    builder.anchors[frame.anchor] = (built, _size(built))
+                attach(built)
+            elif isinstance(event, yaml.AliasEvent):
+                target = builder.anchors.get(event.anchor)
+                if target is None:
+                    builder._error(
+                        "E101", _span(path, event.start_mark), f"unknown alias '*{event.anchor}'", "define the anchor first"
+                    )
+                    continue
+                attach(target[0], target[1])
+            if nodes > MAX_NODES:
+                builder._error(
+                    "E105",
+                    _span(path, getattr(event, "start_mark", None)),
+                    f"the document expands to more than {MAX_NODES} nodes (alias bomb?)",
+                    "remove the nested aliases ('*name'); write the data out",
+                )
+                break
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "invalid YAML"
+        builder.diagnostics.append(
+            Diagnostic(
+                code="E101",
+                span=_span(path, mark),
+                message=f"YAML syntax error: {problem}",
+                hint="fix the YAML syntax at this position (indentation, ':' after keys, closing brackets and quotes)",
+            )
+        )
+    except yaml.YAMLError as exc:
+        builder.diagnostics.append(
+            Diagnostic(code="E101", span=Span(path, 1, 1), message=f"YAML error: {exc}", hint="fix the YAML syntax")
+        )
+    if builder.diagnostics:
+        raise InputError(builder.diagnostics)
+    if root is None or (isinstance(root, ScalarNode) and root.value is None):
+        raise InputError(
+            [
+                Diagnostic(
+                    code="E107",
+                    span=Span(path, 1, 1),
+                    message="the file holds no YAML document (only comments or blanks)",
+                    hint="write the YAML document this file should hold (see docs/formats.md)",
+                )
+            ]
+        )
+    return Document(path=path, text=text, root=root)
+
+
+def scalar_offset_span(doc: Document, node: ScalarNode, offset: int, length: int = 1) -> Span:
+    """The span of the character at `offset` inside a scalar's value (for expression errors).
+
+    Exact for single-line scalars and for literal/folded block scalars; for multi-line plain
+    or quoted scalars it falls back to the best line match.
+    """
+    value = node.raw
+    start = node.span
+    before = value[:offset]
+    line_in_value = before.count("\n")
+    col_in_line = offset - (before.rfind("\n") + 1)
+    if node.style in ("|", ">"):
+        lines = doc.text.splitlines()
+        # Content starts on the line after the indicator; find its indentation.
+        first = start.line  # 1-based line of the indicator; content is on following lines
+        idx = first + line_in_value  # 0-based index of the content line
+        if 0 <= idx < len(lines):
+            text_line = lines[idx]
+            indent = len(text_line) - len(text_line.lstrip(" "))
+            col = indent + col_in_line + 1
+            return Span(start.path, idx + 1, col, col + length)
+        return start
+    if line_in_value == 0 and start.line == node.end.line:
+        shift = 1 if node.style in ("'", '"') else 0
+        col = start.col + shift + offset
+        return Span(start.path, start.line, col, col + length)
+    # Multi-line flow scalar: find the fragment on the lines the scalar covers.
+    fragment = value[offset : offset + max(length, 1)]
+    lines = doc.text.splitlines()
+    for idx in range(start.line - 1, min(node.end.line, len(lines))):
+        pos = lines[idx].find(fragment)
+        if pos >= 0:
+            return Span(start.path, idx + 1, pos + 1, pos + 1 + length)
+    return start

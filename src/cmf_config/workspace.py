@@ -1,0 +1,253 @@
+"""Loads a catalog, its rules and configuration files into one engine, and answers questions.
+
+This is the analysis layer the commands call: it turns files into assignments, asks the
+engine, and returns structured results (no wording: `report.py` writes the English).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import attrs
+
+from cmf_config.errors import Diagnostic, InputError, Severity, Span, UsageError
+from cmf_config.load import bundled_dir, load_catalog, load_vehicle_file
+from cmf_config.model import KINDS, BomLine, BuiltVehicle, Catalog, Vehicle, VehicleConfig
+from cmf_config.problem import Problem, catalog_problem, choice_span, config_assignment
+from cmf_config.rules import Rule, holds, load_rules, platform_rules
+from cmf_config.solver import Change, Conflict, Engine, SlotOptions
+from cmf_config.suggest import did_you_mean
+
+
+@attrs.frozen(kw_only=True)
+class Violation:
+    """A rule a configuration breaks, with the configuration lines it reads."""
+
+    rule: Rule
+    slots: tuple[str, ...]
+    spans: tuple[Span, ...]
+    suggestions: Mapping[str, tuple[str, ...]]
+
+
+@attrs.frozen(kw_only=True)
+class Verdict:
+    """What validation found for one configuration."""
+
+    config: VehicleConfig
+    complete: bool
+    violations: tuple[Violation, ...] = ()
+    conflict: Conflict | None = None
+
+    @property
+    def is_valid(self) -> bool:
+        """No error-severity rule broken and, if partial, a valid completion exists."""
+        errors = [v for v in self.violations if v.rule.severity is Severity.ERROR]
+        return not errors and self.conflict is None
+
+
+class Workspace:
+    """A catalog + rules + the configurations of one command, compiled once."""
+
+    def __init__(self, catalog: Catalog, rules_dir: Path, configs: Sequence[VehicleConfig] = ()) -> None:
+        self.catalog = catalog
+        extra = [v.config for v in catalog.vehicles.values()]
+        self.problem: Problem = catalog_problem(catalog, [*configs, *extra])
+        self.rules: list[Rule] = platform_rules(catalog, self.problem) + load_rules(rules_dir, self.problem)
+        self.engine = Engine(self.problem, self.rules)
+
+    @classmethod
+    def open(cls, catalog_dir: Path | None, rules_dir: Path | None, config_paths: Sequence[Path] = ()) -> tuple[Workspace, list[Vehicle]]:
+        """Load everything; raise InputError with all diagnostics of every file."""
+        catalog = load_catalog(catalog_dir)
+        vehicles, diagnostics = load_configs(catalog, config_paths)
+        if diagnostics:
+            raise InputError(diagnostics)
+        return cls(catalog, rules_dir or bundled_dir("rules"), [v.config for v in vehicles]), vehicles
+
+    # ------------------------------------------------------------- helpers
+
+    def assignment(self, config: VehicleConfig) -> dict[str, int]:
+        """The slots a configuration fixes."""
+        return config_assignment(self.problem, config)
+
+    def is_complete(self, assignment: Mapping[str, int]) -> bool:
+        """Whether every slot is fixed."""
+        return all(s.name in assignment for s in self.problem.slots)
+
+    def value_id(self, slot: str, index: int) -> str:
+        """The id of a slot's value."""
+        return self.problem.slot(slot).values[index].id
+
+    # ------------------------------------------------------------- questions
+
+    def validate(self, config: VehicleConfig) -> Verdict:
+        """Check a configuration: every broken rule if complete, else whether it can be completed."""
+        assignment = self.assignment(config)
+        if self.is_complete(assignment):
+            violations = [self._violation(config, assignment, rule) for rule in self.rules if not holds(self.problem, rule, assignment)]
+            conflict = None
+            return Verdict(config=config, complete=True, violations=tuple(violations), conflict=conflict)
+        conflict = self.engine.explain(assignment)
+        return Verdict(config=config, complete=False, conflict=conflict)
+
+    def _violation(self, config: VehicleConfig, assignment: Mapping[str, int], rule: Rule) -> Violation:
+        order = {s.name: i for i, s in enumerate(self.problem.slots)}
+        slots = tuple(sorted(rule.slots, key=order.__getitem__))
+        spans = tuple(choice_span(config, s) for s in slots)
+        suggestions: dict[str, tuple[str, ...]] = {}
+        if rule.severity is Severity.ERROR:
+            for slot in slots:
+                rest = {k: v for k, v in assignment.items() if k != slot}
+                # Which values of this slot would satisfy this rule, other choices unchanged?
+                good = []
+                for index, value in enumerate(self.problem.slot(slot).values):
+                    trial = {**rest, slot: index}
+                    if holds(self.problem, rule, trial):
+                        good.append(value.id)
+                suggestions[slot] = tuple(good[:6])
+        return Violation(rule=rule, slots=slots, spans=spans, suggestions=suggestions)
+
+    def explain(self, config: VehicleConfig) -> Conflict | None:
+        """A minimal conflict of choices and rules, or None when a valid completion exists."""
+        return self.engine.explain(self.assignment(config))
+
+    def options(self, config: VehicleConfig) -> dict[str, SlotOptions]:
+        """Possible and excluded values of every open slot."""
+        return self.engine.options(self.assignment(config))
+
+    def fix(self, config: VehicleConfig) -> tuple[dict[str, int], list[Change]] | None:
+        """The nearest valid configuration (fewest changes, then lowest module cost)."""
+        return self.engine.fix(self.assignment(config), self.module_weights("cost"))
+
+    def module_weights(self, measure: str) -> dict[str, list[float]]:
+        """Per module slot, the cost or mass of each variant (the objective of optimisations)."""
+        out: dict[str, list[float]] = {}
+        for kind in KINDS:
+            slot = self.problem.slot(kind)
+            out[kind] = [v.cost if measure == "cost" else v.mass_kg for v in slot.values]
+        return out
+
+    def sharing_weights(self, reference: VehicleConfig) -> dict[str, list[float]]:
+        """Per module slot, how many part numbers of the reference's BOM each variant carries."""
+        reference_parts = {line.part for line in self.bom_lines(reference, self.assignment(reference))}
+        out: dict[str, list[float]] = {}
+        for kind in KINDS:
+            slot = self.problem.slot(kind)
+            out[kind] = [
+                float(len({p.part for p in self.catalog.modules[v.id].parts} & reference_parts)) for v in slot.values
+            ]
+        brand_slot = self.problem.slot("brand")
+        out["brand"] = [float(len({p.part for p in self.catalog.brands[v.id].parts} & reference_parts)) for v in brand_slot.values]
+        return out
+
+    def complete(self, config: VehicleConfig, minimize: str = "cost", share_with: VehicleConfig | None = None) -> dict[str, int] | None:
+        """An optimal valid completion of a configuration, or None if none exists."""
+        assignment = self.assignment(config)
+        if share_with is not None:
+            return self.engine.complete(assignment, self.sharing_weights(share_with), maximize=True)
+        return self.engine.complete(assignment, self.module_weights(minimize))
+
+    def config_from(self, config: VehicleConfig, assignment: Mapping[str, int], fill: bool = True) -> VehicleConfig:
+        """A configuration with the assignment's values (open slots stay open unless `fill`)."""
+        def pick(slot: str, current: object) -> str | None:
+            if current is None and not fill:
+                return None
+            return self.value_id(slot, assignment[slot]) if slot in assignment else None
+
+        modules = {kind: pick(kind, config.modules.get(kind)) for kind in KINDS}
+        options = config.options
+        features = options.features
+        if features is not None or fill:
+            features = tuple(s.name for s in self.problem.slots if s.is_bool and assignment.get(s.name) == 1)
+        battery = options.battery_kwh
+        if battery is not None or fill:
+            number = self.problem.slot("battery_kwh").values[assignment["battery_kwh"]].number
+            battery = number
+        wheelbase = options.wheelbase_mm
+        if wheelbase is not None or fill:
+            number = self.problem.slot("wheelbase_mm").values[assignment["wheelbase_mm"]].number
+            wheelbase = int(number) if number is not None else None
+        new_options = attrs.evolve(
+            options,
+            battery_kwh=battery,
+            wheelbase_mm=wheelbase,
+            drive=pick("drive", options.drive),
+            steering=pick("steering", options.steering),
+            market=pick("market", options.market),
+            features=features,
+        )
+        return attrs.evolve(
+            config,
+            brand=pick("brand", config.brand),
+            platform=pick("platform", config.platform),
+            segment=pick("segment", config.segment),
+            body=pick("body", config.body),
+            powertrain=pick("powertrain", config.powertrain),
+            modules=attrs.evolve(config.modules, **modules),  # type: ignore[arg-type]
+            options=new_options,
+        )
+
+    def bom_lines(self, config: VehicleConfig, assignment: Mapping[str, int]) -> list[BomLine]:
+        """The bill of materials: module parts, then brand parts, then the vehicle's own."""
+        lines: list[BomLine] = []
+        for kind in KINDS:
+            module = self.catalog.modules[self.value_id(kind, assignment[kind])]
+            lines += [
+                BomLine(part=p.part, name=p.name, module=kind, quantity=p.quantity, unit_cost=p.unit_cost, unit_mass_kg=p.unit_mass_kg)
+                for p in module.parts
+            ]
+        brand = self.catalog.brands[self.value_id("brand", assignment["brand"])]
+        lines += [
+            BomLine(part=p.part, name=p.name, module="brand", quantity=p.quantity, unit_cost=p.unit_cost, unit_mass_kg=p.unit_mass_kg)
+            for p in brand.parts
+        ]
+        lines += [
+            BomLine(part=p.part, name=p.name, module="vehicle", quantity=p.quantity, unit_cost=p.unit_cost, unit_mass_kg=p.unit_mass_kg)
+            for p in config.extra_parts
+        ]
+        return lines
+
+    def build(self, config: VehicleConfig) -> BuiltVehicle | None:
+        """Resolve a configuration (completing it at least cost if partial); None if invalid."""
+        assignment = self.assignment(config)
+        filled: dict[str, str] = {}
+        if not self.is_complete(assignment):
+            completed = self.complete(config)
+            if completed is None:
+                return None
+            filled = {k: self.value_id(k, v) for k, v in completed.items() if k not in assignment}
+            assignment = completed
+        elif not self.engine.is_consistent(assignment):
+            return None
+        return BuiltVehicle(
+            name=config.name,
+            brand=self.value_id("brand", assignment["brand"]),
+            platform=self.value_id("platform", assignment["platform"]),
+            modules={kind: self.value_id(kind, assignment[kind]) for kind in KINDS},
+            bom=tuple(self.bom_lines(config, assignment)),
+            filled=filled,
+        )
+
+    def resolve_vehicle(self, ref: str, loaded: Mapping[str, Vehicle]) -> Vehicle:
+        """A vehicle named by a loaded file path or a catalog vehicle id."""
+        if ref in loaded:
+            return loaded[ref]
+        if ref in self.catalog.vehicles:
+            return self.catalog.vehicles[ref]
+        raise UsageError(
+            f"'{ref}' is neither a configuration file nor a catalog vehicle id{did_you_mean(ref, self.catalog.vehicles)}",
+            "give a path to a .yaml file or an id from `cmf-config catalog list`",
+        )
+
+
+def load_configs(catalog: Catalog, paths: Sequence[Path]) -> tuple[list[Vehicle], list[Diagnostic]]:
+    """Load configuration files; collect the diagnostics of all files instead of stopping."""
+    vehicles: list[Vehicle] = []
+    diagnostics: list[Diagnostic] = []
+    for path in paths:
+        try:
+            vehicles.append(load_vehicle_file(path, catalog))
+        except InputError as exc:
+            diagnostics.extend(exc.diagnostics)
+    return vehicles, diagnostics
