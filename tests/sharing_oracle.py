@@ -24,7 +24,9 @@ def frac_div(numerator: Fraction | int, denominator: Fraction | int) -> Ratio:
     return Fraction(numerator) / Fraction(denominator)
 
 
-def part_set(product: ProductBom, module: str | None = None, *, all_modules: bool = True) -> set[str]:
+def part_set(
+    product: ProductBom, module: str | None = None, *, all_modules: bool = True
+) -> set[str]:
     """Return the distinct part numbers of a product, optionally of one module only."""
     return {line.part for line in product.lines if all_modules or line.module == module}
 
@@ -121,10 +123,17 @@ def pci(products: Sequence[ProductBom]) -> Ratio:
     for k, product in enumerate(products):
         for line in product.lines:
             attrs = line.attributes
-            if not attrs.get("component") or attrs.get("differentiating", "").strip().lower() == "true":
+            if (
+                not attrs.get("component")
+                or attrs.get("differentiating", "").strip().lower() == "true"
+            ):
                 continue
             slots.setdefault(attrs["component"], {}).setdefault(k, []).append(attrs)
-    used = [f for f in factors if any(f in a for per in slots.values() for lst in per.values() for a in lst)]
+    used = [
+        f
+        for f in factors
+        if any(f in a for per in slots.values() for lst in per.values() for a in lst)
+    ]
     if not used or not slots:
         return None
     numerator = Fraction(0)
@@ -148,7 +157,12 @@ def _line(
 ) -> BomLine:
     """Build a line tersely."""
     return BomLine(
-        part=part, quantity=quantity, unit_cost=cost, unit_mass_kg=mass, module=module, attributes=attributes
+        part=part,
+        quantity=quantity,
+        unit_cost=cost,
+        unit_mass_kg=mass,
+        module=module,
+        attributes=attributes,
     )
 
 
@@ -194,10 +208,12 @@ def trio() -> tuple[ProductBom, ProductBom, ProductBom]:
 
     return (
         ProductBom(
-            name="V1", lines=(line("a", seat), line("b", wheel16), line("c", mirror), line("d", grille))
+            name="V1",
+            lines=(line("a", seat), line("b", wheel16), line("c", mirror), line("d", grille)),
         ),
         ProductBom(
-            name="V2", lines=(line("a", seat), line("b", wheel16), line("c", mirror), line("e", grille))
+            name="V2",
+            lines=(line("a", seat), line("b", wheel16), line("c", mirror), line("e", grille)),
         ),
         ProductBom(name="V3", lines=(line("a", seat), line("c", mirror), line("f", wheel17))),
     )

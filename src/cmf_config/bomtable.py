@@ -124,7 +124,9 @@ class _Collector:
 
     def add(self, line: int, column: int, code: str, message: str, hint: str) -> None:
         self.found.append(
-            TableDiagnostic(path=self.path, line=line, column=column, code=code, message=message, hint=hint)
+            TableDiagnostic(
+                path=self.path, line=line, column=column, code=code, message=message, hint=hint
+            )
         )
 
     def raise_if_any(self) -> None:
@@ -241,7 +243,9 @@ def _field_index(prefix: str) -> int:
     return max(len(fields), 1)
 
 
-def _records(records: Iterator[list[str]], report: _Collector) -> Iterator[tuple[int, int, list[str]]]:
+def _records(
+    records: Iterator[list[str]], report: _Collector
+) -> Iterator[tuple[int, int, list[str]]]:
     """Yield (first line, last line, fields) of each non-blank record; report CSV syntax errors and go on."""
     reader = records
     while True:
@@ -290,7 +294,9 @@ def _check_header(header: list[str], line_no: int, report: _Collector) -> bool:
                 "delete or rename one of them",
             )
         elif name not in COLUMNS:
-            report.add(line_no, column, "E154", f"unknown column '{name}'", _unknown_column_hint(name))
+            report.add(
+                line_no, column, "E154", f"unknown column '{name}'", _unknown_column_hint(name)
+            )
         seen.setdefault(name, column)
     missing = [name for name in REQUIRED_COLUMNS if name not in seen]
     for name in missing:
@@ -373,7 +379,9 @@ def _parse_row(
     return product, line
 
 
-def _required_text(cells: dict[str, tuple[int, str]], name: str, line_no: int, report: _Collector) -> str:
+def _required_text(
+    cells: dict[str, tuple[int, str]], name: str, line_no: int, report: _Collector
+) -> str:
     """Return a required text cell, reporting it when empty."""
     column, value = cells[name]
     if not value:
@@ -382,7 +390,9 @@ def _required_text(cells: dict[str, tuple[int, str]], name: str, line_no: int, r
     return value
 
 
-def _number(cells: dict[str, tuple[int, str]], name: str, line_no: int, report: _Collector) -> float | None:
+def _number(
+    cells: dict[str, tuple[int, str]], name: str, line_no: int, report: _Collector
+) -> float | None:
     """Return a number cell as a finite float >= 0, or None when absent/empty (quantity must be given)."""
     if name not in cells:
         return None
@@ -391,7 +401,11 @@ def _number(cells: dict[str, tuple[int, str]], name: str, line_no: int, report: 
     if not text:
         if name == "quantity":
             report.add(
-                line_no, column, "E158", "the quantity is empty", f"give the pieces per product, e.g. {example}"
+                line_no,
+                column,
+                "E158",
+                "the quantity is empty",
+                f"give the pieces per product, e.g. {example}",
             )
         return None
     try:
@@ -404,12 +418,20 @@ def _number(cells: dict[str, tuple[int, str]], name: str, line_no: int, report: 
         return None
     if not math.isfinite(value):
         report.add(
-            line_no, column, "E158", f"{name} '{text}' is not a finite number", f"write a real value, e.g. {example}"
+            line_no,
+            column,
+            "E158",
+            f"{name} '{text}' is not a finite number",
+            f"write a real value, e.g. {example}",
         )
         return None
     if value < 0:
         report.add(
-            line_no, column, "E158", f"{name} {text} is negative", f"write a value of 0 or more, e.g. {example}"
+            line_no,
+            column,
+            "E158",
+            f"{name} {text} is negative",
+            f"write a value of 0 or more, e.g. {example}",
         )
         return None
     return value

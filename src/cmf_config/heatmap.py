@@ -83,7 +83,9 @@ def render_heatmap(matrix: SimilarityMatrix, path: str | os.PathLike[str], title
         )
     if not matrix.names:
         raise HeatmapError(str(target), "the matrix has no products", "give at least one product")
-    with mpl.rc_context({"svg.hashsalt": "cmf-config", "svg.fonttype": "path", "font.family": "DejaVu Sans"}):
+    with mpl.rc_context(
+        {"svg.hashsalt": "cmf-config", "svg.fonttype": "path", "font.family": "DejaVu Sans"}
+    ):
         figure = _draw(matrix, title)
         _write_atomically(figure, target, fmt, title)
 
@@ -92,7 +94,10 @@ def _ordered_values(matrix: SimilarityMatrix) -> tuple[list[str], npt.NDArray[np
     """Return the names and the values permuted by `cluster_order`, NaN for None."""
     order = cluster_order(matrix)
     values = np.array(
-        [[math.nan if matrix.values[i][j] is None else matrix.values[i][j] for j in order] for i in order],
+        [
+            [math.nan if matrix.values[i][j] is None else matrix.values[i][j] for j in order]
+            for i in order
+        ],
         dtype=np.float64,
     ).reshape(len(order), len(order))
     return [matrix.names[i] for i in order], values
@@ -108,7 +113,9 @@ def _draw(matrix: SimilarityMatrix, title: str) -> Figure:
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     colours = mpl.colormaps["viridis"].with_extremes(bad="lightgrey")
-    image = axes.imshow(np.ma.masked_invalid(values), cmap=colours, vmin=0.0, vmax=1.0, interpolation="nearest")
+    image = axes.imshow(
+        np.ma.masked_invalid(values), cmap=colours, vmin=0.0, vmax=1.0, interpolation="nearest"
+    )
     axes.set_title(title)
     if n <= _LABEL_MAX:
         axes.set_xticks(range(n), labels=names, rotation=90, fontsize=font)
@@ -121,7 +128,7 @@ def _draw(matrix: SimilarityMatrix, title: str) -> Figure:
         for i in range(n):
             for j in range(n):
                 value = values[i, j]
-                text = "n/a" if math.isnan(value) else f"{100.0 * value:.0f}"
+                text = "n/a" if math.isnan(value) else f"{100.0 * value:.0f}%"
                 colour = "white" if not math.isnan(value) and value < _DARK_BELOW else "black"
                 axes.text(j, i, text, ha="center", va="center", fontsize=font * 0.8, color=colour)
     bar = figure.colorbar(image, ax=axes, format=PercentFormatter(xmax=1.0))

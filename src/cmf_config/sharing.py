@@ -19,7 +19,9 @@ Conventions that hold for every function here:
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from fractions import Fraction
 from types import MappingProxyType
 from typing import Final, Literal, get_args
 
@@ -225,7 +227,9 @@ def _weighted_total(lines: Sequence[BomLine], unit: Sequence[float | None]) -> f
     """Sum quantity x unit over lines, or None if any line lacks the unit value."""
     if any(u is None for u in unit):
         return None
-    return math.fsum(line.quantity * u for line, u in zip(lines, unit, strict=True) if u is not None)
+    return math.fsum(
+        line.quantity * u for line, u in zip(lines, unit, strict=True) if u is not None
+    )
 
 
 def _aggregate(lines: Iterable[BomLine]) -> dict[str, _PartTotal]:
@@ -289,7 +293,10 @@ def _by_module(a: ProductBom, b: ProductBom) -> Mapping[str, ModuleShare]:
             parts_b.setdefault(line.module, set()).add(line.part)
     modules = sorted(parts_a.keys() | parts_b.keys())
     return MappingProxyType(
-        {module: _pn_share(parts_a.get(module, set()), parts_b.get(module, set())) for module in modules}
+        {
+            module: _pn_share(parts_a.get(module, set()), parts_b.get(module, set()))
+            for module in modules
+        }
     )
 
 
@@ -301,8 +308,12 @@ def compare(a: ProductBom, b: ProductBom) -> PairShare:
     pieces = _weighted_share(
         {p: t.quantity for p, t in totals_a.items()}, {p: t.quantity for p, t in totals_b.items()}
     )
-    cost = _weighted_share({p: t.cost for p, t in totals_a.items()}, {p: t.cost for p, t in totals_b.items()})
-    mass = _weighted_share({p: t.mass for p, t in totals_a.items()}, {p: t.mass for p, t in totals_b.items()})
+    cost = _weighted_share(
+        {p: t.cost for p, t in totals_a.items()}, {p: t.cost for p, t in totals_b.items()}
+    )
+    mass = _weighted_share(
+        {p: t.mass for p, t in totals_a.items()}, {p: t.mass for p, t in totals_b.items()}
+    )
     return PairShare(
         a_name=a.name,
         b_name=b.name,
@@ -404,8 +415,12 @@ def fleet_matrix(products: Sequence[ProductBom], measure: Measure = "ratio") -> 
     undefined_rows = {int(i) for i in np.flatnonzero(np.isnan(values).any(axis=1))}
     rows: list[tuple[float | None, ...]] = []
     for i, row in enumerate(values.tolist()):
-        rows.append(tuple(None if math.isnan(v) else v for v in row) if i in undefined_rows else tuple(row))
-    return SimilarityMatrix(names=tuple(p.name for p in products), measure=measure, values=tuple(rows))
+        rows.append(
+            tuple(None if math.isnan(v) else v for v in row) if i in undefined_rows else tuple(row)
+        )
+    return SimilarityMatrix(
+        names=tuple(p.name for p in products), measure=measure, values=tuple(rows)
+    )
 
 
 def _is_differentiating(line: BomLine) -> bool:
@@ -437,19 +452,23 @@ def _pci(products: Sequence[ProductBom]) -> tuple[float | None, int, tuple[str, 
             value_set.add(line.attributes.get(factor, ""))
     if not factors or not variants:
         return None, len(variants), factors
-    gains: list[float] = []
-    penalties: list[float] = []
+    # Exact arithmetic, so that identical products give exactly 100 and the worst case 0.
+    # Components are grouped by (n_i, 1/f) first: only a few distinct groups exist, which
+    # keeps the fractions cheap for large fleets.
+    gains: Counter[tuple[int, int]] = Counter()
+    uses: Counter[int] = Counter()
     for per_product in variants.values():
-        n_i = len(per_product)
-        f = 1.0
+        inverse_f = 1
         for position in range(len(factors)):
-            f /= len({frozenset(v[position]) for v in per_product.values()})
-        gains.append(n_i * f)
-        penalties.append(1.0 / (n_i * n_i))
-    correction = math.fsum(penalties)
-    numerator = math.fsum(gains) - correction
+            inverse_f *= len({frozenset(v[position]) for v in per_product.values()})
+        gains[len(per_product), inverse_f] += 1
+        uses[len(per_product)] += 1
+    gain = sum(
+        (Fraction(count * n_i, inverse_f) for (n_i, inverse_f), count in gains.items()), Fraction(0)
+    )
+    correction = sum((Fraction(count, n_i * n_i) for n_i, count in uses.items()), Fraction(0))
     denominator = len(variants) * len(products) - correction
-    value = _div(100.0 * numerator, denominator)
+    value = None if denominator == 0 else float(100 * (gain - correction) / denominator)
     return value, len(variants), factors
 
 

@@ -60,9 +60,14 @@ class Engine:
         self.hard = [r for r in self.rules if r.severity is Severity.ERROR]
         self.encoding = Encoding(problem)
         self.rule_lits = {r.id: self.encoding.lit(r.formula) for r in self.rules}
-        self._lit_rules: dict[int, list[str]] = {}
-        for rule in self.hard:
-            self._lit_rules.setdefault(self.rule_lits[rule.id], []).append(rule.id)
+        # A fresh selector per rule (selector -> rule), so that a rule whose literal happens
+        # to equal a choice's literal is still told apart in cores and explanations.
+        self.selectors: dict[str, int] = {}
+        for rule in self.rules:
+            selector = self.encoding.new_var()
+            self.encoding.clauses.append([-selector, self.rule_lits[rule.id]])
+            self.selectors[rule.id] = selector
+        self._lit_rules: dict[int, list[str]] = {self.selectors[r.id]: [r.id] for r in self.hard}
         self._solver: Solver | None = None
 
     # ------------------------------------------------------------- plumbing
@@ -81,8 +86,13 @@ class Engine:
             self._solver = None
 
     def hard_lits(self) -> list[int]:
-        """The literals of the error-severity rules."""
-        return sorted({self.rule_lits[r.id] for r in self.hard})
+        """The selectors of the error-severity rules (assume them to switch the rules on)."""
+        return [self.selectors[r.id] for r in self.hard]
+
+    def _selector_units(self) -> list[list[int]]:
+        """Units fixing every selector: hard rules on, the others off (no free variable)."""
+        hard = {r.id for r in self.hard}
+        return [[sel if rid in hard else -sel] for rid, sel in self.selectors.items()]
 
     def choice_lits(self, assignment: Assignment) -> list[int]:
         """One literal per fixed slot."""
@@ -199,8 +209,8 @@ class Engine:
         wcnf = WCNF()
         for clause in self.encoding.clauses:
             wcnf.append(clause)
-        for lit in self.hard_lits():
-            wcnf.append([lit])
+        for unit in self._selector_units():
+            wcnf.append(unit)
         for name, index in sorted(assignment.items()):
             wcnf.append([self.encoding.slot_lits[name][index]], weight=big)
         self._add_costs(wcnf, costs)
@@ -224,8 +234,8 @@ class Engine:
         wcnf = WCNF()
         for clause in self.encoding.clauses:
             wcnf.append(clause)
-        for lit in self.hard_lits() + self.choice_lits(assignment):
-            wcnf.append([lit])
+        for unit in self._selector_units() + [[lit] for lit in self.choice_lits(assignment)]:
+            wcnf.append(unit)
         costs = _int_weights(weights)
         self._add_costs(wcnf, costs, maximize=maximize)
         model = _maxsat(wcnf)
@@ -242,8 +252,8 @@ class Engine:
         """Up to `limit` distinct valid completions."""
         out: list[dict[str, int]] = []
         with Solver(name=SOLVER_NAME, bootstrap_with=self.encoding.clauses) as solver:
-            for lit in self.hard_lits() + self.choice_lits(assignment):
-                solver.add_clause([lit])
+            for unit in self._selector_units() + [[lit] for lit in self.choice_lits(assignment)]:
+                solver.add_clause(unit)
             while len(out) < limit and solver.solve():
                 decoded = self.decode(solver.get_model() or [])
                 out.append(decoded)
@@ -252,21 +262,19 @@ class Engine:
 
     def count(self, assignment: Assignment) -> int:
         """The exact number of valid complete configurations extending the assignment (d4)."""
-        units = [[lit] for lit in self.hard_lits() + self.choice_lits(assignment)]
+        units = self._selector_units() + [[lit] for lit in self.choice_lits(assignment)]
         return count_models(self.encoding.clauses + units, self.encoding.nvars)
 
     def rule_can_fail(self, rule_id: str, others: bool = True) -> bool:
         """Whether some configuration breaks the rule (under the other hard rules if `others`)."""
-        lit = self.rule_lits[rule_id]
-        assumptions = [-lit]
+        assumptions = [-self.rule_lits[rule_id]]
         if others:
-            assumptions += [x for x in self.hard_lits() if x != lit or False]
-            assumptions = [x for x in assumptions if x != lit]
+            assumptions += [sel for rid, sel in self.selectors.items() if rid != rule_id and sel in self._lit_rules]
         return self._solve(assumptions) is not None
 
     def rule_can_hold(self, rule_id: str) -> bool:
         """Whether some configuration satisfies the rule together with all hard rules."""
-        return self._solve([*self.hard_lits(), self.rule_lits[rule_id]]) is not None
+        return self._solve([*self.hard_lits(), self.selectors[rule_id]]) is not None
 
 
 def _int_weights(weights: Mapping[str, Sequence[float]]) -> dict[str, list[int]]:
