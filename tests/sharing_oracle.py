@@ -104,7 +104,7 @@ def family(products: Sequence[ProductBom], common: str) -> dict[str, Ratio]:
     if common == "all":
         shared = sum(1 for count in phi.values() if count == n)
     else:
-        shared = sum(1 for count in phi.values() if count >= 2)  # noqa: PLR2004
+        shared = sum(1 for count in phi.values() if count >= 2)
     dci = frac_div(sum(phi.values()), u)
     tcci_den = frac_div(u - 1, uses - 1)
     ci_den = frac_div(u - largest, uses - largest)
@@ -112,7 +112,7 @@ def family(products: Sequence[ProductBom], common: str) -> dict[str, Ratio]:
         "dci": dci,
         "tcci": None if u == 0 or tcci_den is None else 1 - tcci_den,
         "ci": None if ci_den is None else 1 - ci_den,
-        "percent_c": frac_div(100 * shared, u) if n >= 2 else None,  # noqa: PLR2004
+        "percent_c": frac_div(100 * shared, u) if n >= 2 else None,
     }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import sharing_oracle as oracle
 
+import sharing_oracle as oracle
 from cmf_config.bomtable import BomTableError, TableDiagnostic, parse_bom_table, read_bom_table
 from cmf_config.sharing import BomLine, ProductBom
 
@@ -21,11 +21,12 @@ COLUMNS = "product, part, quantity, unit_cost, unit_mass_kg, module, component, 
 
 def error_text(path: Path | str, data: bytes | None = None) -> str:
     """Return the rendered BomTableError of a file (or of bytes shown under that path)."""
+
+    def parse() -> list[ProductBom]:
+        return read_bom_table(path) if data is None else parse_bom_table(data, path=str(path))
+
     with pytest.raises(BomTableError) as caught:
-        if data is None:
-            read_bom_table(path)
-        else:
-            parse_bom_table(data, path=str(path))
+        parse()
     return str(caught.value)
 
 

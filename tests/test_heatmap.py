@@ -6,10 +6,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-import sharing_oracle as oracle
 from matplotlib.figure import Figure
 from PIL import Image
 
+import sharing_oracle as oracle
 from cmf_config import heatmap
 from cmf_config.heatmap import HeatmapError, render_heatmap
 from cmf_config.sharing import BomLine, ProductBom, SimilarityMatrix, fleet_matrix

@@ -119,12 +119,6 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook(Span, lambda v, _: v)
     conv.register_structure_hook(AttrValue, _attr_value)
 
-    def tuple_hook(value: object, cls: Any) -> tuple[object, ...]:
-        if not isinstance(value, list):
-            raise _WrongType("a list", value, "write a list, e.g. [a, b]")
-        (item_type, _ellipsis) = get_args(cls)
-        return conv._structure_func.dispatch(tuple[item_type, ...])(value, cls)  # type: ignore[no-any-return]
-
     def mapping_hook(value: object, cls: Any) -> dict[str, object]:
         if not isinstance(value, dict):
             raise _WrongType("a mapping", value, "write 'key: value' lines")
@@ -136,7 +130,6 @@ def _make_converter() -> cattrs.Converter:
         lambda t: get_origin(t) is tuple and len(get_args(t)) == 2 and get_args(t)[1] is Ellipsis,
         _list_guard(conv),
     )
-    del tuple_hook
 
     def attrs_hook_factory(cls: type) -> Callable[[object, type], object]:
         names = {a.name for a in attrs.fields(cls)}
@@ -147,9 +140,13 @@ def _make_converter() -> cattrs.Converter:
             overrides["field_spans"] = override(rename=_FIELDS_KEY)
         inner = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **overrides)  # type: ignore[arg-type]
 
+        unused = [key for key, field in ((_SPAN_KEY, "span"), (_FIELDS_KEY, "field_spans")) if field not in names]
+
         def hook(value: object, target: type) -> object:
             if not isinstance(value, dict):
                 raise _WrongType("a mapping", value, "write 'key: value' lines")
+            if unused:
+                value = {k: v for k, v in value.items() if k not in unused}
             return inner(value, target)
 
         return hook
@@ -210,10 +207,10 @@ def _class_fields(cls: object) -> list[str]:
     return []
 
 
-def _diagnostics_from(exc: BaseException, doc: Document, path: tuple[str | int, ...]) -> list[Diagnostic]:  # noqa: C901
+def _diagnostics_from(exc: BaseException, doc: Document, path: tuple[str | int, ...]) -> list[tuple[Diagnostic, tuple[str | int, ...]]]:  # noqa: C901
     step = _path_step(exc)
     here = (*path, step) if step is not None else path
-    out: list[Diagnostic] = []
+    out: list[tuple[Diagnostic, tuple[str | int, ...]]] = []
     if isinstance(exc, BaseExceptionGroup):
         for sub in exc.exceptions:
             out.extend(_diagnostics_from(sub, doc, here))
@@ -226,40 +223,52 @@ def _diagnostics_from(exc: BaseException, doc: Document, path: tuple[str | int, 
             key_node = parent.key_node(key) if isinstance(parent, MapNode) else None
             span = key_node.span if key_node else _span_of(doc, here)
             out.append(
-                Diagnostic(
-                    code="E201",
-                    span=span,
-                    message=f"unknown key '{key}'{_in(here)}{did_you_mean(key, allowed)}",
-                    hint=f"allowed keys here: {', '.join(allowed)}" if allowed else "remove the key",
+                (
+                    Diagnostic(
+                        code="E201",
+                        span=span,
+                        message=f"unknown key '{key}'{_in(here)}{did_you_mean(key, allowed)}",
+                        hint=f"allowed keys here: {', '.join(allowed)}" if allowed else "remove the key",
+                    ),
+                    (*here, key),
                 )
             )
     elif isinstance(exc, KeyError):
         key = str(exc.args[0]) if exc.args else "?"
         parent_path = here[:-1] if here and here[-1] == key else here
         out.append(
-            Diagnostic(
-                code="E202",
-                span=_span_of(doc, parent_path),
-                message=f"missing key '{key}'{_in(parent_path)}",
-                hint=f"add '{key}: ...' to this mapping (see docs/formats.md)",
+            (
+                Diagnostic(
+                    code="E202",
+                    span=_span_of(doc, parent_path),
+                    message=f"missing key '{key}'{_in(parent_path)}",
+                    hint=f"add '{key}: ...' to this mapping (see docs/formats.md)",
+                ),
+                (*parent_path, "?missing", key),
             )
         )
     elif isinstance(exc, _WrongType):
         out.append(
-            Diagnostic(
-                code="E203",
-                span=_span_of(doc, here),
-                message=f"wrong type for {where}: expected {exc.expected}, got {_describe(exc.value)}",
-                hint=exc.hint,
+            (
+                Diagnostic(
+                    code="E203",
+                    span=_span_of(doc, here),
+                    message=f"wrong type for {where}: expected {exc.expected}, got {_describe(exc.value)}",
+                    hint=exc.hint,
+                ),
+                here,
             )
         )
     else:
         out.append(
-            Diagnostic(
-                code="E203",
-                span=_span_of(doc, here),
-                message=f"invalid value for {where}: {exc}",
-                hint="see docs/formats.md for the expected value",
+            (
+                Diagnostic(
+                    code="E203",
+                    span=_span_of(doc, here),
+                    message=f"invalid value for {where}: {exc}",
+                    hint="see docs/formats.md for the expected value",
+                ),
+                here,
             )
         )
     return out
@@ -299,7 +308,68 @@ def structure(doc: Document, cls: type[T]) -> T:
     try:
         return CONVERTER.structure(_plain_with_spans(doc.root), cls)
     except Exception as exc:  # noqa: BLE001 - every structuring failure becomes diagnostics
-        raise InputError(_diagnostics_from(exc, doc, ())) from None
+        raise InputError([d for d, _ in _diagnostics_from(exc, doc, ())]) from None
+
+
+def structure_lenient(doc: Document, cls: type[T], placeholders: Mapping[str, object]) -> tuple[T | None, list[Diagnostic]]:
+    """Structure, and on failure drop the bad values and try again.
+
+    So that one wrong type does not hide the unknown ids elsewhere in the same file: the
+    caller gets every structural diagnostic *and* a best-effort object to check further.
+    Missing required keys get `placeholders[key]`.
+    """
+    if not isinstance(doc.root, MapNode):
+        structure(doc, cls)
+    data = _plain_with_spans(doc.root)
+    diagnostics: list[Diagnostic] = []
+    for _attempt in range(4):
+        try:
+            return CONVERTER.structure(data, cls), diagnostics
+        except Exception as exc:  # noqa: BLE001 - every structuring failure becomes diagnostics
+            found = _diagnostics_from(exc, doc, ())
+            diagnostics += [d for d, _ in found]
+            if not all(_prune(data, path, placeholders) for _, path in found):
+                return None, diagnostics
+    return None, diagnostics
+
+
+def _prune(data: object, path: tuple[str | int, ...], placeholders: Mapping[str, object]) -> bool:
+    """Remove the value at `path` (or fill a missing key); False when that is not possible."""
+    if len(path) >= 2 and path[-2] == "?missing":
+        parent = _walk(data, path[:-2])
+        key = path[-1]
+        if isinstance(parent, dict) and isinstance(key, str) and key in placeholders:
+            parent[key] = placeholders[key]
+            return True
+        return False
+    if not path:
+        return False
+    parent = _walk(data, path[:-1])
+    last = path[-1]
+    if isinstance(parent, dict) and isinstance(last, str) and last in parent:
+        del parent[last]
+        parent.get(_FIELDS_KEY, {}).pop(last, None)
+        return True
+    if isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
+        parent[last] = None  # keep indices stable for the other paths; dropped below
+        return _drop_nones(parent)
+    return False
+
+
+def _drop_nones(items: list[object]) -> bool:
+    items[:] = [i for i in items if i is not None]
+    return True
+
+
+def _walk(data: object, path: tuple[str | int, ...]) -> object:
+    for step in path:
+        if isinstance(data, dict) and isinstance(step, str):
+            data = data.get(step)
+        elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
+            data = data[step]
+        else:
+            return None
+    return data
 
 
 # ---------------------------------------------------------------- file schemas
@@ -653,9 +723,11 @@ def load_vehicle_file(path: Path, catalog: Catalog) -> Vehicle:
 
 def vehicle_from_document(doc: Document, catalog: Catalog) -> Vehicle:
     """Structure a parsed configuration and check every name in it; raise InputError."""
-    raw = structure(doc, VehicleFile)
+    raw, diagnostics = structure_lenient(doc, VehicleFile, {"name": "?"})
+    if raw is None:
+        raise InputError(diagnostics)
     config = raw.config()
-    diagnostics = check_config_names(config, catalog)
+    diagnostics += check_config_names(config, catalog)
     diagnostics += _check_parts(config.extra_parts)
     if diagnostics:
         raise InputError(diagnostics)
@@ -726,8 +798,8 @@ def check_config_names(config: VehicleConfig, catalog: Catalog) -> list[Diagnost
                 Diagnostic(
                     code="E231",
                     span=span,
-                    message=f"module '{choice}' is a {module.kind} variant, not a {kind} variant",
-                    hint=f"put it under '{module.kind}:', or choose a {kind} variant here",
+                    message=f"module '{choice}' is {_a(module.kind)} variant, not {_a(kind)} variant",
+                    hint=f"put it under '{module.kind}:', or choose {_a(kind)} variant here",
                 )
             )
     options = config.options
@@ -761,3 +833,8 @@ def market_steering(catalog: Catalog, market: str | None) -> str | None:
 def parse_range(value: Range | None) -> tuple[float, float] | None:
     """A Range as a (min, max) pair."""
     return (value.min, value.max) if value else None
+
+
+def _a(kind: str) -> str:
+    """'a cockpit', 'an engine_compartment', 'an ee_architecture'."""
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
