@@ -328,9 +328,19 @@ def structure_lenient(doc: Document, cls: type[T], placeholders: Mapping[str, ob
         except Exception as exc:  # noqa: BLE001 - every structuring failure becomes diagnostics
             found = _diagnostics_from(exc, doc, ())
             diagnostics += [d for d, _ in found]
-            if not all(_prune(data, path, placeholders) for _, path in found):
+            targets = {_target(path, placeholders) for _, path in found}
+            # Deepest and last items first, so that list indices stay valid while pruning.
+            ordered = sorted(targets, key=lambda p: (len(p), [str(x).zfill(9) if isinstance(x, int) else x for x in p]), reverse=True)
+            if not all(_prune(data, path, placeholders) for path in ordered):
                 return None, diagnostics
     return None, diagnostics
+
+
+def _target(path: tuple[str | int, ...], placeholders: Mapping[str, object]) -> tuple[str | int, ...]:
+    """What to remove for a failure at `path`: a list item missing a key goes as a whole."""
+    if len(path) >= 3 and path[-2] == "?missing" and path[-1] not in placeholders and isinstance(path[-3], int):
+        return path[:-2]
+    return path
 
 
 def _prune(data: object, path: tuple[str | int, ...], placeholders: Mapping[str, object]) -> bool:
@@ -346,19 +356,17 @@ def _prune(data: object, path: tuple[str | int, ...], placeholders: Mapping[str,
         return False
     parent = _walk(data, path[:-1])
     last = path[-1]
+    if isinstance(parent, dict) and isinstance(last, str) and last in placeholders and path[:-1] == ():
+        parent[last] = placeholders[last]
+        return True
     if isinstance(parent, dict) and isinstance(last, str) and last in parent:
         del parent[last]
         parent.get(_FIELDS_KEY, {}).pop(last, None)
         return True
     if isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
-        parent[last] = None  # keep indices stable for the other paths; dropped below
-        return _drop_nones(parent)
+        del parent[last]
+        return True
     return False
-
-
-def _drop_nones(items: list[object]) -> bool:
-    items[:] = [i for i in items if i is not None]
-    return True
 
 
 def _walk(data: object, path: tuple[str | int, ...]) -> object:

@@ -330,6 +330,13 @@ def parse_text(text: str, path: str) -> Document:  # noqa: C901, PLR0912
                     builder.anchors[event.anchor] = (node, 1)
                 attach(node)
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
+                    builder._error(
+                        "E104",
+                        _span(path, event.start_mark),
+                        f"the YAML tag '{event.tag}' is not supported",
+                        "remove the tag; write plain data",
+                    )
                 if len(stack) >= MAX_DEPTH:
                     builder._error(
                         "E105",

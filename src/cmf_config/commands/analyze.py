@@ -98,5 +98,5 @@ def run_lint(args: argparse.Namespace) -> int:
             because = f" (because of {', '.join(f.rules)})" if f.rules else ""
             emit(f"{where}{f.code} {f.kind}: {f.message}{because}\n")
         rule_count = sum(1 for r in workspace.rules if not r.builtin)
-        emit(f"lint: {len(findings)} finding{'s' if len(findings) != 1 else ''} ({rule_count} rules, {len(workspace.catalog.modules)} module variants, {len(workspace.catalog.vehicles)} reference vehicle{"s" if len(workspace.catalog.vehicles) != 1 else ""} checked)\n")
+        emit(f"lint: {len(findings)} finding{'s' if len(findings) != 1 else ''} ({rule_count} rules, {len(workspace.catalog.modules)} module variants, {len(workspace.catalog.vehicles)} reference vehicle{'s' if len(workspace.catalog.vehicles) != 1 else ''} checked)\n")
     return ExitCode.INVALID if findings else ExitCode.OK

@@ -1,0 +1,65 @@
+"""Every bad input of tests/corpus gets its exact diagnostics and exit code, never a traceback.
+
+Each case is a folder with `config.yaml` and `expected.txt` (what `cmf-config validate` prints
+on stdout and stderr, then the exit code), validated against the mini catalog in tests/data/mini.
+Rewrite the expected files with `pytest --update-goldens` and review the diff like code.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cmf_config.cli import main
+
+HERE = Path(__file__).parent
+CORPUS = HERE / "corpus"
+MINI = HERE / "data" / "mini"
+CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process from the repository root (paths in messages are relative)."""
+    cwd = os.getcwd()
+    os.chdir(HERE.parent)
+    try:
+        code = main(list(args))
+    finally:
+        os.chdir(cwd)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_gets_its_exact_diagnostic(case: str, capsys: pytest.CaptureFixture[str], update_goldens: bool) -> None:
+    """The whole rendered output and the exit code match the golden file."""
+    config = f"tests/corpus/{case}/config.yaml"
+    code, out, err = run_cli(capsys, "validate", "--catalog", "tests/data/mini/catalog", "--rules", "tests/data/mini/rules", config)
+    got = f"--- stdout\n{out}--- stderr\n{err}--- exit {code}\n"
+    expected = CORPUS / case / "expected.txt"
+    if update_goldens or not expected.exists():
+        expected.write_text(got, encoding="utf-8")
+    assert got == expected.read_text(encoding="utf-8")
+    assert "Traceback" not in got
+    assert code in (1, 2)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_json_document(case: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """With --format json every case still yields the validate document, with positions."""
+    import json
+
+    config = f"tests/corpus/{case}/config.yaml"
+    code, out, _ = run_cli(capsys, "validate", "--format", "json", "--catalog", "tests/data/mini/catalog", "--rules", "tests/data/mini/rules", config)
+    document = json.loads(out)
+    (entry,) = document["files"]
+    assert entry["file"] == config
+    assert entry["valid"] is False
+    assert entry["diagnostics"]
+    for diag in entry["diagnostics"]:
+        assert set(diag) >= {"severity", "code", "message", "file", "line", "column", "rule"}
+        assert diag["line"] >= 1
+        assert diag["column"] >= 1
+    assert code in (1, 2)
