@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 from fractions import Fraction
 from types import MappingProxyType
 from typing import Final, Literal, get_args
@@ -353,15 +354,13 @@ class _Incidence:
 
 def _incidence(products: Sequence[ProductBom]) -> _Incidence:
     """Build the incidence matrix in one pass; the only per-line Python work in the fleet path."""
-    index: dict[str, int] = {}
-    columns: list[int] = []
-    indptr = [0]
-    for product in products:
-        parts = {line.part for line in product.lines}
-        columns.extend([index.setdefault(part, len(index)) for part in parts])
-        indptr.append(len(columns))
-    cols = np.asarray(columns, dtype=np.intp)
-    pointers = np.asarray(indptr, dtype=np.intp)
+    part_sets = [{line.part for line in product.lines} for product in products]
+    uses = list(chain.from_iterable(part_sets))
+    # dict.fromkeys and map run in C: much faster than a Python loop over 6 M uses.
+    index = {part: k for k, part in enumerate(dict.fromkeys(uses))}
+    cols = np.fromiter(map(index.__getitem__, uses), dtype=np.intp, count=len(uses))
+    pointers = np.zeros(len(products) + 1, dtype=np.intp)
+    np.cumsum([len(parts) for parts in part_sets], out=pointers[1:])
     data = np.ones(len(cols), dtype=np.int32)
     matrix = sp.csr_matrix((data, cols, pointers), shape=(len(products), len(index)))
     return _Incidence(

@@ -380,14 +380,20 @@ def parse_text(text: str, path: str) -> Document:  # noqa: C901, PLR0912
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
-        builder.diagnostics.append(
-            Diagnostic(
-                code="E101",
-                span=_span(path, mark),
-                message=f"YAML syntax error: {problem}",
-                hint="fix the YAML syntax at this position (indentation, ':' after keys, closing brackets and quotes)",
+        if "nesting depth" in problem:  # libyaml's own limit, met before our depth check
+            builder._error(
+                "E105",
+                _span(path, mark),
+                f"the document is nested more than {MAX_DEPTH} levels deep",
+                "flatten the structure; no cmf-config file needs this depth",
             )
-        )
+        else:
+            builder._error(
+                "E101",
+                _span(path, mark),
+                f"YAML syntax error: {problem}",
+                "fix the YAML syntax at this position (indentation, ':' after keys, closing brackets and quotes)",
+            )
     except yaml.YAMLError as exc:
         builder.diagnostics.append(
             Diagnostic(code="E101", span=Span(path, 1, 1), message=f"YAML error: {exc}", hint="fix the YAML syntax")

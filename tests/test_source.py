@@ -1,0 +1,86 @@
+"""YAML text -> nodes with spans: duplicates, limits and positions."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cmf_config.errors import InputError
+from cmf_config.source import ScalarNode, node_at, parse_text, scalar_offset_span, to_plain
+
+
+def test_spans_are_one_based() -> None:
+    """Line and column of a value are 1-based."""
+    doc = parse_text("a: 1\nb:\n  c: hello\n", "t.yaml")
+    node = node_at(doc.root, ("b", "c"))
+    assert isinstance(node, ScalarNode)
+    assert (node.span.line, node.span.col) == (3, 6)
+
+
+def test_duplicate_keys_are_errors_not_silently_dropped() -> None:
+    """PyYAML keeps the last duplicate; we report it with both positions."""
+    with pytest.raises(InputError) as info:
+        parse_text("a: 1\nb: 2\na: 3\n", "t.yaml")
+    (diag,) = info.value.diagnostics
+    assert diag.code == "E102"
+    assert (diag.span.line, diag.span.col) == (3, 1)
+    assert diag.related[0].line == 1
+
+
+def test_all_duplicates_of_a_file_are_reported_at_once() -> None:
+    """Two duplicate keys in different mappings give two diagnostics."""
+    with pytest.raises(InputError) as info:
+        parse_text("a: {x: 1, x: 2}\nb: {y: 1, y: 2}\n", "t.yaml")
+    assert [d.code for d in info.value.diagnostics] == ["E102", "E102"]
+
+
+def test_deep_nesting_is_refused_without_recursion_error() -> None:
+    """10,000 nested lists give a positioned error, not a RecursionError."""
+    with pytest.raises(InputError) as info:
+        parse_text("a: " + "[" * 10_000 + "]" * 10_000, "t.yaml")
+    assert info.value.diagnostics[0].code == "E105"
+
+
+def test_alias_bomb_is_refused_quickly() -> None:
+    """A billion-laughs document stops at the node budget."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    with pytest.raises(InputError) as info:
+        parse_text("\n".join(lines), "t.yaml")
+    assert info.value.diagnostics[0].code == "E105"
+
+
+def test_small_aliases_are_expanded() -> None:
+    """Anchors and aliases within the budget work as in YAML."""
+    doc = parse_text("a: &x [1, 2]\nb: *x\n", "t.yaml")
+    assert to_plain(doc.root) == {"a": [1, 2], "b": [1, 2]}
+
+
+def test_expression_offsets_map_into_quoted_and_block_scalars() -> None:
+    """Offsets inside an expression become exact file positions."""
+    doc = parse_text('r: "abc == 1"\nb: |\n  first\n  x == y\n', "t.yaml")
+    quoted = node_at(doc.root, ("r",))
+    block = node_at(doc.root, ("b",))
+    assert isinstance(quoted, ScalarNode)
+    assert isinstance(block, ScalarNode)
+    span = scalar_offset_span(doc, quoted, 4, 2)
+    assert (span.line, span.col) == (1, 9)
+    span = scalar_offset_span(doc, block, len("first\n") + 5, 1)
+    assert (span.line, span.col) == (4, 8)
+
+
+_plain = st.recursive(
+    st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(alphabet="abcxyz -_", min_size=1, max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(alphabet="abc", min_size=1, max_size=3), children, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(st.dictionaries(st.text(alphabet="abcdef", min_size=1, max_size=4), _plain, min_size=1, max_size=4))
+def test_parse_agrees_with_pyyaml_safe_load(data: dict[str, object]) -> None:
+    """On documents without duplicates, our tree equals yaml.safe_load's data."""
+    import yaml
+
+    text = yaml.safe_dump(data)
+    assert to_plain(parse_text(text, "t.yaml").root) == yaml.safe_load(text)
