@@ -1,0 +1,53 @@
+"""Data flows one way: a module imports only from modules before it in the layer list."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).parents[1] / "src" / "cmf_config"
+LAYERS = [
+    ["errors", "suggest", "files"],
+    ["model", "source", "expr"],
+    ["load", "dump", "schema"],
+    ["problem"],
+    ["rules"],
+    ["encode"],
+    ["solver", "sharing", "bomtable"],
+    ["featuremodel", "uvl", "dimacs", "variantbom"],
+    ["workspace", "uvlexport"],
+    ["lint", "heatmap", "diagram"],
+    ["report"],
+    ["commands"],
+    ["cli", "__main__"],
+]
+
+
+def _layer(name: str) -> int:
+    for index, names in enumerate(LAYERS):
+        if name in names:
+            return index
+    raise AssertionError(f"module {name} is in no layer: add it to LAYERS")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cmf_config"):
+            parts = node.module.split(".")
+            found.add(parts[1] if len(parts) > 1 else parts[0])
+            if len(parts) == 1:
+                found.update(alias.name for alias in node.names if alias.name != "__version__")
+    return found - {"cmf_config"}
+
+
+def test_no_module_imports_from_a_later_layer() -> None:
+    """errors -> model -> load -> problem -> rules -> encode -> solver -> ... -> cli."""
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC)
+        name = "commands" if rel.parts[0] == "commands" else rel.stem
+        if name == "__init__":
+            continue
+        for imported in _imports(path):
+            assert _layer(imported) <= _layer(name), f"{rel} imports {imported} from a later layer"
