@@ -140,15 +140,33 @@ def _value(value: AttrValue | None) -> str:
 # ------------------------------------------------------------------ HTML-like tables
 
 
+def _b(content: str) -> str:
+    """Bold; empty stays empty (Graphviz rejects an empty <B></B>)."""
+    return f"<B>{content}</B>" if content else ""
+
+
+def _i(content: str) -> str:
+    """Italic; empty stays empty."""
+    return f"<I>{content}</I>" if content else ""
+
+
+def _font(content: str, *, colour: str = "", size: str = "") -> str:
+    """A FONT element; empty stays empty."""
+    if not content:
+        return ""
+    found = (f' COLOR="{colour}"' if colour else "") + (f' POINT-SIZE="{size}"' if size else "")
+    return f"<FONT{found}>{content}</FONT>"
+
+
 def _label(table: str) -> str:
     return f"<{table}>"
 
 
 def _header(title: str, colour: Colour, span: int = 1, subtitle: str = "") -> str:
-    sub = f'<BR/><FONT POINT-SIZE="9">{subtitle}</FONT>' if subtitle else ""
+    sub = f'<BR/>{_font(subtitle, size="9")}' if subtitle else ""
     return (
         f'<TR><TD COLSPAN="{span}" BGCOLOR="{colour.line}" ALIGN="LEFT" BALIGN="LEFT">'
-        f'<FONT COLOR="#ffffff"><B>{title}</B>{sub}</FONT></TD></TR>'
+        f'{_font(_b(title) + sub, colour="#ffffff")}</TD></TR>'
     )
 
 
@@ -157,7 +175,7 @@ def _row(*cells: str, span: int = 1, bgcolor: str = "", colour: str = "") -> str
     tds = []
     for i, cell in enumerate(cells):
         colspan = f' COLSPAN="{span - len(cells) + 1}"' if i == len(cells) - 1 and span > len(cells) else ""
-        text = f'<FONT COLOR="{colour}">{cell}</FONT>' if colour else cell
+        text = _font(cell, colour=colour)
         tds.append(f'<TD ALIGN="LEFT" BALIGN="LEFT"{colspan}{bg}>{text}</TD>')
     return f"<TR>{''.join(tds)}</TR>"
 
@@ -172,8 +190,8 @@ def _table(rows: Iterable[str], colour: Colour, dashed: bool = False) -> str:
 
 def _box(title: str, colour: Colour, subtitle: str = "", dashed: bool = False) -> str:
     """A small one-cell box: a bold title over a smaller subtitle."""
-    sub = f'<BR/><FONT POINT-SIZE="9">{subtitle}</FONT>' if subtitle else ""
-    return _label(_table([f'<TR><TD ALIGN="LEFT" BALIGN="LEFT"><B>{title}</B>{sub}</TD></TR>'], colour, dashed))
+    sub = f'<BR/>{_font(subtitle, size="9")}' if subtitle else ""
+    return _label(_table([f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{_b(title)}{sub}</TD></TR>'], colour, dashed))
 
 
 def _legend(graph: graphviz.Digraph, entries: Sequence[tuple[Colour, str]], lines: Sequence[tuple[str, str, str]] = ()) -> None:
@@ -185,7 +203,7 @@ def _legend(graph: graphviz.Digraph, entries: Sequence[tuple[Colour, str]], line
             f'<TD ALIGN="LEFT">{_esc(meaning)}</TD></TR>'
         )
     for colour_code, sample, meaning in lines:
-        rows.append(f'<TR><TD><FONT COLOR="{colour_code}"><B>{_esc(sample)}</B></FONT></TD><TD ALIGN="LEFT">{_esc(meaning)}</TD></TR>')
+        rows.append(f'<TR><TD>{_font(_b(_esc(sample)), colour=colour_code)}</TD><TD ALIGN="LEFT">{_esc(meaning)}</TD></TR>')
     graph.node("legend", _label(_table(rows, Colour("#ffffff", "#969696"))))
 
 
@@ -234,7 +252,7 @@ def _part_rows(parts: Sequence[PartLine], reference: Reference | None, span: int
         mark = "=" if is_shared else ""
         rows.append(
             _row(
-                f"<B>{mark}</B>",
+                _b(mark),
                 _esc(line.part),
                 _lines(line.name, 28, 2),
                 f"×{line.quantity}",
@@ -249,7 +267,7 @@ def _part_rows(parts: Sequence[PartLine], reference: Reference | None, span: int
         rows.append(_row("", _esc(more), span=span))
     if reference is not None and parts:
         shared = len({p.part for p in parts} & reference.parts)
-        rows.append(_row("", f"<I>{_esc(f'shared part numbers: {shared} of {len({p.part for p in parts})}')}</I>", span=span))
+        rows.append(_row("", _i(_esc(f"shared part numbers: {shared} of {len({p.part for p in parts})}")), span=span))
     return rows
 
 
@@ -258,12 +276,12 @@ def _module_node(catalog: Catalog, kind: str, module: ModuleVariant | None, is_f
     title = _esc(_kind_name(catalog, kind))
     if module is None:
         return _label(_table([_header(title, colour, 4), _row("", "<I>open</I>", span=4)], colour, dashed=True))
-    variant = f"<B>{_esc(module.id)}</B>" + (" <I>(filled)</I>" if is_filled else "")
+    variant = _b(_esc(module.id)) + (" <I>(filled)</I>" if is_filled else "")
     rows = [_header(title, colour, 4), _row("", variant, span=4), _row("", _lines(module.name), span=4)]
     for name, value in sorted(module.attributes.items()):
         rows.append(_row("", _esc(name), _lines(_value(value), 24, 2), span=4))
     totals = f"{_number(module.cost)} cost · {_number(module.mass_kg)} kg · {module.part_count} pieces"
-    rows.append(_row("", f'<FONT POINT-SIZE="9">{_esc(totals)}</FONT>', span=4))
+    rows.append(_row("", _font(_esc(totals), size="9"), span=4))
     rows += _part_rows(module.parts, reference, 4)
     return _label(_table(rows, colour))
 
@@ -287,17 +305,17 @@ def _option_rows(config: VehicleConfig, built: BuiltVehicle | None) -> list[str]
         if value is not None:
             shown = _lines(value, 30, 2)
         elif slot in filled:
-            shown = f"<I>{_esc(filled[slot])} (filled)</I>"
+            shown = _i(f"{_esc(filled[slot])} (filled)")
         else:
-            shown = f'<FONT COLOR="{OPEN.line}">open</FONT>'
+            shown = _font("open", colour=OPEN.line)
         rows.append(_row(_esc(caption), shown, span=4))
     if opts.features is not None:
         features = _lines(", ".join(sorted(opts.features)) or "none", 30, 4)
     elif built is not None:
         on = sorted(k for k, v in filled.items() if v == "true")
-        features = f"<I>{_lines(', '.join(on) or 'none', 30, 4)} (filled)</I>"
+        features = _i(f"{_lines(', '.join(on) or 'none', 30, 4)} (filled)")
     else:
-        features = f'<FONT COLOR="{OPEN.line}">open</FONT>'
+        features = _font("open", colour=OPEN.line)
     rows.append(_row("features", features, span=4))
     return rows
 
@@ -307,7 +325,7 @@ def _vehicle_node(config: VehicleConfig, built: BuiltVehicle | None, reference: 
     rows += _option_rows(config, built)
     if built is not None:
         totals = f"{built.total_parts} pieces · {_number(built.total_cost)} cost · {_number(built.total_mass_kg)} kg"
-        rows.append(_row(f'<FONT POINT-SIZE="9">{_esc(totals)}</FONT>', span=4))
+        rows.append(_row(_font(_esc(totals), size="9"), span=4))
     if reference is not None:
         ratio = "—" if reference.ratio is None else f"{reference.ratio:.2f}"
         rows.append(_row(_lines(f"sharing ratio with {reference.name}: {ratio}", 44, 3), span=4, bgcolor=SHARED.fill))
@@ -321,7 +339,7 @@ def _brand_node(catalog: Catalog, brand_id: str | None, is_filled: bool, referen
     brand = catalog.brands.get(brand_id) if brand_id else None
     if brand is None:
         return _label(_table([_header("brand", BRAND, 4), _row("", "<I>open</I>", span=4)], BRAND, dashed=True))
-    title = f"<B>{_esc(brand.id)}</B>" + (" <I>(filled)</I>" if is_filled else "")
+    title = _b(_esc(brand.id)) + (" <I>(filled)</I>" if is_filled else "")
     rows = [_header("brand", BRAND, 4), _row("", title, span=4), _row("", _lines(brand.name), span=4)]
     if brand.group:
         rows.append(_row("", _lines(brand.group), span=4))
@@ -333,7 +351,7 @@ def _platform_node(catalog: Catalog, platform_id: str | None, is_filled: bool) -
     platform = catalog.platforms.get(platform_id) if platform_id else None
     if platform is None:
         return _label(_table([_header("platform", PLATFORM, 2), _row("<I>open</I>", span=2)], PLATFORM, dashed=True))
-    title = f"<B>{_esc(platform.id)}</B>" + (" <I>(filled)</I>" if is_filled else "")
+    title = _b(_esc(platform.id)) + (" <I>(filled)</I>" if is_filled else "")
     rows = [_header("platform", PLATFORM, 2), _row(title, span=2), _row(_lines(platform.name), span=2)]
     facts: list[tuple[str, str]] = [
         ("segments", ", ".join(platform.segments)),
@@ -356,7 +374,7 @@ def _rule_node(rule: Rule, colour: Colour, state_word: str = "") -> str:
     if words:
         rows.append(_row(_lines(words, 44, 4)))
     if state_word:
-        rows.append(_row(f'<FONT POINT-SIZE="9">{_esc(state_word)}</FONT>'))
+        rows.append(_row(_font(_esc(state_word), size="9")))
     return _label(_table(rows, colour, dashed=rule.severity.value == "warning"))
 
 
@@ -431,7 +449,7 @@ def catalog_diagram(catalog: Catalog) -> graphviz.Digraph:
     for kind in KINDS:
         colour = _kind_colour(kind)
         with graph.subgraph(name=f"cluster_kind_{kind}") as sub:
-            sub.attr(label=_label(f"<B>{_esc(_kind_name(catalog, kind))}</B>"), style="rounded,filled", color=colour.line, fillcolor=_lighter(colour), fontcolor=colour.line)
+            sub.attr(label=_label(_b(_esc(_kind_name(catalog, kind)))), style="rounded,filled", color=colour.line, fillcolor=_lighter(colour), fontcolor=colour.line)
             for module in catalog.modules_of(kind):
                 sub.node(_node_id("module", module.id), _box(_esc(module.id), colour, _lines(module.name, 30, 2)))
     for vehicle in vehicles:
@@ -526,7 +544,7 @@ def rules_diagram(rules: Sequence[Rule], problem: Problem, status: Mapping[str, 
         if status is not None:
             broken = [i for i in ids if status.get(i) == "violated"]
             for rule_id in broken[:6]:
-                rows.append(_row(f'<FONT COLOR="{VIOLATED.line}">{_lines(rule_id, 44, 2)}</FONT>'))
+                rows.append(_row(_font(_lines(rule_id, 44, 2), colour=VIOLATED.line)))
             if len(broken) > 6:
                 rows.append(_row(_esc(f"+ {len(broken) - 6} more violated")))
         rule_nodes.append((_node_id("rules", "|".join(ids)), _label(_table(rows, colour)), reads))
@@ -578,7 +596,7 @@ def _slot_clusters(graph: graphviz.Digraph, problem: Problem, used: set[tuple[st
 def _slot_cluster(graph: graphviz.Digraph, problem: Problem, slot: str, attrs_read: set[str | None], colour: Colour) -> None:
     label = (problem.slot(slot).label if problem.has(slot) else "") or slot
     with graph.subgraph(name=f"cluster_{_node_id('slot', slot)}") as sub:
-        sub.attr(label=_label(f"<B>{_esc(label)}</B>"), style="rounded,filled", color=colour.line, fillcolor=_lighter(colour), fontcolor=colour.line)
+        sub.attr(label=_label(_b(_esc(label))), style="rounded,filled", color=colour.line, fillcolor=_lighter(colour), fontcolor=colour.line)
         if None in attrs_read:
             sub.node(_node_id("slot", slot), _box(_esc(slot), colour))
         for attr in sorted(a for a in attrs_read if a is not None):
@@ -610,7 +628,7 @@ def sharing_diagram(
         by_platform.setdefault(platforms.get(name) or "", []).append(name)
     for platform in sorted(by_platform):
         with graph.subgraph(name=f"cluster_{_node_id('platform', platform)}") as sub:
-            sub.attr(label=_label(f"<B>{_esc(platform or 'no platform')}</B>"), style="rounded,filled", color=PLATFORM.line, fillcolor="#f4f4f4", fontcolor=PLATFORM.line)
+            sub.attr(label=_label(_b(_esc(platform or "no platform"))), style="rounded,filled", color=PLATFORM.line, fillcolor="#f4f4f4", fontcolor=PLATFORM.line)
             for name in by_platform[platform]:
                 caption = (captions or {}).get(name, "")
                 sub.node(_node_id("vehicle", name), _box(_esc(name), VEHICLE, _lines(caption, 30, 2) if caption else ""))

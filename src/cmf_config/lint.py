@@ -61,9 +61,13 @@ def lint(workspace: Workspace) -> list[Finding]:
                     rules=rule_ids,
                 )
             )
+    # Redundancy is judged against the other authored rules only: a rule that double-checks
+    # what a platform's module list already implies still guards against a later edit.
+    hard_authored = [r.id for r in workspace.rules if not r.builtin and r.severity.value == "error"]
     for rule in workspace.rules:
         if rule.builtin:
             continue
+        authored = [rid for rid in hard_authored if rid != rule.id]
         lit = engine.rule_lits[rule.id]
         if engine._solve([-lit]) is None:
             findings.append(Finding(code="L201", kind="vacuous", subject=rule.id, message=f"rule '{rule.id}' can never be violated: it holds for every configuration", span=rule.span))
@@ -71,7 +75,7 @@ def lint(workspace: Workspace) -> list[Finding]:
         if rule.severity.value == "error":
             if not engine.rule_can_hold(rule.id):
                 findings.append(Finding(code="L202", kind="unsatisfiable", subject=rule.id, message=f"rule '{rule.id}' can never be satisfied together with the other rules", span=rule.span))
-            elif not engine.rule_can_fail(rule.id):
+            elif not engine.rule_can_fail(rule.id, authored):
                 findings.append(Finding(code="L203", kind="redundant", subject=rule.id, message=f"rule '{rule.id}' is redundant: the other rules already imply it", span=rule.span))
     for vehicle in sorted(catalog.vehicles.values(), key=lambda v: v.id):
         assignment = workspace.assignment(vehicle.config)

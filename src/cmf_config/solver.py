@@ -265,11 +265,13 @@ class Engine:
         units = self._selector_units() + [[lit] for lit in self.choice_lits(assignment)]
         return count_models(self.encoding.clauses + units, self.encoding.nvars)
 
-    def rule_can_fail(self, rule_id: str, others: bool = True) -> bool:
-        """Whether some configuration breaks the rule (under the other hard rules if `others`)."""
-        assumptions = [-self.rule_lits[rule_id]]
-        if others:
-            assumptions += [sel for rid, sel in self.selectors.items() if rid != rule_id and sel in self._lit_rules]
+    def rule_can_fail(self, rule_id: str, others: Sequence[str] | None = None) -> bool:
+        """Whether some configuration breaks the rule while the rules `others` hold.
+
+        `others` defaults to every other error rule.
+        """
+        chosen = [r.id for r in self.hard if r.id != rule_id] if others is None else list(others)
+        assumptions = [-self.rule_lits[rule_id], *(self.selectors[rid] for rid in chosen)]
         return self._solve(assumptions) is not None
 
     def rule_can_hold(self, rule_id: str) -> bool:

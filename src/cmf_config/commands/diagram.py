@@ -1,0 +1,237 @@
+"""diagram vehicle|catalog|rules|sharing: Graphviz diagrams, written as DOT or rendered by dot.
+
+The output file's extension picks the format: .dot/.gv is the DOT source (no Graphviz
+program needed), .svg/.png/.pdf are rendered by the real `dot` through the graphviz
+package's `pipe()`, then written atomically. Without -o the DOT goes to standard output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import graphviz
+
+from cmf_config import sharing
+from cmf_config.commands.common import add_common
+from cmf_config.diagram import Reference, RuleState, catalog_diagram, rules_diagram, sharing_diagram, vehicle_diagram
+from cmf_config.errors import ExitCode, UsageError
+from cmf_config.files import write_atomic
+from cmf_config.model import KINDS, BomLine, BuiltVehicle, Vehicle, VehicleConfig
+from cmf_config.rules import K, Rule, bind, rules_by_id
+from cmf_config.workspace import Verdict, Workspace
+
+FORMATS: dict[str, str | None] = {".dot": None, ".gv": None, ".svg": "svg", ".png": "png", ".pdf": "pdf"}
+"""Output extensions and the Graphviz format each is rendered to (None: the DOT source)."""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `diagram` and its kinds."""
+    p = sub.add_parser(
+        "diagram",
+        help="draw Graphviz diagrams of a vehicle, the catalog, the rules or the sharing",
+        description="Draw a Graphviz diagram. The extension of -o picks the format: .dot (source), .svg, .png, .pdf (rendered by Graphviz's dot).",
+    )
+    dsub = p.add_subparsers(dest="diagram_kind", metavar="vehicle|catalog|rules|sharing", required=True)
+
+    vp = dsub.add_parser("vehicle", help="a vehicle: brand, platform, big modules, parts, broken rules", description="Draw a vehicle configuration: its brand, platform, five big modules with their key attributes and parts, and the rules it breaks (in red).")
+    vp.add_argument("file", type=Path, metavar="FILE")
+    vp.add_argument("--against", default=None, metavar="VEHICLE", help="mark the parts shared with VEHICLE (a configuration file or a catalog vehicle id)")
+    _add_output(vp)
+    vp.set_defaults(run=run_vehicle)
+
+    cp = dsub.add_parser("catalog", help="which platform admits which module variant; brands, vehicles, platforms", description="Draw the catalog: brand -> vehicles -> platform -> the module variants each platform admits, clustered by module kind.")
+    _add_output(cp)
+    cp.set_defaults(run=run_catalog)
+
+    rp = dsub.add_parser("rules", help="which rule reads which module kinds, attributes and options", description="Draw the dependency graph of the rules: each rule and the slots and attributes it reads. With --config, violated and satisfied rules are coloured.")
+    rp.add_argument("--config", type=Path, default=None, metavar="FILE", help="colour the rules by how they fare on this configuration")
+    _add_output(rp)
+    rp.set_defaults(run=run_rules)
+
+    sp = dsub.add_parser("sharing", help="catalog vehicles clustered by platform, linked by their sharing ratio", description="Draw the catalog vehicles clustered by platform, with an edge labelled with the sharing ratio (Dice over part numbers) wherever it reaches the threshold.")
+    sp.add_argument("--threshold", type=float, default=0.5, metavar="RATIO", help="draw an edge when the sharing ratio is at least RATIO, 0..1 (default: 0.5)")
+    _add_output(sp)
+    sp.set_defaults(run=run_sharing)
+
+
+def _add_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write to OUT: .dot, .svg, .png or .pdf (default: DOT on standard output)")
+    add_common(parser, formats=False)
+
+
+def write_diagram(graph: graphviz.Digraph, path: Path | None) -> None:
+    """Write DOT (to stdout when `path` is None) or render with dot by the extension.
+
+    Raises UsageError for an unknown extension, or when dot is needed but not installed.
+    """
+    if path is None:
+        sys.stdout.write(graph.source)
+        return
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise UsageError(
+            f"cannot tell the diagram format of '{path}' from its extension '{path.suffix}'",
+            "end the file name with .dot (or .gv), .svg, .png or .pdf",
+        )
+    fmt = FORMATS[suffix]
+    if fmt is None:
+        write_atomic(path, graph.source)
+        return
+    try:
+        data: bytes = graph.pipe(format=fmt, engine="dot")
+    except graphviz.ExecutableNotFound:
+        raise UsageError(
+            f"cannot render '{path}': the Graphviz program 'dot' is not installed or not on PATH",
+            "install Graphviz (Debian/Ubuntu: apt install graphviz; elsewhere see https://graphviz.org/download/), or write a .dot file instead",
+        ) from None
+    write_atomic(path, data)
+
+
+# ------------------------------------------------------------------ vehicle
+
+
+def _violated(workspace: Workspace, verdict: Verdict) -> list[Rule]:
+    """Broken rules of a complete configuration, or the conflict's rules of a partial one."""
+    if verdict.complete:
+        return [v.rule for v in verdict.violations]
+    if verdict.conflict is None:
+        return []
+    by_id = rules_by_id(workspace.rules)
+    return [by_id[r] for r in verdict.conflict.rules if r in by_id]
+
+
+def _bom(workspace: Workspace, config: VehicleConfig) -> list[BomLine] | None:
+    """The bill of materials: as chosen when every module and the brand are, else as built."""
+    assignment = workspace.assignment(config)
+    if all(slot in assignment for slot in (*KINDS, "brand")):
+        return workspace.bom_lines(config, assignment)
+    built = workspace.build(config)
+    return list(built.bom) if built is not None else None
+
+
+def _product(name: str, lines: Sequence[BomLine]) -> sharing.ProductBom:
+    return sharing.ProductBom(
+        name=name,
+        lines=tuple(
+            sharing.BomLine(part=line.part, quantity=line.quantity, unit_cost=line.unit_cost, unit_mass_kg=line.unit_mass_kg, module=line.module)
+            for line in lines
+        ),
+    )
+
+
+def _reference(workspace: Workspace, config: VehicleConfig, own: Sequence[BomLine] | None, other: Vehicle) -> Reference:
+    lines = _bom(workspace, other.config)
+    if lines is None:
+        raise UsageError(
+            f"the reference vehicle '{other.config.name}' cannot be built, so it has no parts to compare with",
+            "run `cmf-config validate` on it, or compare with a catalog vehicle id",
+        )
+    ratio = None
+    if own is not None:
+        ratio = sharing.compare(_product(config.name, own), _product(other.config.name, lines)).ratio
+    return Reference(name=other.config.name, parts=frozenset(line.part for line in lines), ratio=ratio)
+
+
+def run_vehicle(args: argparse.Namespace) -> int:
+    """diagram vehicle FILE [--against VEHICLE] [-o OUT]."""
+    ref: str | None = args.against
+    extra = [Path(ref)] if ref and Path(ref).suffix in (".yaml", ".yml") else []
+    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file, *extra])
+    vehicle = vehicles[0]
+    verdict = workspace.validate(vehicle.config)
+    built = workspace.build(vehicle.config) if verdict.is_valid else None
+    reference = None
+    if ref:
+        loaded = {str(p): v for p, v in zip(extra, vehicles[1:], strict=True)}
+        other = workspace.resolve_vehicle(ref, loaded)
+        own = list(built.bom) if built is not None else _bom_if_complete(workspace, vehicle.config)
+        reference = _reference(workspace, vehicle.config, own, other)
+    graph = vehicle_diagram(workspace.catalog, vehicle.config, built=built, violated=_violated(workspace, verdict), reference=reference)
+    write_diagram(graph, args.output)
+    return ExitCode.OK
+
+
+def _bom_if_complete(workspace: Workspace, config: VehicleConfig) -> list[BomLine] | None:
+    assignment = workspace.assignment(config)
+    if all(slot in assignment for slot in (*KINDS, "brand")):
+        return workspace.bom_lines(config, assignment)
+    return None
+
+
+def draw_built_vehicle(workspace: Workspace, vehicle: Vehicle, built: BuiltVehicle, path: Path) -> None:
+    """The vehicle diagram of what `build` resolved (its broken warnings in red), to `path`.
+
+    Raises UsageError for an unknown extension or when dot is needed but missing.
+    """
+    verdict = workspace.validate(vehicle.config)
+    graph = vehicle_diagram(workspace.catalog, vehicle.config, built=built, violated=_violated(workspace, verdict))
+    write_diagram(graph, path)
+
+
+# ------------------------------------------------------------------ catalog, rules, sharing
+
+
+def run_catalog(args: argparse.Namespace) -> int:
+    """diagram catalog [-o OUT]."""
+    workspace, _ = Workspace.open(args.catalog, args.rules)
+    write_diagram(catalog_diagram(workspace.catalog), args.output)
+    return ExitCode.OK
+
+
+def rule_states(workspace: Workspace, config: VehicleConfig) -> dict[str, RuleState]:
+    """How each rule fares on a configuration; a partial one leaves some rules open.
+
+    The rules of the minimal conflict of a partial configuration that cannot be completed
+    count as violated.
+    """
+    assignment = workspace.assignment(config)
+    states: dict[str, RuleState] = {}
+    for rule in workspace.rules:
+        bound = bind(workspace.problem, rule.formula, assignment)
+        if isinstance(bound, K):
+            states[rule.id] = "satisfied" if bound.value else "violated"
+        else:
+            states[rule.id] = "open"
+    if not workspace.is_complete(assignment):
+        conflict = workspace.explain(config)
+        for rule_id in conflict.rules if conflict is not None else ():
+            states[rule_id] = "violated"
+    return states
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    """diagram rules [--config FILE] [-o OUT]."""
+    paths = [args.config] if args.config is not None else []
+    workspace, vehicles = Workspace.open(args.catalog, args.rules, paths)
+    status = rule_states(workspace, vehicles[0].config) if vehicles else None
+    write_diagram(rules_diagram(workspace.rules, workspace.problem, status), args.output)
+    return ExitCode.OK
+
+
+def run_sharing(args: argparse.Namespace) -> int:
+    """diagram sharing [--threshold RATIO] [-o OUT]."""
+    threshold: float = args.threshold
+    if not 0.0 <= threshold <= 1.0:
+        raise UsageError(f"the threshold must lie between 0 and 1, not {threshold:g}", "write a ratio such as --threshold 0.5")
+    workspace, _ = Workspace.open(args.catalog, args.rules)
+    products: list[sharing.ProductBom] = []
+    platforms: dict[str, str | None] = {}
+    captions: dict[str, str] = {}
+    for vehicle in sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id):
+        lines = _bom(workspace, vehicle.config)
+        if lines is None:
+            sys.stderr.write(f"cmf-config: note: vehicle '{vehicle.id}' is left out: it cannot be built\n")
+            continue
+        products.append(_product(vehicle.id, lines))
+        platforms[vehicle.id] = vehicle.config.platform
+        captions[vehicle.id] = vehicle.config.name
+    if products:
+        matrix = sharing.fleet_matrix(products, "ratio")
+        names, values = matrix.names, matrix.values
+    else:
+        names, values = (), ()
+    write_diagram(sharing_diagram(names, platforms, values, threshold=threshold, captions=captions), args.output)
+    return ExitCode.OK
