@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from cmf_config.problem import Problem
-from cmf_config.rules import BOOL_OPS, IR, K, Op, Ref, bind, slots_of
+from cmf_config.rules import BOOL_OPS, EPSILON, IR, K, Op, Ref, bind, ref_value, slots_of
 
 PAIRWISE_LIMIT = 24
 
@@ -154,6 +154,11 @@ class Encoding:
         found = self._cache.get(ir)
         if found is not None:
             return found
+        linear = self._linear_form(ir)
+        if linear is not None:
+            result = self._linear_diagram(*linear)
+            self._cache[ir] = result
+            return result
         slots = sorted(slots_of(ir), key=self.order.__getitem__)
         name = slots[0]
         slot_lits = self.slot_lits[name]
@@ -188,3 +193,88 @@ class Encoding:
                 self.clauses += [[-x, -node, c], [-x, -c, node]]
         self._gates[key] = node
         return node
+
+    # ------------------------------------------------------------- linear comparisons
+
+    def _linear_terms(self, ir: IR, scale: float, out: dict[str, list[float]]) -> float | None:
+        """Add scale * ir to `out` (per slot, per value); return the constant part or None."""
+        if isinstance(ir, K):
+            if isinstance(ir.value, int | float) and not isinstance(ir.value, bool):
+                return scale * float(ir.value)
+            return None
+        if isinstance(ir, Ref):
+            slot = self.problem.slot(ir.slot)
+            values = [ref_value(self.problem, ir, i) for i in range(len(slot.values))]
+            if not all(isinstance(v, float) for v in values):
+                return None
+            weights = out.setdefault(ir.slot, [0.0] * len(values))
+            for i, value in enumerate(values):
+                weights[i] += scale * float(value)  # type: ignore[arg-type]
+            return 0.0
+        if ir.op == "+":
+            total = 0.0
+            for arg in ir.args:
+                part = self._linear_terms(arg, scale, out)
+                if part is None:
+                    return None
+                total += part
+            return total
+        if ir.op == "-":
+            left = self._linear_terms(ir.args[0], scale, out)
+            right = self._linear_terms(ir.args[1], -scale, out)
+            return None if left is None or right is None else left + right
+        if ir.op == "neg":
+            return self._linear_terms(ir.args[0], -scale, out)
+        if ir.op == "*":
+            a, b = ir.args
+            if isinstance(a, K) and isinstance(a.value, float):
+                return self._linear_terms(b, scale * a.value, out)
+            if isinstance(b, K) and isinstance(b.value, float):
+                return self._linear_terms(a, scale * b.value, out)
+        return None
+
+    def _linear_form(self, ir: IR) -> tuple[list[str], list[list[float]], float] | None:
+        """Write `ir` as sum_i w_i[v_i] <= bound when it is a linear inequality over 3+ slots."""
+        if not isinstance(ir, Op) or ir.op not in ("<", "<=", ">", ">="):
+            return None
+        if len(slots_of(ir)) < 3:
+            return None
+        weights: dict[str, list[float]] = {}
+        left, right = ir.args
+        sign = 1.0 if ir.op in ("<", "<=") else -1.0
+        const = self._linear_terms(left, sign, weights)
+        other = self._linear_terms(right, -sign, weights)
+        if const is None or other is None:
+            return None
+        # sum + const + other (<=|<) 0  <=>  sum <= -(const + other) [+ EPSILON or - EPSILON]
+        bound = -(const + other) + (EPSILON if ir.op in ("<=", ">=") else -EPSILON)
+        slots = sorted(weights, key=self.order.__getitem__)
+        return slots, [weights[s] for s in slots], bound
+
+    def _linear_diagram(self, slots: list[str], weights: list[list[float]], bound: float) -> int:
+        """Interval-reduced decision diagram of sum_i w_i[v_i] <= bound (Abio et al. 2012).
+
+        Each node is the function 'the remaining sum is <= K' for every K of an interval;
+        nodes whose intervals contain the same K are the same node, so the diagram stays
+        small where partial sums are many.
+        """
+        inf = float("inf")
+        levels: list[list[tuple[float, float, int]]] = [[] for _ in range(len(slots) + 1)]
+
+        def build(i: int, k: float) -> tuple[float, float, int]:
+            if i == len(slots):
+                return (0.0, inf, self.true) if k >= 0 else (-inf, 0.0, -self.true)
+            for lo, hi, node in levels[i]:
+                if lo <= k < hi:
+                    return lo, hi, node
+            lo, hi = -inf, inf
+            children: list[int] = []
+            for w in weights[i]:
+                c_lo, c_hi, child = build(i + 1, k - w)
+                lo, hi = max(lo, c_lo + w), min(hi, c_hi + w)
+                children.append(child)
+            node = self._select(self.slot_lits[slots[i]], children)
+            levels[i].append((lo, hi, node))
+            return lo, hi, node
+
+        return build(0, bound)[2]

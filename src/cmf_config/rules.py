@@ -8,7 +8,6 @@ and hashable: constants, references to a slot's value or attribute, and operator
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -49,6 +48,8 @@ class Op:
 
 
 IR = K | Ref | Op
+EPSILON = 1e-7
+"""Absolute tolerance of numeric comparisons (catalog numbers are decimals; sums of floats drift)."""
 TRUE = K(True)
 FALSE = K(False)
 BOOL_OPS = frozenset({"not", "and", "or", "=>", "<=>", "at_least", "at_most", "exactly"})
@@ -97,7 +98,7 @@ def _cmp(op: str, a: object, b: object) -> bool:
     if op == "!=":
         return not _eq(a, b)
     x, y = _num(a), _num(b)
-    eps = 1e-9 * max(1.0, abs(x), abs(y))
+    eps = EPSILON
     if op == "<":
         return x < y - eps
     if op == "<=":
@@ -111,7 +112,7 @@ def _eq(a: object, b: object) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
     if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+        return abs(a - b) <= EPSILON
     return a == b
 
 
