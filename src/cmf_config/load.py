@@ -793,11 +793,12 @@ def check_config_names(config: VehicleConfig, catalog: Catalog) -> list[Diagnost
         module = catalog.modules.get(choice)
         if module is None:
             same_kind = [m.id for m in catalog.modules_of(kind)]
+            suggestion = did_you_mean(choice, same_kind or list(catalog.modules)) or _by_words(choice, kind, catalog)
             out.append(
                 Diagnostic(
                     code="E230",
                     span=span,
-                    message=f"unknown module '{choice}'{did_you_mean(choice, same_kind or list(catalog.modules))}",
+                    message=f"unknown module '{choice}'{suggestion}",
                     hint=f"see `cmf-config catalog list` for the {kind} variants",
                 )
             )
@@ -846,3 +847,22 @@ def parse_range(value: Range | None) -> tuple[float, float] | None:
 def _a(kind: str) -> str:
     """'a cockpit', 'an engine_compartment', 'an ee_architecture'."""
     return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+
+
+def _by_words(name: str, kind: str, catalog: Catalog) -> str:
+    """Suggest variants of `kind` sharing words with `name` (its id, name, kind and platforms).
+
+    'cmf-b-hs-cockpit' is far from 'ck-b-lhd' by spelling, but it names the platform and the
+    kind of the variants it means.
+    """
+    words = {w for w in name.lower().replace("_", "-").split("-") if w}
+    scored = []
+    for module in catalog.modules_of(kind):
+        platforms = [p for p in catalog.platforms.values() if module.id in p.modules]
+        pool = set(module.id.split("-")) | set(module.name.lower().replace("/", " ").split())
+        pool |= set(kind.split("_")) | {w for p in platforms for w in p.id.split("-")}
+        score = len(words & pool)
+        if score >= 2:
+            scored.append((-score, module.id))
+    best = [mid for _, mid in sorted(scored)[:3]]
+    return f"; did you mean {' or '.join(repr(b) for b in best)}?" if best else ""

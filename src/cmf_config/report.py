@@ -116,9 +116,9 @@ def _violation_diagnostic(violation: Violation, problem: Problem) -> Diagnostic:
             label = problem.slot(slot).label or slot
             hints.append(f"{label}: {', '.join(values)}")
     hint = (
-        "with the other choices unchanged, these values satisfy the rule: " + "; ".join(hints)
+        "changing one choice makes the configuration valid: " + "; or ".join(hints)
         if hints
-        else "run `cmf-config fix` for the nearest valid configuration"
+        else "no single change fixes it: run `cmf-config fix` for the nearest valid configuration"
     )
     if rule.severity is Severity.WARNING:
         hint = "a warning: the configuration is still valid; " + hint

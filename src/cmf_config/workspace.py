@@ -97,15 +97,16 @@ class Workspace:
         spans = tuple(choice_span(config, s) for s in slots)
         suggestions: dict[str, tuple[str, ...]] = {}
         if rule.severity is Severity.ERROR:
+            hard = [r for r in self.rules if r.severity is Severity.ERROR]
             for slot in slots:
-                rest = {k: v for k, v in assignment.items() if k != slot}
-                # Which values of this slot would satisfy this rule, other choices unchanged?
-                good = []
-                for index, value in enumerate(self.problem.slot(slot).values):
-                    trial = {**rest, slot: index}
-                    if holds(self.problem, rule, trial):
-                        good.append(value.id)
-                suggestions[slot] = tuple(good[:6])
+                # Which single change of this slot makes the whole configuration valid?
+                good = [
+                    value.id
+                    for index, value in enumerate(self.problem.slot(slot).values)
+                    if index != assignment[slot] and all(holds(self.problem, r, {**assignment, slot: index}) for r in hard)
+                ]
+                if good:
+                    suggestions[slot] = tuple(good[:6])
         return Violation(rule=rule, slots=slots, spans=spans, suggestions=suggestions)
 
     def explain(self, config: VehicleConfig) -> Conflict | None:

@@ -1,0 +1,525 @@
+"""Feature models (from UVL or DIMACS) as the engine's boolean problem, and fast analyses.
+
+A `FeatureModel` is data: a feature tree with groups, attributes kept as read, and cross-tree
+constraints as `rules.IR`, each with its position. `compile_model` turns it into the engine's
+view: every feature a boolean slot (`problem.bool_slot`), every tree relation and constraint a
+`Rule` whose formula states its meaning (so `rules.holds`, the oracle and `solver.Engine` work on
+it). For models with tens of thousands of features and clauses, the generic Tseitin path of
+`encode.py` is too slow, so the same rules are also given as direct clauses: one variable per
+feature, clause-shaped rules as clauses, and anything else (long constraints, cardinality
+groups) through `encode.Encoding.lit`, whose auxiliary variables are all functionally defined.
+So the models of the CNF are exactly the configurations and d4 counts them exactly.
+
+`FeatureAnalysis` answers the questions of `cmf-config model ...` on that CNF with PySAT:
+satisfiability, completion, count (d4), core and dead features, false-optional features, the
+options left by a partial selection, and minimal explanations (rules switched on through
+selector literals, as in `solver.Engine`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TypeAlias
+
+import attrs
+from pysat.solvers import Solver
+
+from cmf_config.encode import Encoding
+from cmf_config.errors import NO_SPAN, Span
+from cmf_config.problem import Problem, bool_slot
+from cmf_config.rules import IR, K, Op, Ref, Rule
+from cmf_config.solver import SOLVER_NAME, Conflict, SlotOptions, count_models
+
+GROUP_KINDS = ("mandatory", "optional", "alternative", "or", "cardinality")
+AMO_PAIRWISE_LIMIT = 8
+CNF_CLAUSE_LIMIT = 32
+
+
+@attrs.frozen
+class Attributes:
+    """A UVL attribute map (nested maps are Attributes too), in the order written."""
+
+    items: tuple[tuple[str, UvlValue], ...] = ()
+
+    def get(self, key: str) -> UvlValue | None:
+        """The value of `key`, or None."""
+        for k, v in self.items:
+            if k == key:
+                return v
+        return None
+
+
+UvlValue: TypeAlias = "bool | int | float | str | None | tuple[UvlValue, ...] | Attributes"
+"""An attribute value: boolean, number, text, none (a key written alone), vector or map."""
+
+
+@attrs.frozen(kw_only=True)
+class Feature:
+    """A boolean feature: its parent (None for the root), abstract flag and attributes."""
+
+    name: str
+    parent: str | None = None
+    abstract: bool = False
+    attributes: Attributes = Attributes()
+    span: Span = attrs.field(default=NO_SPAN, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class Group:
+    """Children of a feature under one relation: mandatory, optional, alternative, or, [low..high]."""
+
+    parent: str
+    kind: str
+    children: tuple[str, ...]
+    low: int = 0
+    high: int | None = None
+    span: Span = attrs.field(default=NO_SPAN, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class Constraint:
+    """A cross-tree constraint (or a DIMACS clause) as a boolean formula over features."""
+
+    formula: IR
+    text: str
+    span: Span = attrs.field(default=NO_SPAN, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class FeatureModel:
+    """A feature model as read from a file (`kind` 'uvl' or 'dimacs'); DIMACS has no tree."""
+
+    path: str
+    kind: str
+    namespace: str = ""
+    root: str | None = None
+    features: tuple[Feature, ...] = ()
+    groups: tuple[Group, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+
+    def feature_names(self) -> list[str]:
+        """Feature names in file order."""
+        return [f.name for f in self.features]
+
+
+@attrs.frozen(kw_only=True)
+class Compiled:
+    """A feature model as slots, rules and CNF (rule id -> its clauses; definitions always on)."""
+
+    model: FeatureModel
+    problem: Problem
+    rules: tuple[Rule, ...]
+    var: Mapping[str, int]
+    nvars: int
+    definitions: tuple[tuple[int, ...], ...]
+    rule_clauses: Mapping[str, tuple[tuple[int, ...], ...]]
+    optional_children: tuple[tuple[str, str], ...]
+    """(child, parent) pairs of every non-mandatory child: the false-optional candidates."""
+
+    def clauses(self) -> list[list[int]]:
+        """Every clause: definitions, then each rule's clauses."""
+        out = [list(c) for c in self.definitions]
+        for clauses in self.rule_clauses.values():
+            out.extend(list(c) for c in clauses)
+        return out
+
+    def clause_count(self) -> int:
+        """How many clauses the CNF has."""
+        return len(self.definitions) + sum(len(c) for c in self.rule_clauses.values())
+
+
+# ------------------------------------------------------------------ compilation
+
+
+def _conj(items: Sequence[IR]) -> IR:
+    return items[0] if len(items) == 1 else Op("and", tuple(items))
+
+
+def _disj(items: Sequence[IR]) -> IR:
+    if not items:
+        return K(False)
+    return items[0] if len(items) == 1 else Op("or", tuple(items))
+
+
+def _names(items: Sequence[str], limit: int = 6) -> str:
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+class _Builder:
+    """Collects rules and their clauses over one Encoding (which owns the variables)."""
+
+    def __init__(self, model: FeatureModel) -> None:
+        self.model = model
+        self.problem = Problem(slots=tuple(bool_slot(f.name, f.name, f.span) for f in model.features))
+        self.encoding = Encoding(self.problem)
+        self.var = {f.name: self.encoding.slot_lits[f.name][1] for f in model.features}
+        self.rules: list[Rule] = []
+        self.rule_clauses: dict[str, tuple[tuple[int, ...], ...]] = {}
+
+    def add(self, rule_id: str, formula: IR, clauses: Iterable[Sequence[int]], message: str, span: Span, text: str = "") -> None:
+        """Add a rule whose clauses (with the definitions) are equivalent to its formula."""
+        base = rule_id
+        n = 2
+        while rule_id in self.rule_clauses:
+            rule_id = f"{base}#{n}"
+            n += 1
+        self.rules.append(Rule(id=rule_id, description=message, message=message, constraint=formula, constraint_text=text or message, span=span))
+        self.rule_clauses[rule_id] = tuple(tuple(c) for c in clauses)
+
+    def at_most_one(self, lits: Sequence[int]) -> list[list[int]]:
+        """Clauses for 'at most one of lits' (a ladder of defined variables when long)."""
+        if len(lits) <= AMO_PAIRWISE_LIMIT:
+            return [[-a, -b] for i, a in enumerate(lits) for b in lits[i + 1 :]]
+        enc = self.encoding
+        out: list[list[int]] = []
+        prev = lits[0]
+        for x in lits[1:-1]:
+            out.append([-x, -prev])
+            y = enc.new_var()  # y <-> prev or x: defined, so no configuration is counted twice
+            enc.clauses += [[-y, prev, x], [-prev, y], [-x, y]]
+            prev = y
+        out.append([-lits[-1], -prev])
+        return out
+
+    def formula_clauses(self, formula: IR) -> list[list[int]]:
+        """Direct CNF of a small formula, else one Tseitin literal (defined variables)."""
+        direct = _cnf(formula, True, self.var)
+        if direct is not None:
+            return direct
+        return [[self.encoding.lit(formula)]]
+
+
+def compile_model(model: FeatureModel) -> Compiled:
+    """The boolean problem, rules and CNF of a feature model."""
+    b = _Builder(model)
+    by_name = {f.name: f for f in model.features}
+    if model.root is not None:
+        root = by_name[model.root]
+        b.add(f"root:{root.name}", Ref(root.name), [[b.var[root.name]]], f"the root feature {root.name} is always selected", root.span)
+    optional_children: list[tuple[str, str]] = []
+    for feature in model.features:
+        if feature.parent is not None:
+            b.add(
+                f"parent:{feature.name}",
+                Op("=>", (Ref(feature.name), Ref(feature.parent))),
+                [[-b.var[feature.name], b.var[feature.parent]]],
+                f"{feature.name} needs its parent {feature.parent}",
+                feature.span,
+                f"{feature.name} => {feature.parent}",
+            )
+    for group in model.groups:
+        _add_group(b, group, optional_children)
+    for index, constraint in enumerate(model.constraints, start=1):
+        span = constraint.span
+        rule_id = f"clause:{index}" if model.kind == "dimacs" else f"constraint:{span.line}" if span.line else f"constraint:{index}"
+        b.add(rule_id, constraint.formula, b.formula_clauses(constraint.formula), f"constraint {constraint.text}", span, constraint.text)
+    return Compiled(
+        model=model,
+        problem=b.problem,
+        rules=tuple(b.rules),
+        var=b.var,
+        nvars=b.encoding.nvars,
+        definitions=tuple(tuple(c) for c in b.encoding.clauses),
+        rule_clauses=b.rule_clauses,
+        optional_children=tuple(optional_children),
+    )
+
+
+def _add_group(b: _Builder, group: Group, optional_children: list[tuple[str, str]]) -> None:
+    p = group.parent
+    pv = b.var[p]
+    kids = list(group.children)
+    lits = [b.var[c] for c in kids]
+    refs: list[IR] = [Ref(c) for c in kids]
+    if group.kind == "mandatory":
+        for child in kids:
+            b.add(f"mandatory:{child}", Op("=>", (Ref(p), Ref(child))), [[-pv, b.var[child]]], f"{child} is a mandatory child of {p}", group.span, f"{p} => {child}")
+        return
+    optional_children.extend((c, p) for c in kids)
+    if group.kind == "optional":
+        return
+    low, high = group.low, group.high
+    if group.kind == "alternative":
+        low, high = 1, 1
+    elif group.kind == "or":
+        low, high = 1, None
+    n = len(kids)
+    top = n if high is None else min(high, n)
+    what = {"alternative": "alternative", "or": "or"}.get(group.kind, f"[{group.low}..{'*' if group.high is None else group.high}]")
+    rule_id = f"{group.kind}:{p}"
+    if low > top:
+        b.add(rule_id, Op("=>", (Ref(p), K(False))), [[-pv]], f"{p}'s group {what} of {_names(kids)} cannot be satisfied, so {p} cannot be selected", group.span, f"!{p}")
+        return
+    if low <= 0 and top >= n:
+        return  # [0..*]: no constraint beyond child => parent
+    if low <= 1 and top == 1:
+        amo = b.at_most_one(lits)
+        formula: IR = Op("at_most", (K(1.0), *refs))
+        clauses = list(amo)
+        text = f"at most one of {_names(kids)}"
+        if low == 1:
+            formula = Op("and", (formula, Op("=>", (Ref(p), _disj(refs)))))
+            clauses.append([-pv, *lits])
+            text = f"{p} => exactly one of {_names(kids)}"
+        b.add(rule_id, formula, clauses, f"{p} has an {what} group: {text}", group.span, text)
+        return
+    if low == 1 and top >= n:
+        b.add(rule_id, Op("=>", (Ref(p), _disj(refs))), [[-pv, *lits]], f"{p} has an or group: at least one of {_names(kids)}", group.span, f"{p} => ({' | '.join(kids)})")
+        return
+    parts: list[IR] = []
+    if low > 0:
+        parts.append(Op("at_least", (K(float(low)), *refs)))
+    if top < n:
+        parts.append(Op("at_most", (K(float(top)), *refs)))
+    formula = Op("=>", (Ref(p), _conj(parts)))
+    b.add(rule_id, formula, [[b.encoding.lit(formula)]], f"{p} has a group {what}: between {low} and {top} of {_names(kids)}", group.span, f"{p} => {what} of {_names(kids)}")
+
+
+def _cnf(ir: IR, positive: bool, var: Mapping[str, int]) -> list[list[int]] | None:  # noqa: C901
+    """CNF of `ir` (or of its negation) by distribution; None when not plain or too large."""
+    if isinstance(ir, Ref):
+        if ir.attr is not None or ir.slot not in var:
+            return None
+        v = var[ir.slot]
+        return [[v if positive else -v]]
+    if isinstance(ir, K):
+        return [] if bool(ir.value) == positive else [[]]
+    op, args = ir.op, ir.args
+    if op == "not":
+        return _cnf(args[0], not positive, var)
+    if op == "=>":
+        return _cnf(Op("or", (Op("not", (args[0],)), args[1])), positive, var)
+    if op == "<=>":
+        a, c = args
+        if positive:
+            return _cnf(Op("and", (Op("or", (Op("not", (a,)), c)), Op("or", (a, Op("not", (c,)))))), True, var)
+        return _cnf(Op("and", (Op("or", (a, c)), Op("or", (Op("not", (a,)), Op("not", (c,)))))), True, var)
+    if op not in ("and", "or"):
+        return None
+    parts = []
+    for arg in args:
+        sub = _cnf(arg, positive, var)
+        if sub is None:
+            return None
+        parts.append(sub)
+    if (op == "and") == positive:
+        out = [c for p in parts for c in p]
+        return out if len(out) <= CNF_CLAUSE_LIMIT else None
+    acc: list[list[int]] = [[]]
+    for part in parts:
+        if not part:
+            return []  # one disjunct is true
+        if len(acc) * len(part) > CNF_CLAUSE_LIMIT:
+            return None
+        acc = [a + c for a in acc for c in part]
+    cleaned: list[list[int]] = []
+    for clause in acc:
+        lits = sorted(set(clause), key=abs)
+        if any(-x in lits for x in lits):
+            continue
+        cleaned.append(lits)
+    return cleaned
+
+
+# ------------------------------------------------------------------ analyses
+
+
+Selection = Mapping[str, bool]
+"""A partial configuration: feature name -> selected (True) or deselected (False)."""
+
+
+@attrs.frozen(kw_only=True)
+class CoreDead:
+    """Features selected in every valid configuration (core) and in none (dead)."""
+
+    core: tuple[str, ...]
+    dead: tuple[str, ...]
+
+
+class FeatureAnalysis:
+    """A compiled feature model ready for questions (PySAT for decisions, d4 for counts)."""
+
+    def __init__(self, compiled: Compiled) -> None:
+        self.compiled = compiled
+        self.var = compiled.var
+        self.names = [f.name for f in compiled.model.features]
+        self._plain: Solver | None = None
+        self._selecting: Solver | None = None
+        self.selectors: dict[str, int] = {}
+        self._rule_of: dict[int, str] = {}
+
+    # ------------------------------------------------------------- plumbing
+
+    @property
+    def plain(self) -> Solver:
+        """A solver holding every clause (no selectors): the fast path for plain questions."""
+        if self._plain is None:
+            self._plain = Solver(name=SOLVER_NAME, bootstrap_with=self.compiled.clauses())
+        return self._plain
+
+    @property
+    def selecting(self) -> Solver:
+        """A solver where each rule is switched on by its selector literal (for explanations)."""
+        if self._selecting is None:
+            solver = Solver(name=SOLVER_NAME, bootstrap_with=[list(c) for c in self.compiled.definitions])
+            top = self.compiled.nvars
+            for rule in self.compiled.rules:
+                top += 1
+                self.selectors[rule.id] = top
+                self._rule_of[top] = rule.id
+                for clause in self.compiled.rule_clauses[rule.id]:
+                    solver.add_clause([-top, *clause])
+            self._selecting = solver
+        return self._selecting
+
+    def close(self) -> None:
+        """Free the solvers."""
+        for solver in (self._plain, self._selecting):
+            if solver is not None:
+                solver.delete()
+        self._plain = self._selecting = None
+
+    def lits(self, selection: Selection) -> list[int]:
+        """One literal per chosen feature."""
+        return [self.var[name] if on else -self.var[name] for name, on in selection.items()]
+
+    def _solve(self, assumptions: Sequence[int]) -> list[int] | None:
+        if self.plain.solve(assumptions=list(assumptions)):
+            return list(self.plain.get_model() or [])
+        return None
+
+    # ------------------------------------------------------------- questions
+
+    def is_satisfiable(self, selection: Selection | None = None) -> bool:
+        """Whether a valid configuration extends the selection."""
+        return self._solve(self.lits(selection or {})) is not None
+
+    def complete_any(self, selection: Selection | None = None) -> dict[str, bool] | None:
+        """Some valid configuration extending the selection, or None."""
+        model = self._solve(self.lits(selection or {}))
+        if model is None:
+            return None
+        return {name: model[self.var[name] - 1] > 0 for name in self.names}
+
+    def count(self, selection: Selection | None = None) -> int:
+        """The exact number of valid configurations extending the selection (d4)."""
+        units = [[lit] for lit in self.lits(selection or {})]
+        return count_models(self.compiled.clauses() + units, self.compiled.nvars)
+
+    def core_dead(self, selection: Selection | None = None) -> CoreDead:
+        """Core and dead features (under a selection): one SAT call per feature left undecided."""
+        base = self.lits(selection or {})
+        first = self._solve(base)
+        if first is None:
+            return CoreDead(core=(), dead=())
+        never_on = {self.var[n] for n in self.names if first[self.var[n] - 1] < 0}
+        never_off = {self.var[n] for n in self.names if first[self.var[n] - 1] > 0}
+        dead: set[int] = set()
+        core: set[int] = set()
+        for name in self.names:
+            v = self.var[name]
+            for pool, lit, found in ((never_on, v, dead), (never_off, -v, core)):
+                if v not in pool:
+                    continue
+                model = self._solve([*base, lit])
+                if model is None:
+                    found.add(v)
+                    pool.discard(v)
+                    continue
+                never_on.difference_update([u for u in never_on if model[u - 1] > 0])
+                never_off.difference_update([u for u in never_off if model[u - 1] < 0])
+        return CoreDead(
+            core=tuple(n for n in self.names if self.var[n] in core),
+            dead=tuple(n for n in self.names if self.var[n] in dead),
+        )
+
+    def false_optional(self, dead: Iterable[str] = ()) -> list[str]:
+        """Non-mandatory features selected whenever their parent is (and the parent can be)."""
+        skip = set(dead)
+        candidates = [(c, p) for c, p in self.compiled.optional_children if c not in skip and p not in skip]
+        refuted: set[str] = set()
+        out: list[str] = []
+        for child, parent in candidates:
+            if child in refuted:
+                continue
+            model = self._solve([self.var[parent], -self.var[child]])
+            if model is None:
+                out.append(child)
+                continue
+            for c, p in candidates:
+                if model[self.var[p] - 1] > 0 and model[self.var[c] - 1] < 0:
+                    refuted.add(c)
+        return out
+
+    def options(self, selection: Selection, features: Sequence[str] | None = None, reasons: int = 100) -> dict[str, SlotOptions]:
+        """For each open feature: the values it can still take, and why the others are excluded.
+
+        Reasons (minimal sets of choices and rules) are given for the first `reasons` excluded
+        values; the rest have an empty reason.
+        """
+        found = self.core_dead(selection)
+        open_names = [n for n in (features or self.names) if n not in selection]
+        forced = {n: True for n in found.core} | {n: False for n in found.dead}
+        out: dict[str, SlotOptions] = {}
+        budget = reasons
+        possible_all = self.is_satisfiable(selection)
+        for name in open_names:
+            if not possible_all:
+                out[name] = SlotOptions(possible=(), excluded={})
+                continue
+            if name not in forced:
+                out[name] = SlotOptions(possible=("false", "true"), excluded={})
+                continue
+            value = forced[name]
+            why: tuple[str, ...] = ()
+            if budget > 0:
+                budget -= 1
+                conflict = self.why_not(selection, name, not value)
+                why = (conflict.rules + tuple(f"choice:{c}" for c in conflict.choices)) if conflict else ()
+            out[name] = SlotOptions(possible=("true",) if value else ("false",), excluded={"false" if value else "true": why})
+        return out
+
+    def explain(self, selection: Selection) -> Conflict | None:
+        """A minimal set of choices and rules that cannot hold together, or None if consistent."""
+        choice_lits = {self.var[n] if on else -self.var[n]: n for n, on in selection.items()}
+        solver = self.selecting
+        assumptions = [*choice_lits, *self.selectors.values()]
+        if solver.solve(assumptions=assumptions):
+            return None
+        core = set(solver.get_core() or [])
+        minimal = self._shrink([lit for lit in assumptions if lit in core], [])
+        return Conflict(
+            choices=tuple(sorted(choice_lits[lit] for lit in minimal if lit in choice_lits)),
+            rules=tuple(self._rule_of[lit] for lit in minimal if lit in self._rule_of),
+        )
+
+    def why_not(self, selection: Selection, feature: str, value: bool) -> Conflict | None:
+        """Why `feature` cannot be `value` under the selection: minimal choices and rules."""
+        choice_lits = {self.var[n] if on else -self.var[n]: n for n, on in selection.items() if n != feature}
+        solver = self.selecting
+        fixed = [self.var[feature] if value else -self.var[feature]]
+        assumptions = [*choice_lits, *self.selectors.values()]
+        if solver.solve(assumptions=fixed + assumptions):
+            return None
+        core = set(solver.get_core() or [])
+        minimal = self._shrink([lit for lit in assumptions if lit in core], fixed)
+        return Conflict(
+            choices=tuple(sorted(choice_lits[lit] for lit in minimal if lit in choice_lits)),
+            rules=tuple(self._rule_of[lit] for lit in minimal if lit in self._rule_of),
+        )
+
+    def _shrink(self, candidates: list[int], fixed: Sequence[int]) -> list[int]:
+        """Deletion-based minimisation of an unsatisfiable set of assumption literals."""
+        solver = self.selecting
+        kept = list(candidates)
+        i = 0
+        while i < len(kept):
+            trial = kept[:i] + kept[i + 1 :]
+            if not solver.solve(assumptions=[*fixed, *trial]):
+                core = set(solver.get_core() or [])
+                kept = [lit for lit in trial if lit in core]
+                i = min(i, len(kept))
+                continue
+            i += 1
+        return kept
