@@ -6,6 +6,7 @@ import argparse
 import sys
 import traceback
 from collections.abc import Sequence
+from types import ModuleType
 
 from cmf_config import __version__
 from cmf_config.commands import analyze, catalog, check
@@ -15,11 +16,11 @@ from cmf_config.report import render_diagnostics
 COMMAND_MODULES = [check, catalog, analyze]
 
 
-def _optional_modules() -> list[object]:
+def _optional_modules() -> list[ModuleType]:
     """Command groups that live in their own modules (diagrams, sharing, variant BOM, import)."""
     import importlib
 
-    found = []
+    found: list[ModuleType] = []
     for name in ("share", "diagram", "bomcheck", "interchange"):
         try:
             found.append(importlib.import_module(f"cmf_config.commands.{name}"))
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in [*COMMAND_MODULES, *_optional_modules()]:
-        module.register(sub)  # type: ignore[attr-defined]
+        module.register(sub)
     return parser
 
 
@@ -67,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return ExitCode.OK
-    except Exception as exc:  # noqa: BLE001 - the boundary: a bug must not look like bad input
+    except Exception as exc:
         if getattr(args, "debug", False):
             traceback.print_exc()
         sys.stderr.write(

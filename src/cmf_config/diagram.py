@@ -1,17 +1,18 @@
 """Model -> graphviz.Digraph: a vehicle, the catalog, the rules, the sharing between vehicles.
 
 Pure: no file I/O and no rendering (commands/diagram.py writes and renders). Deterministic:
-every collection is sorted before it becomes nodes or edges, and node ids are built from the
-ids they stand for, so the same input gives the same DOT bytes whatever its order.
+every collection is sorted before it becomes nodes, rows or edges, and node ids are built
+from the ids they stand for, so the same input gives the same DOT bytes whatever its order.
 
 Safety: text that comes from a catalog, a rule file or a configuration reaches the DOT only
-through `_lines`/`_esc`, inside HTML-like labels, fully escaped (entities for ``& < > " '``,
-``&#92;`` for backslashes, no characters that XML forbids). Node and cluster ids use safe
-characters only, or a hash of the id. So no name can break the DOT or inject markup.
+through `_esc` (and `_lines`, which wraps then calls it), inside HTML-like labels: entities
+for ``& < > " '``, ``&#92;`` for backslashes, whitespace runs made one space, and characters
+XML forbids replaced by U+FFFD. Node and cluster ids use safe characters only, or a hash of
+the id. So no name can break the DOT or inject markup; tests/test_diagram.py checks it.
 
-One visual language for every kind of diagram: each module kind has its own colours (`KIND`),
-brands, platforms, vehicles and options have theirs, red is a violated rule, green a
-satisfied rule or a shared part, and every diagram carries a legend of what it uses.
+One visual language in every diagram: each module kind has its colours (`KIND`); brands,
+platforms, vehicles and options have theirs; red is a violated rule, green a satisfied rule
+or a shared part; dashed means open or a warning; every diagram carries a legend.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
     "Reference",
     "RuleState",
     "catalog_diagram",
+    "rule_reads",
     "rules_diagram",
     "sharing_diagram",
     "vehicle_diagram",
@@ -70,11 +72,14 @@ VIOLATED = Colour("#fee0d2", "#cb181d")
 SATISFIED = Colour("#e5f5e0", "#238b45")
 OPEN = Colour("#ffffff", "#969696")
 SHARED = Colour("#c7e9c0", "#238b45")
+GROUP = Colour("#ffffff", "#bdbdbd")
 STATE_COLOURS: Mapping[str, Colour] = {"violated": VIOLATED, "satisfied": SATISFIED, "open": OPEN}
 
 FONT = "Helvetica,Arial,sans-serif"
 WRAP = 38  # characters per label line: keeps every box narrow at catalog scale
 MAX_PARTS = 12  # part rows shown per box; the rest are counted in one row
+TOP_SLOTS = ("brand", "platform", "segment", "body", "powertrain")
+OPTION_ROWS = ("segment", "body", "powertrain", "drive", "steering", "market", "battery_kwh", "wheelbase_mm")
 
 # Characters XML 1.0 forbids (Graphviz parses HTML-like labels as XML): C0 controls other
 # than whitespace, lone surrogates, U+FFFE and U+FFFF.
@@ -122,7 +127,7 @@ def _node_id(prefix: str, key: str) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{value:g}" if abs(value) < 1e6 else f"{value:.6g}"
+    return f"{value:g}"
 
 
 def _value(value: AttrValue | None) -> str:
@@ -137,7 +142,11 @@ def _value(value: AttrValue | None) -> str:
     return value
 
 
-# ------------------------------------------------------------------ HTML-like tables
+def _pieces(count: int) -> str:
+    return f"{count} piece" if count == 1 else f"{count} pieces"
+
+
+# ------------------------------------------------------------------ HTML-like labels
 
 
 def _b(content: str) -> str:
@@ -158,44 +167,49 @@ def _font(content: str, *, colour: str = "", size: str = "") -> str:
     return f"<FONT{found}>{content}</FONT>"
 
 
-def _label(table: str) -> str:
-    return f"<{table}>"
+def _red(content: str, is_red: bool) -> str:
+    """Content in the violated colour, bold, when `is_red`."""
+    return _font(_b(content), colour=VIOLATED.line) if is_red else content
 
 
-def _header(title: str, colour: Colour, span: int = 1, subtitle: str = "") -> str:
-    sub = f'<BR/>{_font(subtitle, size="9")}' if subtitle else ""
+def _label(content: str) -> str:
+    return f"<{content}>"
+
+
+def _header(title: str, colour: Colour, span: int = 1) -> str:
     return (
         f'<TR><TD COLSPAN="{span}" BGCOLOR="{colour.line}" ALIGN="LEFT" BALIGN="LEFT">'
-        f'{_font(_b(title) + sub, colour="#ffffff")}</TD></TR>'
+        f'{_font(_b(title), colour="#ffffff")}</TD></TR>'
     )
 
 
-def _row(*cells: str, span: int = 1, bgcolor: str = "", colour: str = "") -> str:
+def _row(*cells: str, span: int = 1, bgcolor: str = "") -> str:
+    """A row of left-aligned cells; the last one spans what the others leave of `span`."""
     bg = f' BGCOLOR="{bgcolor}"' if bgcolor else ""
     tds = []
     for i, cell in enumerate(cells):
         colspan = f' COLSPAN="{span - len(cells) + 1}"' if i == len(cells) - 1 and span > len(cells) else ""
-        text = _font(cell, colour=colour)
-        tds.append(f'<TD ALIGN="LEFT" BALIGN="LEFT"{colspan}{bg}>{text}</TD>')
+        tds.append(f'<TD ALIGN="LEFT" BALIGN="LEFT"{colspan}{bg}>{cell}</TD>')
     return f"<TR>{''.join(tds)}</TR>"
 
 
-def _table(rows: Iterable[str], colour: Colour, dashed: bool = False) -> str:
+def _table(rows: Iterable[str], colour: Colour, *, dashed: bool = False, thick: bool = False) -> str:
     style = ' STYLE="dashed"' if dashed else ""
+    border = "3" if thick else "1"
     return (
-        f'<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" COLOR="{colour.line}"'
+        f'<TABLE BORDER="{border}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" COLOR="{colour.line}"'
         f' BGCOLOR="{colour.fill}"{style}>{"".join(rows)}</TABLE>'
     )
 
 
-def _box(title: str, colour: Colour, subtitle: str = "", dashed: bool = False) -> str:
+def _box(title: str, colour: Colour, subtitle: str = "", *, dashed: bool = False) -> str:
     """A small one-cell box: a bold title over a smaller subtitle."""
-    sub = f'<BR/>{_font(subtitle, size="9")}' if subtitle else ""
-    return _label(_table([f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{_b(title)}{sub}</TD></TR>'], colour, dashed))
+    sub = f'<BR ALIGN="LEFT"/>{_font(subtitle, size="9")}' if subtitle else ""
+    return _label(_table([f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{_b(title)}{sub}</TD></TR>'], colour, dashed=dashed))
 
 
 def _legend(graph: graphviz.Digraph, entries: Sequence[tuple[Colour, str]], lines: Sequence[tuple[str, str, str]] = ()) -> None:
-    """A legend node: colour swatches, then line samples (colour, style word, meaning)."""
+    """A legend node: colour swatches, then line samples (colour, sample text, meaning)."""
     rows = [_header("legend", PLATFORM, 2)]
     for colour, meaning in entries:
         rows.append(
@@ -204,7 +218,7 @@ def _legend(graph: graphviz.Digraph, entries: Sequence[tuple[Colour, str]], line
         )
     for colour_code, sample, meaning in lines:
         rows.append(f'<TR><TD>{_font(_b(_esc(sample)), colour=colour_code)}</TD><TD ALIGN="LEFT">{_esc(meaning)}</TD></TR>')
-    graph.node("legend", _label(_table(rows, Colour("#ffffff", "#969696"))))
+    graph.node("legend", _label(_table(rows, Colour("#ffffff", OPEN.line))))
 
 
 def _new_graph(name: str, rankdir: str, **extra: str) -> graphviz.Digraph:
@@ -223,24 +237,86 @@ def _new_graph(name: str, rankdir: str, **extra: str) -> graphviz.Digraph:
         name=name,
         graph_attr=graph_attr,
         node_attr={"fontname": FONT, "fontsize": "10", "shape": "plain"},
-        edge_attr={"fontname": FONT, "fontsize": "9", "color": "#636363", "arrowsize": "0.6"},
+        edge_attr={"fontname": FONT, "fontsize": "9", "color": OPTION.line, "arrowsize": "0.6"},
     )
+
+
+def _group_cluster(sub: graphviz.Digraph, label: str) -> None:
+    sub.attr(label=label, style="rounded", color=GROUP.line, fontcolor=OPTION.line)
 
 
 def _kind_colour(kind: str) -> Colour:
     return KIND.get(kind, OPTION)
 
 
-def _kind_name(catalog: Catalog, kind: str) -> str:
-    found = catalog.kinds.get(kind)
-    return found.name if found and found.name else kind.replace("_", " ")
+def _lighter(colour: Colour) -> str:
+    """A very light tint of a colour's fill, for cluster backgrounds."""
+    r, g, b = (int(colour.fill[i : i + 2], 16) for i in (1, 3, 5))
+    return "#{:02x}{:02x}{:02x}".format(*(255 - (255 - c) // 3 for c in (r, g, b)))
 
 
-def _kind_entries(catalog: Catalog) -> list[tuple[Colour, str]]:
-    return [(KIND[k], _kind_name(catalog, k)) for k in KINDS]
+def _kind_names(catalog: Catalog | None) -> dict[str, str]:
+    """Display names of the kinds: the catalog's, else the id with spaces."""
+    names = {kind: kind.replace("_", " ") for kind in KINDS}
+    if catalog is not None:
+        names |= {k: v.name for k, v in catalog.kinds.items() if k in names and v.name}
+    return names
+
+
+def _kind_entries(names: Mapping[str, str]) -> list[tuple[Colour, str]]:
+    return [(KIND[k], names[k]) for k in KINDS]
+
+
+def rule_reads(node: IR) -> frozenset[tuple[str, str | None]]:
+    """The (slot, attribute) pairs an expression reads; attribute None is the slot's value."""
+    if isinstance(node, Ref):
+        return frozenset({(node.slot, None if node.attr in (None, "id") else node.attr)})
+    if isinstance(node, Op):
+        out: frozenset[tuple[str, str | None]] = frozenset()
+        for arg in node.args:
+            out |= rule_reads(arg)
+        return out
+    return frozenset()
 
 
 # ------------------------------------------------------------------ vehicle
+
+
+@attrs.frozen
+class _Broken:
+    """What the violated rules read, per slot, and which rule ids concern each box."""
+
+    reads: Mapping[str, frozenset[str | None]]
+    ids: Mapping[str, tuple[str, ...]]
+
+    def has(self, slot: str, attr: str | None = None) -> bool:
+        return attr in self.reads.get(slot, frozenset())
+
+    def any_of(self, slot: str, attrs_: Iterable[str | None]) -> bool:
+        return bool(self.reads.get(slot, frozenset()) & set(attrs_))
+
+    def footer(self, box: str, span: int) -> list[str]:
+        found = self.ids.get(box, ())
+        if not found:
+            return []
+        return [_row(_font(_b(_lines("✗ " + ", ".join(found), 44, 6)), colour=VIOLATED.line), span=span, bgcolor=VIOLATED.fill)]
+
+
+def _box_of(slot: str) -> str:
+    return slot if slot in ("brand", "platform", *KINDS) else "vehicle"
+
+
+def _broken(rules: Sequence[Rule]) -> _Broken:
+    reads: dict[str, set[str | None]] = {}
+    ids: dict[str, set[str]] = {}
+    for rule in rules:
+        for slot, attr in rule_reads(rule.formula):
+            reads.setdefault(slot, set()).add(attr)
+            ids.setdefault(_box_of(slot), set()).add(rule.id)
+    return _Broken(
+        reads={k: frozenset(v) for k, v in reads.items()},
+        ids={k: tuple(sorted(v)) for k, v in ids.items()},
+    )
 
 
 def _part_rows(parts: Sequence[PartLine], reference: Reference | None, span: int) -> list[str]:
@@ -249,10 +325,9 @@ def _part_rows(parts: Sequence[PartLine], reference: Reference | None, span: int
     ordered = sorted(parts, key=lambda p: (p.part, p.name, p.quantity))
     for line in ordered[:MAX_PARTS]:
         is_shared = reference is not None and line.part in reference.parts
-        mark = "=" if is_shared else ""
         rows.append(
             _row(
-                _b(mark),
+                _b("=" if is_shared else ""),
                 _esc(line.part),
                 _lines(line.name, 28, 2),
                 f"×{line.quantity}",
@@ -266,27 +341,33 @@ def _part_rows(parts: Sequence[PartLine], reference: Reference | None, span: int
             more += f" ({sum(1 for p in rest if p.part in reference.parts)} shared)"
         rows.append(_row("", _esc(more), span=span))
     if reference is not None and parts:
-        shared = len({p.part for p in parts} & reference.parts)
-        rows.append(_row("", _i(_esc(f"shared part numbers: {shared} of {len({p.part for p in parts})}")), span=span))
+        numbers = {p.part for p in parts}
+        rows.append(_row("", _i(_esc(f"shared part numbers: {len(numbers & reference.parts)} of {len(numbers)}")), span=span))
     return rows
 
 
-def _module_node(catalog: Catalog, kind: str, module: ModuleVariant | None, is_filled: bool, reference: Reference | None) -> str:
+def _open_box(title: str, colour: Colour, broken: _Broken, box: str) -> str:
+    rows = [_header(_esc(title), colour), _row(_i("open")), *broken.footer(box, 1)]
+    return _label(_table(rows, colour, dashed=True, thick=bool(broken.ids.get(box))))
+
+
+def _module_node(kind: str, title: str, module: ModuleVariant | None, is_filled: bool, reference: Reference | None, broken: _Broken) -> str:
     colour = _kind_colour(kind)
-    title = _esc(_kind_name(catalog, kind))
     if module is None:
-        return _label(_table([_header(title, colour, 4), _row("", "<I>open</I>", span=4)], colour, dashed=True))
-    variant = _b(_esc(module.id)) + (" <I>(filled)</I>" if is_filled else "")
-    rows = [_header(title, colour, 4), _row("", variant, span=4), _row("", _lines(module.name), span=4)]
+        return _open_box(title, colour, broken, kind)
+    variant = _red(_b(_esc(module.id)), broken.has(kind)) + (" <I>(filled)</I>" if is_filled else "")
+    rows = [_header(_esc(title), colour, 4), _row(variant, span=4), _row(_lines(module.name), span=4)]
     for name, value in sorted(module.attributes.items()):
-        rows.append(_row("", _esc(name), _lines(_value(value), 24, 2), span=4))
-    totals = f"{_number(module.cost)} cost · {_number(module.mass_kg)} kg · {module.part_count} pieces"
-    rows.append(_row("", _font(_esc(totals), size="9"), span=4))
+        is_red = broken.has(kind, name)
+        rows.append(_row("", _red(_esc(name), is_red), _red(_lines(_value(value), 24, 2), is_red), span=4))
+    totals = f"{module.cost:.2f} EUR · {_number(module.mass_kg)} kg · {_pieces(module.part_count)}"
+    rows.append(_row("", _red(_font(_esc(totals), size="9"), broken.any_of(kind, ("cost", "mass_kg", "part_count"))), span=4))
     rows += _part_rows(module.parts, reference, 4)
-    return _label(_table(rows, colour))
+    rows += broken.footer(kind, 4)
+    return _label(_table(rows, colour, thick=bool(broken.ids.get(kind))))
 
 
-def _option_rows(config: VehicleConfig, built: BuiltVehicle | None) -> list[str]:
+def _option_rows(config: VehicleConfig, built: BuiltVehicle | None, broken: _Broken) -> list[str]:
     """The vehicle's top-level choices and options: given, filled in by the solver, or open."""
     filled = dict(built.filled) if built else {}
     opts = config.options
@@ -308,7 +389,8 @@ def _option_rows(config: VehicleConfig, built: BuiltVehicle | None) -> list[str]
             shown = _i(f"{_esc(filled[slot])} (filled)")
         else:
             shown = _font("open", colour=OPEN.line)
-        rows.append(_row(_esc(caption), shown, span=4))
+        is_red = slot in broken.reads
+        rows.append(_row(_red(_esc(caption), is_red), _red(shown, is_red), span=4))
     if opts.features is not None:
         features = _lines(", ".join(sorted(opts.features)) or "none", 30, 4)
     elif built is not None:
@@ -316,66 +398,73 @@ def _option_rows(config: VehicleConfig, built: BuiltVehicle | None) -> list[str]
         features = _i(f"{_lines(', '.join(on) or 'none', 30, 4)} (filled)")
     else:
         features = _font("open", colour=OPEN.line)
-    rows.append(_row("features", features, span=4))
+    is_red = any(slot not in OPTION_ROWS and slot not in TOP_SLOTS and slot not in KINDS for slot in broken.reads)
+    rows.append(_row(_red("features", is_red), _red(features, is_red), span=4))
     return rows
 
 
-def _vehicle_node(config: VehicleConfig, built: BuiltVehicle | None, reference: Reference | None) -> str:
+def _vehicle_node(config: VehicleConfig, built: BuiltVehicle | None, reference: Reference | None, broken: _Broken) -> str:
     rows = [_header(_lines(config.name), VEHICLE, 4)]
-    rows += _option_rows(config, built)
+    rows += _option_rows(config, built, broken)
     if built is not None:
-        totals = f"{built.total_parts} pieces · {_number(built.total_cost)} cost · {_number(built.total_mass_kg)} kg"
+        totals = f"{_pieces(built.total_parts)} · {built.total_cost:.2f} EUR · {_number(built.total_mass_kg)} kg"
         rows.append(_row(_font(_esc(totals), size="9"), span=4))
     if reference is not None:
         ratio = "—" if reference.ratio is None else f"{reference.ratio:.2f}"
         rows.append(_row(_lines(f"sharing ratio with {reference.name}: {ratio}", 44, 3), span=4, bgcolor=SHARED.fill))
     if config.extra_parts:
-        rows.append(_row("<B>vehicle parts</B>", span=4))
+        rows.append(_row(_b("vehicle parts"), span=4))
         rows += _part_rows(config.extra_parts, reference, 4)
-    return _label(_table(rows, VEHICLE))
+    rows += broken.footer("vehicle", 4)
+    return _label(_table(rows, VEHICLE, thick=bool(broken.ids.get("vehicle"))))
 
 
-def _brand_node(catalog: Catalog, brand_id: str | None, is_filled: bool, reference: Reference | None) -> str:
+def _brand_node(catalog: Catalog, brand_id: str | None, is_filled: bool, reference: Reference | None, broken: _Broken) -> str:
     brand = catalog.brands.get(brand_id) if brand_id else None
     if brand is None:
-        return _label(_table([_header("brand", BRAND, 4), _row("", "<I>open</I>", span=4)], BRAND, dashed=True))
-    title = _b(_esc(brand.id)) + (" <I>(filled)</I>" if is_filled else "")
-    rows = [_header("brand", BRAND, 4), _row("", title, span=4), _row("", _lines(brand.name), span=4)]
+        return _open_box("brand", BRAND, broken, "brand")
+    title = _red(_b(_esc(brand.id)), broken.has("brand")) + (" <I>(filled)</I>" if is_filled else "")
+    rows = [_header("brand", BRAND, 4), _row(title, span=4), _row(_red(_lines(brand.name), broken.has("brand", "name")), span=4)]
     if brand.group:
-        rows.append(_row("", _lines(brand.group), span=4))
+        rows.append(_row(_red(_lines(brand.group), broken.has("brand", "group")), span=4))
     rows += _part_rows(brand.parts, reference, 4)
-    return _label(_table(rows, BRAND))
+    rows += broken.footer("brand", 4)
+    return _label(_table(rows, BRAND, thick=bool(broken.ids.get("brand"))))
 
 
-def _platform_node(catalog: Catalog, platform_id: str | None, is_filled: bool) -> str:
+def _platform_node(catalog: Catalog, platform_id: str | None, is_filled: bool, broken: _Broken) -> str:
     platform = catalog.platforms.get(platform_id) if platform_id else None
     if platform is None:
-        return _label(_table([_header("platform", PLATFORM, 2), _row("<I>open</I>", span=2)], PLATFORM, dashed=True))
-    title = _b(_esc(platform.id)) + (" <I>(filled)</I>" if is_filled else "")
-    rows = [_header("platform", PLATFORM, 2), _row(title, span=2), _row(_lines(platform.name), span=2)]
-    facts: list[tuple[str, str]] = [
-        ("segments", ", ".join(platform.segments)),
-        ("powertrains", ", ".join(platform.powertrains)),
-        ("drives", ", ".join(platform.drives)),
+        return _open_box("platform", PLATFORM, broken, "platform")
+    title = _red(_b(_esc(platform.id)), broken.any_of("platform", (None, "modules"))) + (" <I>(filled)</I>" if is_filled else "")
+    rows = [_header("platform", PLATFORM, 2), _row(title, span=2), _row(_red(_lines(platform.name), broken.has("platform", "name")), span=2)]
+    facts: list[tuple[str, str, tuple[str, ...]]] = [
+        ("segments", ", ".join(platform.segments), ("segments",)),
+        ("powertrains", ", ".join(platform.powertrains), ("powertrains",)),
+        ("drives", ", ".join(platform.drives), ("drives",)),
     ]
     if platform.battery_kwh is not None:
-        facts.append(("battery kWh", f"{_number(platform.battery_kwh.min)}–{_number(platform.battery_kwh.max)}"))
+        facts.append(("battery kWh", f"{_number(platform.battery_kwh.min)}–{_number(platform.battery_kwh.max)}", ("battery_min_kwh", "battery_max_kwh")))
     if platform.wheelbase_mm is not None:
-        facts.append(("wheelbase mm", f"{_number(platform.wheelbase_mm.min)}–{_number(platform.wheelbase_mm.max)}"))
+        facts.append(("wheelbase mm", f"{_number(platform.wheelbase_mm.min)}–{_number(platform.wheelbase_mm.max)}", ("wheelbase_min_mm", "wheelbase_max_mm")))
     if platform.max_mass_kg is not None:
-        facts.append(("max module kg", _number(platform.max_mass_kg)))
-    rows += [_row(_esc(name), _lines(value, 28, 3)) for name, value in facts if value]
-    return _label(_table(rows, PLATFORM))
+        facts.append(("max module kg", _number(platform.max_mass_kg), ("max_mass_kg",)))
+    for caption, value, reads in facts:
+        if value:
+            is_red = broken.any_of("platform", reads)
+            rows.append(_row(_red(_esc(caption), is_red), _red(_lines(value, 28, 3), is_red)))
+    rows += broken.footer("platform", 2)
+    return _label(_table(rows, PLATFORM, thick=bool(broken.ids.get("platform"))))
 
 
-def _rule_node(rule: Rule, colour: Colour, state_word: str = "") -> str:
-    words = rule.message or rule.description
-    rows = [_header(_lines(rule.id, 44, 2), colour)]
-    if words:
-        rows.append(_row(_lines(words, 44, 4)))
-    if state_word:
-        rows.append(_row(_font(_esc(state_word), size="9")))
-    return _label(_table(rows, colour, dashed=rule.severity.value == "warning"))
+def _violated_node(rules: Sequence[Rule]) -> str:
+    rows = [_header("violated rules", VIOLATED, 2)]
+    for rule in rules:
+        words = rule.message or rule.description
+        if rule.severity.value == "warning":
+            words = f"(warning) {words}"
+        rows.append(_row(_font(_b(_lines(rule.id, 34, 2)), colour=VIOLATED.line), _lines(words, 48, 4)))
+    return _label(_table(rows, VIOLATED, thick=True))
 
 
 def vehicle_diagram(
@@ -390,35 +479,32 @@ def vehicle_diagram(
 
     `built` (when the configuration resolves) supplies the chosen and filled-in values;
     without it the configuration's own choices are drawn and open slots are dashed.
-    `violated` rules are drawn in red, tied to what they read; `reference` marks the parts
-    shared with another vehicle.
+    `violated` rules are listed in red, and every box, row and value they read is red with
+    their ids; `reference` marks the parts shared with another vehicle.
     """
     graph = _new_graph("vehicle", "TB", ranksep="0.45")
+    names = _kind_names(catalog)
     filled = dict(built.filled) if built else {}
-    brand_id = built.brand if built else config.brand
-    platform_id = built.platform if built else config.platform
-    graph.node("vehicle", _vehicle_node(config, built, reference))
-    graph.node("brand", _brand_node(catalog, brand_id, "brand" in filled, reference))
-    graph.node("platform", _platform_node(catalog, platform_id, "platform" in filled))
+    rules = sorted(violated, key=lambda r: r.id)
+    broken = _broken(rules)
+    graph.node("vehicle", _vehicle_node(config, built, reference, broken))
+    graph.node("brand", _brand_node(catalog, built.brand if built else config.brand, "brand" in filled, reference, broken))
+    graph.node("platform", _platform_node(catalog, built.platform if built else config.platform, "platform" in filled, broken), ordering="out")
     graph.edge("vehicle", "brand", color=BRAND.line)
     graph.edge("vehicle", "platform", color=PLATFORM.line)
     with graph.subgraph(name="cluster_modules") as modules:
-        modules.attr(label="big modules", style="rounded", color="#bdbdbd", fontcolor="#636363", margin="10")
+        _group_cluster(modules, "big modules")
         for kind in KINDS:
             module_id = built.modules.get(kind) if built else config.modules.get(kind)
             module = catalog.modules.get(module_id) if module_id else None
-            modules.node(f"module.{kind}", _module_node(catalog, kind, module, kind in filled, reference))
+            modules.node(f"module.{kind}", _module_node(kind, names[kind], module, kind in filled, reference, broken))
     for kind in KINDS:
         graph.edge("platform", f"module.{kind}", color=_kind_colour(kind).line)
-    targets = {"brand": "brand", "platform": "platform"} | {kind: f"module.{kind}" for kind in KINDS}
-    for rule in sorted(violated, key=lambda r: r.id):
-        node = _node_id("rule", rule.id)
-        graph.node(node, _rule_node(rule, VIOLATED))
-        for target in sorted({targets.get(slot, "vehicle") for slot in rule.slots}):
-            graph.edge(target, node, color=VIOLATED.line, style="dashed", arrowhead="none")
-    entries = [(VEHICLE, "vehicle and its options"), (BRAND, "brand"), (PLATFORM, "platform"), *_kind_entries(catalog)]
-    if violated:
-        entries.append((VIOLATED, "violated rule (dashed: warning)"))
+    if rules:
+        graph.node("violated", _violated_node(rules))
+    entries = [(VEHICLE, "vehicle and its options"), (BRAND, "brand"), (PLATFORM, "platform"), *_kind_entries(names)]
+    if rules:
+        entries.append((VIOLATED, "violated rule; red: what it reads"))
     if reference is not None:
         entries.append((SHARED, f"= part shared with {reference.name}"))
     if filled:
@@ -430,64 +516,76 @@ def vehicle_diagram(
 # ------------------------------------------------------------------ catalog
 
 
+def _admission_table(catalog: Catalog, kind: str, title: str, platform_ids: Sequence[str], used_by: Mapping[str, int]) -> str:
+    """One kind's variants (rows) against the platforms (columns): a dark cell = admitted."""
+    colour = _kind_colour(kind)
+    span = len(platform_ids) + 2
+    rows = [_header(_esc(title), colour, span)]
+    heads = "".join(f'<TD BGCOLOR="{colour.fill}">{_font(_b(_esc(p)), size="8")}</TD>' for p in platform_ids)
+    rows.append(f'<TR><TD BGCOLOR="{colour.fill}" ALIGN="LEFT">{_font("variant", size="8")}</TD>{heads}<TD BGCOLOR="{colour.fill}">{_font("vehicles", size="8")}</TD></TR>')
+    admits = {p: set(catalog.platforms[p].modules) for p in platform_ids}
+    for module in catalog.modules_of(kind):
+        cells = "".join(
+            f'<TD BGCOLOR="{colour.line}">{_font("●", colour="#ffffff")}</TD>' if module.id in admits[p] else '<TD BGCOLOR="#ffffff"> </TD>'
+            for p in platform_ids
+        )
+        name = f'{_b(_esc(module.id))}<BR ALIGN="LEFT"/>{_font(_lines(module.name, 34, 2), size="8")}'
+        count = used_by.get(module.id, 0)
+        rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" BGCOLOR="{colour.fill}">{name}</TD>{cells}<TD BGCOLOR="#ffffff">{count or ""}</TD></TR>')
+    table = (
+        f'<TABLE BORDER="1" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" COLOR="{colour.line}" BGCOLOR="#ffffff">'
+        f"{''.join(rows)}</TABLE>"
+    )
+    return f"<TR><TD>{table}</TD></TR>"
+
+
 def catalog_diagram(catalog: Catalog) -> graphviz.Digraph:
-    """Brands -> vehicles -> platforms -> the module variants each platform admits, by kind."""
-    graph = _new_graph("catalog", "LR", ranksep="0.9", nodesep="0.12", concentrate="true", splines="spline")
+    """Brand -> vehicles -> platform, and a table per kind of which platform admits which variant.
+
+    The admission tables replace platform -> variant edges, which at catalog scale cross in
+    hundreds: rows are the variants of a kind, columns the platforms, a dark cell means the
+    platform admits the variant, and the last column counts the catalog vehicles using it.
+    """
+    graph = _new_graph("catalog", "LR", ranksep="1.0", nodesep="0.08")
+    names = _kind_names(catalog)
     vehicles = sorted(catalog.vehicles.values(), key=lambda v: v.id)
+    platform_ids = sorted(catalog.platforms)
     with graph.subgraph(name="cluster_brands") as sub:
-        sub.attr(label="brands", style="rounded", color="#bdbdbd", fontcolor="#636363")
+        _group_cluster(sub, "brands")
         for brand in sorted(catalog.brands.values(), key=lambda b: b.id):
-            sub.node(_node_id("brand", brand.id), _box(_esc(brand.name), BRAND, _esc(brand.id)))
+            sub.node(_node_id("brand", brand.id), _box(_lines(brand.name, 24, 2), BRAND, _esc(brand.id)))
     with graph.subgraph(name="cluster_vehicles") as sub:
-        sub.attr(label="vehicles", style="rounded", color="#bdbdbd", fontcolor="#636363")
+        _group_cluster(sub, "vehicles")
         for vehicle in vehicles:
             sub.node(_node_id("vehicle", vehicle.id), _box(_lines(vehicle.config.name, 30, 2), VEHICLE, _esc(vehicle.id)))
     with graph.subgraph(name="cluster_platforms") as sub:
-        sub.attr(label="platforms", style="rounded", color="#bdbdbd", fontcolor="#636363")
-        for platform in sorted(catalog.platforms.values(), key=lambda p: p.id):
-            sub.node(_node_id("platform", platform.id), _box(_lines(platform.name, 30, 2), PLATFORM, _esc(platform.id)))
-    for kind in KINDS:
-        colour = _kind_colour(kind)
-        with graph.subgraph(name=f"cluster_kind_{kind}") as sub:
-            sub.attr(label=_label(_b(_esc(_kind_name(catalog, kind)))), style="rounded,filled", color=colour.line, fillcolor=_lighter(colour), fontcolor=colour.line)
-            for module in catalog.modules_of(kind):
-                sub.node(_node_id("module", module.id), _box(_esc(module.id), colour, _lines(module.name, 30, 2)))
+        _group_cluster(sub, "platforms")
+        for pid in platform_ids:
+            platform = catalog.platforms[pid]
+            sub.node(_node_id("platform", pid), _box(_lines(platform.name, 24, 2), PLATFORM, _esc(pid)))
+    used_by: dict[str, int] = {}
     for vehicle in vehicles:
         config = vehicle.config
         if config.brand in catalog.brands:
             graph.edge(_node_id("brand", config.brand), _node_id("vehicle", vehicle.id), color=BRAND.line)
         if config.platform in catalog.platforms:
             graph.edge(_node_id("vehicle", vehicle.id), _node_id("platform", config.platform), color=PLATFORM.line)
-    for platform in sorted(catalog.platforms.values(), key=lambda p: p.id):
-        admitted = sorted(
-            (catalog.modules[m] for m in set(platform.modules) if m in catalog.modules),
-            key=lambda m: (KINDS.index(m.kind) if m.kind in KINDS else len(KINDS), m.id),
-        )
-        for module in admitted:
-            graph.edge(_node_id("platform", platform.id), _node_id("module", module.id), color=_kind_colour(module.kind).line)
-    _legend(graph, [(BRAND, "brand"), (VEHICLE, "vehicle"), (PLATFORM, "platform"), *_kind_entries(catalog)], [("#636363", "→", "has / is built on / admits")])
+        for _, module_id in config.modules.items():
+            if module_id is not None:
+                used_by[module_id] = used_by.get(module_id, 0) + 1
+    tables = "".join(_admission_table(catalog, kind, names[kind], platform_ids, used_by) for kind in KINDS)
+    graph.node("admission", _label(f'<TABLE BORDER="0" CELLSPACING="10" CELLPADDING="0">{tables}</TABLE>'))
+    for pid in platform_ids:
+        graph.edge(_node_id("platform", pid), "admission", style="invis")
+    _legend(
+        graph,
+        [(BRAND, "brand"), (VEHICLE, "vehicle"), (PLATFORM, "platform"), *_kind_entries(names)],
+        [(OPTION.line, "→", "has / is built on"), (OPTION.line, "●", "the platform admits the variant")],
+    )
     return graph
 
 
-def _lighter(colour: Colour) -> str:
-    """A very light tint of a colour's fill, for cluster backgrounds."""
-    r, g, b = (int(colour.fill[i : i + 2], 16) for i in (1, 3, 5))
-    return "#{:02x}{:02x}{:02x}".format(*(255 - (255 - c) // 3 for c in (r, g, b)))
-
-
 # ------------------------------------------------------------------ rules
-
-
-def rule_reads(node: IR) -> frozenset[tuple[str, str | None]]:
-    """The (slot, attribute) pairs an expression reads; attribute None is the slot's value."""
-    if isinstance(node, Ref):
-        return frozenset({(node.slot, None if node.attr in (None, "id") else node.attr)})
-    if isinstance(node, Op):
-        out: frozenset[tuple[str, str | None]] = frozenset()
-        for arg in node.args:
-            out |= rule_reads(arg)
-        return out
-    return frozenset()
 
 
 def _pattern(ids: Sequence[str]) -> str:
@@ -511,60 +609,85 @@ def _slot_colour(slot: str) -> Colour:
     return {"brand": BRAND, "platform": PLATFORM}.get(slot, OPTION)
 
 
-def rules_diagram(rules: Sequence[Rule], problem: Problem, status: Mapping[str, RuleState] | None = None) -> graphviz.Digraph:
-    """The rule engine's dependency graph: each rule -> the slots and attributes it reads.
+@attrs.frozen
+class _RuleNode:
+    key: tuple[bool, str]
+    node: str
+    label: str
+    reads: frozenset[tuple[str, str | None]]
 
-    Slots are clustered (each module kind in its colours, the vehicle's top-level choices,
-    the options and features); built-in rules that read the same things are drawn as one
-    node. With `status`, rules are coloured violated, satisfied or open.
-    """
-    graph = _new_graph("rules", "LR", ranksep="1.6", nodesep="0.12")
-    groups: dict[tuple[bool, frozenset[tuple[str, str | None]]], list[Rule]] = {}
-    singles: list[Rule] = []
+
+def _rule_nodes(rules: Sequence[Rule], status: Mapping[str, RuleState] | None) -> list[_RuleNode]:
+    """One node per rule; built-in rules that read the same things share one node."""
+    groups: dict[frozenset[tuple[str, str | None]], list[Rule]] = {}
+    out: list[_RuleNode] = []
     for rule in rules:
         reads = rule_reads(rule.formula)
         if rule.builtin:
-            groups.setdefault((True, reads), []).append(rule)
-        else:
-            singles.append(rule)
-    used: set[tuple[str, str | None]] = set()
-    rule_nodes: list[tuple[str, str, frozenset[tuple[str, str | None]]]] = []
-    for rule in sorted(singles, key=lambda r: r.id):
-        reads = rule_reads(rule.formula)
+            groups.setdefault(reads, []).append(rule)
+            continue
         state = status.get(rule.id, "open") if status is not None else None
         colour = STATE_COLOURS[state] if state else VEHICLE
-        rule_nodes.append((_node_id("rule", rule.id), _rule_node(rule, colour, state or ""), reads))
-    for (_, reads), members in groups.items():
+        title = _esc(rule.id) + (f" · {state}" if state else "")
+        rows = [_header(title, colour)]
+        if rule.description or rule.message:
+            rows.append(_row(_lines(rule.description or rule.message, 40, 3)))
+        label = _label(_table(rows, colour, dashed=rule.severity.value == "warning"))
+        out.append(_RuleNode((False, rule.id), _node_id("rule", rule.id), label, reads))
+    for reads, members in groups.items():
         ids = sorted(r.id for r in members)
         state = _group_state(ids, status) if status is not None else None
         colour = STATE_COLOURS[state] if state else VEHICLE
-        rows = [_header(_lines(_pattern(ids), 44, 2), colour), _row(_esc(f"{len(ids)} built-in rules"))]
-        if members[0].description and len(ids) == 1:
-            rows.append(_row(_lines(members[0].description, 44, 3)))
-        if status is not None:
-            broken = [i for i in ids if status.get(i) == "violated"]
-            for rule_id in broken[:6]:
-                rows.append(_row(_font(_lines(rule_id, 44, 2), colour=VIOLATED.line)))
-            if len(broken) > 6:
-                rows.append(_row(_esc(f"+ {len(broken) - 6} more violated")))
-        rule_nodes.append((_node_id("rules", "|".join(ids)), _label(_table(rows, colour)), reads))
-    rule_nodes.sort(key=lambda n: n[0])
+        pattern = _pattern(ids)
+        rows = [_header(_esc(pattern) + (f" · {state}" if state else ""), colour)]
+        rows.append(_row(_esc(f"{len(ids)} built-in rules" if len(ids) > 1 else "built-in rule")))
+        broken = [i for i in ids if status is not None and status.get(i) == "violated"]
+        rows += [_row(_font(_lines(rule_id, 44, 2), colour=VIOLATED.line)) for rule_id in broken[:6]]
+        if len(broken) > 6:
+            rows.append(_row(_esc(f"+ {len(broken) - 6} more violated")))
+        out.append(_RuleNode((True, pattern), _node_id("rules", "|".join(ids)), _label(_table(rows, colour)), reads))
+    return sorted(out, key=lambda n: (n.key, n.node))
+
+
+def rules_diagram(
+    rules: Sequence[Rule],
+    problem: Problem,
+    status: Mapping[str, RuleState] | None = None,
+    catalog: Catalog | None = None,
+) -> graphviz.Digraph:
+    """The rule engine's dependency graph: which rule reads which slots and attributes.
+
+    The vehicle's choices and options are on the left, the rules in the middle and the
+    five module kinds on the right, each in its colours; an arrow points from a rule to
+    what it reads. Built-in rules that read the same things share one node. With `status`,
+    rules are coloured violated, satisfied or open.
+    """
+    graph = _new_graph("rules", "LR", ranksep="1.2", nodesep="0.1")
+    names = _kind_names(catalog)
+    nodes = _rule_nodes(rules, status)
+    used: set[tuple[str, str | None]] = set()
     with graph.subgraph(name="cluster_rules") as sub:
-        sub.attr(label="rules", style="rounded", color="#bdbdbd", fontcolor="#636363")
-        for node, label, reads in rule_nodes:
-            sub.node(node, label)
-            used |= reads
-    _slot_clusters(graph, problem, used)
-    for node, _, reads in rule_nodes:
-        for slot, attr in sorted(reads, key=lambda r: (r[0], r[1] or "")):
-            graph.edge(node, _read_id(slot, attr), color=_slot_colour(slot).line)
-    entries: list[tuple[Colour, str]] = []
+        _group_cluster(sub, "rules")
+        for rule_node in nodes:
+            sub.node(rule_node.node, rule_node.label)
+            used |= rule_node.reads
+    _slot_clusters(graph, problem, used, names)
+    for rule_node in nodes:
+        for slot, attr in sorted(rule_node.reads, key=lambda r: (r[0], r[1] or "")):
+            target = _read_id(slot, attr)
+            colour = _slot_colour(slot).line
+            if slot in KINDS:
+                graph.edge(rule_node.node, target, color=colour)
+            else:
+                # options sit left of the rules: draw the edge backwards so it still points at them
+                graph.edge(target, rule_node.node, color=colour, dir="back")
+    entries: list[tuple[Colour, str]]
     if status is not None:
         entries = [(VIOLATED, "violated rule (or in the conflict)"), (SATISFIED, "satisfied rule"), (OPEN, "rule not decided yet")]
     else:
         entries = [(VEHICLE, "rule (dashed: warning)")]
-    entries += [(BRAND, "brand"), (PLATFORM, "platform"), *[(KIND[k], problem.slot(k).label or k) for k in KINDS if problem.has(k)], (OPTION, "option or feature")]
-    _legend(graph, entries, [("#636363", "→", "reads the value or attribute")])
+    entries += [(BRAND, "brand"), (PLATFORM, "platform"), *_kind_entries(names), (OPTION, "option or feature")]
+    _legend(graph, entries, [(OPTION.line, "→", "the rule reads this value or attribute")])
     return graph
 
 
@@ -572,38 +695,60 @@ def _read_id(slot: str, attr: str | None) -> str:
     return _node_id("slot", slot) if attr is None else _node_id("attr", f"{slot}.{attr}")
 
 
-def _slot_clusters(graph: graphviz.Digraph, problem: Problem, used: set[tuple[str, str | None]]) -> None:
-    """One cluster per slot that rules read (its value and attributes), grouped by role."""
+def _slot_clusters(graph: graphviz.Digraph, problem: Problem, used: set[tuple[str, str | None]], names: Mapping[str, str]) -> None:
+    """The slots rules read, grouped: vehicle choices, options and features, module kinds."""
     by_slot: dict[str, set[str | None]] = {}
     for slot, attr in used:
         by_slot.setdefault(slot, set()).add(attr)
     order = {s.name: i for i, s in enumerate(problem.slots)}
     slots = sorted(by_slot, key=lambda s: (order.get(s, len(order)), s))
-    top = [s for s in slots if s in ("brand", "platform", "segment", "body", "powertrain")]
-    kinds = [s for s in slots if s in KINDS]
-    rest = [s for s in slots if s not in top and s not in kinds]
-    for group, members in (("vehicle", top), ("options", rest)):
-        if not members:
-            continue
-        with graph.subgraph(name=f"cluster_group_{group}") as sub:
-            sub.attr(label=group, style="rounded", color="#bdbdbd", fontcolor="#636363")
-            for slot in members:
-                _slot_cluster(sub, problem, slot, by_slot[slot], _slot_colour(slot))
-    for slot in kinds:
-        _slot_cluster(graph, problem, slot, by_slot[slot], KIND[slot])
+    top = [s for s in slots if s in TOP_SLOTS]
+    rest = [s for s in slots if s not in TOP_SLOTS and s not in KINDS]
+    for group, members in (("vehicle", top), ("options and features", rest)):
+        if members:
+            with graph.subgraph(name=_node_id("cluster_group", group.split()[0])) as sub:
+                _group_cluster(sub, group)
+                for slot in members:
+                    _slot_node(sub, problem, slot, by_slot[slot], _slot_colour(slot), "")
+    for slot in (s for s in slots if s in KINDS):
+        _slot_node(graph, problem, slot, by_slot[slot], KIND[slot], names[slot])
 
 
-def _slot_cluster(graph: graphviz.Digraph, problem: Problem, slot: str, attrs_read: set[str | None], colour: Colour) -> None:
-    label = (problem.slot(slot).label if problem.has(slot) else "") or slot
+def _slot_node(graph: graphviz.Digraph, problem: Problem, slot: str, attrs_read: set[str | None], colour: Colour, title: str) -> None:
+    """A slot that rules read: one box, or a cluster of its value and attributes."""
+    label = title or (problem.slot(slot).label if problem.has(slot) else "") or slot
+    named = [a for a in attrs_read if a is not None]
+    if not named and slot not in KINDS:
+        graph.node(_node_id("slot", slot), _box(_esc(slot), colour, _esc(label) if label != slot else ""))
+        return
     with graph.subgraph(name=f"cluster_{_node_id('slot', slot)}") as sub:
         sub.attr(label=_label(_b(_esc(label))), style="rounded,filled", color=colour.line, fillcolor=_lighter(colour), fontcolor=colour.line)
         if None in attrs_read:
             sub.node(_node_id("slot", slot), _box(_esc(slot), colour))
-        for attr in sorted(a for a in attrs_read if a is not None):
+        for attr in sorted(named):
             sub.node(_node_id("attr", f"{slot}.{attr}"), _box(_esc(f".{attr}"), Colour("#ffffff", colour.line)))
 
 
 # ------------------------------------------------------------------ sharing
+
+
+def _strongest_links(members: Sequence[str], pairs: Mapping[tuple[str, str], float]) -> list[tuple[str, str]]:
+    """A maximum spanning forest (Kruskal): each vehicle tied by its strongest links."""
+    parent = {m: m for m in members}
+
+    def root(m: str) -> str:
+        while parent[m] != m:
+            parent[m] = parent[parent[m]]
+            m = parent[m]
+        return m
+
+    chosen = []
+    for (a, b), _ in sorted(pairs.items(), key=lambda item: (-item[1], item[0])):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[ra] = rb
+            chosen.append((a, b))
+    return chosen
 
 
 def sharing_diagram(
@@ -614,43 +759,57 @@ def sharing_diagram(
     threshold: float = 0.5,
     captions: Mapping[str, str] | None = None,
 ) -> graphviz.Digraph:
-    """Vehicles clustered by platform; an edge wherever the sharing ratio reaches `threshold`.
+    """Vehicles clustered by platform, edges labelled with the sharing ratio >= `threshold`.
 
     `values[i][j]` is the (symmetric) ratio of `names[i]` and `names[j]`; None is undefined.
-    Edges are labelled with the ratio and drawn thicker the more the vehicles share; edges
-    between platforms are drawn darker than edges within one.
+    Every pair of vehicles on different platforms that reaches the threshold gets an edge.
+    Within a platform, where nearly every pair shares, all those edges would bury the
+    picture: only the strongest links (a maximum spanning forest) are drawn, and the
+    cluster's label says how many pairs reach the threshold and their range.
     """
-    graph = _new_graph("sharing", "LR", ranksep="1.2", nodesep="0.2")
+    graph = _new_graph("sharing", "LR", ranksep="0.9", nodesep="0.15")
     index = {name: i for i, name in enumerate(names)}
     ordered = sorted(names)
     by_platform: dict[str, list[str]] = {}
     for name in ordered:
         by_platform.setdefault(platforms.get(name) or "", []).append(name)
-    for platform in sorted(by_platform):
-        with graph.subgraph(name=f"cluster_{_node_id('platform', platform)}") as sub:
-            sub.attr(label=_label(_b(_esc(platform or "no platform"))), style="rounded,filled", color=PLATFORM.line, fillcolor="#f4f4f4", fontcolor=PLATFORM.line)
-            for name in by_platform[platform]:
-                caption = (captions or {}).get(name, "")
-                sub.node(_node_id("vehicle", name), _box(_esc(name), VEHICLE, _lines(caption, 30, 2) if caption else ""))
+    within: dict[str, dict[tuple[str, str], float]] = {p: {} for p in by_platform}
+    across: list[tuple[str, str, float]] = []
     for a_pos, a in enumerate(ordered):
         for b in ordered[a_pos + 1 :]:
             value = values[index[a]][index[b]]
             if value is None or value < threshold:
                 continue
-            across = (platforms.get(a) or "") != (platforms.get(b) or "")
-            graph.edge(
-                _node_id("vehicle", a),
-                _node_id("vehicle", b),
-                label=f"{value:.2f}",
-                dir="none",
-                penwidth=f"{1 + 4 * value:.2f}",
-                color=SHARED.line if across else "#74c476",
-                fontcolor=SHARED.line,
-                constraint="true" if across else "false",
-            )
+            pa, pb = platforms.get(a) or "", platforms.get(b) or ""
+            if pa == pb:
+                within[pa][(a, b)] = value
+            else:
+                across.append((a, b, value))
+    for platform in sorted(by_platform):
+        members = by_platform[platform]
+        pairs = within[platform]
+        title = _b(_esc(platform or "no platform")) + _esc(f" · {len(members)} vehicles")
+        possible = len(members) * (len(members) - 1) // 2
+        if possible:
+            spread = f" ({min(pairs.values()):.2f}–{max(pairs.values()):.2f})" if pairs else ""
+            title += f'<BR/>{_font(_esc(f"{len(pairs)} of {possible} pairs ≥ {threshold:g}{spread}"), size="9")}'
+        with graph.subgraph(name=f"cluster_{_node_id('platform', platform)}") as sub:
+            sub.attr(label=_label(title), style="rounded,filled", color=PLATFORM.line, fillcolor=OPTION.fill, fontcolor=PLATFORM.line)
+            for name in members:
+                caption = (captions or {}).get(name, "")
+                sub.node(_node_id("vehicle", name), _box(_esc(name), VEHICLE, _lines(caption, 30, 2) if caption else ""))
+            for a, b in sorted(_strongest_links(members, pairs)):
+                value = pairs[(a, b)]
+                sub.edge(_node_id("vehicle", a), _node_id("vehicle", b), label=f"{value:.2f}", dir="none", penwidth=f"{1 + 3 * value:.2f}", color="#74c476", fontcolor=SHARED.line)
+    for a, b, value in across:
+        graph.edge(_node_id("vehicle", a), _node_id("vehicle", b), label=f"{value:.2f}", dir="none", penwidth=f"{1 + 3 * value:.2f}", color=SHARED.line, fontcolor=SHARED.line)
     _legend(
         graph,
-        [(VEHICLE, "vehicle"), (Colour("#f4f4f4", PLATFORM.line), "platform")],
-        [(SHARED.line, "——", f"sharing ratio ≥ {threshold:g} across platforms"), ("#74c476", "——", "within a platform; thicker: more shared")],
+        [(VEHICLE, "vehicle"), (OPTION, "platform: vehicles, pairs at the threshold")],
+        [
+            (SHARED.line, "——", f"ratio ≥ {threshold:g} between platforms"),
+            ("#74c476", "——", "strongest links within a platform"),
+            (SHARED.line, "0.72", "sharing ratio; thicker: more shared"),
+        ],
     )
     return graph

@@ -127,7 +127,8 @@ class Encoding:
         if op == "<=>":
             return self.iff(self.lit(ir.args[0]), self.lit(ir.args[1]))
         first = ir.args[0]
-        assert isinstance(first, K) and isinstance(first.value, float)
+        assert isinstance(first, K)
+        assert isinstance(first.value, float)
         return self._cardinality(op, int(first.value), [self.lit(a) for a in ir.args[1:]])
 
     def _cardinality(self, op: str, k: int, items: list[int]) -> int:
@@ -179,7 +180,7 @@ class Encoding:
                 return trues[0]
             if len(falses) == 1:
                 return -falses[0]
-        key = ("sel", tuple(slot_lits) + (0,) + tuple(children))
+        key = ("sel", (*tuple(slot_lits), 0, *tuple(children)))
         found = self._gates.get(key)
         if found is not None:
             return found

@@ -315,7 +315,7 @@ class _Parser:
             return Unary("-", operand, start, self.span(start))
         return self.atom()
 
-    def atom(self) -> Node:  # noqa: C901
+    def atom(self) -> Node:
         tok = self.tok
         start = tok.offset
         if tok.kind == "NUM":

@@ -49,7 +49,7 @@ class Attributes:
         return None
 
 
-UvlValue: TypeAlias = "bool | int | float | str | None | tuple[UvlValue, ...] | Attributes"
+UvlValue: TypeAlias = "bool | int | float | str | tuple[UvlValue, ...] | Attributes | None"
 """An attribute value: boolean, number, text, none (a key written alone), vector or map."""
 
 
@@ -276,7 +276,7 @@ def _add_group(b: _Builder, group: Group, optional_children: list[tuple[str, str
     b.add(rule_id, formula, [[b.encoding.lit(formula)]], f"{p} has a group {what}: between {low} and {top} of {_names(kids)}", group.span, f"{p} => {what} of {_names(kids)}")
 
 
-def _cnf(ir: IR, positive: bool, var: Mapping[str, int]) -> list[list[int]] | None:  # noqa: C901
+def _cnf(ir: IR, positive: bool, var: Mapping[str, int]) -> list[list[int]] | None:
     """CNF of `ir` (or of its negation) by distribution; None when not plain or too large."""
     if isinstance(ir, Ref):
         if ir.attr is not None or ir.slot not in var:
@@ -460,7 +460,7 @@ class FeatureAnalysis:
         """
         found = self.core_dead(selection)
         open_names = [n for n in (features or self.names) if n not in selection]
-        forced = {n: True for n in found.core} | {n: False for n in found.dead}
+        forced = dict.fromkeys(found.core, True) | dict.fromkeys(found.dead, False)
         out: dict[str, SlotOptions] = {}
         budget = reasons
         possible_all = self.is_satisfiable(selection)

@@ -125,11 +125,8 @@ def _make_converter() -> cattrs.Converter:
         _key_type, value_type = get_args(cls)
         return {k: conv.structure(v, value_type) for k, v in value.items() if k not in _META}
 
-    conv.register_structure_hook_func(lambda t: get_origin(t) is Mapping, mapping_hook)
-    conv.register_structure_hook_func(
-        lambda t: get_origin(t) is tuple and len(get_args(t)) == 2 and get_args(t)[1] is Ellipsis,
-        _list_guard(conv),
-    )
+    conv.register_structure_hook_func(_is_mapping, mapping_hook)
+    conv.register_structure_hook_func(_is_homogeneous_tuple, _list_guard(conv))
 
     def attrs_hook_factory(cls: type) -> Callable[[object, type], object]:
         names = {a.name for a in attrs.fields(cls)}
@@ -138,7 +135,7 @@ def _make_converter() -> cattrs.Converter:
             overrides["span"] = override(rename=_SPAN_KEY)
         if "field_spans" in names:
             overrides["field_spans"] = override(rename=_FIELDS_KEY)
-        inner = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **overrides)  # type: ignore[arg-type]
+        inner: Callable[[Any, Any], object] = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **overrides)  # type: ignore[arg-type]
 
         unused = [key for key, field in ((_SPAN_KEY, "span"), (_FIELDS_KEY, "field_spans")) if field not in names]
 
@@ -155,6 +152,17 @@ def _make_converter() -> cattrs.Converter:
     return conv
 
 
+def _is_mapping(t: object) -> bool:
+    origin: object = get_origin(t)
+    return origin is Mapping
+
+
+def _is_homogeneous_tuple(t: object) -> bool:
+    origin: object = get_origin(t)
+    args = get_args(t)
+    return origin is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
 def _list_guard(conv: cattrs.Converter) -> Callable[[object, Any], tuple[object, ...]]:
     """Structure homogeneous tuples from YAML lists only (a string is not a list of letters)."""
 
@@ -167,8 +175,8 @@ def _list_guard(conv: cattrs.Converter) -> Callable[[object, Any], tuple[object,
         for index, item in enumerate(value):
             try:
                 out.append(conv.structure(item, item_type))
-            except Exception as exc:  # noqa: BLE001 - regrouped below, as cattrs does
-                exc.__notes__ = [*getattr(exc, "__notes__", []), IterableValidationNote(f"@ index {index}", index, item_type)]  # type: ignore[attr-defined]
+            except Exception as exc:
+                exc.__notes__ = [*getattr(exc, "__notes__", []), IterableValidationNote(f"@ index {index}", index, item_type)]
                 errors.append(exc)
         if errors:
             raise cattrs.IterableValidationError(f"While structuring {cls!r}", errors, cls)
@@ -207,7 +215,7 @@ def _class_fields(cls: object) -> list[str]:
     return []
 
 
-def _diagnostics_from(exc: BaseException, doc: Document, path: tuple[str | int, ...]) -> list[tuple[Diagnostic, tuple[str | int, ...]]]:  # noqa: C901
+def _diagnostics_from(exc: BaseException, doc: Document, path: tuple[str | int, ...]) -> list[tuple[Diagnostic, tuple[str | int, ...]]]:
     step = _path_step(exc)
     here = (*path, step) if step is not None else path
     out: list[tuple[Diagnostic, tuple[str | int, ...]]] = []
@@ -307,7 +315,7 @@ def structure(doc: Document, cls: type[T]) -> T:
         )
     try:
         return CONVERTER.structure(_plain_with_spans(doc.root), cls)
-    except Exception as exc:  # noqa: BLE001 - every structuring failure becomes diagnostics
+    except Exception as exc:
         raise InputError([d for d, _ in _diagnostics_from(exc, doc, ())]) from None
 
 
@@ -325,7 +333,7 @@ def structure_lenient(doc: Document, cls: type[T], placeholders: Mapping[str, ob
     for _attempt in range(4):
         try:
             return CONVERTER.structure(data, cls), diagnostics
-        except Exception as exc:  # noqa: BLE001 - every structuring failure becomes diagnostics
+        except Exception as exc:
             found = _diagnostics_from(exc, doc, ())
             diagnostics += [d for d, _ in found]
             targets = {_target(path, placeholders) for _, path in found}

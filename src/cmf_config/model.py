@@ -38,11 +38,11 @@ _EMPTY: Mapping[str, Span] = MappingProxyType({})
 
 
 def _span_field() -> Span:
-    return attrs.field(default=NO_SPAN, eq=False, repr=False)  # type: ignore[no-any-return]
+    return attrs.field(default=NO_SPAN, eq=False, repr=False)
 
 
 def _spans_field() -> Mapping[str, Span]:
-    return attrs.field(default=_EMPTY, eq=False, repr=False)  # type: ignore[no-any-return]
+    return attrs.field(default=_EMPTY, eq=False, repr=False)
 
 
 @attrs.frozen(kw_only=True)

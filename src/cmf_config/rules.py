@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 import attrs
 
@@ -18,7 +19,15 @@ from cmf_config.errors import NO_SPAN, Diagnostic, InputError, Severity, Span
 from cmf_config.load import _rel, structure
 from cmf_config.model import KINDS, AttrValue, Catalog
 from cmf_config.problem import Assignment, Problem, Slot
-from cmf_config.source import Document, MapNode, ScalarNode, SeqNode, node_at, parse_file, scalar_offset_span
+from cmf_config.source import (
+    Document,
+    MapNode,
+    ScalarNode,
+    SeqNode,
+    node_at,
+    parse_file,
+    scalar_offset_span,
+)
 from cmf_config.suggest import did_you_mean
 
 Const = bool | float | str | frozenset[str] | frozenset[float]
@@ -88,7 +97,8 @@ class Rule:
 
 
 def _num(value: object) -> float:
-    assert isinstance(value, int | float) and not isinstance(value, bool)
+    assert isinstance(value, int | float)
+    assert not isinstance(value, bool)
     return float(value)
 
 
@@ -140,7 +150,7 @@ def apply(op: str, values: Sequence[Const]) -> Const:
     if op == "in":
         return _member(values[0], values[1])
     if op == "set":
-        return frozenset(values)  # type: ignore[arg-type]
+        return cast(Const, frozenset(values))
     if op == "+":
         return sum(_num(v) for v in values)
     if op == "-":
@@ -362,7 +372,7 @@ class _Resolver:
             Diagnostic(code=code, span=self.span(tree.offset, max(tree.length, 1)), message=message, hint=hint)
         )
 
-    def resolve(self, tree: E.Node) -> tuple[IR, str]:  # noqa: C901, PLR0911
+    def resolve(self, tree: E.Node) -> tuple[IR, str]:
         """Return (IR, type) with type in num, str, bool, set, ?; errors give type '?'."""
         if isinstance(tree, E.Num):
             return K(tree.value), "num"
@@ -380,7 +390,7 @@ class _Resolver:
             if types - {"num", "str"}:
                 self.error("E243", tree, "a list for 'in' holds plain values only", "list ids or numbers")
             if all(isinstance(ir, K) for ir, _ in items):
-                return K(frozenset(ir.value for ir, _ in items if isinstance(ir, K))), "set"  # type: ignore[misc]
+                return K(cast(Const, frozenset(ir.value for ir, _ in items if isinstance(ir, K)))), "set"
             return Op("set", tuple(ir for ir, _ in items)), "set"
         if isinstance(tree, E.Unary):
             operand, kind = self.resolve(tree.operand)
@@ -428,7 +438,7 @@ class _Resolver:
             return K(False), "?"
         return Ref(head, attr), {"int": "num", "float": "num"}.get(kind, kind)
 
-    def binary(self, tree: E.Binary) -> tuple[IR, str]:  # noqa: C901
+    def binary(self, tree: E.Binary) -> tuple[IR, str]:
         left, lt = self.resolve(tree.left)
         right, rt = self.resolve(tree.right)
         op = tree.op
@@ -460,7 +470,7 @@ class _Resolver:
         if op in ("<", "<=", ">", ">="):
             self.expect(tree.left, lt, "num")
             self.expect(tree.right, rt, "num")
-        elif lt != "?" and rt != "?" and lt != rt:
+        elif lt != "?" and rt not in ("?", lt):
             self.error("E243", tree, f"cannot compare {lt} with {rt}", "compare values of the same type")
         self.check_ids(tree.left, left, tree.right, right)
         self.check_ids(tree.right, right, tree.left, left)

@@ -21,8 +21,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import chain
 from fractions import Fraction
+from itertools import chain
 from types import MappingProxyType
 from typing import Final, Literal, get_args
 

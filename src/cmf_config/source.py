@@ -111,10 +111,11 @@ def node_at(root: Node, path: tuple[str | int, ...]) -> Node | None:
     return node
 
 
-def _span(path: str, mark: yaml.Mark | None) -> Span:
+def _span(path: str, mark: object) -> Span:
+    """PyYAML marks (pure-Python or libyaml) are 0-based; spans are 1-based."""
     if mark is None:
         return Span(path, 1, 1)
-    return Span(path, mark.line + 1, mark.column + 1)
+    return Span(path, int(getattr(mark, "line", 0)) + 1, int(getattr(mark, "column", 0)) + 1)
 
 
 def _decode(path: str, data: bytes) -> str:
@@ -225,10 +226,10 @@ class _Builder:
         end = _span(self.path, event.end_mark)
         tag = event.tag
         if tag is None or tag == "!":
-            tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
+            tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
         value: Scalar
         if tag in _PLAIN_TAGS:
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+            node = yaml.ScalarNode(tag, event.value, None, None, event.style)
             try:
                 value = _CONSTRUCTOR.construct_object(node)
             except yaml.YAMLError:
@@ -255,7 +256,7 @@ class _Frame:
 
 
 def _events(text: str) -> Iterator[yaml.Event]:
-    return yaml.parse(text, Loader=_Loader)  # type: ignore[no-any-return]
+    return yaml.parse(text, Loader=_Loader)
 
 
 def _size(node: Node) -> int:
@@ -271,7 +272,7 @@ def _size(node: Node) -> int:
     return total
 
 
-def parse_text(text: str, path: str) -> Document:  # noqa: C901, PLR0912
+def parse_text(text: str, path: str) -> Document:
     """Parse YAML text into a single Document; raise InputError with every problem found."""
     builder = _Builder(path)
     stack: list[_Frame] = []
@@ -286,7 +287,7 @@ def parse_text(text: str, path: str) -> Document:  # noqa: C901, PLR0912
             frame = stack[-1]
             if frame.is_map:
                 if frame.pending_key is None:
-                    if not isinstance(node, ScalarNode) or node.value is None and node.raw == "":
+                    if not isinstance(node, ScalarNode) or (node.value is None and node.raw == ""):
                         builder._error(
                             "E103", node.span, "a mapping key must be a plain name", "write the key as a plain word"
                         )
@@ -362,7 +363,7 @@ def parse_text(text: str, path: str) -> Document:  # noqa: C901, PLR0912
                     builder.anchors[frame.anchor] = (built, _size(built))
                 attach(built)
             elif isinstance(event, yaml.AliasEvent):
-                target = builder.anchors.get(event.anchor)
+                target = builder.anchors.get(event.anchor or "")
                 if target is None:
                     builder._error(
                         "E101", _span(path, event.start_mark), f"unknown alias '*{event.anchor}'", "define the anchor first"

@@ -39,15 +39,16 @@ _TOKEN = re.compile(
   | (?P<nl>\r\n|\r|\n|\f)
   | (?P<lc>//[^\r\n\f]*)
   | (?P<bc>/\*)
-  | (?P<qname>"[^\r\n".]*")
+  | (?P<qname>"[^\r\n"]*")
   | (?P<string>'[^\r\n']*')
   | (?P<float>-?[0-9]*\.[0-9]+)
   | (?P<int>0|-?[1-9][0-9]*)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_\#§%?\\'äüöÄÜÖß;\-]*)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_\#§%?\\'äüöÄÜÖß;]*)
   | (?P<op><=>|=>|==|<=|>=|!=|\.\.|[!&|<>+\-*/(){}\[\],.])
     """,
     re.VERBOSE,
 )
+_NEWLINE = re.compile(r"\r\n|\r|\n|\f")
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {")", "]", "}"}
 _GROUPS = ("mandatory", "optional", "alternative", "or")
@@ -88,33 +89,31 @@ def _visual_col(text: str, start: int, offset: int) -> int:
     return width
 
 
-def tokenize(text: str) -> tuple[list[Token], list[Diagnostic], list[int]]:
-    """Tokens with NEWLINE/INDENT/DEDENT as in the UVL lexer; (tokens, diagnostics, line starts).
+def tokenize(text: str) -> tuple[list[Token], list[int], list[tuple[int, str, str, str]]]:
+    """Tokens with NEWLINE/INDENT/DEDENT as in the UVL lexer; (tokens, line starts, errors).
 
     Newlines inside brackets and comments do not end a line, and blank or comment-only lines
-    do not change the indentation.
+    do not change the indentation. Errors are (offset, code, message, hint).
     """
     tokens: list[Token] = []
-    diags: list[str | tuple[int, str, str]] = []
     line_starts = [0]
     indents = [0]
+    errors: list[tuple[int, str, str, str]] = []
     depth = 0
     pos = 0
     n = len(text)
     line_start = 0
     at_line_start = True
     match = _TOKEN.match
-    errors: list[tuple[int, str, str, str]] = []
     while pos < n:
         m = match(text, pos)
         if m is None:
-            ch = text[pos]
-            errors.append((pos, "E161", f"unexpected character {ch!r}", "UVL names are letters, digits and _, or any text in double quotes"))
+            errors.append((pos, "E161", f"unexpected character {text[pos]!r}", "UVL names are letters, digits and _, or any text in double quotes"))
             pos += 1
             continue
         kind = m.lastgroup
         end = m.end()
-        if kind == "ws" or kind == "lc":
+        if kind in ("ws", "lc"):
             pos = end
             continue
         if kind == "nl":
@@ -130,9 +129,9 @@ def tokenize(text: str) -> tuple[list[Token], list[Diagnostic], list[int]]:
             if close < 0:
                 errors.append((pos, "E161", "unterminated comment /* ...", "close the comment with */"))
                 close = n
-            for nl in re.finditer(r"\r\n|\r|\n|\f", text[pos : close + 2]):
-                line_starts.append(pos + nl.end())
-                line_start = pos + nl.end()
+            for nl in _NEWLINE.finditer(text, pos, close):
+                line_starts.append(nl.end())
+                line_start = nl.end()
             pos = close + 2
             continue
         assert kind is not None
@@ -147,7 +146,7 @@ def tokenize(text: str) -> tuple[list[Token], list[Diagnostic], list[int]]:
                     indents.pop()
                     tokens.append(("dedent", "", pos))
                 if width != indents[-1]:
-                    errors.append((pos, "E162", "this line's indentation matches no enclosing level", "indent a child deeper than its parent and siblings exactly alike"))
+                    errors.append((pos, "E162", "this line's indentation matches no enclosing level", "indent a child deeper than its parent, and siblings exactly alike"))
                     indents.append(width)
         value = m.group()
         if kind == "op":
@@ -163,19 +162,7 @@ def tokenize(text: str) -> tuple[list[Token], list[Diagnostic], list[int]]:
         indents.pop()
         tokens.append(("dedent", "", n))
     tokens.append(("eof", "", n))
-    del diags
-    return tokens, [], line_starts if not errors else _errors_to(errors, line_starts)
-
-
-def _errors_to(errors: list[tuple[int, str, str, str]], line_starts: list[int]) -> list[int]:
-    raise _LexErrors(errors, line_starts)
-
-
-class _LexErrors(Exception):
-    def __init__(self, errors: list[tuple[int, str, str, str]], line_starts: list[int]) -> None:
-        super().__init__("lexical errors")
-        self.errors = errors
-        self.line_starts = line_starts
+    return tokens, line_starts, errors
 
 
 class _Parser:
@@ -308,6 +295,8 @@ class _Parser:
             self.next()
             return tok[1]
         if tok[0] == "qname":
+            if "." in tok[1] or len(tok[1]) == 2:
+                raise _Stop(tok[2], "E161", f"bad quoted name {tok[1]}", "a name in double quotes is not empty and has no '.' (the '.' separates the parts of a reference)")
             self.next()
             return tok[1][1:-1]
         self.stop("a name", "names are letters, digits and _, or any text without '.' in double quotes")
@@ -338,12 +327,13 @@ class _Parser:
         if self.at("op", "{"):
             attributes = self.attributes(name)
         self.end_line()
-        abstract = attributes.get("abstract")
+        flag = attributes.get("abstract")
+        abstract = any(k == "abstract" for k, _ in attributes.items) and flag in (None, True)
         self.features.append(
             Feature(
                 name=name,
                 parent=parent,
-                abstract=abstract is None and any(k == "abstract" for k, _ in attributes.items) or abstract is True,
+                abstract=(abstract is None and any(k == "abstract" for k, _ in attributes.items)) or abstract is True,
                 attributes=attributes,
                 span=self.span(start[2], name_len),
             )
@@ -405,7 +395,6 @@ class _Parser:
             self.next()
             return Attributes(())
         while True:
-            key_tok = self.peek()
             key = self.ident()
             if key in ("constraint", "constraints") and not self.at("op", ",") and not self.at("op", "}"):
                 if key == "constraint":
@@ -422,7 +411,6 @@ class _Parser:
                 items.append((key, None))
             else:
                 items.append((key, self.value()))
-            del key_tok
             if self.at("op", ","):
                 self.next()
                 continue
@@ -589,11 +577,10 @@ def parse_uvl(text: str, path: str = "<uvl>") -> FeatureModel:
         offset = text.index("\x00")
         line = text.count("\n", 0, offset) + 1
         raise InputError([Diagnostic(code="E160", span=Span(path, line, 1), message="the file holds binary data (a NUL byte)", hint="give a UVL text file")])
-    try:
-        tokens, _, line_starts = tokenize(text)
-    except _LexErrors as exc:
-        parser = _Parser([("eof", "", len(text))], text, path, exc.line_starts)
-        raise InputError([Diagnostic(code=c, span=parser.span(o, 1), message=m, hint=h) for o, c, m, h in exc.errors[:50]]) from None
+    tokens, line_starts, errors = tokenize(text)
+    if errors:
+        lexed = _Parser([("eof", "", len(text))], text, path, line_starts)
+        raise InputError([Diagnostic(code=c, span=lexed.span(o, 1), message=m, hint=h) for o, c, m, h in errors[:50]])
     parser = _Parser(tokens, text, path, line_starts)
     try:
         parser.model()

@@ -6,18 +6,21 @@ engine, and returns structured results (no wording: `report.py` writes the Engli
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
 from pathlib import Path
 
 import attrs
 
 from cmf_config.errors import Diagnostic, InputError, Severity, Span, UsageError
 from cmf_config.load import bundled_dir, load_catalog, load_vehicle_file
-from cmf_config.model import KINDS, BomLine, BuiltVehicle, Catalog, Vehicle, VehicleConfig
+from cmf_config.model import KINDS, BomLine, BrandId, BuiltVehicle, Catalog, PlatformId, Vehicle, VehicleConfig
 from cmf_config.problem import Problem, catalog_problem, choice_span, config_assignment
 from cmf_config.rules import Rule, holds, load_rules, platform_rules
 from cmf_config.solver import Change, Conflict, Engine, SlotOptions
 from cmf_config.suggest import did_you_mean
+
+T = TypeVar("T")
 
 
 @attrs.frozen(kw_only=True)
@@ -180,8 +183,8 @@ class Workspace:
         )
         return attrs.evolve(
             config,
-            brand=pick("brand", config.brand),
-            platform=pick("platform", config.platform),
+            brand=_as(BrandId, pick("brand", config.brand)),
+            platform=_as(PlatformId, pick("platform", config.platform)),
             segment=pick("segment", config.segment),
             body=pick("body", config.body),
             powertrain=pick("powertrain", config.powertrain),
@@ -252,3 +255,8 @@ def load_configs(catalog: Catalog, paths: Sequence[Path]) -> tuple[list[Vehicle]
         except InputError as exc:
             diagnostics.extend(exc.diagnostics)
     return vehicles, diagnostics
+
+
+def _as(kind: Callable[[str], T], value: str | None) -> T | None:
+    """Wrap an id in its NewType, keeping None."""
+    return None if value is None else kind(value)

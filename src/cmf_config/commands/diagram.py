@@ -16,7 +16,14 @@ import graphviz
 
 from cmf_config import sharing
 from cmf_config.commands.common import add_common
-from cmf_config.diagram import Reference, RuleState, catalog_diagram, rules_diagram, sharing_diagram, vehicle_diagram
+from cmf_config.diagram import (
+    Reference,
+    RuleState,
+    catalog_diagram,
+    rules_diagram,
+    sharing_diagram,
+    vehicle_diagram,
+)
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.files import write_atomic
 from cmf_config.model import KINDS, BomLine, BuiltVehicle, Vehicle, VehicleConfig
@@ -207,7 +214,7 @@ def run_rules(args: argparse.Namespace) -> int:
     paths = [args.config] if args.config is not None else []
     workspace, vehicles = Workspace.open(args.catalog, args.rules, paths)
     status = rule_states(workspace, vehicles[0].config) if vehicles else None
-    write_diagram(rules_diagram(workspace.rules, workspace.problem, status), args.output)
+    write_diagram(rules_diagram(workspace.rules, workspace.problem, status, workspace.catalog), args.output)
     return ExitCode.OK
 
 
