@@ -73,6 +73,7 @@ SATISFIED = Colour("#e5f5e0", "#238b45")
 OPEN = Colour("#ffffff", "#969696")
 SHARED = Colour("#c7e9c0", "#238b45")
 GROUP = Colour("#ffffff", "#bdbdbd")
+RULE = Colour("#ffffff", "#525252")
 STATE_COLOURS: Mapping[str, Colour] = {"violated": VIOLATED, "satisfied": SATISFIED, "open": OPEN}
 
 FONT = "Helvetica,Arial,sans-serif"
@@ -498,6 +499,11 @@ def vehicle_diagram(
             module_id = built.modules.get(kind) if built else config.modules.get(kind)
             module = catalog.modules.get(module_id) if module_id else None
             modules.node(f"module.{kind}", _module_node(kind, names[kind], module, kind in filled, reference, broken))
+        with modules.subgraph() as row:
+            # invisible links in one rank keep the modules in the canonical kind order
+            row.attr(rank="same")
+            for left, right in zip(KINDS, KINDS[1:], strict=False):
+                row.edge(f"module.{left}", f"module.{right}", style="invis")
     for kind in KINDS:
         graph.edge("platform", f"module.{kind}", color=_kind_colour(kind).line)
     if rules:
@@ -627,7 +633,7 @@ def _rule_nodes(rules: Sequence[Rule], status: Mapping[str, RuleState] | None) -
             groups.setdefault(reads, []).append(rule)
             continue
         state = status.get(rule.id, "open") if status is not None else None
-        colour = STATE_COLOURS[state] if state else VEHICLE
+        colour = STATE_COLOURS[state] if state else RULE
         title = _esc(rule.id) + (f" · {state}" if state else "")
         rows = [_header(title, colour)]
         if rule.description or rule.message:
@@ -637,7 +643,7 @@ def _rule_nodes(rules: Sequence[Rule], status: Mapping[str, RuleState] | None) -
     for reads, members in groups.items():
         ids = sorted(r.id for r in members)
         state = _group_state(ids, status) if status is not None else None
-        colour = STATE_COLOURS[state] if state else VEHICLE
+        colour = STATE_COLOURS[state] if state else RULE
         pattern = _pattern(ids)
         rows = [_header(_esc(pattern) + (f" · {state}" if state else ""), colour)]
         rows.append(_row(_esc(f"{len(ids)} built-in rules" if len(ids) > 1 else "built-in rule")))
@@ -668,9 +674,12 @@ def rules_diagram(
     used: set[tuple[str, str | None]] = set()
     with graph.subgraph(name="cluster_rules") as sub:
         _group_cluster(sub, "rules")
-        for rule_node in nodes:
-            sub.node(rule_node.node, rule_node.label)
-            used |= rule_node.reads
+        with sub.subgraph() as column:
+            # one rank for every rule: options to their left, module kinds to their right
+            column.attr(rank="same")
+            for rule_node in nodes:
+                column.node(rule_node.node, rule_node.label)
+                used |= rule_node.reads
     _slot_clusters(graph, problem, used, names)
     for rule_node in nodes:
         for slot, attr in sorted(rule_node.reads, key=lambda r: (r[0], r[1] or "")):
@@ -685,7 +694,7 @@ def rules_diagram(
     if status is not None:
         entries = [(VIOLATED, "violated rule (or in the conflict)"), (SATISFIED, "satisfied rule"), (OPEN, "rule not decided yet")]
     else:
-        entries = [(VEHICLE, "rule (dashed: warning)")]
+        entries = [(RULE, "rule (dashed: warning)")]
     entries += [(BRAND, "brand"), (PLATFORM, "platform"), *_kind_entries(names), (OPTION, "option or feature")]
     _legend(graph, entries, [(OPTION.line, "→", "the rule reads this value or attribute")])
     return graph
@@ -788,7 +797,7 @@ def sharing_diagram(
     for platform in sorted(by_platform):
         members = by_platform[platform]
         pairs = within[platform]
-        title = _b(_esc(platform or "no platform")) + _esc(f" · {len(members)} vehicles")
+        title = _b(_esc(platform or "no platform")) + " " + _esc(f"· {len(members)} vehicles")
         possible = len(members) * (len(members) - 1) // 2
         if possible:
             spread = f" ({min(pairs.values()):.2f}–{max(pairs.values()):.2f})" if pairs else ""

@@ -129,9 +129,9 @@ class Encoding:
         first = ir.args[0]
         assert isinstance(first, K)
         assert isinstance(first.value, float)
-        return self._cardinality(op, int(first.value), [self.lit(a) for a in ir.args[1:]])
+        return self.cardinality(op, int(first.value), [self.lit(a) for a in ir.args[1:]])
 
-    def _cardinality(self, op: str, k: int, items: list[int]) -> int:
+    def cardinality(self, op: str, k: int, items: list[int]) -> int:
         """Reified counter: s[j] <-> 'at least j of the items so far are true'."""
         top = k + 1
         s = [self.true] + [-self.true] * top

@@ -83,6 +83,8 @@ class Constraint:
     formula: IR
     text: str
     span: Span = attrs.field(default=NO_SPAN, eq=False)
+    clause: tuple[int, ...] | None = None
+    """For a DIMACS clause: its literals (n = the n-th feature, -n its negation)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -210,9 +212,14 @@ def compile_model(model: FeatureModel) -> Compiled:
             )
     for group in model.groups:
         _add_group(b, group, optional_children)
+    order = [b.var[f.name] for f in model.features]
     for index, constraint in enumerate(model.constraints, start=1):
         span = constraint.span
-        rule_id = f"clause:{index}" if model.kind == "dimacs" else f"constraint:{span.line}" if span.line else f"constraint:{index}"
+        if constraint.clause is not None:
+            clauses = [[order[x - 1] if x > 0 else -order[-x - 1] for x in constraint.clause]]
+            b.add(f"clause:{index}", constraint.formula, clauses, f"clause {constraint.text}", span, constraint.text)
+            continue
+        rule_id = f"constraint:{span.line}" if span.line else f"constraint:{index}"
         b.add(rule_id, constraint.formula, b.formula_clauses(constraint.formula), f"constraint {constraint.text}", span, constraint.text)
     return Compiled(
         model=model,

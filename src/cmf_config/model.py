@@ -88,6 +88,40 @@ class PartLine:
 
 
 @attrs.frozen(kw_only=True)
+class Alternative:
+    """One alternative part of a BOM position, selected when its condition holds."""
+
+    part: str
+    name: str
+    quantity: int
+    unit_cost: float
+    unit_mass_kg: float
+    when: str = "true"
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+    def line(self) -> PartLine:
+        """The part line this alternative contributes when selected."""
+        return PartLine(part=self.part, name=self.name, quantity=self.quantity, unit_cost=self.unit_cost, unit_mass_kg=self.unit_mass_kg, span=self.span)
+
+
+@attrs.frozen(kw_only=True)
+class Position:
+    """A position of a "150%" BOM: where it applies (`needed`), and its alternative parts.
+
+    A configured vehicle gets the alternatives whose `when` conditions hold; the product-data
+    checks demand exactly one wherever the position is needed.
+    """
+
+    id: str
+    name: str = ""
+    needed: str = "true"
+    alternatives: tuple[Alternative, ...] = ()
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+
+@attrs.frozen(kw_only=True)
 class ModuleVariant:
     """A variant of a big module, with its typed attributes and parts list."""
 
@@ -99,6 +133,7 @@ class ModuleVariant:
     sources: tuple[str, ...] = ()
     attributes: Mapping[str, AttrValue] = attrs.field(factory=dict)
     parts: tuple[PartLine, ...] = ()
+    positions: tuple[Position, ...] = ()
     span: Span = _span_field()
     field_spans: Mapping[str, Span] = _spans_field()
 
@@ -174,6 +209,7 @@ class Brand:
     provenance: str = "illustrative"
     sources: tuple[str, ...] = ()
     parts: tuple[PartLine, ...] = ()
+    positions: tuple[Position, ...] = ()
     notes: str = ""
     span: Span = _span_field()
     field_spans: Mapping[str, Span] = _spans_field()

@@ -21,7 +21,7 @@ from pysat.solvers import Solver
 from cmf_config.encode import Encoding
 from cmf_config.errors import Severity
 from cmf_config.problem import Assignment, Problem
-from cmf_config.rules import Rule
+from cmf_config.rules import IR, Rule
 
 SOLVER_NAME = "cd19"
 
@@ -69,15 +69,33 @@ class Engine:
             self.selectors[rule.id] = selector
         self._lit_rules: dict[int, list[str]] = {self.selectors[r.id]: [r.id] for r in self.hard}
         self._solver: Solver | None = None
+        self._sent = 0
 
     # ------------------------------------------------------------- plumbing
 
     @property
     def sat(self) -> Solver:
-        """One incremental solver holding the definitions; rules arrive as assumptions."""
+        """One incremental solver holding the definitions; rules arrive as assumptions.
+
+        Clauses that later `literal` calls add to the encoding are sent before each use.
+        """
         if self._solver is None:
             self._solver = Solver(name=SOLVER_NAME, bootstrap_with=self.encoding.clauses)
+            self._sent = len(self.encoding.clauses)
+        elif self._sent < len(self.encoding.clauses):
+            for clause in self.encoding.clauses[self._sent :]:
+                self._solver.add_clause(clause)
+            self._sent = len(self.encoding.clauses)
         return self._solver
+
+    def literal(self, ir: IR) -> int:
+        """A literal equivalent to an expression (its definition joins the live solver)."""
+        return self.encoding.lit(ir)
+
+    def witness(self, assumptions: Sequence[int]) -> dict[str, int] | None:
+        """A valid configuration under extra assumption literals (all error rules on), or None."""
+        model = self._solve([*self.hard_lits(), *assumptions])
+        return self.decode(model) if model is not None else None
 
     def close(self) -> None:
         """Free the solver."""

@@ -14,11 +14,12 @@ import attrs
 
 from cmf_config.errors import Diagnostic, InputError, Severity, Span, UsageError
 from cmf_config.load import bundled_dir, load_catalog, load_vehicle_file
-from cmf_config.model import KINDS, BomLine, BrandId, BuiltVehicle, Catalog, PlatformId, Vehicle, VehicleConfig
+from cmf_config.model import KINDS, BomLine, BrandId, BuiltVehicle, Catalog, PartLine, PlatformId, Vehicle, VehicleConfig
 from cmf_config.problem import Problem, catalog_problem, choice_span, config_assignment
 from cmf_config.rules import Rule, holds, load_rules, platform_rules
 from cmf_config.solver import Change, Conflict, Engine, SlotOptions
 from cmf_config.suggest import did_you_mean
+from cmf_config.variantbom import CompiledPosition, compile_positions, selected_parts
 
 T = TypeVar("T")
 
@@ -58,6 +59,7 @@ class Workspace:
         self.problem: Problem = catalog_problem(catalog, [*configs, *extra])
         self.rules: list[Rule] = platform_rules(catalog, self.problem) + load_rules(rules_dir, self.problem)
         self.engine = Engine(self.problem, self.rules)
+        self.positions: list[CompiledPosition] = compile_positions(catalog, self.problem)
 
     @classmethod
     def open(cls, catalog_dir: Path | None, rules_dir: Path | None, config_paths: Sequence[Path] = ()) -> tuple[Workspace, list[Vehicle]]:
@@ -193,18 +195,23 @@ class Workspace:
         )
 
     def bom_lines(self, config: VehicleConfig, assignment: Mapping[str, int]) -> list[BomLine]:
-        """The bill of materials: module parts, then brand parts, then the vehicle's own."""
+        """The bill of materials: each module's fixed parts and the alternatives its positions
+        select for this configuration, then the brand's, then the vehicle's own parts."""
+        selected: dict[str, list[PartLine]] = {}
+        if self.is_complete(assignment):
+            for item, line in selected_parts(self.problem, self.positions, assignment):
+                selected.setdefault(item.owner, []).append(line)
         lines: list[BomLine] = []
         for kind in KINDS:
             module = self.catalog.modules[self.value_id(kind, assignment[kind])]
             lines += [
                 BomLine(part=p.part, name=p.name, module=kind, quantity=p.quantity, unit_cost=p.unit_cost, unit_mass_kg=p.unit_mass_kg)
-                for p in module.parts
+                for p in (*module.parts, *selected.get(module.id, ()))
             ]
         brand = self.catalog.brands[self.value_id("brand", assignment["brand"])]
         lines += [
             BomLine(part=p.part, name=p.name, module="brand", quantity=p.quantity, unit_cost=p.unit_cost, unit_mass_kg=p.unit_mass_kg)
-            for p in brand.parts
+            for p in (*brand.parts, *selected.get(brand.id, ()))
         ]
         lines += [
             BomLine(part=p.part, name=p.name, module="vehicle", quantity=p.quantity, unit_cost=p.unit_cost, unit_mass_kg=p.unit_mass_kg)
