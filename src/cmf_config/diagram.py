@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import itertools
 import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,7 +28,15 @@ from typing import Literal
 import attrs
 import graphviz
 
-from cmf_config.model import KINDS, AttrValue, BuiltVehicle, Catalog, ModuleVariant, PartLine, VehicleConfig
+from cmf_config.model import (
+    KINDS,
+    AttrValue,
+    BuiltVehicle,
+    Catalog,
+    ModuleVariant,
+    PartLine,
+    VehicleConfig,
+)
 from cmf_config.problem import Problem
 from cmf_config.rules import IR, Op, Ref, Rule
 
@@ -80,7 +89,16 @@ FONT = "Helvetica,Arial,sans-serif"
 WRAP = 38  # characters per label line: keeps every box narrow at catalog scale
 MAX_PARTS = 12  # part rows shown per box; the rest are counted in one row
 TOP_SLOTS = ("brand", "platform", "segment", "body", "powertrain")
-OPTION_ROWS = ("segment", "body", "powertrain", "drive", "steering", "market", "battery_kwh", "wheelbase_mm")
+OPTION_ROWS = (
+    "segment",
+    "body",
+    "powertrain",
+    "drive",
+    "steering",
+    "market",
+    "battery_kwh",
+    "wheelbase_mm",
+)
 
 # Characters XML 1.0 forbids (Graphviz parses HTML-like labels as XML): C0 controls other
 # than whitespace, lone surrogates, U+FFFE and U+FFFF.
@@ -180,7 +198,7 @@ def _label(content: str) -> str:
 def _header(title: str, colour: Colour, span: int = 1) -> str:
     return (
         f'<TR><TD COLSPAN="{span}" BGCOLOR="{colour.line}" ALIGN="LEFT" BALIGN="LEFT">'
-        f'{_font(_b(title), colour="#ffffff")}</TD></TR>'
+        f"{_font(_b(title), colour='#ffffff')}</TD></TR>"
     )
 
 
@@ -189,12 +207,18 @@ def _row(*cells: str, span: int = 1, bgcolor: str = "") -> str:
     bg = f' BGCOLOR="{bgcolor}"' if bgcolor else ""
     tds = []
     for i, cell in enumerate(cells):
-        colspan = f' COLSPAN="{span - len(cells) + 1}"' if i == len(cells) - 1 and span > len(cells) else ""
+        colspan = (
+            f' COLSPAN="{span - len(cells) + 1}"'
+            if i == len(cells) - 1 and span > len(cells)
+            else ""
+        )
         tds.append(f'<TD ALIGN="LEFT" BALIGN="LEFT"{colspan}{bg}>{cell}</TD>')
     return f"<TR>{''.join(tds)}</TR>"
 
 
-def _table(rows: Iterable[str], colour: Colour, *, dashed: bool = False, thick: bool = False) -> str:
+def _table(
+    rows: Iterable[str], colour: Colour, *, dashed: bool = False, thick: bool = False
+) -> str:
     style = ' STYLE="dashed"' if dashed else ""
     border = "3" if thick else "1"
     return (
@@ -206,10 +230,20 @@ def _table(rows: Iterable[str], colour: Colour, *, dashed: bool = False, thick: 
 def _box(title: str, colour: Colour, subtitle: str = "", *, dashed: bool = False) -> str:
     """A small one-cell box: a bold title over a smaller subtitle."""
     sub = f'<BR ALIGN="LEFT"/>{_font(subtitle, size="9")}' if subtitle else ""
-    return _label(_table([f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{_b(title)}{sub}</TD></TR>'], colour, dashed=dashed))
+    return _label(
+        _table(
+            [f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{_b(title)}{sub}</TD></TR>'],
+            colour,
+            dashed=dashed,
+        )
+    )
 
 
-def _legend(graph: graphviz.Digraph, entries: Sequence[tuple[Colour, str]], lines: Sequence[tuple[str, str, str]] = ()) -> None:
+def _legend(
+    graph: graphviz.Digraph,
+    entries: Sequence[tuple[Colour, str]],
+    lines: Sequence[tuple[str, str, str]] = (),
+) -> None:
     """A legend node: colour swatches, then line samples (colour, sample text, meaning)."""
     rows = [_header("legend", PLATFORM, 2)]
     for colour, meaning in entries:
@@ -218,7 +252,9 @@ def _legend(graph: graphviz.Digraph, entries: Sequence[tuple[Colour, str]], line
             f'<TD ALIGN="LEFT">{_esc(meaning)}</TD></TR>'
         )
     for colour_code, sample, meaning in lines:
-        rows.append(f'<TR><TD>{_font(_b(_esc(sample)), colour=colour_code)}</TD><TD ALIGN="LEFT">{_esc(meaning)}</TD></TR>')
+        rows.append(
+            f'<TR><TD>{_font(_b(_esc(sample)), colour=colour_code)}</TD><TD ALIGN="LEFT">{_esc(meaning)}</TD></TR>'
+        )
     graph.node("legend", _label(_table(rows, Colour("#ffffff", OPEN.line))))
 
 
@@ -300,7 +336,13 @@ class _Broken:
         found = self.ids.get(box, ())
         if not found:
             return []
-        return [_row(_font(_b(_lines("✗ " + ", ".join(found), 44, 6)), colour=VIOLATED.line), span=span, bgcolor=VIOLATED.fill)]
+        return [
+            _row(
+                _font(_b(_lines("✗ " + ", ".join(found), 44, 6)), colour=VIOLATED.line),
+                span=span,
+                bgcolor=VIOLATED.fill,
+            )
+        ]
 
 
 def _box_of(slot: str) -> str:
@@ -343,7 +385,15 @@ def _part_rows(parts: Sequence[PartLine], reference: Reference | None, span: int
         rows.append(_row("", _esc(more), span=span))
     if reference is not None and parts:
         numbers = {p.part for p in parts}
-        rows.append(_row("", _i(_esc(f"shared part numbers: {len(numbers & reference.parts)} of {len(numbers)}")), span=span))
+        rows.append(
+            _row(
+                "",
+                _i(
+                    _esc(f"shared part numbers: {len(numbers & reference.parts)} of {len(numbers)}")
+                ),
+                span=span,
+            )
+        )
     return rows
 
 
@@ -352,17 +402,41 @@ def _open_box(title: str, colour: Colour, broken: _Broken, box: str) -> str:
     return _label(_table(rows, colour, dashed=True, thick=bool(broken.ids.get(box))))
 
 
-def _module_node(kind: str, title: str, module: ModuleVariant | None, is_filled: bool, reference: Reference | None, broken: _Broken) -> str:
+def _module_node(
+    kind: str,
+    title: str,
+    module: ModuleVariant | None,
+    is_filled: bool,
+    reference: Reference | None,
+    broken: _Broken,
+) -> str:
     colour = _kind_colour(kind)
     if module is None:
         return _open_box(title, colour, broken, kind)
-    variant = _red(_b(_esc(module.id)), broken.has(kind)) + (" <I>(filled)</I>" if is_filled else "")
-    rows = [_header(_esc(title), colour, 4), _row(variant, span=4), _row(_lines(module.name), span=4)]
+    variant = _red(_b(_esc(module.id)), broken.has(kind)) + (
+        " <I>(filled)</I>" if is_filled else ""
+    )
+    rows = [
+        _header(_esc(title), colour, 4),
+        _row(variant, span=4),
+        _row(_lines(module.name), span=4),
+    ]
     for name, value in sorted(module.attributes.items()):
         is_red = broken.has(kind, name)
-        rows.append(_row("", _red(_esc(name), is_red), _red(_lines(_value(value), 24, 2), is_red), span=4))
+        rows.append(
+            _row("", _red(_esc(name), is_red), _red(_lines(_value(value), 24, 2), is_red), span=4)
+        )
     totals = f"{module.cost:.2f} EUR · {_number(module.mass_kg)} kg · {_pieces(module.part_count)}"
-    rows.append(_row("", _red(_font(_esc(totals), size="9"), broken.any_of(kind, ("cost", "mass_kg", "part_count"))), span=4))
+    rows.append(
+        _row(
+            "",
+            _red(
+                _font(_esc(totals), size="9"),
+                broken.any_of(kind, ("cost", "mass_kg", "part_count")),
+            ),
+            span=4,
+        )
+    )
     rows += _part_rows(module.parts, reference, 4)
     rows += broken.footer(kind, 4)
     return _label(_table(rows, colour, thick=bool(broken.ids.get(kind))))
@@ -379,8 +453,16 @@ def _option_rows(config: VehicleConfig, built: BuiltVehicle | None, broken: _Bro
         ("drive", "drive", opts.drive),
         ("steering", "steering", opts.steering),
         ("market", "market", opts.market),
-        ("battery_kwh", "battery kWh", None if opts.battery_kwh is None else _number(opts.battery_kwh)),
-        ("wheelbase_mm", "wheelbase mm", None if opts.wheelbase_mm is None else _number(opts.wheelbase_mm)),
+        (
+            "battery_kwh",
+            "battery kWh",
+            None if opts.battery_kwh is None else _number(opts.battery_kwh),
+        ),
+        (
+            "wheelbase_mm",
+            "wheelbase mm",
+            None if opts.wheelbase_mm is None else _number(opts.wheelbase_mm),
+        ),
     ]
     rows = []
     for slot, caption, value in given:
@@ -399,12 +481,17 @@ def _option_rows(config: VehicleConfig, built: BuiltVehicle | None, broken: _Bro
         features = _i(f"{_lines(', '.join(on) or 'none', 30, 4)} (filled)")
     else:
         features = _font("open", colour=OPEN.line)
-    is_red = any(slot not in OPTION_ROWS and slot not in TOP_SLOTS and slot not in KINDS for slot in broken.reads)
+    is_red = any(
+        slot not in OPTION_ROWS and slot not in TOP_SLOTS and slot not in KINDS
+        for slot in broken.reads
+    )
     rows.append(_row(_red("features", is_red), _red(features, is_red), span=4))
     return rows
 
 
-def _vehicle_node(config: VehicleConfig, built: BuiltVehicle | None, reference: Reference | None, broken: _Broken) -> str:
+def _vehicle_node(
+    config: VehicleConfig, built: BuiltVehicle | None, reference: Reference | None, broken: _Broken
+) -> str:
     rows = [_header(_lines(config.name), VEHICLE, 4)]
     rows += _option_rows(config, built, broken)
     if built is not None:
@@ -412,7 +499,13 @@ def _vehicle_node(config: VehicleConfig, built: BuiltVehicle | None, reference: 
         rows.append(_row(_font(_esc(totals), size="9"), span=4))
     if reference is not None:
         ratio = "—" if reference.ratio is None else f"{reference.ratio:.2f}"
-        rows.append(_row(_lines(f"sharing ratio with {reference.name}: {ratio}", 44, 3), span=4, bgcolor=SHARED.fill))
+        rows.append(
+            _row(
+                _lines(f"sharing ratio with {reference.name}: {ratio}", 44, 3),
+                span=4,
+                bgcolor=SHARED.fill,
+            )
+        )
     if config.extra_parts:
         rows.append(_row(_b("vehicle parts"), span=4))
         rows += _part_rows(config.extra_parts, reference, 4)
@@ -420,12 +513,24 @@ def _vehicle_node(config: VehicleConfig, built: BuiltVehicle | None, reference: 
     return _label(_table(rows, VEHICLE, thick=bool(broken.ids.get("vehicle"))))
 
 
-def _brand_node(catalog: Catalog, brand_id: str | None, is_filled: bool, reference: Reference | None, broken: _Broken) -> str:
+def _brand_node(
+    catalog: Catalog,
+    brand_id: str | None,
+    is_filled: bool,
+    reference: Reference | None,
+    broken: _Broken,
+) -> str:
     brand = catalog.brands.get(brand_id) if brand_id else None
     if brand is None:
         return _open_box("brand", BRAND, broken, "brand")
-    title = _red(_b(_esc(brand.id)), broken.has("brand")) + (" <I>(filled)</I>" if is_filled else "")
-    rows = [_header("brand", BRAND, 4), _row(title, span=4), _row(_red(_lines(brand.name), broken.has("brand", "name")), span=4)]
+    title = _red(_b(_esc(brand.id)), broken.has("brand")) + (
+        " <I>(filled)</I>" if is_filled else ""
+    )
+    rows = [
+        _header("brand", BRAND, 4),
+        _row(title, span=4),
+        _row(_red(_lines(brand.name), broken.has("brand", "name")), span=4),
+    ]
     if brand.group:
         rows.append(_row(_red(_lines(brand.group), broken.has("brand", "group")), span=4))
     rows += _part_rows(brand.parts, reference, 4)
@@ -433,21 +538,41 @@ def _brand_node(catalog: Catalog, brand_id: str | None, is_filled: bool, referen
     return _label(_table(rows, BRAND, thick=bool(broken.ids.get("brand"))))
 
 
-def _platform_node(catalog: Catalog, platform_id: str | None, is_filled: bool, broken: _Broken) -> str:
+def _platform_node(
+    catalog: Catalog, platform_id: str | None, is_filled: bool, broken: _Broken
+) -> str:
     platform = catalog.platforms.get(platform_id) if platform_id else None
     if platform is None:
         return _open_box("platform", PLATFORM, broken, "platform")
-    title = _red(_b(_esc(platform.id)), broken.any_of("platform", (None, "modules"))) + (" <I>(filled)</I>" if is_filled else "")
-    rows = [_header("platform", PLATFORM, 2), _row(title, span=2), _row(_red(_lines(platform.name), broken.has("platform", "name")), span=2)]
+    title = _red(_b(_esc(platform.id)), broken.any_of("platform", (None, "modules"))) + (
+        " <I>(filled)</I>" if is_filled else ""
+    )
+    rows = [
+        _header("platform", PLATFORM, 2),
+        _row(title, span=2),
+        _row(_red(_lines(platform.name), broken.has("platform", "name")), span=2),
+    ]
     facts: list[tuple[str, str, tuple[str, ...]]] = [
         ("segments", ", ".join(platform.segments), ("segments",)),
         ("powertrains", ", ".join(platform.powertrains), ("powertrains",)),
         ("drives", ", ".join(platform.drives), ("drives",)),
     ]
     if platform.battery_kwh is not None:
-        facts.append(("battery kWh", f"{_number(platform.battery_kwh.min)}–{_number(platform.battery_kwh.max)}", ("battery_min_kwh", "battery_max_kwh")))
+        facts.append(
+            (
+                "battery kWh",
+                f"{_number(platform.battery_kwh.min)}–{_number(platform.battery_kwh.max)}",
+                ("battery_min_kwh", "battery_max_kwh"),
+            )
+        )
     if platform.wheelbase_mm is not None:
-        facts.append(("wheelbase mm", f"{_number(platform.wheelbase_mm.min)}–{_number(platform.wheelbase_mm.max)}", ("wheelbase_min_mm", "wheelbase_max_mm")))
+        facts.append(
+            (
+                "wheelbase mm",
+                f"{_number(platform.wheelbase_mm.min)}–{_number(platform.wheelbase_mm.max)}",
+                ("wheelbase_min_mm", "wheelbase_max_mm"),
+            )
+        )
     if platform.max_mass_kg is not None:
         facts.append(("max module kg", _number(platform.max_mass_kg), ("max_mass_kg",)))
     for caption, value, reads in facts:
@@ -464,7 +589,9 @@ def _violated_node(rules: Sequence[Rule]) -> str:
         words = rule.message or rule.description
         if rule.severity.value == "warning":
             words = f"(warning) {words}"
-        rows.append(_row(_font(_b(_lines(rule.id, 34, 2)), colour=VIOLATED.line), _lines(words, 48, 4)))
+        rows.append(
+            _row(_font(_b(_lines(rule.id, 34, 2)), colour=VIOLATED.line), _lines(words, 48, 4))
+        )
     return _label(_table(rows, VIOLATED, thick=True))
 
 
@@ -489,8 +616,19 @@ def vehicle_diagram(
     rules = sorted(violated, key=lambda r: r.id)
     broken = _broken(rules)
     graph.node("vehicle", _vehicle_node(config, built, reference, broken))
-    graph.node("brand", _brand_node(catalog, built.brand if built else config.brand, "brand" in filled, reference, broken))
-    graph.node("platform", _platform_node(catalog, built.platform if built else config.platform, "platform" in filled, broken), ordering="out")
+    graph.node(
+        "brand",
+        _brand_node(
+            catalog, built.brand if built else config.brand, "brand" in filled, reference, broken
+        ),
+    )
+    graph.node(
+        "platform",
+        _platform_node(
+            catalog, built.platform if built else config.platform, "platform" in filled, broken
+        ),
+        ordering="out",
+    )
     graph.edge("vehicle", "brand", color=BRAND.line)
     graph.edge("vehicle", "platform", color=PLATFORM.line)
     with graph.subgraph(name="cluster_modules") as modules:
@@ -498,17 +636,25 @@ def vehicle_diagram(
         for kind in KINDS:
             module_id = built.modules.get(kind) if built else config.modules.get(kind)
             module = catalog.modules.get(module_id) if module_id else None
-            modules.node(f"module.{kind}", _module_node(kind, names[kind], module, kind in filled, reference, broken))
+            modules.node(
+                f"module.{kind}",
+                _module_node(kind, names[kind], module, kind in filled, reference, broken),
+            )
         with modules.subgraph() as row:
             # invisible links in one rank keep the modules in the canonical kind order
             row.attr(rank="same")
-            for left, right in zip(KINDS, KINDS[1:], strict=False):
+            for left, right in itertools.pairwise(KINDS):
                 row.edge(f"module.{left}", f"module.{right}", style="invis")
     for kind in KINDS:
         graph.edge("platform", f"module.{kind}", color=_kind_colour(kind).line)
     if rules:
         graph.node("violated", _violated_node(rules))
-    entries = [(VEHICLE, "vehicle and its options"), (BRAND, "brand"), (PLATFORM, "platform"), *_kind_entries(names)]
+    entries = [
+        (VEHICLE, "vehicle and its options"),
+        (BRAND, "brand"),
+        (PLATFORM, "platform"),
+        *_kind_entries(names),
+    ]
     if rules:
         entries.append((VIOLATED, "violated rule; red: what it reads"))
     if reference is not None:
@@ -522,22 +668,34 @@ def vehicle_diagram(
 # ------------------------------------------------------------------ catalog
 
 
-def _admission_table(catalog: Catalog, kind: str, title: str, platform_ids: Sequence[str], used_by: Mapping[str, int]) -> str:
+def _admission_table(
+    catalog: Catalog, kind: str, title: str, platform_ids: Sequence[str], used_by: Mapping[str, int]
+) -> str:
     """One kind's variants (rows) against the platforms (columns): a dark cell = admitted."""
     colour = _kind_colour(kind)
     span = len(platform_ids) + 2
     rows = [_header(_esc(title), colour, span)]
-    heads = "".join(f'<TD BGCOLOR="{colour.fill}">{_font(_b(_esc(p)), size="8")}</TD>' for p in platform_ids)
-    rows.append(f'<TR><TD BGCOLOR="{colour.fill}" ALIGN="LEFT">{_font("variant", size="8")}</TD>{heads}<TD BGCOLOR="{colour.fill}">{_font("vehicles", size="8")}</TD></TR>')
+    heads = "".join(
+        f'<TD BGCOLOR="{colour.fill}">{_font(_b(_esc(p)), size="8")}</TD>' for p in platform_ids
+    )
+    rows.append(
+        f'<TR><TD BGCOLOR="{colour.fill}" ALIGN="LEFT">{_font("variant", size="8")}</TD>{heads}<TD BGCOLOR="{colour.fill}">{_font("vehicles", size="8")}</TD></TR>'
+    )
     admits = {p: set(catalog.platforms[p].modules) for p in platform_ids}
     for module in catalog.modules_of(kind):
         cells = "".join(
-            f'<TD BGCOLOR="{colour.line}">{_font("●", colour="#ffffff")}</TD>' if module.id in admits[p] else '<TD BGCOLOR="#ffffff"> </TD>'
+            f'<TD BGCOLOR="{colour.line}">{_font("●", colour="#ffffff")}</TD>'
+            if module.id in admits[p]
+            else '<TD BGCOLOR="#ffffff"> </TD>'
             for p in platform_ids
         )
-        name = f'{_b(_esc(module.id))}<BR ALIGN="LEFT"/>{_font(_lines(module.name, 34, 2), size="8")}'
+        name = (
+            f'{_b(_esc(module.id))}<BR ALIGN="LEFT"/>{_font(_lines(module.name, 34, 2), size="8")}'
+        )
         count = used_by.get(module.id, 0)
-        rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" BGCOLOR="{colour.fill}">{name}</TD>{cells}<TD BGCOLOR="#ffffff">{count or ""}</TD></TR>')
+        rows.append(
+            f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" BGCOLOR="{colour.fill}">{name}</TD>{cells}<TD BGCOLOR="#ffffff">{count or ""}</TD></TR>'
+        )
     table = (
         f'<TABLE BORDER="1" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" COLOR="{colour.line}" BGCOLOR="#ffffff">'
         f"{''.join(rows)}</TABLE>"
@@ -559,34 +717,54 @@ def catalog_diagram(catalog: Catalog) -> graphviz.Digraph:
     with graph.subgraph(name="cluster_brands") as sub:
         _group_cluster(sub, "brands")
         for brand in sorted(catalog.brands.values(), key=lambda b: b.id):
-            sub.node(_node_id("brand", brand.id), _box(_lines(brand.name, 24, 2), BRAND, _esc(brand.id)))
+            sub.node(
+                _node_id("brand", brand.id), _box(_lines(brand.name, 24, 2), BRAND, _esc(brand.id))
+            )
     with graph.subgraph(name="cluster_vehicles") as sub:
         _group_cluster(sub, "vehicles")
         for vehicle in vehicles:
-            sub.node(_node_id("vehicle", vehicle.id), _box(_lines(vehicle.config.name, 30, 2), VEHICLE, _esc(vehicle.id)))
+            sub.node(
+                _node_id("vehicle", vehicle.id),
+                _box(_lines(vehicle.config.name, 30, 2), VEHICLE, _esc(vehicle.id)),
+            )
     with graph.subgraph(name="cluster_platforms") as sub:
         _group_cluster(sub, "platforms")
         for pid in platform_ids:
             platform = catalog.platforms[pid]
-            sub.node(_node_id("platform", pid), _box(_lines(platform.name, 24, 2), PLATFORM, _esc(pid)))
+            sub.node(
+                _node_id("platform", pid), _box(_lines(platform.name, 24, 2), PLATFORM, _esc(pid))
+            )
     used_by: dict[str, int] = {}
     for vehicle in vehicles:
         config = vehicle.config
-        if config.brand in catalog.brands:
-            graph.edge(_node_id("brand", config.brand), _node_id("vehicle", vehicle.id), color=BRAND.line)
-        if config.platform in catalog.platforms:
-            graph.edge(_node_id("vehicle", vehicle.id), _node_id("platform", config.platform), color=PLATFORM.line)
+        if config.brand is not None and config.brand in catalog.brands:
+            graph.edge(
+                _node_id("brand", config.brand), _node_id("vehicle", vehicle.id), color=BRAND.line
+            )
+        if config.platform is not None and config.platform in catalog.platforms:
+            graph.edge(
+                _node_id("vehicle", vehicle.id),
+                _node_id("platform", config.platform),
+                color=PLATFORM.line,
+            )
         for _, module_id in config.modules.items():
             if module_id is not None:
                 used_by[module_id] = used_by.get(module_id, 0) + 1
-    tables = "".join(_admission_table(catalog, kind, names[kind], platform_ids, used_by) for kind in KINDS)
-    graph.node("admission", _label(f'<TABLE BORDER="0" CELLSPACING="10" CELLPADDING="0">{tables}</TABLE>'))
+    tables = "".join(
+        _admission_table(catalog, kind, names[kind], platform_ids, used_by) for kind in KINDS
+    )
+    graph.node(
+        "admission", _label(f'<TABLE BORDER="0" CELLSPACING="10" CELLPADDING="0">{tables}</TABLE>')
+    )
     for pid in platform_ids:
         graph.edge(_node_id("platform", pid), "admission", style="invis")
     _legend(
         graph,
         [(BRAND, "brand"), (VEHICLE, "vehicle"), (PLATFORM, "platform"), *_kind_entries(names)],
-        [(OPTION.line, "→", "has / is built on"), (OPTION.line, "●", "the platform admits the variant")],
+        [
+            (OPTION.line, "→", "has / is built on"),
+            (OPTION.line, "●", "the platform admits the variant"),
+        ],
     )
     return graph
 
@@ -648,10 +826,19 @@ def _rule_nodes(rules: Sequence[Rule], status: Mapping[str, RuleState] | None) -
         rows = [_header(_esc(pattern) + (f" · {state}" if state else ""), colour)]
         rows.append(_row(_esc(f"{len(ids)} built-in rules" if len(ids) > 1 else "built-in rule")))
         broken = [i for i in ids if status is not None and status.get(i) == "violated"]
-        rows += [_row(_font(_lines(rule_id, 44, 2), colour=VIOLATED.line)) for rule_id in broken[:6]]
+        rows += [
+            _row(_font(_lines(rule_id, 44, 2), colour=VIOLATED.line)) for rule_id in broken[:6]
+        ]
         if len(broken) > 6:
             rows.append(_row(_esc(f"+ {len(broken) - 6} more violated")))
-        out.append(_RuleNode((True, pattern), _node_id("rules", "|".join(ids)), _label(_table(rows, colour)), reads))
+        out.append(
+            _RuleNode(
+                (True, pattern),
+                _node_id("rules", "|".join(ids)),
+                _label(_table(rows, colour)),
+                reads,
+            )
+        )
     return sorted(out, key=lambda n: (n.key, n.node))
 
 
@@ -692,10 +879,19 @@ def rules_diagram(
                 graph.edge(target, rule_node.node, color=colour, dir="back")
     entries: list[tuple[Colour, str]]
     if status is not None:
-        entries = [(VIOLATED, "violated rule (or in the conflict)"), (SATISFIED, "satisfied rule"), (OPEN, "rule not decided yet")]
+        entries = [
+            (VIOLATED, "violated rule (or in the conflict)"),
+            (SATISFIED, "satisfied rule"),
+            (OPEN, "rule not decided yet"),
+        ]
     else:
         entries = [(RULE, "rule (dashed: warning)")]
-    entries += [(BRAND, "brand"), (PLATFORM, "platform"), *_kind_entries(names), (OPTION, "option or feature")]
+    entries += [
+        (BRAND, "brand"),
+        (PLATFORM, "platform"),
+        *_kind_entries(names),
+        (OPTION, "option or feature"),
+    ]
     _legend(graph, entries, [(OPTION.line, "→", "the rule reads this value or attribute")])
     return graph
 
@@ -704,7 +900,12 @@ def _read_id(slot: str, attr: str | None) -> str:
     return _node_id("slot", slot) if attr is None else _node_id("attr", f"{slot}.{attr}")
 
 
-def _slot_clusters(graph: graphviz.Digraph, problem: Problem, used: set[tuple[str, str | None]], names: Mapping[str, str]) -> None:
+def _slot_clusters(
+    graph: graphviz.Digraph,
+    problem: Problem,
+    used: set[tuple[str, str | None]],
+    names: Mapping[str, str],
+) -> None:
     """The slots rules read, grouped: vehicle choices, options and features, module kinds."""
     by_slot: dict[str, set[str | None]] = {}
     for slot, attr in used:
@@ -723,25 +924,45 @@ def _slot_clusters(graph: graphviz.Digraph, problem: Problem, used: set[tuple[st
         _slot_node(graph, problem, slot, by_slot[slot], KIND[slot], names[slot])
 
 
-def _slot_node(graph: graphviz.Digraph, problem: Problem, slot: str, attrs_read: set[str | None], colour: Colour, title: str) -> None:
+def _slot_node(
+    graph: graphviz.Digraph,
+    problem: Problem,
+    slot: str,
+    attrs_read: set[str | None],
+    colour: Colour,
+    title: str,
+) -> None:
     """A slot that rules read: one box, or a cluster of its value and attributes."""
     label = title or (problem.slot(slot).label if problem.has(slot) else "") or slot
     named = [a for a in attrs_read if a is not None]
     if not named and slot not in KINDS:
-        graph.node(_node_id("slot", slot), _box(_esc(slot), colour, _esc(label) if label != slot else ""))
+        graph.node(
+            _node_id("slot", slot), _box(_esc(slot), colour, _esc(label) if label != slot else "")
+        )
         return
     with graph.subgraph(name=f"cluster_{_node_id('slot', slot)}") as sub:
-        sub.attr(label=_label(_b(_esc(label))), style="rounded,filled", color=colour.line, fillcolor=_lighter(colour), fontcolor=colour.line)
+        sub.attr(
+            label=_label(_b(_esc(label))),
+            style="rounded,filled",
+            color=colour.line,
+            fillcolor=_lighter(colour),
+            fontcolor=colour.line,
+        )
         if None in attrs_read:
             sub.node(_node_id("slot", slot), _box(_esc(slot), colour))
         for attr in sorted(named):
-            sub.node(_node_id("attr", f"{slot}.{attr}"), _box(_esc(f".{attr}"), Colour("#ffffff", colour.line)))
+            sub.node(
+                _node_id("attr", f"{slot}.{attr}"),
+                _box(_esc(f".{attr}"), Colour("#ffffff", colour.line)),
+            )
 
 
 # ------------------------------------------------------------------ sharing
 
 
-def _strongest_links(members: Sequence[str], pairs: Mapping[tuple[str, str], float]) -> list[tuple[str, str]]:
+def _strongest_links(
+    members: Sequence[str], pairs: Mapping[tuple[str, str], float]
+) -> list[tuple[str, str]]:
     """A maximum spanning forest (Kruskal): each vehicle tied by its strongest links."""
     parent = {m: m for m in members}
 
@@ -801,17 +1022,42 @@ def sharing_diagram(
         possible = len(members) * (len(members) - 1) // 2
         if possible:
             spread = f" ({min(pairs.values()):.2f}–{max(pairs.values()):.2f})" if pairs else ""
-            title += f'<BR/>{_font(_esc(f"{len(pairs)} of {possible} pairs ≥ {threshold:g}{spread}"), size="9")}'
+            title += f"<BR/>{_font(_esc(f'{len(pairs)} of {possible} pairs ≥ {threshold:g}{spread}'), size='9')}"
         with graph.subgraph(name=f"cluster_{_node_id('platform', platform)}") as sub:
-            sub.attr(label=_label(title), style="rounded,filled", color=PLATFORM.line, fillcolor=OPTION.fill, fontcolor=PLATFORM.line)
+            sub.attr(
+                label=_label(title),
+                style="rounded,filled",
+                color=PLATFORM.line,
+                fillcolor=OPTION.fill,
+                fontcolor=PLATFORM.line,
+            )
             for name in members:
                 caption = (captions or {}).get(name, "")
-                sub.node(_node_id("vehicle", name), _box(_esc(name), VEHICLE, _lines(caption, 30, 2) if caption else ""))
+                sub.node(
+                    _node_id("vehicle", name),
+                    _box(_esc(name), VEHICLE, _lines(caption, 30, 2) if caption else ""),
+                )
             for a, b in sorted(_strongest_links(members, pairs)):
                 value = pairs[(a, b)]
-                sub.edge(_node_id("vehicle", a), _node_id("vehicle", b), label=f"{value:.2f}", dir="none", penwidth=f"{1 + 3 * value:.2f}", color="#74c476", fontcolor=SHARED.line)
+                sub.edge(
+                    _node_id("vehicle", a),
+                    _node_id("vehicle", b),
+                    label=f"{value:.2f}",
+                    dir="none",
+                    penwidth=f"{1 + 3 * value:.2f}",
+                    color="#74c476",
+                    fontcolor=SHARED.line,
+                )
     for a, b, value in across:
-        graph.edge(_node_id("vehicle", a), _node_id("vehicle", b), label=f"{value:.2f}", dir="none", penwidth=f"{1 + 3 * value:.2f}", color=SHARED.line, fontcolor=SHARED.line)
+        graph.edge(
+            _node_id("vehicle", a),
+            _node_id("vehicle", b),
+            label=f"{value:.2f}",
+            dir="none",
+            penwidth=f"{1 + 3 * value:.2f}",
+            color=SHARED.line,
+            fontcolor=SHARED.line,
+        )
     _legend(
         graph,
         [(VEHICLE, "vehicle"), (OPTION, "platform: vehicles, pairs at the threshold")],

@@ -30,7 +30,7 @@ def load_dimacs(path: Path, display: str | None = None) -> FeatureModel:
     return parse_dimacs(read_text(path, shown), shown)
 
 
-def parse_dimacs(text: str, path: str = "<dimacs>") -> FeatureModel:  # noqa: C901, PLR0912
+def parse_dimacs(text: str, path: str = "<dimacs>") -> FeatureModel:
     """Parse DIMACS text; raise InputError (E170) with every problem found (up to 50)."""
     diags: list[Diagnostic] = []
     names: dict[int, tuple[str, str]] = {}

@@ -28,7 +28,7 @@ from cmf_config.encode import Encoding
 from cmf_config.errors import NO_SPAN, Span
 from cmf_config.problem import Problem, bool_slot
 from cmf_config.rules import IR, K, Op, Ref, Rule
-from cmf_config.solver import SOLVER_NAME, Conflict, SlotOptions, count_models
+from cmf_config.solver import SOLVER_NAME, Conflict, count_models
 
 GROUP_KINDS = ("mandatory", "optional", "alternative", "or", "cardinality")
 AMO_PAIRWISE_LIMIT = 8
@@ -329,6 +329,118 @@ def _cnf(ir: IR, positive: bool, var: Mapping[str, int]) -> list[list[int]] | No
     return cleaned
 
 
+# ------------------------------------------------------------------ counting
+
+SMALL_VARS = 200
+SMALL_CLAUSES = 1000
+SMALL_BUDGET = 20000
+
+
+class _Budget(Exception):
+    """The small counter gave up (too many branches): use d4."""
+
+
+def count_clauses(clauses: Sequence[Sequence[int]], nvars: int) -> int:
+    """Exact model count over variables 1..nvars: in process when small, else d4."""
+    if nvars <= SMALL_VARS and len(clauses) <= SMALL_CLAUSES:
+        try:
+            return small_count(clauses, nvars)
+        except _Budget:
+            pass
+    return count_models(clauses, nvars)
+
+
+def small_count(clauses: Sequence[Sequence[int]], nvars: int, budget: int = SMALL_BUDGET) -> int:
+    """Exact model count by DPLL with unit propagation, components and a cache.
+
+    Raises _Budget after `budget` branches (the caller then asks d4).
+    """
+    sets = [frozenset(c) for c in clauses]
+    if any(not c for c in sets):
+        return 0
+    state = {"left": budget}
+    cache: dict[frozenset[frozenset[int]], int] = {}
+    formula = frozenset(c for c in sets if not any(-x in c for x in c))
+    used = {abs(x) for c in formula for x in c}
+    return _count(formula, cache, state) << (nvars - len(used))
+
+
+def _propagate(clauses: frozenset[frozenset[int]]) -> tuple[frozenset[frozenset[int]], int] | None:
+    """Unit propagation: (remaining clauses, variables fixed), or None on a conflict."""
+    fixed: set[int] = set()
+    current = set(clauses)
+    while True:
+        unit = next((c for c in current if len(c) == 1), None)
+        if unit is None:
+            break
+        (lit,) = unit
+        fixed.add(abs(lit))
+        nxt: set[frozenset[int]] = set()
+        for c in current:
+            if lit in c:
+                continue
+            if -lit in c:
+                c = c - {-lit}
+                if not c:
+                    return None
+            nxt.add(c)
+        current = nxt
+    before = {abs(x) for c in clauses for x in c}
+    after = {abs(x) for c in current for x in c}
+    # variables that occurred and vanished without being fixed are free: each doubles the count
+    return frozenset(current), len(before - after - fixed)
+
+
+def _count(clauses: frozenset[frozenset[int]], cache: dict[frozenset[frozenset[int]], int], state: dict[str, int]) -> int:
+    if not clauses:
+        return 1
+    found = cache.get(clauses)
+    if found is not None:
+        return found
+    state["left"] -= 1
+    if state["left"] < 0:
+        raise _Budget
+    total = 1
+    for component in _components(clauses):
+        occurrences: dict[int, int] = {}
+        for c in component:
+            for x in c:
+                occurrences[abs(x)] = occurrences.get(abs(x), 0) + 1
+        var = max(occurrences, key=lambda v: (occurrences[v], -v))
+        part = 0
+        for lit in (var, -var):
+            reduced = _propagate(component | {frozenset((lit,))})
+            if reduced is not None:
+                rest, free = reduced
+                part += _count(rest, cache, state) << free
+        total *= part
+        if total == 0:
+            break
+    cache[clauses] = total
+    return total
+
+
+def _components(clauses: frozenset[frozenset[int]]) -> list[frozenset[frozenset[int]]]:
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for c in clauses:
+        first = abs(next(iter(c)))
+        for x in c:
+            a, b = find(first), find(abs(x))
+            if a != b:
+                parent[a] = b
+    groups: dict[int, set[frozenset[int]]] = {}
+    for c in clauses:
+        groups.setdefault(find(abs(next(iter(c)))), set()).add(c)
+    return [frozenset(g) for g in groups.values()]
+
+
 # ------------------------------------------------------------------ analyses
 
 
@@ -342,6 +454,26 @@ class CoreDead:
 
     core: tuple[str, ...]
     dead: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class Forced:
+    """A feature whose value is decided, and why (None when no reason was computed)."""
+
+    feature: str
+    value: bool
+    because: Conflict | None = None
+
+
+@attrs.frozen(kw_only=True)
+class LintReport:
+    """What `FeatureAnalysis.lint` found."""
+
+    satisfiable: bool
+    void: Conflict | None = None
+    core: tuple[Forced, ...] = ()
+    dead: tuple[Forced, ...] = ()
+    false_optional: tuple[Forced, ...] = ()
 
 
 class FeatureAnalysis:
@@ -410,9 +542,18 @@ class FeatureAnalysis:
         return {name: model[self.var[name] - 1] > 0 for name in self.names}
 
     def count(self, selection: Selection | None = None) -> int:
-        """The exact number of valid configurations extending the selection (d4)."""
-        units = [[lit] for lit in self.lits(selection or {})]
-        return count_models(self.compiled.clauses() + units, self.compiled.nvars)
+        """The exact number of valid configurations extending the selection.
+
+        Small formulas are counted in process (`small_count`); the rest by the d4 compiler,
+        whose start-up alone (about 50 ms) is more than a small model needs.
+        """
+        clauses = self.compiled.clauses() + [[lit] for lit in self.lits(selection or {})]
+        return count_clauses(clauses, self.compiled.nvars)
+
+    def counter(self) -> str:
+        """The name of the counter `count` uses for this model."""
+        small = self.compiled.nvars <= SMALL_VARS and self.compiled.clause_count() <= SMALL_CLAUSES
+        return "cmf-small-count, else d4" if small else "d4"
 
     def core_dead(self, selection: Selection | None = None) -> CoreDead:
         """Core and dead features (under a selection): one SAT call per feature left undecided."""
@@ -459,33 +600,41 @@ class FeatureAnalysis:
                     refuted.add(c)
         return out
 
-    def options(self, selection: Selection, features: Sequence[str] | None = None, reasons: int = 100) -> dict[str, SlotOptions]:
-        """For each open feature: the values it can still take, and why the others are excluded.
+    def forced(self, selection: Selection, reasons: int = 100) -> tuple[list[Forced], list[str]]:
+        """Open features whose value the selection (with the rules) decides, and the free ones.
 
-        Reasons (minimal sets of choices and rules) are given for the first `reasons` excluded
-        values; the rest have an empty reason.
+        Reasons (minimal sets of choices and rules) are computed for the first `reasons`.
         """
         found = self.core_dead(selection)
-        open_names = [n for n in (features or self.names) if n not in selection]
-        forced = dict.fromkeys(found.core, True) | dict.fromkeys(found.dead, False)
-        out: dict[str, SlotOptions] = {}
-        budget = reasons
-        possible_all = self.is_satisfiable(selection)
-        for name in open_names:
-            if not possible_all:
-                out[name] = SlotOptions(possible=(), excluded={})
+        decided = dict.fromkeys(found.core, True) | dict.fromkeys(found.dead, False)
+        out: list[Forced] = []
+        free: list[str] = []
+        for name in self.names:
+            if name in selection:
                 continue
-            if name not in forced:
-                out[name] = SlotOptions(possible=("false", "true"), excluded={})
+            if name not in decided:
+                free.append(name)
                 continue
-            value = forced[name]
-            why: tuple[str, ...] = ()
-            if budget > 0:
-                budget -= 1
-                conflict = self.why_not(selection, name, not value)
-                why = (conflict.rules + tuple(f"choice:{c}" for c in conflict.choices)) if conflict else ()
-            out[name] = SlotOptions(possible=("true",) if value else ("false",), excluded={"false" if value else "true": why})
-        return out
+            value = decided[name]
+            because = self.why_not(selection, name, not value) if len(out) < reasons else None
+            out.append(Forced(feature=name, value=value, because=because))
+        return out, free
+
+    def lint(self, reasons: int = 100) -> LintReport:
+        """Void model, dead, core and false-optional features, with reasons for the first `reasons`."""
+        if not self.is_satisfiable():
+            return LintReport(satisfiable=False, void=self.explain({}))
+        forced, _ = self.forced({}, reasons)
+        core = tuple(f for f in forced if f.value)
+        dead = tuple(f for f in forced if not f.value)
+        left = max(0, reasons - len(forced))
+        false_optional: list[Forced] = []
+        parent_of = dict(self.compiled.optional_children)
+        for name in self.false_optional(f.feature for f in dead):
+            because = self.why_not({parent_of[name]: True}, name, False) if left > 0 else None
+            left -= 1
+            false_optional.append(Forced(feature=name, value=True, because=because))
+        return LintReport(satisfiable=True, core=core, dead=dead, false_optional=tuple(false_optional))
 
     def explain(self, selection: Selection) -> Conflict | None:
         """A minimal set of choices and rules that cannot hold together, or None if consistent."""

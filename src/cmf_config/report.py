@@ -121,7 +121,7 @@ def _violation_diagnostic(violation: Violation, problem: Problem) -> Diagnostic:
         else "no single change fixes it: run `cmf-config fix` for the nearest valid configuration"
     )
     if rule.severity is Severity.WARNING:
-        hint = "a warning: the configuration is still valid; " + hint
+        hint = "a warning: the configuration stays valid; change one of the lines cited to satisfy the rule"
     return Diagnostic(
         code="E301" if rule.severity is Severity.ERROR else "W301",
         severity=rule.severity,

@@ -700,7 +700,7 @@ def platform_rules(catalog: Catalog, problem: Problem) -> list[Rule]:
                 Rule(
                     id=f"platform:{platform.id}:{kind}",
                     description=f"platform {platform.name} admits only its listed {kind.replace('_', ' ')} variants",
-                    message=f"platform {platform.name} admits only these {kind.replace('_', ' ')} variants: {', '.join(sorted(allowed)) or '(none)'}",
+                    message=f"platform '{platform.id}' ({platform.name}) admits only these {kind.replace('_', ' ')} variants: {', '.join(sorted(allowed)) or '(none)'}",
                     fact="catalog/platforms.yaml modules list",
                     scope=Op("==", (Ref("platform"), K(platform.id))),
                     constraint=Op("in", (Ref(kind), K(allowed))),

@@ -333,7 +333,7 @@ class _Parser:
             Feature(
                 name=name,
                 parent=parent,
-                abstract=(abstract is None and any(k == "abstract" for k, _ in attributes.items)) or abstract is True,
+                abstract=abstract,
                 attributes=attributes,
                 span=self.span(start[2], name_len),
             )

@@ -30,7 +30,13 @@ from cmf_config.model import KINDS, BomLine, BuiltVehicle, Vehicle, VehicleConfi
 from cmf_config.rules import K, Rule, bind, rules_by_id
 from cmf_config.workspace import Verdict, Workspace
 
-FORMATS: dict[str, str | None] = {".dot": None, ".gv": None, ".svg": "svg", ".png": "png", ".pdf": "pdf"}
+FORMATS: dict[str, str | None] = {
+    ".dot": None,
+    ".gv": None,
+    ".svg": "svg",
+    ".png": "png",
+    ".pdf": "pdf",
+}
 """Output extensions and the Graphviz format each is rendered to (None: the DOT source)."""
 
 
@@ -41,31 +47,73 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="draw Graphviz diagrams of a vehicle, the catalog, the rules or the sharing",
         description="Draw a Graphviz diagram. The extension of -o picks the format: .dot (source), .svg, .png, .pdf (rendered by Graphviz's dot).",
     )
-    dsub = p.add_subparsers(dest="diagram_kind", metavar="vehicle|catalog|rules|sharing", required=True)
+    dsub = p.add_subparsers(
+        dest="diagram_kind", metavar="vehicle|catalog|rules|sharing", required=True
+    )
 
-    vp = dsub.add_parser("vehicle", help="a vehicle: brand, platform, big modules, parts, broken rules", description="Draw a vehicle configuration: its brand, platform, five big modules with their key attributes and parts, and the rules it breaks (in red).")
+    vp = dsub.add_parser(
+        "vehicle",
+        help="a vehicle: brand, platform, big modules, parts, broken rules",
+        description="Draw a vehicle configuration: its brand, platform, five big modules with their key attributes and parts, and the rules it breaks (in red).",
+    )
     vp.add_argument("file", type=Path, metavar="FILE")
-    vp.add_argument("--against", default=None, metavar="VEHICLE", help="mark the parts shared with VEHICLE (a configuration file or a catalog vehicle id)")
+    vp.add_argument(
+        "--against",
+        default=None,
+        metavar="VEHICLE",
+        help="mark the parts shared with VEHICLE (a configuration file or a catalog vehicle id)",
+    )
     _add_output(vp)
     vp.set_defaults(run=run_vehicle)
 
-    cp = dsub.add_parser("catalog", help="which platform admits which module variant; brands, vehicles, platforms", description="Draw the catalog: brand -> vehicles -> platform -> the module variants each platform admits, clustered by module kind.")
+    cp = dsub.add_parser(
+        "catalog",
+        help="which platform admits which module variant; brands, vehicles, platforms",
+        description="Draw the catalog: brand -> vehicles -> platform -> the module variants each platform admits, clustered by module kind.",
+    )
     _add_output(cp)
     cp.set_defaults(run=run_catalog)
 
-    rp = dsub.add_parser("rules", help="which rule reads which module kinds, attributes and options", description="Draw the dependency graph of the rules: each rule and the slots and attributes it reads. With --config, violated and satisfied rules are coloured.")
-    rp.add_argument("--config", type=Path, default=None, metavar="FILE", help="colour the rules by how they fare on this configuration")
+    rp = dsub.add_parser(
+        "rules",
+        help="which rule reads which module kinds, attributes and options",
+        description="Draw the dependency graph of the rules: each rule and the slots and attributes it reads. With --config, violated and satisfied rules are coloured.",
+    )
+    rp.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="colour the rules by how they fare on this configuration",
+    )
     _add_output(rp)
     rp.set_defaults(run=run_rules)
 
-    sp = dsub.add_parser("sharing", help="catalog vehicles clustered by platform, linked by their sharing ratio", description="Draw the catalog vehicles clustered by platform, with an edge labelled with the sharing ratio (Dice over part numbers) wherever it reaches the threshold.")
-    sp.add_argument("--threshold", type=float, default=0.5, metavar="RATIO", help="draw an edge when the sharing ratio is at least RATIO, 0..1 (default: 0.5)")
+    sp = dsub.add_parser(
+        "sharing",
+        help="catalog vehicles clustered by platform, linked by their sharing ratio",
+        description="Draw the catalog vehicles clustered by platform, with an edge labelled with the sharing ratio (Dice over part numbers) wherever it reaches the threshold.",
+    )
+    sp.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        metavar="RATIO",
+        help="draw an edge when the sharing ratio is at least RATIO, 0..1 (default: 0.5)",
+    )
     _add_output(sp)
     sp.set_defaults(run=run_sharing)
 
 
 def _add_output(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write to OUT: .dot, .svg, .png or .pdf (default: DOT on standard output)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help="write to OUT: .dot, .svg, .png or .pdf (default: DOT on standard output)",
+    )
     add_common(parser, formats=False)
 
 
@@ -123,13 +171,21 @@ def _product(name: str, lines: Sequence[BomLine]) -> sharing.ProductBom:
     return sharing.ProductBom(
         name=name,
         lines=tuple(
-            sharing.BomLine(part=line.part, quantity=line.quantity, unit_cost=line.unit_cost, unit_mass_kg=line.unit_mass_kg, module=line.module)
+            sharing.BomLine(
+                part=line.part,
+                quantity=line.quantity,
+                unit_cost=line.unit_cost,
+                unit_mass_kg=line.unit_mass_kg,
+                module=line.module,
+            )
             for line in lines
         ),
     )
 
 
-def _reference(workspace: Workspace, config: VehicleConfig, own: Sequence[BomLine] | None, other: Vehicle) -> Reference:
+def _reference(
+    workspace: Workspace, config: VehicleConfig, own: Sequence[BomLine] | None, other: Vehicle
+) -> Reference:
     lines = _bom(workspace, other.config)
     if lines is None:
         raise UsageError(
@@ -138,8 +194,12 @@ def _reference(workspace: Workspace, config: VehicleConfig, own: Sequence[BomLin
         )
     ratio = None
     if own is not None:
-        ratio = sharing.compare(_product(config.name, own), _product(other.config.name, lines)).ratio
-    return Reference(name=other.config.name, parts=frozenset(line.part for line in lines), ratio=ratio)
+        ratio = sharing.compare(
+            _product(config.name, own), _product(other.config.name, lines)
+        ).ratio
+    return Reference(
+        name=other.config.name, parts=frozenset(line.part for line in lines), ratio=ratio
+    )
 
 
 def run_vehicle(args: argparse.Namespace) -> int:
@@ -156,7 +216,13 @@ def run_vehicle(args: argparse.Namespace) -> int:
         other = workspace.resolve_vehicle(ref, loaded)
         own = list(built.bom) if built is not None else _bom_if_complete(workspace, vehicle.config)
         reference = _reference(workspace, vehicle.config, own, other)
-    graph = vehicle_diagram(workspace.catalog, vehicle.config, built=built, violated=_violated(workspace, verdict), reference=reference)
+    graph = vehicle_diagram(
+        workspace.catalog,
+        vehicle.config,
+        built=built,
+        violated=_violated(workspace, verdict),
+        reference=reference,
+    )
     write_diagram(graph, args.output)
     return ExitCode.OK
 
@@ -168,13 +234,17 @@ def _bom_if_complete(workspace: Workspace, config: VehicleConfig) -> list[BomLin
     return None
 
 
-def draw_built_vehicle(workspace: Workspace, vehicle: Vehicle, built: BuiltVehicle, path: Path) -> None:
+def draw_built_vehicle(
+    workspace: Workspace, vehicle: Vehicle, built: BuiltVehicle, path: Path
+) -> None:
     """The vehicle diagram of what `build` resolved (its broken warnings in red), to `path`.
 
     Raises UsageError for an unknown extension or when dot is needed but missing.
     """
     verdict = workspace.validate(vehicle.config)
-    graph = vehicle_diagram(workspace.catalog, vehicle.config, built=built, violated=_violated(workspace, verdict))
+    graph = vehicle_diagram(
+        workspace.catalog, vehicle.config, built=built, violated=_violated(workspace, verdict)
+    )
     write_diagram(graph, path)
 
 
@@ -214,7 +284,9 @@ def run_rules(args: argparse.Namespace) -> int:
     paths = [args.config] if args.config is not None else []
     workspace, vehicles = Workspace.open(args.catalog, args.rules, paths)
     status = rule_states(workspace, vehicles[0].config) if vehicles else None
-    write_diagram(rules_diagram(workspace.rules, workspace.problem, status, workspace.catalog), args.output)
+    write_diagram(
+        rules_diagram(workspace.rules, workspace.problem, status, workspace.catalog), args.output
+    )
     return ExitCode.OK
 
 
@@ -222,7 +294,10 @@ def run_sharing(args: argparse.Namespace) -> int:
     """diagram sharing [--threshold RATIO] [-o OUT]."""
     threshold: float = args.threshold
     if not 0.0 <= threshold <= 1.0:
-        raise UsageError(f"the threshold must lie between 0 and 1, not {threshold:g}", "write a ratio such as --threshold 0.5")
+        raise UsageError(
+            f"the threshold must lie between 0 and 1, not {threshold:g}",
+            "write a ratio such as --threshold 0.5",
+        )
     workspace, _ = Workspace.open(args.catalog, args.rules)
     products: list[sharing.ProductBom] = []
     platforms: dict[str, str | None] = {}
@@ -230,7 +305,9 @@ def run_sharing(args: argparse.Namespace) -> int:
     for vehicle in sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id):
         lines = _bom(workspace, vehicle.config)
         if lines is None:
-            sys.stderr.write(f"cmf-config: note: vehicle '{vehicle.id}' is left out: it cannot be built\n")
+            sys.stderr.write(
+                f"cmf-config: note: vehicle '{vehicle.id}' is left out: it cannot be built\n"
+            )
             continue
         products.append(_product(vehicle.id, lines))
         platforms[vehicle.id] = vehicle.config.platform
@@ -240,5 +317,8 @@ def run_sharing(args: argparse.Namespace) -> int:
         names, values = matrix.names, matrix.values
     else:
         names, values = (), ()
-    write_diagram(sharing_diagram(names, platforms, values, threshold=threshold, captions=captions), args.output)
+    write_diagram(
+        sharing_diagram(names, platforms, values, threshold=threshold, captions=captions),
+        args.output,
+    )
     return ExitCode.OK

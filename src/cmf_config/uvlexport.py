@@ -1,0 +1,280 @@
+"""A CMF catalog and its rules -> UVL text that flamapy and FeatureIDE open.
+
+Each one-of slot (brand, platform, the five big modules, options...) becomes an abstract
+mandatory feature with an alternative group of value features (`platform_mqb_evo`); each boolean
+option becomes an optional feature. Attributes of values travel as UVL attributes.
+
+Each error-severity rule is grounded into a boolean formula over those features: connectives
+stay as they are, and every atom that reads slots (comparisons, attribute tests, sums) becomes
+a decision diagram over the slots it reads, in slot order, written out as a disjunction of
+`value & rest` terms. A diagram too large to write flat is written with hidden abstract
+features, one per shared node, each defined by an equivalence (`_n3 <=> ...`): a defined
+feature never adds configurations, so the exported model has exactly as many configurations
+as the catalog. Rules that would need more than `MAX_NODES` nodes, and warning rules (advice,
+not constraints), are skipped, listed in a comment at the top of the file and returned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+import attrs
+
+from cmf_config.errors import Severity
+from cmf_config.problem import Problem
+from cmf_config.rules import IR, K, Op, Rule, bind, slots_of
+
+MAX_NODES = 4000
+FLAT_LIMIT = 400
+KEYWORDS = frozenset(
+    ["namespace", "features", "constraints", "constraint", "imports", "include", "as", "cardinality", "String", "Boolean", "Integer", "Real", "len", "sum", "avg", "floor", "ceil", "Type", "Arithmetic", "or", "alternative", "optional", "mandatory", "true", "false", "abstract"]
+)
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+@attrs.frozen(kw_only=True)
+class Export:
+    """UVL text, the rules written as constraints and the rules skipped (id, reason)."""
+
+    text: str
+    written: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...]
+    features: int
+
+
+def uvl_name(raw: str) -> str:
+    """A UVL reference for a feature name: plain when possible, else in double quotes."""
+    if _PLAIN.match(raw) and raw not in KEYWORDS:
+        return raw
+    cleaned = raw.replace('"', "'").replace(".", "_").replace("\n", " ").replace("\r", " ") or "_"
+    return f'"{cleaned}"'
+
+
+def _string(value: str) -> str:
+    cleaned = value.replace("'", "\u2019").replace("\n", " ").replace("\r", " ")
+    return f"'{cleaned}'" if cleaned else "' '"
+
+
+def _attr_value(value: object) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, frozenset):
+        items = [_attr_value(v) for v in sorted(value, key=str)]
+        return "[" + ", ".join(i for i in items if i is not None) + "]"
+    return None
+
+
+class _Namer:
+    """Unique feature names: slot name for a slot, slot_value for a value."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.used: set[str] = {"CMF"}
+        self.slot: dict[str, str] = {}
+        self.value: dict[tuple[str, int], str] = {}
+        for slot in problem.slots:
+            self.slot[slot.name] = self.fresh(slot.name)
+        for slot in problem.slots:
+            if slot.is_bool:
+                continue
+            for index, value in enumerate(slot.values):
+                self.value[(slot.name, index)] = self.fresh(f"{slot.name}_{value.id}")
+
+    def fresh(self, base: str) -> str:
+        name = re.sub(r"[^A-Za-z0-9_]", "_", base)
+        if not name or not name[0].isalpha():
+            name = f"f_{name}"
+        candidate, n = name, 2
+        while candidate in self.used or candidate in KEYWORDS:
+            candidate = f"{name}_{n}"
+            n += 1
+        self.used.add(candidate)
+        return candidate
+
+
+class _TooLarge(Exception):
+    """A rule whose diagram exceeds MAX_NODES."""
+
+
+class _Grounder:
+    """Turns rule formulas into UVL constraint text over the exported features."""
+
+    def __init__(self, problem: Problem, namer: _Namer) -> None:
+        self.problem = problem
+        self.namer = namer
+        self.order = {s.name: i for i, s in enumerate(problem.slots)}
+        self.aux: list[tuple[str, str]] = []  # (aux feature, defining formula)
+        self._aux_of: dict[IR, str] = {}
+        self._nodes = 0
+
+    def literal(self, slot: str, index: int) -> str:
+        """The formula 'slot holds value index'."""
+        s = self.problem.slot(slot)
+        if s.is_bool:
+            name = self.namer.slot[slot]
+            return name if index == 1 else f"!{name}"
+        return self.namer.value[(slot, index)]
+
+    def ground(self, ir: IR) -> str:
+        """Constraint text equivalent to a boolean rule formula."""
+        self._nodes = 0
+        return self._formula(ir)
+
+    def _formula(self, ir: IR) -> str:
+        if isinstance(ir, K):
+            return self.true() if ir.value else self.false()
+        if isinstance(ir, Op) and ir.op in ("not", "and", "or", "=>", "<=>") and len(slots_of(ir)) > 1:
+            parts = [self._formula(a) for a in ir.args]
+            if ir.op == "not":
+                return f"!({parts[0]})"
+            if ir.op == "and":
+                return " & ".join(f"({p})" for p in parts) if parts else self.true()
+            if ir.op == "or":
+                return " | ".join(f"({p})" for p in parts)
+            return f"({parts[0]}) {ir.op} ({parts[1]})"
+        size = self._size(ir, {})
+        if size <= FLAT_LIMIT:
+            return self._flat(ir)
+        return self._shared(ir)
+
+    def _children(self, ir: IR) -> tuple[str, list[IR]]:
+        slot = min(slots_of(ir), key=self.order.__getitem__)
+        return slot, [bind(self.problem, ir, {slot: i}) for i in range(len(self.problem.slot(slot).values))]
+
+    def _size(self, ir: IR, memo: dict[IR, int]) -> int:
+        """Size of the flat (unshared) expansion, capped; raises _TooLarge past MAX_NODES nodes."""
+        if isinstance(ir, K):
+            return 0
+        found = memo.get(ir)
+        if found is not None:
+            return found
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _TooLarge
+        _, children = self._children(ir)
+        total = len(children) + sum(self._size(c, memo) for c in children)
+        memo[ir] = min(total, FLAT_LIMIT * 4)
+        return memo[ir]
+
+    def _flat(self, ir: IR) -> str:
+        if isinstance(ir, K):
+            return self.true() if ir.value else self.false()
+        slot, children = self._children(ir)
+        terms: list[str] = []
+        for index, child in enumerate(children):
+            if isinstance(child, K):
+                if child.value:
+                    terms.append(self.literal(slot, index))
+                continue
+            terms.append(f"{self.literal(slot, index)} & ({self._flat(child)})")
+        if not terms:
+            return self.false()
+        return " | ".join(f"({t})" if "&" in t or "|" in t else t for t in terms)
+
+    def false(self) -> str:
+        """A contradiction (UVL constraints have no constant)."""
+        return "(CMF & !CMF)"
+
+    def true(self) -> str:
+        """A tautology."""
+        return "(CMF | !CMF)"
+
+    def _shared(self, ir: IR) -> str:
+        """A hidden feature defined as equivalent to the node (children shared the same way)."""
+        if isinstance(ir, K):
+            return self.true() if ir.value else self.false()
+        found = self._aux_of.get(ir)
+        if found is not None:
+            return found
+        slot, children = self._children(ir)
+        terms: list[str] = []
+        for index, child in enumerate(children):
+            if isinstance(child, K):
+                if child.value:
+                    terms.append(self.literal(slot, index))
+                continue
+            terms.append(f"({self.literal(slot, index)} & {self._shared(child)})")
+        name = self.namer.fresh(f"aux_{len(self.aux) + 1}")
+        self.aux.append((name, " | ".join(terms) if terms else self.false()))
+        self._aux_of[ir] = name
+        return name
+
+
+def export_uvl(problem: Problem, rules: Sequence[Rule], namespace: str = "CMF", source: str = "") -> Export:
+    """The catalog problem and its rules as UVL text."""
+    namer = _Namer(problem)
+    grounder = _Grounder(problem, namer)
+    written: list[tuple[str, str]] = []
+    skipped: list[tuple[str, str]] = []
+    for rule in rules:
+        if rule.severity is not Severity.ERROR:
+            skipped.append((rule.id, "a warning rule (advice, not a constraint)"))
+            continue
+        formula = rule.formula
+        if isinstance(formula, K):
+            if not formula.value:
+                written.append((rule.id, grounder.false()))
+            continue
+        try:
+            text = grounder.ground(formula)
+        except _TooLarge:
+            skipped.append((rule.id, f"its decision diagram has more than {MAX_NODES} nodes"))
+            continue
+        written.append((rule.id, text))
+    lines = [f"// Exported by cmf-config{f' from {source}' if source else ''}: {len(problem.slots)} slots, {len(written)} rules."]
+    for rule_id, reason in skipped:
+        lines.append(f"// skipped rule {rule_id}: {reason}")
+    lines += [f"namespace {uvl_name(namespace)}", "", "features", "\tCMF {abstract}"]
+    one_of = [s for s in problem.slots if not s.is_bool]
+    options = [s for s in problem.slots if s.is_bool]
+    if one_of:
+        lines.append("\t\tmandatory")
+        for slot in one_of:
+            lines.append(f"\t\t\t{namer.slot[slot.name]} {{abstract{_label(slot.label)}}}")
+            lines.append("\t\t\t\talternative")
+            for index, value in enumerate(slot.values):
+                lines.append(f"\t\t\t\t\t{namer.value[(slot.name, index)]}{_attributes(value.id, value.attributes)}")
+    if options or grounder.aux:
+        lines.append("\t\toptional")
+        for slot in options:
+            lines.append(f"\t\t\t{namer.slot[slot.name]}{_attributes(slot.name, {'name': slot.label} if slot.label else {})}")
+        for name, _ in grounder.aux:
+            lines.append(f"\t\t\t{name} {{abstract, hidden}}")
+    if written or grounder.aux:
+        lines += ["", "constraints"]
+        for name, definition in grounder.aux:
+            lines.append(f"\t{name} <=> ({definition})")
+        for rule_id, text in written:
+            lines.append(f"\t{text} // {_comment(rule_id)}")
+    features = 1 + len(problem.slots) + sum(len(s.values) for s in one_of) + len(grounder.aux)
+    return Export(text="\n".join(lines) + "\n", written=tuple(r for r, _ in written), skipped=tuple(skipped), features=features)
+
+
+def _label(label: str) -> str:
+    return f", name {_string(label)}" if label else ""
+
+
+def _comment(text: str) -> str:
+    return text.replace("\n", " ").replace("*/", "* /")
+
+
+def _attributes(value_id: str, attributes: Mapping[str, object]) -> str:
+    items: list[str] = [f"id {_string(value_id)}"]
+    for key, value in sorted(attributes.items()):
+        if key == "id":
+            continue
+        rendered = _attr_value(value)
+        if rendered is not None and _PLAIN.match(key) and key not in KEYWORDS:
+            items.append(f"{key} {rendered}")
+    return " {" + ", ".join(items) + "}"
+
+
+def names_of(export: Export) -> Iterable[str]:
+    """The rule ids an export wrote (for reports)."""
+    return export.written
