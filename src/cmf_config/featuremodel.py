@@ -376,14 +376,14 @@ def _propagate(clauses: frozenset[frozenset[int]]) -> tuple[frozenset[frozenset[
         (lit,) = unit
         fixed.add(abs(lit))
         nxt: set[frozenset[int]] = set()
-        for c in current:
-            if lit in c:
+        for clause in current:
+            if lit in clause:
                 continue
-            if -lit in c:
-                c = c - {-lit}
-                if not c:
+            if -lit in clause:
+                clause = clause - {-lit}  # noqa: PLW2901 - the shortened clause replaces it
+                if not clause:
                     return None
-            nxt.add(c)
+            nxt.add(clause)
         current = nxt
     before = {abs(x) for c in clauses for x in c}
     after = {abs(x) for c in current for x in c}
