@@ -6,7 +6,7 @@ from the ids they stand for, so the same input gives the same DOT bytes whatever
 
 Safety: text that comes from a catalog, a rule file or a configuration reaches the DOT only
 through `_esc` (and `_lines`, which wraps then calls it), inside HTML-like labels: entities
-for ``& < > " '``, ``&#92;`` for backslashes, whitespace runs made one space, and characters
+for ``& < > " ' \\ ]``, whitespace runs made one space, and characters
 XML forbids replaced by U+FFFD. Node and cluster ids use safe characters only, or a hash of
 the id. So no name can break the DOT or inject markup; tests/test_diagram.py checks it.
 
@@ -124,8 +124,12 @@ def _clean(text: object) -> str:
 
 
 def _esc(text: object) -> str:
-    """Text escaped for an HTML-like label (the only way user text enters the DOT)."""
-    return html.escape(_clean(text), quote=True).replace("\\", "&#92;")
+    """Text escaped for an HTML-like label (the only way user text enters the DOT).
+
+    Besides the XML entities, backslashes become ``&#92;`` and ``]`` becomes ``&#93;``:
+    Graphviz 2.43 rejects a label text that starts with ']' (found by the property test).
+    """
+    return html.escape(_clean(text), quote=True).replace("\\", "&#92;").replace("]", "&#93;")
 
 
 def _lines(text: object, width: int = WRAP, max_lines: int = 3) -> str:

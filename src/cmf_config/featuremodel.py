@@ -334,20 +334,21 @@ def _cnf(ir: IR, positive: bool, var: Mapping[str, int]) -> list[list[int]] | No
 SMALL_VARS = 200
 SMALL_CLAUSES = 1000
 SMALL_BUDGET = 20000
+SMALL_COUNTER = "dpll-components"
 
 
 class _Budget(Exception):
     """The small counter gave up (too many branches): use d4."""
 
 
-def count_clauses(clauses: Sequence[Sequence[int]], nvars: int) -> int:
-    """Exact model count over variables 1..nvars: in process when small, else d4."""
+def count_clauses(clauses: Sequence[Sequence[int]], nvars: int) -> tuple[int, str]:
+    """Exact model count over variables 1..nvars, and the counter used: in process when small, else d4."""
     if nvars <= SMALL_VARS and len(clauses) <= SMALL_CLAUSES:
         try:
-            return small_count(clauses, nvars)
+            return small_count(clauses, nvars), SMALL_COUNTER
         except _Budget:
             pass
-    return count_models(clauses, nvars)
+    return count_models(clauses, nvars), "d4"
 
 
 def small_count(clauses: Sequence[Sequence[int]], nvars: int, budget: int = SMALL_BUDGET) -> int:
@@ -487,6 +488,8 @@ class FeatureAnalysis:
         self._selecting: Solver | None = None
         self.selectors: dict[str, int] = {}
         self._rule_of: dict[int, str] = {}
+        self.last_counter = ""
+        """The counter that answered the last `count`: 'dpll-components' (in process) or 'd4'."""
 
     # ------------------------------------------------------------- plumbing
 
@@ -548,12 +551,8 @@ class FeatureAnalysis:
         whose start-up alone (about 50 ms) is more than a small model needs.
         """
         clauses = self.compiled.clauses() + [[lit] for lit in self.lits(selection or {})]
-        return count_clauses(clauses, self.compiled.nvars)
-
-    def counter(self) -> str:
-        """The name of the counter `count` uses for this model."""
-        small = self.compiled.nvars <= SMALL_VARS and self.compiled.clause_count() <= SMALL_CLAUSES
-        return "cmf-small-count, else d4" if small else "d4"
+        total, self.last_counter = count_clauses(clauses, self.compiled.nvars)
+        return total
 
     def core_dead(self, selection: Selection | None = None) -> CoreDead:
         """Core and dead features (under a selection): one SAT call per feature left undecided."""

@@ -207,9 +207,16 @@ class Engine:
     def explain(self, assignment: Assignment) -> Conflict | None:
         """A minimal set of choices and rules that cannot hold together, or None if consistent."""
         choice_by_lit = {self.encoding.slot_lits[n][i]: n for n, i in assignment.items()}
+        # Where the authored rules alone already conflict with the choices, explain with them
+        # (they carry the domain fact); the built-in platform lists come in only when needed.
+        authored = self.choice_lits(assignment) + [self.selectors[r.id] for r in self.hard if not r.builtin]
         assumptions = self.choice_lits(assignment) + self.hard_lits()
         if self.sat.solve(assumptions=assumptions):
             return None
+        if not self.sat.solve(assumptions=authored):
+            assumptions = authored
+        else:
+            self.sat.solve(assumptions=assumptions)  # refresh the core of the full set
         core = set(self.sat.get_core() or [])
         ordered = [lit for lit in assumptions if lit in core]
         minimal = self._shrink(ordered, [])

@@ -22,8 +22,9 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from cmf_config.errors import Severity
+from cmf_config.featuremodel import Attributes, Feature, FeatureModel, Group, UvlValue
 from cmf_config.problem import Problem
-from cmf_config.rules import IR, K, Op, Rule, bind, slots_of
+from cmf_config.rules import IR, K, Op, Ref, Rule, bind, slots_of
 
 MAX_NODES = 4000
 FLAT_LIMIT = 400
@@ -278,3 +279,99 @@ def _attributes(value_id: str, attributes: Mapping[str, object]) -> str:
 def names_of(export: Export) -> Iterable[str]:
     """The rule ids an export wrote (for reports)."""
     return export.written
+
+
+# ------------------------------------------------------------------ feature models
+
+
+def feature_model_uvl(model: FeatureModel) -> str:
+    """A feature model (read from UVL or DIMACS) as normalised UVL text with the same count.
+
+    A DIMACS model has no tree: its variables become optional children of an abstract root
+    `Model` (always selected, so the count is unchanged) and its clauses constraints.
+    """
+    children: dict[str, list[Group]] = {}
+    for group in model.groups:
+        children.setdefault(group.parent, []).append(group)
+    by_name = {f.name: f for f in model.features}
+    lines = [f"// Written by cmf-config from {model.path} ({model.kind})"]
+    if model.namespace:
+        lines.append(f"namespace {uvl_name(model.namespace)}")
+        lines.append("")
+    lines.append("features")
+    if model.root is None:
+        root = "Model"
+        n = 2
+        while root in by_name:
+            root = f"Model_{n}"
+            n += 1
+        lines.append(f"\t{root} {{abstract}}")
+        if model.features:
+            lines.append("\t\toptional")
+            lines += [f"\t\t\t{uvl_name(f.name)}{_fm_attributes(f)}" for f in model.features]
+    else:
+        _write_feature(lines, by_name[model.root], children, by_name, 1)
+    if model.constraints:
+        lines += ["", "constraints"]
+        lines += [f"\t{formula_text(c.formula)}" for c in model.constraints]
+    return "\n".join(lines) + "\n"
+
+
+def _write_feature(lines: list[str], feature: Feature, children: Mapping[str, list[Group]], by_name: Mapping[str, Feature], depth: int) -> None:
+    # iterative: real models nest deeper than Python's recursion limit allows
+    stack: list[tuple[Feature | Group, int]] = [(feature, depth)]
+    while stack:
+        item, level = stack.pop()
+        tabs = "\t" * level
+        if isinstance(item, Feature):
+            lines.append(f"{tabs}{uvl_name(item.name)}{_fm_attributes(item)}")
+            for group in reversed(children.get(item.name, [])):
+                stack.append((group, level + 1))
+            continue
+        keyword = item.kind if item.kind != "cardinality" else f"[{item.low}..{'*' if item.high is None else item.high}]"
+        lines.append(f"{tabs}{keyword}")
+        for name in reversed(item.children):
+            stack.append((by_name[name], level + 1))
+
+
+def _fm_attributes(feature: Feature) -> str:
+    items = [_fm_attribute(k, v) for k, v in feature.attributes.items]
+    if feature.abstract and not any(k == "abstract" for k, _ in feature.attributes.items):
+        items.insert(0, "abstract")
+    return f" {{{', '.join(items)}}}" if items else ""
+
+
+def _fm_attribute(key: str, value: UvlValue) -> str:
+    return uvl_name(key) if value is None else f"{uvl_name(key)} {_fm_value(value)}"
+
+
+def _fm_value(value: UvlValue) -> str:
+    if isinstance(value, Attributes):
+        return "{" + ", ".join(_fm_attribute(k, v) for k, v in value.items) + "}"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_fm_value(v) for v in value) + "]"
+    rendered = _attr_value(value)
+    return rendered if rendered is not None else "' '"
+
+
+_PRECEDENCE = {"<=>": 0, "=>": 1, "or": 2, "and": 3, "not": 4}
+_SYMBOL = {"<=>": "<=>", "=>": "=>", "or": "|", "and": "&"}
+
+
+def formula_text(ir: IR, outer: int = -1) -> str:
+    """A boolean formula over features as UVL constraint text (parentheses only where needed)."""
+    if isinstance(ir, Ref):
+        return uvl_name(ir.slot)
+    if isinstance(ir, K):
+        return "(Model | !Model)" if ir.value else "(Model & !Model)"
+    level = _PRECEDENCE.get(ir.op, 4)
+    if ir.op == "not":
+        return f"!{formula_text(ir.args[0], 4)}"
+    if not ir.args:
+        return "(Model & !Model)" if ir.op == "or" else "(Model | !Model)"
+    if len(ir.args) == 1:
+        return formula_text(ir.args[0], outer)
+    # binary operators are left-associative: the right operand of => and <=> needs parentheses
+    parts = [formula_text(a, level if i == 0 or ir.op in ("and", "or") else level + 1) for i, a in enumerate(ir.args)]
+    text = f" {_SYMBOL[ir.op]} ".join(parts)
+    return f"({text})" if level <= outer else text
