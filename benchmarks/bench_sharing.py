@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import resource
 import statistics
 import sys
@@ -28,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import attrs
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -105,14 +107,46 @@ def baseline_family(sets: Sequence[frozenset[str]]) -> tuple[float | None, ...]:
     )
 
 
-def timed(function: Callable[[], object], runs: int) -> tuple[float, list[float]]:
-    """Return the median and all wall-clock times of several runs."""
-    times = []
+_STARTED = time.perf_counter()
+
+
+def progress(message: str) -> None:
+    """Say on stderr what runs now: the full benchmark takes minutes."""
+    print(f"[{time.perf_counter() - _STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+@attrs.frozen
+class Timing:
+    """Wall-clock and CPU seconds of several runs.
+
+    CPU time is reported too because the machine may be shared: other processes inflate
+    wall-clock time but hardly the CPU time of this single-threaded code.
+    """
+
+    wall: tuple[float, ...]
+    cpu: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.wall)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu)
+
+    def scaled(self, factor: float) -> Timing:
+        return Timing(tuple(t * factor for t in self.wall), tuple(t * factor for t in self.cpu))
+
+
+def timed(function: Callable[[], object], runs: int) -> Timing:
+    """Run the function several times and record each run's wall and CPU time."""
+    wall, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), times
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return Timing(tuple(wall), tuple(cpu))
 
 
 def peak_mib(function: Callable[[], object]) -> float:
@@ -141,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts, part_numbers, platforms = 3000, 100_000, 40
 
     start = time.perf_counter()
+    progress("building the fleet")
     fleet = make_fleet(products, parts, part_numbers, platforms, args.seed)
     lines = sum(len(p.lines) for p in fleet)
     print(
@@ -149,63 +184,90 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"seed {args.seed}; built in {time.perf_counter() - start:.1f} s; {args.runs} runs each"
     )
 
-    fast_median, fast_times = timed(lambda: vectorised(fleet), args.runs)
-    matrix_median, _ = timed(lambda: fleet_matrix(fleet), 1)
-    family_median, _ = timed(lambda: family_indices(fleet), 1)
+    progress("vectorised: timed runs")
+    fast = timed(lambda: vectorised(fleet), args.runs)
+    matrix_only = timed(lambda: fleet_matrix(fleet), 1)
+    family_only = timed(lambda: family_indices(fleet), 1)
+    progress("vectorised: peak memory")
     fast_peak = peak_mib(lambda: vectorised(fleet))
+    progress("baseline: sets and family indices")
 
     sets = baseline_sets(fleet)
-    sets_median, _ = timed(lambda: baseline_sets(fleet), args.runs)
-    family_base_median, _ = timed(lambda: baseline_family(sets), args.runs)
+    sets_time = timed(lambda: baseline_sets(fleet), args.runs)
+    family_time = timed(lambda: baseline_family(sets), args.runs)
     calibration = sets[: min(len(sets), 60)]
-    per_cell = timed(lambda: baseline_pairs(calibration), 1)[0] / pairs(len(calibration))
+    per_cell = timed(lambda: baseline_pairs(calibration), 1).median / pairs(len(calibration))
     estimate = per_cell * pairs(products)
     if estimate > BASELINE_BUDGET_S:
         sample = min(products, math.isqrt(int(2 * SUBSAMPLE_TARGET_S / per_cell)))
     else:
         sample = products
     sub_sets = sets[:sample]
-    pair_median, pair_times = timed(lambda: baseline_pairs(sub_sets), args.runs)
-    pair_full = pair_median * pairs(products) / pairs(sample)
-    slow_median = sets_median + pair_full + family_base_median
-    slow_peak = peak_mib(lambda: (baseline_pairs(sub_sets), baseline_family(sets)))
+    progress(f"baseline: pair loop on {sample} products (estimated full loop {estimate:.0f} s)")
+    pair_time = timed(lambda: baseline_pairs(sub_sets), args.runs)
+    pair_full = pair_time.scaled(pairs(products) / pairs(sample))
+    slow_median = sets_time.median + pair_full.median + family_time.median
+    slow_cpu = sets_time.cpu_median + pair_full.cpu_median + family_time.cpu_median
+    progress("baseline: peak memory")
 
-    # sanity: both methods give the same matrix on the subsample
-    reference = fleet_matrix(fleet[:sample]).values
-    assert baseline_pairs(sub_sets) == [list(row) for row in reference], "methods disagree"
+    # the peak includes building the sets, as the vectorised one includes its incidence matrix
+    def whole_baseline() -> None:
+        fresh = baseline_sets(fleet)
+        baseline_pairs(fresh[:sample])
+        baseline_family(fresh)
 
+    slow_peak = peak_mib(whole_baseline)
+
+    # sanity: both methods give the same values (on a few products, to save time)
+    check = min(products, 100)
+    reference = fleet_matrix(fleet[:check]).values
+    assert baseline_pairs(baseline_sets(fleet[:check])) == [list(row) for row in reference], (
+        "methods disagree"
+    )
+
+    subsampled = sample < products
     rows = [
-        ("method", "median s", "runs (s)", "peak MiB"),
+        ("method", "median wall s", "median CPU s", "wall s of each run", "peak MiB"),
         (
             "vectorised (sharing.py)",
-            f"{fast_median:.2f}",
-            " ".join(f"{t:.2f}" for t in fast_times),
+            f"{fast.median:.2f}",
+            f"{fast.cpu_median:.2f}",
+            " ".join(f"{t:.2f}" for t in fast.wall),
             f"{fast_peak:,.0f}",
         ),
         (
-            "plain pairwise sets" + (" *" if sample < products else ""),
+            "plain pairwise sets" + (" *" if subsampled else ""),
             f"{slow_median:.2f}",
-            " ".join(f"{t:.2f}" for t in pair_times)
-            + (" (pairs, sample)" if sample < products else ""),
-            f"{slow_peak:,.0f}" + (" (sample)" if sample < products else ""),
+            f"{slow_cpu:.2f}",
+            " ".join(f"{t:.2f}" for t in pair_time.wall)
+            + (" (pair loop, sample)" if subsampled else " (pair loop)"),
+            f"{slow_peak:,.0f}" + (" (sample)" if subsampled else ""),
         ),
     ]
-    widths = [max(len(row[c]) for row in rows) for c in range(4)]
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
     print()
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-    print(f"speed-up (baseline / vectorised): {slow_median / fast_median:,.1f} x")
-    print(
-        f"breakdown: fleet_matrix {matrix_median:.2f} s, family_indices {family_median:.2f} s; "
-        f"baseline sets {sets_median:.2f} s, pair loop {pair_full:.2f} s, family {family_base_median:.2f} s"
-    )
-    if sample < products:
         print(
-            f"* the baseline's pair loop ran on the first {sample} products ({pairs(sample):,} pairs, "
-            f"median {pair_median:.2f} s) and was extrapolated by pair count to {pairs(products):,} "
-            f"pairs; its peak memory is for that subsample. Set building and family indices ran "
-            f"on the full fleet."
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
+    print(
+        f"speed-up (baseline / vectorised): {slow_median / fast.median:,.1f} x wall, "
+        f"{slow_cpu / fast.cpu_median:,.1f} x CPU"
+    )
+    print(
+        f"breakdown (wall): fleet_matrix {matrix_only.median:.2f} s, family_indices "
+        f"{family_only.median:.2f} s; baseline sets {sets_time.median:.2f} s, pair loop "
+        f"{pair_full.median:.2f} s, family {family_time.median:.2f} s"
+    )
+    if subsampled:
+        print(
+            f"* the baseline's pair loop ran on the first {sample} products ({pairs(sample):,} "
+            f"pairs, median {pair_time.median:.2f} s) and was extrapolated by pair count to "
+            f"{pairs(products):,} pairs; its peak memory is for that subsample. Set building and "
+            f"family indices ran on the full fleet."
+        )
+    load = os.getloadavg()
+    print(f"load average at the end (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process max RSS (fleet objects included): {max_rss:,.0f} MiB")
     return 0

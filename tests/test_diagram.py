@@ -18,6 +18,7 @@ import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 import graphviz
@@ -29,6 +30,7 @@ from cmf_config.cli import main
 from cmf_config.commands.diagram import draw_built_vehicle
 from cmf_config.diagram import (
     Reference,
+    RuleState,
     catalog_diagram,
     rule_reads,
     rules_diagram,
@@ -40,6 +42,7 @@ from cmf_config.model import (
     KINDS,
     AttributeDef,
     Brand,
+    BrandId,
     Catalog,
     Feature,
     Kind,
@@ -59,10 +62,13 @@ from cmf_config.problem import catalog_problem
 from cmf_config.rules import K, Op, Ref, Rule
 from cmf_config.workspace import Workspace
 
+T = TypeVar("T")
 CASE = Path(__file__).parent / "cases" / "diagram"
 WORLD = ["--catalog", str(CASE / "catalog"), "--rules", str(CASE / "rules")]
 HAS_DOT = shutil.which("dot") is not None
-needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz dot is not installed (Debian: apt install graphviz)")
+needs_dot = pytest.mark.skipif(
+    not HAS_DOT, reason="Graphviz dot is not installed (Debian: apt install graphviz)"
+)
 
 GOLDENS: dict[str, list[str]] = {
     "vehicle": ["diagram", "vehicle", str(CASE / "config.yaml")],
@@ -95,7 +101,9 @@ def test_diagram_matches_its_golden_dot(name: str, tmp_path: Path, update_golden
     assert out.read_bytes() == expected.read_bytes()
 
 
-def test_build_diagram_is_the_vehicle_diagram_of_what_it_built(tmp_path: Path, update_goldens: bool, capsys: pytest.CaptureFixture[str]) -> None:
+def test_build_diagram_is_the_vehicle_diagram_of_what_it_built(
+    tmp_path: Path, update_goldens: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`build --diagram OUT.dot` draws the resolved vehicle (filled-in slots marked)."""
     out = tmp_path / "built.dot"
     assert main(["build", str(CASE / "config-partial.yaml"), *WORLD, "--diagram", str(out)]) == 0
@@ -115,16 +123,29 @@ def test_dot_goes_to_standard_output_without_o(capsys: pytest.CaptureFixture[str
 def test_against_accepts_a_configuration_file(tmp_path: Path) -> None:
     """--against takes a configuration file too; the ratio with it is shown."""
     out = tmp_path / "v.dot"
-    argv = ["diagram", "vehicle", str(CASE / "config.yaml"), "--against", str(CASE / "config-broken.yaml")]
+    argv = [
+        "diagram",
+        "vehicle",
+        str(CASE / "config.yaml"),
+        "--against",
+        str(CASE / "config-broken.yaml"),
+    ]
     assert _draw(argv, out) == 0
     # 4 shared part numbers (FX-1, CK-2, FU-1, RU-1) of 8 + 8: Dice 8/16
-    assert 'sharing ratio with Beta EV with the wrong<BR ALIGN="LEFT"/>cockpit: 0.50' in out.read_text(encoding="utf-8")
+    assert (
+        'sharing ratio with Beta EV with the wrong<BR ALIGN="LEFT"/>cockpit: 0.50'
+        in out.read_text(encoding="utf-8")
+    )
 
 
-def test_unknown_against_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_against_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """An --against that is neither a file nor a catalog vehicle exits 2 and writes nothing."""
     out = tmp_path / "v.dot"
-    assert _draw(["diagram", "vehicle", str(CASE / "config.yaml"), "--against", "alpha-on"], out) == 2
+    assert (
+        _draw(["diagram", "vehicle", str(CASE / "config.yaml"), "--against", "alpha-on"], out) == 2
+    )
     assert capsys.readouterr().err == (
         "cmf-config: error: 'alpha-on' is neither a configuration file nor a catalog vehicle id; did you mean 'alpha-one' or 'alpha-two'?\n"
         "  hint: give a path to a .yaml file or an id from `cmf-config catalog list`\n"
@@ -132,7 +153,9 @@ def test_unknown_against_is_a_usage_error(tmp_path: Path, capsys: pytest.Capture
     assert not out.exists()
 
 
-def test_threshold_outside_zero_one_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_threshold_outside_zero_one_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """--threshold must be a ratio."""
     assert _draw(["diagram", "sharing", "--threshold", "1.5"], tmp_path / "s.dot") == 2
     assert capsys.readouterr().err == (
@@ -140,7 +163,9 @@ def test_threshold_outside_zero_one_is_a_usage_error(tmp_path: Path, capsys: pyt
     )
 
 
-def test_unknown_extension_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_extension_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The extension picks the format; an unknown one is refused before anything is written."""
     out = tmp_path / "catalog.jpeg"
     assert _draw(["diagram", "catalog"], out) == 2
@@ -156,8 +181,12 @@ def test_unknown_extension_is_a_usage_error(tmp_path: Path, capsys: pytest.Captu
 
 @needs_dot
 @pytest.mark.parametrize("name", sorted(GOLDENS))
-@pytest.mark.parametrize(("suffix", "magic"), [(".svg", b"<?xml"), (".png", b"\x89PNG\r\n\x1a\n"), (".pdf", b"%PDF-")])
-def test_every_kind_renders_with_dot(name: str, suffix: str, magic: bytes, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("suffix", "magic"), [(".svg", b"<?xml"), (".png", b"\x89PNG\r\n\x1a\n"), (".pdf", b"%PDF-")]
+)
+def test_every_kind_renders_with_dot(
+    name: str, suffix: str, magic: bytes, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     """dot renders every kind to SVG, PNG and PDF without a single error or warning."""
     out = tmp_path / f"out{suffix}"
     assert _draw(GOLDENS[name], out) == 0
@@ -182,12 +211,19 @@ def test_rendered_text_shows_names_literally(tmp_path: Path) -> None:
     assert _draw(["diagram", "catalog"], out) == 0
     texts = [t.text or "" for t in ET.parse(out).getroot().iter("{http://www.w3.org/2000/svg}text")]
     joined = " ".join(texts)
-    for shown in ['Alpha &amp; Ωmega "Motors"'.replace("&amp;", "&"), "Beta\\Works {x}", 'ICE platform "B/C" {1} \\ <i>', 'Transverse "ICE" bay <petrol>']:
+    for shown in [
+        'Alpha &amp; Ωmega "Motors"'.replace("&amp;", "&"),
+        "Beta\\Works {x}",
+        'ICE platform "B/C" {1} \\ <i>',
+        'Transverse "ICE" bay <petrol>',
+    ]:
         assert shown in joined
     assert 'Alpha One "<b>bold</b>"' in joined
 
 
-def test_missing_dot_names_the_package_and_dot_output_still_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_dot_names_the_package_and_dot_output_still_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Without dot on PATH, rendering fails with an install hint; .dot output needs no dot."""
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     png = tmp_path / "catalog.png"
@@ -219,13 +255,19 @@ def _shuffled(catalog: Catalog, seed: int) -> Catalog:
     """The same catalog with every mapping and list in another order."""
     rng = random.Random(seed)
 
-    def mix(table: Mapping[str, object]) -> dict[str, object]:
+    def mix(table: Mapping[str, T]) -> dict[str, T]:
         items = list(table.items())
         rng.shuffle(items)
         return dict(items)
 
-    platforms = {k: attrs.evolve(p, modules=tuple(rng.sample(p.modules, len(p.modules)))) for k, p in catalog.platforms.items()}
-    modules = {k: attrs.evolve(m, parts=tuple(rng.sample(m.parts, len(m.parts)))) for k, m in catalog.modules.items()}
+    platforms = {
+        k: attrs.evolve(p, modules=tuple(rng.sample(p.modules, len(p.modules))))
+        for k, p in catalog.platforms.items()
+    }
+    modules = {
+        k: attrs.evolve(m, parts=tuple(rng.sample(m.parts, len(m.parts))))
+        for k, m in catalog.modules.items()
+    }
     return attrs.evolve(
         catalog,
         kinds=mix(catalog.kinds),
@@ -244,17 +286,28 @@ def test_shuffled_catalog_gives_identical_dot(seed: int) -> None:
     assert catalog_diagram(other).source == catalog_diagram(catalog).source
     config = catalog.vehicles["alpha-one"].config
     reference = Reference(name="x", parts=frozenset({"EC-2", "BR-A1"}), ratio=0.5)
-    assert vehicle_diagram(other, config, reference=reference).source == vehicle_diagram(catalog, config, reference=reference).source
+    assert (
+        vehicle_diagram(other, config, reference=reference).source
+        == vehicle_diagram(catalog, config, reference=reference).source
+    )
     workspace = Workspace(catalog, CASE / "rules")
     rules = list(workspace.rules)
     random.Random(seed).shuffle(rules)
-    assert rules_diagram(rules, workspace.problem).source == rules_diagram(workspace.rules, workspace.problem).source
+    assert (
+        rules_diagram(rules, workspace.problem).source
+        == rules_diagram(workspace.rules, workspace.problem).source
+    )
 
 
 def test_shuffled_matrix_gives_identical_sharing_dot() -> None:
     """The sharing diagram sorts its vehicles: a permuted matrix gives the same DOT."""
     names = ["a", "b", "c", "d"]
-    values = [[1.0, 0.8, 0.6, 0.2], [0.8, 1.0, 0.7, 0.9], [0.6, 0.7, 1.0, None], [0.2, 0.9, None, 1.0]]
+    values: list[list[float | None]] = [
+        [1.0, 0.8, 0.6, 0.2],
+        [0.8, 1.0, 0.7, 0.9],
+        [0.6, 0.7, 1.0, None],
+        [0.2, 0.9, None, 1.0],
+    ]
     platforms: dict[str, str | None] = {"a": "p", "b": "p", "c": "p", "d": "q"}
     order = [2, 0, 3, 1]
     permuted = [[values[i][j] for j in order] for i in order]
@@ -287,15 +340,25 @@ def test_sharing_draws_strongest_links_within_and_every_pair_across() -> None:
         '"vehicle.a" -> "vehicle.d"',
         '"vehicle.c" -> "vehicle.d"',
     ]
-    assert "3 of 3 pairs ≥ 0.5 (0.70–0.90)" in graph.source
+    assert "3 of 3 pairs \u2265 0.5 (0.70\u20130.90)" in graph.source
     assert "no platform" in graph.source
     assert "label=0.60" in graph.source
 
 
 def test_rule_reads_walks_every_reference() -> None:
     """rule_reads finds each (slot, attribute) once; `.id` is the slot's own value."""
-    formula = Op("and", (Op("==", (Ref("cockpit", "id"), K("ck-1"))), Op("<=", (Ref("battery_kwh"), Ref("rear_underbody", "tray_kwh")))))
-    assert rule_reads(formula) == {("cockpit", None), ("battery_kwh", None), ("rear_underbody", "tray_kwh")}
+    formula = Op(
+        "and",
+        (
+            Op("==", (Ref("cockpit", "id"), K("ck-1"))),
+            Op("<=", (Ref("battery_kwh"), Ref("rear_underbody", "tray_kwh"))),
+        ),
+    )
+    assert rule_reads(formula) == {
+        ("cockpit", None),
+        ("battery_kwh", None),
+        ("rear_underbody", "tray_kwh"),
+    }
     assert rule_reads(K(True)) == frozenset()
 
 
@@ -303,7 +366,11 @@ def test_violated_rules_mark_what_they_read() -> None:
     """A violated rule is listed with its id, and the rows it reads turn red."""
     catalog = load_catalog(CASE / "catalog")
     config = catalog.vehicles["alpha-one"].config
-    rule = Rule(id="my-rule", description="cockpit side", constraint=Op("==", (Ref("cockpit", "steering_side"), Ref("steering"))))
+    rule = Rule(
+        id="my-rule",
+        description="cockpit side",
+        constraint=Op("==", (Ref("cockpit", "steering_side"), Ref("steering"))),
+    )
     source = vehicle_diagram(catalog, config, violated=[rule]).source
     assert '<FONT COLOR="#cb181d"><B>steering_side</B></FONT>' in source
     assert '<FONT COLOR="#cb181d"><B>steering</B></FONT>' in source
@@ -313,8 +380,21 @@ def test_violated_rules_mark_what_they_read() -> None:
 # ------------------------------------------------------------------ arbitrary names
 
 
-NAMES = st.text(alphabet=st.characters(exclude_categories=()), max_size=30)
-"""Any text at all: controls, quotes, backslashes, markup, lone surrogates, astral planes."""
+DANGEROUS = [
+    *"\"'\\<>&;{}[]|:#-\n\r\t\x00\x1b\x85\u2028\ufeff\ufffe\U0001f697",
+    "]]>",
+    "<B>",
+    "&amp;",
+    "\\N",
+    "-->",
+    "<!--",
+    "\\",
+]
+NAMES = st.lists(
+    st.one_of(st.sampled_from(DANGEROUS), st.characters(exclude_categories=())), max_size=12
+).map("".join)
+"""Any text at all, rich in DOT and XML syntax: controls, quotes, backslashes, markup, lone
+surrogates, astral planes."""
 
 
 @attrs.frozen
@@ -339,23 +419,64 @@ def _worlds(draw: st.DrawFn) -> _World:
         )
         for kind in KINDS
     }
-    kinds = {kind: Kind(id=KindId(kind), name=text[6], attributes=(AttributeDef(name=text[3], type="str"),)) for kind in KINDS}
-    platform = Platform(id=PlatformId(ids[1]), name=text[7], segments=(text[8],), modules=tuple(ModuleId(m) for m in modules))
-    brand = Brand(id=ids[2], name=text[9], group=text[10], parts=(part,))  # type: ignore[arg-type]
+    kinds = {
+        kind: Kind(
+            id=KindId(kind), name=text[6], attributes=(AttributeDef(name=text[3], type="str"),)
+        )
+        for kind in KINDS
+    }
+    platform = Platform(
+        id=PlatformId(ids[1]),
+        name=text[7],
+        segments=(text[8],),
+        modules=tuple(ModuleId(m) for m in modules),
+    )
+    brand = Brand(id=BrandId(ids[2]), name=text[9], group=text[10], parts=(part,))
     config = VehicleConfig(
         name=text[11],
         brand=brand.id,
         platform=platform.id,
         segment=text[8],
-        modules=ModuleChoices(**{kind: ModuleId(f"{ids[0]}{kind}") for kind in KINDS}),
-        extra_parts=(PartLine(part=text[12], name=text[13], quantity=1, unit_cost=0.0, unit_mass_kg=0.0),),
+        modules=ModuleChoices(
+            engine_compartment=ModuleId(f"{ids[0]}engine_compartment"),
+            cockpit=ModuleId(f"{ids[0]}cockpit"),
+            front_underbody=ModuleId(f"{ids[0]}front_underbody"),
+            rear_underbody=ModuleId(f"{ids[0]}rear_underbody"),
+            ee_architecture=ModuleId(f"{ids[0]}ee_architecture"),
+        ),
+        extra_parts=(
+            PartLine(part=text[12], name=text[13], quantity=1, unit_cost=0.0, unit_mass_kg=0.0),
+        ),
     )
-    options = OptionDomains(segments=(text[8],), markets=(Market(id=ids[3], name=text[14]),), features=(Feature(id=ids[4], name=text[15]),))
-    vehicles = {ids[5]: Vehicle(id=ids[5], config=config), ids[6]: Vehicle(id=ids[6], config=attrs.evolve(config, name=text[14]))}
-    catalog = Catalog(kinds=kinds, modules=modules, platforms={platform.id: platform}, brands={brand.id: brand}, options=options, vehicles=vehicles)
+    options = OptionDomains(
+        segments=(text[8],),
+        markets=(Market(id=ids[3], name=text[14]),),
+        features=(Feature(id=ids[4], name=text[15]),),
+    )
+    vehicles = {
+        ids[5]: Vehicle(id=ids[5], config=config),
+        ids[6]: Vehicle(id=ids[6], config=attrs.evolve(config, name=text[14])),
+    }
+    catalog = Catalog(
+        kinds=kinds,
+        modules=modules,
+        platforms={platform.id: platform},
+        brands={brand.id: brand},
+        options=options,
+        vehicles=vehicles,
+    )
     rules = [
-        Rule(id=ids[5], description=text[15], constraint=Op("==", (Ref("cockpit", text[3]), Ref(ids[4])))),
-        Rule(id=f"{ids[6]}:x", description=text[2], constraint=Op("in", (Ref("market", ids[3]), K(frozenset({text[4]})))), builtin=True),
+        Rule(
+            id=ids[5],
+            description=text[15],
+            constraint=Op("==", (Ref("cockpit", text[3]), Ref(ids[4]))),
+        ),
+        Rule(
+            id=f"{ids[6]}:x",
+            description=text[2],
+            constraint=Op("in", (Ref("market", ids[3]), K(frozenset({text[4]})))),
+            builtin=True,
+        ),
     ]
     return _World(catalog=catalog, rules=rules)
 
@@ -369,10 +490,13 @@ def _render(graph: graphviz.Digraph) -> bytes:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # e.g. graphviz's DotSyntaxWarning on a bad quoted string
         source = graph.source
-    done = subprocess.run(["dot", "-Tsvg"], input=source.encode("utf-8"), capture_output=True, check=False)
+    done = subprocess.run(
+        ["dot", "-Tsvg"], input=source.encode("utf-8"), capture_output=True, check=False
+    )
     assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
     assert done.stderr == b"", done.stderr.decode("utf-8", "replace")
-    return done.stdout
+    svg: bytes = done.stdout
+    return svg
 
 
 @needs_dot
@@ -384,14 +508,32 @@ def test_arbitrary_names_never_break_the_dot(world: _World) -> None:
     vehicle = next(iter(catalog.vehicles.values()))
     graphs_and_nodes = [
         # vehicle, brand, platform, 5 modules, violated list, legend
-        (vehicle_diagram(catalog, vehicle.config, violated=world.rules, reference=Reference(name=vehicle.config.name, parts=frozenset({vehicle.config.extra_parts[0].part}))), 10),
+        (
+            vehicle_diagram(
+                catalog,
+                vehicle.config,
+                violated=world.rules,
+                reference=Reference(
+                    name=vehicle.config.name, parts=frozenset({vehicle.config.extra_parts[0].part})
+                ),
+            ),
+            10,
+        ),
         # brand, platform, 2 vehicles, admission tables, legend
         (catalog_diagram(catalog), 6),
-        (sharing_diagram(sorted(catalog.vehicles), {k: v.config.platform for k, v in catalog.vehicles.items()}, [[1.0, 0.75], [0.75, 1.0]], captions={k: v.config.name for k, v in catalog.vehicles.items()}), 3),
+        (
+            sharing_diagram(
+                sorted(catalog.vehicles),
+                {k: v.config.platform for k, v in catalog.vehicles.items()},
+                [[1.0, 0.75], [0.75, 1.0]],
+                captions={k: v.config.name for k, v in catalog.vehicles.items()},
+            ),
+            3,
+        ),
     ]
     problem = catalog_problem(catalog)
-    status = {world.rules[0].id: "violated", world.rules[1].id: "satisfied"}
-    rules_graph = rules_diagram(world.rules, problem, status, catalog)  # type: ignore[arg-type]
+    status: dict[str, RuleState] = {world.rules[0].id: "violated", world.rules[1].id: "satisfied"}
+    rules_graph = rules_diagram(world.rules, problem, status, catalog)
     reads = set(rule_reads(world.rules[0].formula)) | set(rule_reads(world.rules[1].formula))
     graphs_and_nodes.append((rules_graph, 2 + len(reads) + 1))
     for graph, nodes in graphs_and_nodes:

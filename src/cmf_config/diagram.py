@@ -35,6 +35,7 @@ from cmf_config.model import (
     Catalog,
     ModuleVariant,
     PartLine,
+    Vehicle,
     VehicleConfig,
 )
 from cmf_config.problem import Problem
@@ -81,6 +82,8 @@ VIOLATED = Colour("#fee0d2", "#cb181d")
 SATISFIED = Colour("#e5f5e0", "#238b45")
 OPEN = Colour("#ffffff", "#969696")
 SHARED = Colour("#c7e9c0", "#238b45")
+WITHIN = "#74c476"  # sharing edges within a platform: light green
+ACROSS = "#00441b"  # sharing edges between platforms, the interesting ones: dark green
 GROUP = Colour("#ffffff", "#bdbdbd")
 RULE = Colour("#ffffff", "#525252")
 STATE_COLOURS: Mapping[str, Colour] = {"violated": VIOLATED, "satisfied": SATISFIED, "open": OPEN}
@@ -631,7 +634,6 @@ def vehicle_diagram(
         _platform_node(
             catalog, built.platform if built else config.platform, "platform" in filled, broken
         ),
-        ordering="out",
     )
     graph.edge("vehicle", "brand", color=BRAND.line)
     graph.edge("vehicle", "platform", color=PLATFORM.line)
@@ -710,13 +712,14 @@ def _admission_table(
 def catalog_diagram(catalog: Catalog) -> graphviz.Digraph:
     """Brand -> vehicles -> platform, and a table per kind of which platform admits which variant.
 
-    The admission tables replace platform -> variant edges, which at catalog scale cross in
-    hundreds: rows are the variants of a kind, columns the platforms, a dark cell means the
-    platform admits the variant, and the last column counts the catalog vehicles using it.
+    Each platform is a cluster holding its vehicles, so that the vehicle -> platform edges
+    stay short. The admission tables replace platform -> variant edges, which at catalog
+    scale cross in hundreds: rows are the variants of a kind, columns the platforms, a dark
+    cell means the platform admits the variant, and the last column counts the catalog
+    vehicles using the variant.
     """
     graph = _new_graph("catalog", "LR", ranksep="1.0", nodesep="0.08")
     names = _kind_names(catalog)
-    vehicles = sorted(catalog.vehicles.values(), key=lambda v: v.id)
     platform_ids = sorted(catalog.platforms)
     with graph.subgraph(name="cluster_brands") as sub:
         _group_cluster(sub, "brands")
@@ -724,22 +727,31 @@ def catalog_diagram(catalog: Catalog) -> graphviz.Digraph:
             sub.node(
                 _node_id("brand", brand.id), _box(_lines(brand.name, 24, 2), BRAND, _esc(brand.id))
             )
-    with graph.subgraph(name="cluster_vehicles") as sub:
-        _group_cluster(sub, "vehicles")
-        for vehicle in vehicles:
-            sub.node(
-                _node_id("vehicle", vehicle.id),
-                _box(_lines(vehicle.config.name, 30, 2), VEHICLE, _esc(vehicle.id)),
-            )
-    with graph.subgraph(name="cluster_platforms") as sub:
-        _group_cluster(sub, "platforms")
-        for pid in platform_ids:
-            platform = catalog.platforms[pid]
-            sub.node(
-                _node_id("platform", pid), _box(_lines(platform.name, 24, 2), PLATFORM, _esc(pid))
-            )
+    on_platform: dict[str, list[Vehicle]] = {}
+    for vehicle in sorted(catalog.vehicles.values(), key=lambda v: v.id):
+        platform_id = vehicle.config.platform
+        key = platform_id if platform_id is not None and platform_id in catalog.platforms else ""
+        on_platform.setdefault(key, []).append(vehicle)
+    for pid in ["", *platform_ids]:
+        members = on_platform.get(pid, [])
+        if not pid and not members:
+            continue
+        with graph.subgraph(name=f"cluster_{_node_id('platform', pid)}") as sub:
+            sub.attr(style="rounded,filled", color=PLATFORM.line, fillcolor=OPTION.fill, label="")
+            # brand first, so that dot starts from an order with few crossings
+            for vehicle in sorted(members, key=lambda v: (v.config.brand or "", v.id)):
+                sub.node(
+                    _node_id("vehicle", vehicle.id),
+                    _box(_lines(vehicle.config.name, 30, 2), VEHICLE, _esc(vehicle.id)),
+                )
+            if pid:
+                platform = catalog.platforms[pid]
+                sub.node(
+                    _node_id("platform", pid),
+                    _box(_lines(platform.name, 24, 2), PLATFORM, _esc(pid)),
+                )
     used_by: dict[str, int] = {}
-    for vehicle in vehicles:
+    for vehicle in sorted(catalog.vehicles.values(), key=lambda v: v.id):
         config = vehicle.config
         if config.brand is not None and config.brand in catalog.brands:
             graph.edge(
@@ -761,10 +773,16 @@ def catalog_diagram(catalog: Catalog) -> graphviz.Digraph:
         "admission", _label(f'<TABLE BORDER="0" CELLSPACING="10" CELLPADDING="0">{tables}</TABLE>')
     )
     for pid in platform_ids:
+        # invisible: only to put the tables right of the platforms
         graph.edge(_node_id("platform", pid), "admission", style="invis")
     _legend(
         graph,
-        [(BRAND, "brand"), (VEHICLE, "vehicle"), (PLATFORM, "platform"), *_kind_entries(names)],
+        [
+            (BRAND, "brand"),
+            (VEHICLE, "vehicle"),
+            (PLATFORM, "platform and its vehicles"),
+            *_kind_entries(names),
+        ],
         [
             (OPTION.line, "→", "has / is built on"),
             (OPTION.line, "●", "the platform admits the variant"),
@@ -819,7 +837,7 @@ def _rule_nodes(rules: Sequence[Rule], status: Mapping[str, RuleState] | None) -
         title = _esc(rule.id) + (f" · {state}" if state else "")
         rows = [_header(title, colour)]
         if rule.description or rule.message:
-            rows.append(_row(_lines(rule.description or rule.message, 40, 3)))
+            rows.append(_row(_lines(rule.description or rule.message, 48, 3)))
         label = _label(_table(rows, colour, dashed=rule.severity.value == "warning"))
         out.append(_RuleNode((False, rule.id), _node_id("rule", rule.id), label, reads))
     for reads, members in groups.items():
@@ -1049,7 +1067,7 @@ def sharing_diagram(
                     label=f"{value:.2f}",
                     dir="none",
                     penwidth=f"{1 + 3 * value:.2f}",
-                    color="#74c476",
+                    color=WITHIN,
                     fontcolor=SHARED.line,
                 )
     for a, b, value in across:
@@ -1058,16 +1076,16 @@ def sharing_diagram(
             _node_id("vehicle", b),
             label=f"{value:.2f}",
             dir="none",
-            penwidth=f"{1 + 3 * value:.2f}",
-            color=SHARED.line,
-            fontcolor=SHARED.line,
+            penwidth=f"{2 + 3 * value:.2f}",
+            color=ACROSS,
+            fontcolor=ACROSS,
         )
     _legend(
         graph,
         [(VEHICLE, "vehicle"), (OPTION, "platform: vehicles, pairs at the threshold")],
         [
-            (SHARED.line, "——", f"ratio ≥ {threshold:g} between platforms"),
-            ("#74c476", "——", "strongest links within a platform"),
+            (ACROSS, "——", f"ratio ≥ {threshold:g} between platforms"),
+            (WITHIN, "——", "strongest links within a platform"),
             (SHARED.line, "0.72", "sharing ratio; thicker: more shared"),
         ],
     )

@@ -33,6 +33,7 @@ from cmf_config.solver import SOLVER_NAME, Conflict, count_models
 GROUP_KINDS = ("mandatory", "optional", "alternative", "or", "cardinality")
 AMO_PAIRWISE_LIMIT = 8
 CNF_CLAUSE_LIMIT = 32
+PHASED_SOLVER = "g4"
 
 
 @attrs.frozen
@@ -442,6 +443,42 @@ def _components(clauses: frozenset[frozenset[int]]) -> list[frozenset[frozenset[
     return [frozenset(g) for g in groups.values()]
 
 
+def unit_implied(clauses: Sequence[Sequence[int]], assumptions: Sequence[int]) -> set[int]:
+    """Literals unit propagation derives from the clauses and assumptions (all, level 0 included).
+
+    Solvers report only what follows from the assumptions beyond their level-0 facts, so the
+    facts that matter most here (the mandatory chains from the root) need this pass.
+    """
+    watch: dict[int, list[int]] = {}
+    missing = [len(c) for c in clauses]
+    for index, clause in enumerate(clauses):
+        for lit in clause:
+            watch.setdefault(-lit, []).append(index)
+    value: set[int] = set()
+    queue = list(assumptions) + [c[0] for c in clauses if len(c) == 1]
+    satisfied = [False] * len(clauses)
+    while queue:
+        lit = queue.pop()
+        if lit in value:
+            continue
+        if -lit in value:
+            return value  # a conflict: the caller has already checked satisfiability
+        value.add(lit)
+        for index in watch.get(lit, ()):
+            if satisfied[index]:
+                continue
+            missing[index] -= 1
+            if missing[index] <= 1:
+                rest = [x for x in clauses[index] if -x not in value]
+                if any(x in value for x in rest):
+                    satisfied[index] = True
+                elif len(rest) == 1:
+                    queue.append(rest[0])
+        for index in watch.get(-lit, ()):
+            satisfied[index] = True
+    return value
+
+
 # ------------------------------------------------------------------ analyses
 
 
@@ -486,6 +523,7 @@ class FeatureAnalysis:
         self.names = [f.name for f in compiled.model.features]
         self._plain: Solver | None = None
         self._selecting: Solver | None = None
+        self._phased: Solver | None = None
         self.selectors: dict[str, int] = {}
         self._rule_of: dict[int, str] = {}
         self.last_counter = ""
@@ -499,6 +537,13 @@ class FeatureAnalysis:
         if self._plain is None:
             self._plain = Solver(name=SOLVER_NAME, bootstrap_with=self.compiled.clauses())
         return self._plain
+
+    @property
+    def phased(self) -> Solver:
+        """A Glucose solver holding every clause: it follows the phases it is given (CaDiCaL does not)."""
+        if self._phased is None:
+            self._phased = Solver(name=PHASED_SOLVER, bootstrap_with=self.compiled.clauses())
+        return self._phased
 
     @property
     def selecting(self) -> Solver:
@@ -517,10 +562,10 @@ class FeatureAnalysis:
 
     def close(self) -> None:
         """Free the solvers."""
-        for solver in (self._plain, self._selecting):
+        for solver in (self._plain, self._selecting, self._phased):
             if solver is not None:
                 solver.delete()
-        self._plain = self._selecting = None
+        self._plain = self._selecting = self._phased = None
 
     def lits(self, selection: Selection) -> list[int]:
         """One literal per chosen feature."""
@@ -554,31 +599,43 @@ class FeatureAnalysis:
         total, self.last_counter = count_clauses(clauses, self.compiled.nvars)
         return total
 
-    def core_dead(self, selection: Selection | None = None) -> CoreDead:
-        """Core and dead features (under a selection): one SAT call per feature left undecided."""
+    def core_dead(self, selection: Selection | None = None, *, core: bool = True, dead: bool = True) -> CoreDead:
+        """Core and dead features (under a selection).
+
+        Unit propagation settles most of them (mandatory chains from the root). For the rest,
+        each SAT call sets the solver's phases to flip every still-undecided feature, so one
+        model usually settles many; each core or dead feature costs one unsatisfiable call.
+        """
         base = self.lits(selection or {})
-        first = self._solve(base)
-        if first is None:
+        solver = self.phased
+        if not solver.solve(assumptions=base):
             return CoreDead(core=(), dead=())
-        never_on = {self.var[n] for n in self.names if first[self.var[n] - 1] < 0}
-        never_off = {self.var[n] for n in self.names if first[self.var[n] - 1] > 0}
-        dead: set[int] = set()
-        core: set[int] = set()
+        first = solver.get_model() or []
+        found_dead: set[int] = set()
+        found_core: set[int] = set()
+        implied_set = unit_implied(self.compiled.clauses(), base)
+        never_on = {self.var[n] for n in self.names if first[self.var[n] - 1] < 0} if dead else set()
+        never_off = {self.var[n] for n in self.names if first[self.var[n] - 1] > 0} if core else set()
+        found_dead |= {v for v in never_on if -v in implied_set}
+        found_core |= {v for v in never_off if v in implied_set}
+        never_on -= found_dead
+        never_off -= found_core
         for name in self.names:
             v = self.var[name]
-            for pool, lit, found in ((never_on, v, dead), (never_off, -v, core)):
+            for pool, lit, found in ((never_on, v, found_dead), (never_off, -v, found_core)):
                 if v not in pool:
                     continue
-                model = self._solve([*base, lit])
-                if model is None:
+                solver.set_phases([*never_on, *(-u for u in never_off)])
+                if not solver.solve(assumptions=[*base, lit]):
                     found.add(v)
                     pool.discard(v)
                     continue
+                model = solver.get_model() or []
                 never_on.difference_update([u for u in never_on if model[u - 1] > 0])
                 never_off.difference_update([u for u in never_off if model[u - 1] < 0])
         return CoreDead(
-            core=tuple(n for n in self.names if self.var[n] in core),
-            dead=tuple(n for n in self.names if self.var[n] in dead),
+            core=tuple(n for n in self.names if self.var[n] in found_core),
+            dead=tuple(n for n in self.names if self.var[n] in found_dead),
         )
 
     def false_optional(self, dead: Iterable[str] = ()) -> list[str]:
@@ -590,10 +647,13 @@ class FeatureAnalysis:
         for child, parent in candidates:
             if child in refuted:
                 continue
-            model = self._solve([self.var[parent], -self.var[child]])
-            if model is None:
+            solver = self.phased
+            # phases: parents on, children off, so that one model refutes many candidates
+            solver.set_phases([*(self.var[p] for _, p in candidates), *(-self.var[c] for c, _ in candidates)])
+            if not solver.solve(assumptions=[self.var[parent], -self.var[child]]):
                 out.append(child)
                 continue
+            model = solver.get_model() or []
             for c, p in candidates:
                 if model[self.var[p] - 1] > 0 and model[self.var[c] - 1] < 0:
                     refuted.add(c)

@@ -8,6 +8,9 @@ documentation) are asked of the solver, each finding with a witness configuratio
 - uniqueness: no valid configuration selects two alternatives of one position;
 - completeness: every valid configuration that needs a position selects one of its parts;
 - superfluous parts: an alternative that no valid configuration selects.
+
+A position applies when its owner (module variant or brand) is chosen and its `needed`
+condition holds; an alternative is selected when the position applies and its `when` holds.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ from pathlib import Path
 
 import attrs
 
-from cmf_config.errors import Diagnostic, InputError, Span
-from cmf_config.model import Alternative, Catalog, PartLine, Position
+from cmf_config.errors import NO_SPAN, Diagnostic, InputError, Span
+from cmf_config.model import Catalog, PartLine, Position
 from cmf_config.problem import Assignment, Problem
-from cmf_config.rules import IR, TRUE, Op, Ref, K, compile_expression, evaluate
+from cmf_config.rules import IR, TRUE, K, Op, Ref, compile_expression, evaluate, slots_of
 from cmf_config.solver import Engine
 from cmf_config.source import Document, MapNode, ScalarNode, SeqNode, parse_file
+
+CHECKS: tuple[str, ...] = ("uniqueness", "completeness", "superfluous")
+"""The three checks, in the order a position's findings are listed."""
 
 
 @attrs.frozen(kw_only=True)
@@ -43,7 +49,11 @@ class CompiledPosition:
 
 @attrs.frozen(kw_only=True)
 class Finding:
-    """A product-data problem found by a check, with the configuration that shows it."""
+    """A product-data problem found by a check, with the configuration that shows it.
+
+    `witness` is a valid configuration (slot -> value id) exhibiting the problem; superfluous
+    parts have none, since their finding is that no valid configuration selects them.
+    """
 
     check: str  # uniqueness | completeness | superfluous
     position: str
@@ -51,6 +61,9 @@ class Finding:
     span: Span
     witness: Mapping[str, str] | None
     message: str
+
+
+# ---------------------------------------------------------------- compiling conditions
 
 
 def compile_positions(catalog: Catalog, problem: Problem) -> list[CompiledPosition]:
@@ -64,9 +77,9 @@ def compile_positions(catalog: Catalog, problem: Problem) -> list[CompiledPositi
     owners += [(m.kind, m.id, m.positions) for m in sorted(catalog.modules.values(), key=lambda m: m.id)]
     for slot, owner, positions in owners:
         for position in positions:
-            needed = _condition(problem, docs, position.field_spans.get("needed"), position.needed, "position condition", diagnostics)
+            needed = _condition(catalog, problem, docs, position.field_spans.get("needed"), position.needed, "position condition", diagnostics)
             conditions = tuple(
-                _condition(problem, docs, alt.field_spans.get("when"), alt.when, "selection condition", diagnostics)
+                _condition(catalog, problem, docs, alt.field_spans.get("when"), alt.when, "selection condition", diagnostics)
                 for alt in position.alternatives
             )
             out.append(CompiledPosition(owner_slot=slot, owner=owner, position=position, needed=needed, conditions=conditions))
@@ -75,20 +88,37 @@ def compile_positions(catalog: Catalog, problem: Problem) -> list[CompiledPositi
     return out
 
 
-def _condition(problem: Problem, docs: dict[str, Document], span: Span | None, text: str, what: str, diagnostics: list[Diagnostic]) -> IR:
+def _condition(
+    catalog: Catalog, problem: Problem, docs: dict[str, Document], span: Span | None, text: str, what: str, diagnostics: list[Diagnostic]
+) -> IR:
     """Compile one condition, finding its scalar node in the source file for exact spans."""
-    if span is None or text.strip() == "true":
+    if text.strip() == "true":
         return TRUE
-    doc = docs.get(span.path)
-    if doc is None:
-        doc = parse_file(Path(span.path), span.path)
-        docs[span.path] = doc
-    node = _scalar_at(doc, span)
-    if node is None:  # cannot happen for a file we loaded; keep a usable position anyway
-        node = ScalarNode(value=text, raw=text, style=None, span=span, end=span)
+    node: ScalarNode | None = None
+    doc: Document | None = None
+    if span is not None:
+        doc = docs.get(span.path)
+        if doc is None:
+            doc = parse_file(_source_path(catalog, span), span.path)
+            docs[span.path] = doc
+        node = _scalar_at(doc, span)
+    if doc is None or node is None:
+        # A position built in code (no file behind it): compile the text, spans stay empty.
+        where = span or NO_SPAN
+        node = ScalarNode(value=text, raw=text, style=None, span=where, end=where)
+        doc = Document(path=where.path, text=text, root=node)
     ir, diags = compile_expression(problem, doc, node, what)
     diagnostics.extend(diags)
     return ir
+
+
+def _source_path(catalog: Catalog, span: Span) -> Path:
+    """The file a span points into: span paths are relative to the working directory *at load
+    time*, so prefer the catalog root (positions live in files directly under it)."""
+    in_root = Path(catalog.root) / Path(span.path).name if catalog.root else None
+    if in_root is not None and in_root.is_file():
+        return in_root
+    return Path(span.path)
 
 
 def _scalar_at(doc: Document, span: Span) -> ScalarNode | None:
@@ -104,86 +134,157 @@ def _scalar_at(doc: Document, span: Span) -> ScalarNode | None:
     return None
 
 
+# ---------------------------------------------------------------- resolving a configuration
+
+
 def _owner_ir(problem: Problem, compiled: CompiledPosition) -> IR:
     return Op("==", (Ref(compiled.owner_slot), K(compiled.owner))) if problem.has(compiled.owner_slot) else TRUE
+
+
+def _applies(problem: Problem, item: CompiledPosition, assignment: Assignment) -> bool:
+    """Whether the position is needed: its owner is chosen and its `needed` condition holds."""
+    if problem.has(item.owner_slot):
+        owner = problem.slot(item.owner_slot).values[assignment[item.owner_slot]].id
+        if owner != item.owner:
+            return False
+    return bool(evaluate(problem, item.needed, assignment))
 
 
 def selected_parts(problem: Problem, compiled: Sequence[CompiledPosition], assignment: Assignment) -> Iterator[tuple[CompiledPosition, PartLine]]:
     """The alternatives a complete assignment selects, position by position."""
     for item in compiled:
-        owner = problem.slot(item.owner_slot).values[assignment[item.owner_slot]].id
-        if owner != item.owner or not evaluate(problem, item.needed, assignment):
+        if not _applies(problem, item, assignment):
             continue
         for alternative, condition in zip(item.position.alternatives, item.conditions, strict=True):
             if evaluate(problem, condition, assignment):
                 yield item, alternative.line()
 
 
-def _witness(problem: Problem, assignment: Mapping[str, int] | None) -> Mapping[str, str] | None:
-    if assignment is None:
-        return None
-    return {s.name: s.values[assignment[s.name]].id for s in problem.slots}
+# ---------------------------------------------------------------- the checks
 
 
 def check(engine: Engine, compiled: Sequence[CompiledPosition]) -> list[Finding]:
-    """Uniqueness, completeness and superfluous parts of every position, through the solver."""
+    """Uniqueness, completeness and superfluous parts of every position, through the solver.
+
+    Findings come position by position (in `compiled` order), each position's in the order
+    uniqueness (one per pair of parts), completeness, superfluous (one per part).
+    """
     problem = engine.problem
+    scopes = [_literal(engine, Op("and", (_owner_ir(problem, item), item.needed))) for item in compiled]
+    conditions = [[_literal(engine, c) for c in item.conditions] for item in compiled]
+    # 'the position applies and selects this alternative': one literal per alternative, so
+    # that a single model tells which alternatives it selects anywhere in the catalog.
+    selects = [[_literal(engine, Op("and", (_owner_ir(problem, item), item.needed, c))) for c in item.conditions] for item in compiled]
+    reached = _reachable(engine, [lit for lits in selects for lit in lits])
     findings: list[Finding] = []
-    for item in compiled:
-        scope = [engine.literal(_owner_ir(problem, item)), engine.literal(item.needed)]
-        alts = item.position.alternatives
-        lits = [engine.literal(c) for c in item.conditions]
-        if engine.witness(scope) is None:
-            continue  # the position never applies in a valid configuration (lint reports dead owners)
-        findings += _uniqueness(engine, item, scope, lits)
-        gap = engine.witness([*scope, *(-lit for lit in lits)])
-        if gap is not None:
-            findings.append(
-                Finding(
-                    check="completeness",
-                    position=item.key,
-                    parts=(),
-                    span=item.position.span,
-                    witness=_witness(problem, gap),
-                    message=f"position '{item.key}' selects no part in a valid configuration that needs it",
-                )
-            )
-        for alternative, lit in zip(alts, lits, strict=True):
-            if engine.witness([*scope, lit]) is None:
-                findings.append(
-                    Finding(
-                        check="superfluous",
-                        position=item.key,
-                        parts=(alternative.part,),
-                        span=alternative.span,
-                        witness=None,
-                        message=f"part '{alternative.part}' of position '{item.key}' is selected by no valid configuration",
-                    )
-                )
+    for item, scope, lits, sels in zip(compiled, scopes, conditions, selects, strict=True):
+        findings += _position_findings(engine, item, scope, lits, [s in reached for s in sels])
     return findings
 
 
-def _uniqueness(engine: Engine, item: CompiledPosition, scope: list[int], lits: list[int]) -> list[Finding]:
-    """One SAT call when all is well (at least two selected is impossible); pairs otherwise."""
+def _literal(engine: Engine, ir: IR) -> int:
+    """The engine's literal for an expression; one that reads no slot is folded to a constant
+    first (the encoder builds diagrams over the slots an expression reads, and needs one)."""
+    if not isinstance(ir, K) and not slots_of(ir):
+        ir = K(bool(evaluate(engine.problem, ir, {})))
+    return engine.literal(ir)
+
+
+def _reachable(engine: Engine, targets: Sequence[int]) -> set[int]:
+    """The target literals some valid configuration makes true.
+
+    Every model the solver returns is read for all targets still open, so one call settles
+    many targets at once: a product line needs far fewer calls than it has parts. A target
+    no model has reached yet is then assumed, and if that fails no configuration reaches it.
+    """
+    hard = engine.hard_lits()
+    solver = engine.sat
+    reached: set[int] = set()
+    open_ = set(targets)
+    for target in [None, *targets]:
+        if target is not None and target not in open_:
+            continue
+        if solver.solve(assumptions=hard if target is None else [*hard, target]):
+            hits = open_.intersection(solver.get_model() or ())
+            reached |= hits
+            open_ -= hits
+        if target is not None:
+            open_.discard(target)
+    return reached
+
+
+def _position_findings(engine: Engine, item: CompiledPosition, scope: int, lits: Sequence[int], reachable: Sequence[bool]) -> list[Finding]:
+    out: list[Finding] = []
+    alternatives = item.position.alternatives
+    if any(reachable):
+        # One call asks both: is there a valid configuration that needs the position and
+        # selects none or several of its alternatives?
+        exactly_one = _literal(engine, Op("exactly", (K(1.0), *item.conditions)))
+        if engine.witness([scope, -exactly_one]) is not None:
+            out += _uniqueness(engine, item, scope, lits, reachable)
+            gap = engine.witness([scope, *(-lit for lit in lits)])
+            if gap is not None:
+                out.append(_completeness(engine, item, gap))
+        is_dead = False
+    else:
+        some = engine.witness([scope])
+        is_dead = some is None
+        if some is not None:  # needed somewhere, and nothing is ever selected there
+            out.append(_completeness(engine, item, some))
+    for alternative, ok in zip(alternatives, reachable, strict=True):
+        if not ok:
+            why = "the position is needed by no valid configuration" if is_dead else "its condition never holds where the position is needed"
+            out.append(
+                Finding(
+                    check="superfluous",
+                    position=item.key,
+                    parts=(alternative.part,),
+                    span=alternative.field_spans.get("when", alternative.span),
+                    witness=None,
+                    message=f"part '{alternative.part}' of position '{item.key}' is selected by no valid configuration: {why}",
+                )
+            )
+    return out
+
+
+def _completeness(engine: Engine, item: CompiledPosition, gap: Mapping[str, int]) -> Finding:
+    return Finding(
+        check="completeness",
+        position=item.key,
+        parts=(),
+        span=item.position.span,
+        witness=_witness(engine.problem, gap),
+        message=f"position '{item.key}' selects no part in a valid configuration that needs it",
+    )
+
+
+def _uniqueness(engine: Engine, item: CompiledPosition, scope: int, lits: Sequence[int], reachable: Sequence[bool]) -> list[Finding]:
+    """Every pair of alternatives some valid configuration selects together."""
     if len(lits) < 2:
         return []
-    two = engine.encoding.cardinality("at_least", 2, lits)
-    if engine.witness([*scope, two]) is None:
+    two = _literal(engine, Op("at_least", (K(2.0), *item.conditions)))
+    if engine.witness([scope, two]) is None:
         return []
     out: list[Finding] = []
-    alts: Sequence[Alternative] = item.position.alternatives
+    alts = item.position.alternatives
     for i in range(len(lits)):
         for j in range(i + 1, len(lits)):
-            both = engine.witness([*scope, lits[i], lits[j]])
+            if not (reachable[i] and reachable[j]):
+                continue  # an alternative never selected is selected with nothing
+            both = engine.witness([scope, lits[i], lits[j]])
             if both is not None:
                 out.append(
                     Finding(
                         check="uniqueness",
                         position=item.key,
                         parts=(alts[i].part, alts[j].part),
-                        span=alts[j].span,
+                        span=alts[j].field_spans.get("when", alts[j].span),
                         witness=_witness(engine.problem, both),
                         message=f"position '{item.key}' selects both '{alts[i].part}' and '{alts[j].part}' in a valid configuration",
                     )
                 )
     return out
+
+
+def _witness(problem: Problem, assignment: Mapping[str, int]) -> dict[str, str]:
+    return {s.name: s.values[assignment[s.name]].id for s in problem.slots}
