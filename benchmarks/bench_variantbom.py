@@ -59,7 +59,7 @@ from cmf_config.solver import Engine  # noqa: E402
 from cmf_config.variantbom import CompiledPosition, Finding, check  # noqa: E402
 
 FULL = (100, 3000, 35_000)
-SIZES = ((10, 300, 3_500), (33, 1000, 11_667), FULL)
+SIZES = ((10, 300, 3_500), (30, 1000, 11_667), FULL)  # synthetic.py wants whole clusters of 10 slots
 QUICK = ((5, 150, 1_750), (10, 300, 3_500))
 DEFECTS_PER_10K = 3  # planted defects of each kind per 10,000 parts (at least 1)
 

@@ -21,7 +21,7 @@ import traceback
 
 
 def _uvl(path: str, op: str) -> dict[str, object]:
-    from flamapy.interfaces.python.flamapy_feature_model import FLAMAFeatureModel
+    from flamapy.interfaces.python.flamapy_feature_model import FLAMAFeatureModel  # type: ignore[import-not-found]
 
     start = time.perf_counter()
     fm = FLAMAFeatureModel(path)
@@ -38,7 +38,7 @@ def _uvl(path: str, op: str) -> dict[str, object]:
 
 
 def _dimacs(path: str, op: str) -> dict[str, object]:
-    from flamapy.core.discover import DiscoverMetamodels
+    from flamapy.core.discover import DiscoverMetamodels  # type: ignore[import-not-found]
 
     discover = DiscoverMetamodels()
     start = time.perf_counter()

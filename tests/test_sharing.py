@@ -541,6 +541,17 @@ def test_fleet_matrix_agrees_with_pairwise_compare(
             assert matrix.values[i][j] == getattr(compare(a, b), measure)
 
 
+@given(fleets(), st.permutations(range(5)), st.sampled_from(MEASURES))
+def test_fleet_matrix_follows_a_reordering_of_products(
+    fleet: list[ProductBom], order: list[int], measure: Measure
+) -> None:
+    """Permuting the products permutes rows and columns, and changes no value."""
+    kept = [k for k in order if k < len(fleet)]
+    original = fleet_matrix(fleet, measure).values
+    permuted = fleet_matrix([fleet[k] for k in kept], measure).values
+    assert permuted == tuple(tuple(original[i][j] for j in kept) for i in kept)
+
+
 @given(fleets())
 def test_matrix_diagonal_is_one(fleet: list[ProductBom]) -> None:
     """A product shares all of its part numbers with itself; an empty one is None."""

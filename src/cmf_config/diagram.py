@@ -416,6 +416,7 @@ def _module_node(
     is_filled: bool,
     reference: Reference | None,
     broken: _Broken,
+    parts: Sequence[PartLine] | None = None,
 ) -> str:
     colour = _kind_colour(kind)
     if module is None:
@@ -444,7 +445,7 @@ def _module_node(
             span=4,
         )
     )
-    rows += _part_rows(module.parts, reference, 4)
+    rows += _part_rows(module.parts if parts is None else parts, reference, 4)
     rows += broken.footer(kind, 4)
     return _label(_table(rows, colour, thick=bool(broken.ids.get(kind))))
 
@@ -526,6 +527,7 @@ def _brand_node(
     is_filled: bool,
     reference: Reference | None,
     broken: _Broken,
+    parts: Sequence[PartLine] | None = None,
 ) -> str:
     brand = catalog.brands.get(brand_id) if brand_id else None
     if brand is None:
@@ -540,7 +542,7 @@ def _brand_node(
     ]
     if brand.group:
         rows.append(_row(_red(_lines(brand.group), broken.has("brand", "group")), span=4))
-    rows += _part_rows(brand.parts, reference, 4)
+    rows += _part_rows(brand.parts if parts is None else parts, reference, 4)
     rows += broken.footer("brand", 4)
     return _label(_table(rows, BRAND, thick=bool(broken.ids.get("brand"))))
 
@@ -602,6 +604,18 @@ def _violated_node(rules: Sequence[Rule]) -> str:
     return _label(_table(rows, VIOLATED, thick=True))
 
 
+def _resolved(built: BuiltVehicle | None, module: str) -> list[PartLine] | None:
+    """The parts a built vehicle really has for one module (fixed parts and the alternatives
+    its BOM positions select), or None to draw the catalog's fixed parts."""
+    if built is None:
+        return None
+    return [
+        PartLine(part=b.part, name=b.name, quantity=b.quantity, unit_cost=b.unit_cost, unit_mass_kg=b.unit_mass_kg)
+        for b in built.bom
+        if b.module == module
+    ]
+
+
 def vehicle_diagram(
     catalog: Catalog,
     config: VehicleConfig,
@@ -626,7 +640,12 @@ def vehicle_diagram(
     graph.node(
         "brand",
         _brand_node(
-            catalog, built.brand if built else config.brand, "brand" in filled, reference, broken
+            catalog,
+            built.brand if built else config.brand,
+            "brand" in filled,
+            reference,
+            broken,
+            _resolved(built, "brand"),
         ),
     )
     graph.node(
@@ -644,7 +663,9 @@ def vehicle_diagram(
             module = catalog.modules.get(module_id) if module_id else None
             modules.node(
                 f"module.{kind}",
-                _module_node(kind, names[kind], module, kind in filled, reference, broken),
+                _module_node(
+                    kind, names[kind], module, kind in filled, reference, broken, _resolved(built, kind)
+                ),
             )
         with modules.subgraph() as row:
             # invisible links in one rank keep the modules in the canonical kind order
