@@ -156,7 +156,9 @@ def _ratio(ours: Result, theirs: Result) -> str:
     if theirs.get("status") != "ok":
         return "only ours" if theirs.get("status") in ("TIMEOUT", "FAIL") else "-"
     a, b = float(str(ours["median_s"])), float(str(theirs["median_s"]))
-    return f"{b / a:.0f}x" if a > 0 else "inf"
+    if a <= 0:
+        return "inf"
+    return f"{b / a:.0f}x" if b / a >= 10 else f"{b / a:.1f}x"
 
 
 def _plus(parse: Result | None, op_result: Result, op: str) -> Result:

@@ -10,6 +10,7 @@ from cmf_config.errors import Diagnostic, Severity, Span
 from cmf_config.model import KINDS, BuiltVehicle, Catalog, VehicleConfig
 from cmf_config.problem import Problem, choice_span
 from cmf_config.rules import Rule
+from cmf_config.sharing import FamilyIndices, PairShare, SimilarityMatrix
 from cmf_config.solver import Change, Conflict, SlotOptions
 from cmf_config.workspace import Verdict, Violation
 
@@ -319,3 +320,66 @@ def build_text(built: BuiltVehicle, catalog: Catalog) -> str:
 def plain_list(items: Iterable[str]) -> str:
     """One item per line."""
     return "".join(f"{item}\n" for item in items)
+
+
+# ------------------------------------------------------------------ sharing
+
+
+def _pct(value: float | None) -> str:
+    return "undefined (0/0)" if value is None else f"{100 * value:.1f}%"
+
+
+def pair_text(pair: PairShare) -> str:
+    """Pairwise sharing of two products, each measure with its basis."""
+    a, b = pair.a_name, pair.b_name
+    lines = [
+        f"{a} vs {b}: {_pct(pair.ratio)} of part numbers shared (ratio = Dice, 2s/(|A|+|B|))",
+        f"  shared part numbers: {pair.shared} ({a}: {pair.a_parts}, {b}: {pair.b_parts})",
+        f"  jaccard {_pct(pair.jaccard)}  dice {_pct(pair.dice)}  overlap {_pct(pair.overlap)}",
+        f"  share of {a}'s part numbers in {b}: {_pct(pair.share_of_a_in_b)}; of {b}'s in {a}: {_pct(pair.share_of_b_in_a)}",
+        f"  by pieces: ruzicka {_pct(pair.pieces_ruzicka)}, of {a}'s {_pct(pair.pieces_share_of_a)}, of {b}'s {_pct(pair.pieces_share_of_b)}",
+        f"  by cost:   ruzicka {_pct(pair.cost_ruzicka)}, of {a}'s {_pct(pair.cost_share_of_a)}, of {b}'s {_pct(pair.cost_share_of_b)}",
+        f"  by mass:   ruzicka {_pct(pair.mass_ruzicka)}, of {a}'s {_pct(pair.mass_share_of_a)}, of {b}'s {_pct(pair.mass_share_of_b)}",
+        "  by module (shared / part numbers, ratio):",
+    ]
+    for module, share in pair.by_module.items():
+        lines.append(f"    {module:<19} {share.shared:>3} / {share.a_parts:>3} + {share.b_parts:<3} {_pct(share.ratio)}")
+    for who, parts in ((a, pair.only_in_a), (b, pair.only_in_b)):
+        shown = ", ".join(parts[:12]) + (f", ... ({len(parts) - 12} more)" if len(parts) > 12 else "")
+        lines.append(f"  only in {who} ({len(parts)}): {shown or '-'}")
+    return "\n".join(lines) + "\n"
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "undefined" if value is None else f"{value:.{digits}f}"
+
+
+def indices_text(indices: FamilyIndices, indent: str = "  ") -> list[str]:
+    """The family commonality indices, one per line."""
+    return [
+        f"{indent}products {indices.product_count}, distinct part numbers {indices.distinct_part_count}, part uses {indices.part_use_count}",
+        f"{indent}DCI  (Collier 1981)             {_num(indices.dci)}   (1 = no sharing)",
+        f"{indent}TCCI (Wacker & Treleven 1986)   {_num(indices.tcci)}   (0..1)",
+        f"{indent}CI   (Martin & Ishii)           {_num(indices.ci)}   (0..1)",
+        f"{indent}%C   (Siddique et al. 1998)     {_num(indices.percent_c, 1)}   (common = in {'all products' if indices.common == 'all' else 'at least two products'}; the other rule gives {_num(indices.percent_c_other, 1)})",
+        f"{indent}PCI  (Kota et al. 2000)         {_num(indices.pci, 1)}   ({'needs component/size/material/assembly data' if indices.pci is None else f'{indices.pci_components} components'})",
+    ]
+
+
+def fleet_text(matrix: SimilarityMatrix, indices: FamilyIndices, groups: Mapping[str, FamilyIndices], order: Sequence[int]) -> str:
+    """Family indices, per-group indices, and the matrix (clustered) when it fits a screen."""
+    lines = ["family commonality indices:", *indices_text(indices)]
+    for key, value in groups.items():
+        lines.append(f"{key}:")
+        lines += indices_text(value, "    ")
+    names = [matrix.names[i] for i in order]
+    if len(names) <= 24:
+        width = max(len(n) for n in names)
+        lines.append(f"matrix ({matrix.measure}, %, clustered):")
+        lines.append(" " * (width + 2) + " ".join(f"{i + 1:>4}" for i in range(len(names))))
+        for row_number, i in enumerate(order, start=1):
+            cells = " ".join("   -" if matrix.values[i][j] is None else f"{100 * matrix.values[i][j]:>4.0f}" for j in order)  # type: ignore[operator]
+            lines.append(f"{row_number:>2} {matrix.names[i]:<{width}} {cells}")
+    else:
+        lines.append(f"matrix: {len(names)} x {len(names)} ({matrix.measure}); write it with --csv or draw it with --heatmap")
+    return "\n".join(lines) + "\n"

@@ -8,7 +8,8 @@ Each error-severity rule is grounded into a boolean formula over those features:
 stay as they are, and every atom that reads slots (comparisons, attribute tests, sums) becomes
 a decision diagram over the slots it reads, in slot order, written out as a disjunction of
 `value & rest` terms. A diagram too large to write flat is written with hidden abstract
-features, one per shared node, each defined by an equivalence (`_n3 <=> ...`): a defined
+features, one per shared node, each defined value by value (`platform_x => (aux_3 <=> aux_7)`;
+the values of a slot form an alternative group, so exactly one of these applies): a defined
 feature never adds configurations, so the exported model has exactly as many configurations
 as the catalog. Rules that would need more than `MAX_NODES` nodes, and warning rules (advice,
 not constraints), are skipped, listed in a comment at the top of the file and returned.
@@ -26,7 +27,7 @@ from cmf_config.featuremodel import Attributes, Feature, FeatureModel, Group, Uv
 from cmf_config.problem import Problem
 from cmf_config.rules import IR, K, Op, Ref, Rule, bind, slots_of
 
-MAX_NODES = 4000
+MAX_NODES = 50000
 FLAT_LIMIT = 400
 KEYWORDS = frozenset(
     ["namespace", "features", "constraints", "constraint", "imports", "include", "as", "cardinality", "String", "Boolean", "Integer", "Real", "len", "sum", "avg", "floor", "ceil", "Type", "Arithmetic", "or", "alternative", "optional", "mandatory", "true", "false", "abstract"]
@@ -110,8 +111,9 @@ class _Grounder:
         self.problem = problem
         self.namer = namer
         self.order = {s.name: i for i, s in enumerate(problem.slots)}
-        self.aux: list[tuple[str, str]] = []  # (aux feature, defining formula)
+        self.aux: list[tuple[str, list[str]]] = []  # (hidden feature, its defining constraints)
         self._aux_of: dict[IR, str] = {}
+        self._structural: dict[tuple[str, tuple[str | bool, ...]], str] = {}
         self._nodes = 0
 
     def literal(self, slot: str, index: int) -> str:
@@ -187,22 +189,38 @@ class _Grounder:
         return "(CMF | !CMF)"
 
     def _shared(self, ir: IR) -> str:
-        """A hidden feature defined as equivalent to the node (children shared the same way)."""
+        """A literal for the node: a value feature when the node is one, else a hidden feature
+        defined value by value, `v => (node <=> child)`. The values of a slot form an
+        alternative group (exactly one holds), so this defines the node as OR(v & child) in two
+        clauses per value. Nodes with the same children are one feature (as in encode.py)."""
         if isinstance(ir, K):
             return self.true() if ir.value else self.false()
         found = self._aux_of.get(ir)
         if found is not None:
             return found
         slot, children = self._children(ir)
-        terms: list[str] = []
-        for index, child in enumerate(children):
-            if isinstance(child, K):
-                if child.value:
-                    terms.append(self.literal(slot, index))
-                continue
-            terms.append(f"({self.literal(slot, index)} & {self._shared(child)})")
-        name = self.namer.fresh(f"aux_{len(self.aux) + 1}")
-        self.aux.append((name, " | ".join(terms) if terms else self.false()))
+        parts: list[str | bool] = [self._shared(child) if not isinstance(child, K) else bool(child.value) for child in children]
+        trues = [i for i, p in enumerate(parts) if p is True]
+        falses = [i for i, p in enumerate(parts) if p is False]
+        if len(trues) == 1 and len(falses) == len(parts) - 1:
+            name = self.literal(slot, trues[0])
+        elif len(falses) == 1 and len(trues) == len(parts) - 1:
+            lit = self.literal(slot, falses[0])
+            name = lit[1:] if lit.startswith("!") else f"!{lit}"
+        else:
+            key = (slot, tuple(parts))
+            name = self._structural.get(key, "")
+            if not name:
+                name = self.namer.fresh(f"aux_{len(self.aux) + 1}")
+                lines: list[str] = []
+                for index, part in enumerate(parts):
+                    value = self.literal(slot, index)
+                    if isinstance(part, bool):
+                        lines.append(f"{value} => {'' if part else '!'}{name}")
+                    else:
+                        lines.append(f"{value} => ({name} <=> {part})")
+                self.aux.append((name, lines))
+                self._structural[key] = name
         self._aux_of[ir] = name
         return name
 
@@ -249,8 +267,8 @@ def export_uvl(problem: Problem, rules: Sequence[Rule], namespace: str = "CMF", 
             lines.append(f"\t\t\t{name} {{abstract, hidden}}")
     if written or grounder.aux:
         lines += ["", "constraints"]
-        for name, definition in grounder.aux:
-            lines.append(f"\t{name} <=> ({definition})")
+        for _, definition in grounder.aux:
+            lines += [f"\t{line}" for line in definition]
         for rule_id, text in written:
             lines.append(f"\t{text} // {_comment(rule_id)}")
     features = 1 + len(problem.slots) + sum(len(s.values) for s in one_of) + len(grounder.aux)
@@ -358,20 +376,30 @@ _PRECEDENCE = {"<=>": 0, "=>": 1, "or": 2, "and": 3, "not": 4}
 _SYMBOL = {"<=>": "<=>", "=>": "=>", "or": "|", "and": "&"}
 
 
-def formula_text(ir: IR, outer: int = -1) -> str:
-    """A boolean formula over features as UVL constraint text (parentheses only where needed)."""
+def _level(ir: IR) -> int:
+    if isinstance(ir, Op) and (len(ir.args) != 1 or ir.op == "not"):
+        return _PRECEDENCE.get(ir.op, 5)
+    return 5
+
+
+def formula_text(ir: IR) -> str:
+    """A boolean formula over features as UVL constraint text, parenthesised where the grammar
+    needs it (and around nested => and <=>, which read ambiguously to people)."""
     if isinstance(ir, Ref):
         return uvl_name(ir.slot)
     if isinstance(ir, K):
         return "(Model | !Model)" if ir.value else "(Model & !Model)"
-    level = _PRECEDENCE.get(ir.op, 4)
     if ir.op == "not":
-        return f"!{formula_text(ir.args[0], 4)}"
+        inner = formula_text(ir.args[0])
+        return f"!({inner})" if _level(ir.args[0]) < 4 else f"!{inner}"
     if not ir.args:
         return "(Model & !Model)" if ir.op == "or" else "(Model | !Model)"
     if len(ir.args) == 1:
-        return formula_text(ir.args[0], outer)
-    # binary operators are left-associative: the right operand of => and <=> needs parentheses
-    parts = [formula_text(a, level if i == 0 or ir.op in ("and", "or") else level + 1) for i, a in enumerate(ir.args)]
-    text = f" {_SYMBOL[ir.op]} ".join(parts)
-    return f"({text})" if level <= outer else text
+        return formula_text(ir.args[0])
+    level = _PRECEDENCE[ir.op]
+    parts = []
+    for arg in ir.args:
+        written = formula_text(arg)
+        arg_level = _level(arg)
+        parts.append(f"({written})" if arg_level < level or (arg_level == level and ir.op in ("=>", "<=>")) else written)
+    return f" {_SYMBOL[ir.op]} ".join(parts)

@@ -7,14 +7,24 @@ engine, and returns structured results (no wording: `report.py` writes the Engli
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 
 from cmf_config.errors import Diagnostic, InputError, Severity, Span, UsageError
 from cmf_config.load import bundled_dir, load_catalog, load_vehicle_file
-from cmf_config.model import KINDS, BomLine, BrandId, BuiltVehicle, Catalog, PartLine, PlatformId, Vehicle, VehicleConfig
+from cmf_config.model import (
+    KINDS,
+    BomLine,
+    BrandId,
+    BuiltVehicle,
+    Catalog,
+    PartLine,
+    PlatformId,
+    Vehicle,
+    VehicleConfig,
+)
 from cmf_config.problem import Problem, catalog_problem, choice_span, config_assignment
 from cmf_config.rules import Rule, holds, load_rules, platform_rules
 from cmf_config.solver import Change, Conflict, Engine, SlotOptions

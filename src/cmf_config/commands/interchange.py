@@ -17,7 +17,14 @@ from cmf_config import report
 from cmf_config.commands.common import add_common, emit
 from cmf_config.dimacs import load_dimacs
 from cmf_config.errors import ExitCode, UsageError
-from cmf_config.featuremodel import Compiled, FeatureAnalysis, FeatureModel, Forced, Selection, compile_model
+from cmf_config.featuremodel import (
+    Compiled,
+    FeatureAnalysis,
+    FeatureModel,
+    Forced,
+    Selection,
+    compile_model,
+)
 from cmf_config.files import write_atomic
 from cmf_config.load import _rel
 from cmf_config.rules import Rule
@@ -26,6 +33,7 @@ from cmf_config.suggest import did_you_mean
 from cmf_config.uvl import load_uvl
 from cmf_config.uvlexport import export_uvl, feature_model_uvl
 from cmf_config.workspace import Workspace
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add import, export and the model group."""

@@ -1,0 +1,215 @@
+"""share: parts sharing between vehicles, across a fleet, or in any product/part table."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+from cmf_config import report
+from cmf_config.bomtable import BomTableError, read_bom_table
+from cmf_config.commands.common import add_common, emit
+from cmf_config.errors import Diagnostic, ExitCode, InputError, Span, UsageError
+from cmf_config.files import write_atomic
+from cmf_config.heatmap import HeatmapError, render_heatmap
+from cmf_config.model import Vehicle
+from cmf_config.sharing import (
+    BomLine,
+    FamilyIndices,
+    PairShare,
+    ProductBom,
+    SharingOptionError,
+    SimilarityMatrix,
+    cluster_order,
+    compare,
+    family_indices,
+    fleet_matrix,
+)
+from cmf_config.workspace import Workspace
+
+MEASURES = ("ratio", "dice", "jaccard", "overlap", "share_of_a_in_b", "share_of_b_in_a")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add share."""
+    p = sub.add_parser(
+        "share",
+        help="parts sharing between two vehicles, across a fleet, or in a BOM table",
+        description=(
+            "share A B: pairwise sharing of two vehicles (configuration files or catalog vehicle ids). "
+            "share --fleet A B C ... | --all [--by platform|brand]: the vehicle x vehicle matrix and the family "
+            "commonality indices (DCI, TCCI, CI, %%C, PCI). share --bom-table FILE.csv: the same for a plain "
+            "product,part,quantity table. Definitions: docs/sharing.md."
+        ),
+    )
+    p.add_argument("vehicles", nargs="*", metavar="VEHICLE", help="two configuration files or catalog vehicle ids")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--fleet", nargs="+", default=None, metavar="VEHICLE", help="a fleet of vehicles (files or ids)")
+    mode.add_argument("--all", action="store_true", help="every reference vehicle of the catalog")
+    mode.add_argument("--bom-table", type=Path, default=None, metavar="FILE", help="a product,part,quantity CSV table")
+    p.add_argument("--by", choices=("platform", "brand"), default=None, help="also give the family indices per platform or brand")
+    p.add_argument("--measure", choices=MEASURES, default="ratio", help="the measure of the matrix (default: ratio)")
+    p.add_argument("--common", choices=("all", "at-least-two"), default="all", help="what %%C counts as common for more than two products (default: all)")
+    p.add_argument("--csv", type=Path, default=None, metavar="OUT", help="write the matrix as CSV")
+    p.add_argument("--heatmap", type=Path, default=None, metavar="OUT", help="draw the matrix as a heatmap (.png or .svg)")
+    add_common(p)
+    p.set_defaults(run=run_share)
+
+
+def _product(workspace: Workspace, vehicle: Vehicle) -> ProductBom:
+    """A vehicle's resolved bill of materials as a sharing product."""
+    config = vehicle.config
+    assignment = workspace.assignment(config)
+    if not workspace.is_complete(assignment):
+        completed = workspace.complete(config)
+        if completed is None:
+            raise UsageError(
+                f"vehicle '{vehicle.id}' has no valid completion, so it has no bill of materials",
+                f"run `cmf-config explain {config.span.path}`",
+            )
+        assignment = completed
+    lines = workspace.bom_lines(config, assignment)
+    return ProductBom(
+        name=vehicle.id,
+        lines=tuple(BomLine(part=b.part, quantity=float(b.quantity), unit_cost=b.unit_cost, unit_mass_kg=b.unit_mass_kg, module=b.module) for b in lines),
+    )
+
+
+def _load_vehicles(args: argparse.Namespace, refs: Sequence[str]) -> tuple[Workspace, list[Vehicle]]:
+    files = [Path(r) for r in refs if r.endswith((".yaml", ".yml"))]
+    workspace, loaded = Workspace.open(args.catalog, args.rules, files)
+    by_path = {str(path): vehicle for path, vehicle in zip(files, loaded, strict=True)}
+    vehicles = [workspace.resolve_vehicle(ref, by_path) for ref in refs]
+    seen: set[str] = set()
+    for vehicle in vehicles:
+        if vehicle.id in seen:
+            raise UsageError(f"vehicle '{vehicle.id}' is given twice", "name each vehicle once")
+        seen.add(vehicle.id)
+    return workspace, vehicles
+
+
+def run_share(args: argparse.Namespace) -> int:
+    """share A B | --fleet ... | --all | --bom-table FILE."""
+    try:
+        if args.bom_table is not None:
+            if args.vehicles:
+                raise UsageError("give either vehicles or --bom-table, not both", "drop the vehicle arguments")
+            return _fleet(args, _read_table(args.bom_table), {})
+        if args.fleet is not None or args.all:
+            if args.vehicles:
+                raise UsageError("give the fleet after --fleet only", "move the vehicles after --fleet")
+            workspace, vehicles = _load_vehicles(args, args.fleet or [])
+            if args.all:
+                vehicles = sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id)
+            groups = _groups(workspace, vehicles, args.by)
+            return _fleet(args, [_product(workspace, v) for v in vehicles], groups)
+        if len(args.vehicles) != 2:
+            raise UsageError(
+                f"share compares two vehicles, got {len(args.vehicles)}",
+                "write `cmf-config share A B`, or use --fleet / --all / --bom-table for more",
+            )
+        workspace, vehicles = _load_vehicles(args, args.vehicles)
+        pair = compare(_product(workspace, vehicles[0]), _product(workspace, vehicles[1]))
+        emit(report.to_json(_pair_json(pair)) if args.format == "json" else report.pair_text(pair))
+        return ExitCode.OK
+    except SharingOptionError as exc:
+        raise UsageError(str(exc), "see `cmf-config share --help`") from None
+    except HeatmapError as exc:
+        raise UsageError(f"cannot draw the heatmap '{exc.path}': {exc.reason}", exc.hint) from None
+
+
+def _read_table(path: Path) -> list[ProductBom]:
+    try:
+        return read_bom_table(path)
+    except BomTableError as exc:
+        raise InputError(
+            [
+                Diagnostic(code=d.code, span=Span(d.path, max(d.line, 1), max(d.column, 1)), message=d.message, hint=d.hint)
+                for d in exc.diagnostics
+            ]
+        ) from None
+
+
+def _groups(workspace: Workspace, vehicles: Sequence[Vehicle], by: str | None) -> dict[str, list[str]]:
+    if by is None:
+        return {}
+    groups: dict[str, list[str]] = {}
+    for vehicle in vehicles:
+        key = (vehicle.config.platform if by == "platform" else vehicle.config.brand) or "(open)"
+        groups.setdefault(key, []).append(vehicle.id)
+    return dict(sorted(groups.items()))
+
+
+def _fleet(args: argparse.Namespace, products: list[ProductBom], groups: dict[str, list[str]]) -> int:
+    if len(products) < 2:
+        raise UsageError("a fleet needs at least two products", "name more vehicles, or use --all")
+    matrix = fleet_matrix(products, args.measure)
+    indices = family_indices(products, args.common)
+    by_name = {p.name: p for p in products}
+    group_indices = {key: family_indices([by_name[n] for n in names], args.common) for key, names in groups.items()}
+    if args.csv is not None:
+        write_atomic(args.csv, _matrix_csv(matrix))
+    if args.heatmap is not None:
+        render_heatmap(matrix, args.heatmap, f"Parts sharing ({args.measure}), {len(products)} products")
+    pairs = [compare(products[i], products[j]) for i in range(len(products)) for j in range(i + 1, len(products))] if len(products) <= 200 else []
+    if args.format == "json":
+        emit(
+            report.to_json(
+                {
+                    "products": [p.name for p in products],
+                    "indices": _indices_json(indices),
+                    "groups": {key: {"products": groups[key], "indices": _indices_json(value)} for key, value in group_indices.items()},
+                    "matrix": {"measure": matrix.measure, "names": list(matrix.names), "values": [list(row) for row in matrix.values], "order": cluster_order(matrix)},
+                    "pairs": [_pair_json(p, short=True) for p in pairs],
+                    "csv": str(args.csv) if args.csv else None,
+                    "heatmap": str(args.heatmap) if args.heatmap else None,
+                }
+            )
+        )
+    else:
+        emit(report.fleet_text(matrix, indices, group_indices, cluster_order(matrix)))
+    return ExitCode.OK
+
+
+def _matrix_csv(matrix: SimilarityMatrix) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["product", *matrix.names])
+    for name, row in zip(matrix.names, matrix.values, strict=True):
+        writer.writerow([name, *("" if v is None else f"{v:.6f}" for v in row)])
+    return buffer.getvalue()
+
+
+def _indices_json(indices: FamilyIndices) -> dict[str, object]:
+    return {
+        "dci": indices.dci,
+        "tcci": indices.tcci,
+        "ci": indices.ci,
+        "percent_c": indices.percent_c,
+        "percent_c_rule": indices.common,
+        "percent_c_other": indices.percent_c_other,
+        "pci": indices.pci,
+        "pci_components": indices.pci_components,
+        "products": indices.product_count,
+        "distinct_parts": indices.distinct_part_count,
+        "part_uses": indices.part_use_count,
+    }
+
+
+def _pair_json(pair: PairShare, short: bool = False) -> dict[str, object]:
+    data = attrs.asdict(pair, filter=lambda a, _: a.name not in ("by_module",))
+    data["a"] = data.pop("a_name")
+    data["b"] = data.pop("b_name")
+    if short:
+        data.pop("only_in_a")
+        data.pop("only_in_b")
+    else:
+        data["only_in_a"] = list(pair.only_in_a)
+        data["only_in_b"] = list(pair.only_in_b)
+        data["by_module"] = {k: attrs.asdict(v) for k, v in pair.by_module.items()}
+    data["definition"] = "ratio = Dice over distinct part numbers: 2|A and B| / (|A| + |B|) (docs/sharing.md)"
+    return data
