@@ -571,9 +571,14 @@ class FeatureAnalysis:
         """One literal per chosen feature."""
         return [self.var[name] if on else -self.var[name] for name, on in selection.items()]
 
+    def _model(self, solver: Solver) -> list[int]:
+        """The solver's model over every variable (a variable in no clause is reported false)."""
+        model = list(solver.get_model() or [])
+        return model + [-v for v in range(len(model) + 1, self.compiled.nvars + 1)]
+
     def _solve(self, assumptions: Sequence[int]) -> list[int] | None:
         if self.plain.solve(assumptions=list(assumptions)):
-            return list(self.plain.get_model() or [])
+            return self._model(self.plain)
         return None
 
     # ------------------------------------------------------------- questions
@@ -610,7 +615,7 @@ class FeatureAnalysis:
         solver = self.phased
         if not solver.solve(assumptions=base):
             return CoreDead(core=(), dead=())
-        first = solver.get_model() or []
+        first = self._model(solver)
         found_dead: set[int] = set()
         found_core: set[int] = set()
         implied_set = unit_implied(self.compiled.clauses(), base)
@@ -630,7 +635,7 @@ class FeatureAnalysis:
                     found.add(v)
                     pool.discard(v)
                     continue
-                model = solver.get_model() or []
+                model = self._model(solver)
                 never_on.difference_update([u for u in never_on if model[u - 1] > 0])
                 never_off.difference_update([u for u in never_off if model[u - 1] < 0])
         return CoreDead(
@@ -653,7 +658,7 @@ class FeatureAnalysis:
             if not solver.solve(assumptions=[self.var[parent], -self.var[child]]):
                 out.append(child)
                 continue
-            model = solver.get_model() or []
+            model = self._model(solver)
             for c, p in candidates:
                 if model[self.var[p] - 1] > 0 and model[self.var[c] - 1] < 0:
                     refuted.add(c)

@@ -126,12 +126,35 @@ def _read_table(path: Path) -> list[ProductBom]:
     try:
         return read_bom_table(path)
     except BomTableError as exc:
+        lines: dict[int, str] = {}
+        try:
+            lines = dict(enumerate(path.read_text(encoding="utf-8-sig", errors="replace").splitlines(), start=1))
+        except OSError:
+            pass
         raise InputError(
             [
-                Diagnostic(code=d.code, span=Span(d.path, max(d.line, 1), max(d.column, 1)), message=d.message, hint=d.hint)
+                Diagnostic(code=d.code, span=_field_span(d.path, d.line, d.column, lines.get(d.line)), message=d.message, hint=d.hint)
                 for d in exc.diagnostics
             ]
         ) from None
+
+
+def _field_span(path: str, line: int, field: int, text: str | None) -> Span:
+    """The character span of CSV field number `field` (1-based) on a line, quotes honoured."""
+    if line < 1 or field < 1 or text is None:
+        return Span(path, max(line, 1), 1)
+    starts = [0]
+    quoted = False
+    for index, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            starts.append(index + 1)
+    if field > len(starts):
+        return Span(path, line, len(text) + 1)
+    start = starts[field - 1]
+    end = starts[field] - 1 if field < len(starts) else len(text)
+    return Span(path, line, start + 1, max(end + 1, start + 2))
 
 
 def _groups(workspace: Workspace, vehicles: Sequence[Vehicle], by: str | None) -> dict[str, list[str]]:
