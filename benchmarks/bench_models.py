@@ -124,7 +124,13 @@ def run_flamapy(python: Path, path: Path, op: str, runs: int, timeout: float) ->
     last: Result = {}
     for _ in range(runs):
         try:
-            proc = subprocess.run([str(python), str(RUNNER), str(path), op], capture_output=True, text=True, timeout=timeout, check=False)
+            proc = subprocess.run(
+                [str(python), str(RUNNER), str(path), op],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
             return {"status": "TIMEOUT"}
         try:
@@ -137,7 +143,13 @@ def run_flamapy(python: Path, path: Path, op: str, runs: int, timeout: float) ->
         times.append(float(str(last[key])))
         if times[-1] > SLOW_RUN_S:
             break
-    return {"status": "ok", "median_s": statistics.median(times), "runs": len(times), "result": last.get("result"), "backend": last.get("backend")}
+    return {
+        "status": "ok",
+        "median_s": statistics.median(times),
+        "runs": len(times),
+        "result": last.get("result"),
+        "backend": last.get("backend"),
+    }
 
 
 # ------------------------------------------------------------------ report
@@ -167,23 +179,40 @@ def _plus(parse: Result | None, op_result: Result, op: str) -> Result:
         return op_result
     if parse.get("status") != "ok" or op_result.get("status") != "ok":
         return op_result if op_result.get("status") != "ok" else parse
-    return {**op_result, "median_s": float(str(parse["median_s"])) + float(str(op_result["median_s"]))}
+    return {
+        **op_result,
+        "median_s": float(str(parse["median_s"])) + float(str(op_result["median_s"])),
+    }
 
 
-def _agreement(op: str, ours: Result, theirs: Result) -> str | None:
+def _agreement(op: str, ours: Result, theirs: Result, dimacs: bool) -> str | None:
     if ours.get("status") != "ok" or theirs.get("status") != "ok" or op == "parse":
         return None
     if op == "count":
-        return "agree" if str(ours["result"]) == str(theirs["result"]) else f"DIFFER (ours {ours['result']}, flamapy {theirs['result']})"
+        return (
+            "agree"
+            if str(ours["result"]) == str(theirs["result"])
+            else f"DIFFER (ours {ours['result']}, flamapy {theirs['result']})"
+        )
     if op == "sat":
         return "agree" if ours["result"] == theirs["result"] else "DIFFER"
     a, b = set(ours["result"]), set(theirs["result"])  # type: ignore[call-overload]
-    return "agree" if a == b else f"DIFFER (only ours: {sorted(a - b)[:5]}, only flamapy: {sorted(b - a)[:5]})"
+    if dimacs:
+        # flamapy's DIMACS reader keeps a name only up to its first space
+        a = {str(n).split()[0] if str(n).split() else n for n in a}
+    return (
+        "agree"
+        if a == b
+        else f"DIFFER (only ours: {sorted(a - b)[:5]}, only flamapy: {sorted(b - a)[:5]})"
+    )
 
 
 def models(selected: list[str], quick: bool) -> list[Path]:
     """The shared model files to run, small ones first."""
-    found = sorted([*MODELS.glob("*/*.uvl"), *MODELS.glob("*/*.dimacs")], key=lambda p: (p.stat().st_size, p.name))
+    found = sorted(
+        [*MODELS.glob("*/*.uvl"), *MODELS.glob("*/*.dimacs")],
+        key=lambda p: (p.stat().st_size, p.name),
+    )
     rel = {p: p.relative_to(MODELS).as_posix() for p in found}
     if quick:
         found = [p for p in found if rel[p].startswith(QUICK)]
@@ -195,12 +224,28 @@ def models(selected: list[str], quick: bool) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; exit 1 when a result disagrees."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="only the small models (with published values)")
-    parser.add_argument("--runs", type=int, default=3, help="runs per tool and operation (median; default 3)")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per run before TIMEOUT (default 120)")
-    parser.add_argument("--ours-timeout", type=float, default=900.0, help="seconds per run of ours (default 900)")
-    parser.add_argument("--models", nargs="*", default=[], metavar="TEXT", help="only models whose path contains TEXT")
-    parser.add_argument("--ops", default=",".join(OPS), help="comma-separated operations (default: all)")
+    parser.add_argument(
+        "--quick", action="store_true", help="only the small models (with published values)"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=3, help="runs per tool and operation (median; default 3)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds per run before TIMEOUT (default 120)"
+    )
+    parser.add_argument(
+        "--ours-timeout", type=float, default=900.0, help="seconds per run of ours (default 900)"
+    )
+    parser.add_argument(
+        "--models",
+        nargs="*",
+        default=[],
+        metavar="TEXT",
+        help="only models whose path contains TEXT",
+    )
+    parser.add_argument(
+        "--ops", default=",".join(OPS), help="comma-separated operations (default: all)"
+    )
     parser.add_argument("--no-flamapy", action="store_true", help="run cmf-config only")
     args = parser.parse_args(argv)
     if not MODELS.is_dir():
@@ -210,7 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     python = None if args.no_flamapy else ensure_flamapy()
     rows: list[Result] = []
     disagreements = 0
-    print(f"machine: {os.cpu_count()} cores; runs: {args.runs}; flamapy time-out: {args.timeout:.0f}s per run\n", flush=True)
+    print(
+        f"machine: {os.cpu_count()} cores; runs: {args.runs}; flamapy time-out: {args.timeout:.0f}s per run\n",
+        flush=True,
+    )
     for path in models(args.models, args.quick):
         name = path.relative_to(MODELS).as_posix()
         row: Result = {"model": name}
@@ -219,17 +267,25 @@ def main(argv: list[str] | None = None) -> int:
         notes: list[str] = []
         for op in ops:
             ours = run_ours(path, op, args.runs, args.ours_timeout)
-            theirs: Result = run_flamapy(python, path, op, args.runs, args.timeout) if python else {"status": "-"}
+            theirs: Result = (
+                run_flamapy(python, path, op, args.runs, args.timeout)
+                if python
+                else {"status": "-"}
+            )
             row[op] = {"cmf-config": ours, "flamapy": theirs}
             lines["cmf-config"].append(_cell(ours))
             lines["flamapy"].append(_cell(theirs))
             lines["ratio"].append(_ratio(ours, theirs))
             if op == "parse":
                 parse = {"ours": ours, "theirs": theirs}
-            lines["ratio e2e"].append(_ratio(_plus(parse.get("ours"), ours, op), _plus(parse.get("theirs"), theirs, op)))
-            agree = _agreement(op, ours, theirs)
+            lines["ratio e2e"].append(
+                _ratio(_plus(parse.get("ours"), ours, op), _plus(parse.get("theirs"), theirs, op))
+            )
+            agree = _agreement(op, ours, theirs, path.suffix == ".dimacs")
             if op == "count" and ours.get("status") == "ok":
-                notes.append(f"count {str(ours['result'])[:24]}{'...' if len(str(ours['result'])) > 24 else ''} ({len(str(ours['result']))} digits, counter {ours.get('counter')})")
+                notes.append(
+                    f"count {str(ours['result'])[:24]}{'...' if len(str(ours['result'])) > 24 else ''} ({len(str(ours['result']))} digits, counter {ours.get('counter')})"
+                )
             if op in ("core", "dead") and ours.get("status") == "ok":
                 notes.append(f"{op} {len(ours['result'])}")  # type: ignore[arg-type]
             if agree is not None:
@@ -246,7 +302,13 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = ROOT / "benchmarks" / "results"
     out_dir.mkdir(exist_ok=True)
     out = out_dir / f"models-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({"runs": args.runs, "timeout": args.timeout, "models": rows}, indent=1, default=str) + "\n", encoding="utf-8")
+    out.write_text(
+        json.dumps(
+            {"runs": args.runs, "timeout": args.timeout, "models": rows}, indent=1, default=str
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     print(f"results: {out}")
     print(f"{disagreements} disagreement{'s' if disagreements != 1 else ''}")
     return 1 if disagreements else 0

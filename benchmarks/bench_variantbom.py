@@ -33,6 +33,7 @@ one check at the largest size, the top functions by cumulative time). Not part o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
 import pstats
@@ -41,22 +42,22 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import attrs
-from pysat.solvers import Solver
+from pysat.solvers import Cadical195, Solver
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic import CLUSTER, Instance, generate  # noqa: E402
+from synthetic import CLUSTER, Instance, generate
 
-from cmf_config.model import Alternative, Position  # noqa: E402
-from cmf_config.problem import Problem, Slot  # noqa: E402
-from cmf_config.rules import IR, TRUE, K, Op, Ref, evaluate  # noqa: E402
-from cmf_config.solver import Engine  # noqa: E402
-from cmf_config.variantbom import CompiledPosition, Finding, check  # noqa: E402
+from cmf_config.model import Alternative, Position
+from cmf_config.problem import Problem, Slot
+from cmf_config.rules import IR, TRUE, K, Op, Ref, evaluate
+from cmf_config.solver import Engine
+from cmf_config.variantbom import CompiledPosition, Finding, check
 
 FULL = (100, 3000, 35_000)
 SIZES = ((10, 300, 3_500), (30, 1000, 11_667), FULL)  # synthetic.py wants whole clusters of 10 slots
@@ -228,11 +229,13 @@ class Result:
     parts: int
     compile_s: float
     check_s: float
+    check_cpu_s: float
     runs: int
     solver_calls: int
     findings: Counter[str]
     planted: int
     planted_found: int
+    extra: int
     cnf: str
 
 
@@ -244,6 +247,7 @@ def measure(line: Line, runs: int) -> Result:
     """Median time of `variantbom.check` on a fresh engine, `runs` times."""
     compile_times: list[float] = []
     check_times: list[float] = []
+    cpu_times: list[float] = []
     findings: list[Finding] = []
     calls = 0
     cnf = ""
@@ -252,19 +256,12 @@ def measure(line: Line, runs: int) -> Result:
         engine = Engine(line.instance.problem, line.instance.rules)
         engine.sat  # noqa: B018  (loading the clauses into the solver is part of compiling)
         compile_times.append(time.perf_counter() - start)
-        solver = engine.sat
-        counted = [0]
-        solve = solver.solve
-
-        def counting(*args: object, _solve: object = solve, **kwargs: object) -> bool:
-            counted[0] += 1
-            return bool(_solve(*args, **kwargs))  # type: ignore[operator]
-
-        solver.solve = counting  # type: ignore[method-assign]
         before = (engine.encoding.nvars, len(engine.encoding.clauses))
-        start = time.perf_counter()
-        findings = check(engine, line.positions)
-        check_times.append(time.perf_counter() - start)
+        with _counting_solver_calls() as counted:
+            start, cpu = time.perf_counter(), time.process_time()
+            findings = check(engine, line.positions)
+            check_times.append(time.perf_counter() - start)
+            cpu_times.append(time.process_time() - cpu)
         calls = counted[0]
         cnf = (
             f"CNF {before[0]:,} vars / {before[1]:,} clauses for the rules, "
@@ -280,25 +277,48 @@ def measure(line: Line, runs: int) -> Result:
         parts=line.parts,
         compile_s=statistics.median(compile_times),
         check_s=statistics.median(check_times),
+        check_cpu_s=statistics.median(cpu_times),
         runs=runs,
         solver_calls=calls,
         findings=Counter(f.check for f in findings),
         planted=len(line.planted),
         planted_found=len(line.planted & found),
+        extra=len(found - line.planted),
         cnf=cnf,
     )
 
 
+@contextlib.contextmanager
+def _counting_solver_calls() -> Iterator[list[int]]:
+    """Count the SAT calls of every solver object made meanwhile (the check makes its own)."""
+    counted = [0]
+    original = Cadical195.solve
+
+    def solve(self: Cadical195, assumptions: list[int] = []) -> bool:  # noqa: B006  (pysat's signature)
+        counted[0] += 1
+        return bool(original(self, assumptions))
+
+    Cadical195.solve = solve
+    try:
+        yield counted
+    finally:
+        Cadical195.solve = original
+
+
 def table(results: Sequence[Result]) -> str:
     """The results as a Markdown table, with the growth from each size to the next."""
-    head = "| slots | options | rules | positions | parts | compile rules (s) | check (s) | growth | solver calls | uniqueness | completeness | superfluous | planted found |"
+    head = (
+        "| slots | options | rules | positions | parts | compile rules (s) | check (s) | check CPU (s) | growth (CPU) "
+        "| solver calls | uniqueness | completeness | superfluous | planted found | other findings |"
+    )
     rows = [head, "|" + " --- |" * (head.count("|") - 1)]
     previous: Result | None = None
     for r in results:
-        growth = "" if previous is None else f"x{r.check_s / previous.check_s:.1f} for x{r.parts / previous.parts:.1f} parts"
+        growth = "" if previous is None else f"x{r.check_cpu_s / previous.check_cpu_s:.1f} for x{r.parts / previous.parts:.1f} parts"
         rows.append(
-            f"| {r.slots} | {r.options:,} | {r.rules:,} | {r.positions:,} | {r.parts:,} | {r.compile_s:.2f} | {r.check_s:.2f} | {growth} | "
-            f"{r.solver_calls:,} | {r.findings['uniqueness']} | {r.findings['completeness']} | {r.findings['superfluous']} | {r.planted_found}/{r.planted} |"
+            f"| {r.slots} | {r.options:,} | {r.rules:,} | {r.positions:,} | {r.parts:,} | {r.compile_s:.2f} | {r.check_s:.2f} | {r.check_cpu_s:.2f} | {growth} | "
+            f"{r.solver_calls:,} | {r.findings['uniqueness']} | {r.findings['completeness']} | {r.findings['superfluous']} | "
+            f"{r.planted_found}/{r.planted} | {r.extra} |"
         )
         previous = r
     return "\n".join(rows)
@@ -321,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.append(result)
         print(
             f"{slots} slots, {result.options} options, {rules} rules, {result.positions} positions, {result.parts} parts: "
-            f"check {result.check_s:.2f} s (median of {runs}), {result.solver_calls} solver calls, "
+            f"check {result.check_s:.2f} s, CPU {result.check_cpu_s:.2f} s (median of {runs}), {result.solver_calls} solver calls, "
             f"findings {dict(result.findings)}, planted found {result.planted_found}/{result.planted}; {result.cnf}",
             flush=True,
         )

@@ -27,14 +27,32 @@ def _uvl(path: str, op: str) -> dict[str, object]:
     fm = FLAMAFeatureModel(path)
     parse_s = time.perf_counter() - start
     if op == "parse":
-        return {"parse_s": parse_s, "op_s": 0.0, "result": len(fm.fm_model.get_features()), "backend": "uvl"}
-    call = {"sat": fm.satisfiable, "count": fm.configurations_number, "core": fm.core_features, "dead": fm.dead_features}[op]
+        return {
+            "parse_s": parse_s,
+            "op_s": 0.0,
+            "result": len(fm.fm_model.get_features()),
+            "backend": "uvl",
+        }
+    call = {
+        "sat": fm.satisfiable,
+        "count": fm.configurations_number,
+        "core": fm.core_features,
+        "dead": fm.dead_features,
+    }[op]
     start = time.perf_counter()
     result = call()
     op_s = time.perf_counter() - start
     if result is None:
-        return {"error": "flamapy returned no result (it logs a FlamaException)", "parse_s": parse_s}
-    return {"parse_s": parse_s, "op_s": op_s, "result": _plain(result), "backend": "bdd" if op == "count" else "sat"}
+        return {
+            "error": "flamapy returned no result (it logs a FlamaException)",
+            "parse_s": parse_s,
+        }
+    return {
+        "parse_s": parse_s,
+        "op_s": op_s,
+        "result": _plain(result),
+        "backend": "bdd" if op == "count" else "sat",
+    }
 
 
 def _dimacs(path: str, op: str) -> dict[str, object]:
@@ -46,7 +64,12 @@ def _dimacs(path: str, op: str) -> dict[str, object]:
     parse_s = time.perf_counter() - start
     if op == "parse":
         return {"parse_s": parse_s, "op_s": 0.0, "result": len(model.variables), "backend": "pysat"}
-    name = {"sat": "PySATSatisfiable", "count": "PySATConfigurationsNumber", "core": "PySATCoreFeatures", "dead": "PySATDeadFeatures"}[op]
+    name = {
+        "sat": "PySATSatisfiable",
+        "count": "PySATConfigurationsNumber",
+        "core": "PySATCoreFeatures",
+        "dead": "PySATDeadFeatures",
+    }[op]
     start = time.perf_counter()
     operation = discover.get_operation(model, name)
     operation.execute(model)
@@ -73,7 +96,10 @@ def main(argv: list[str]) -> int:
     try:
         out = _dimacs(path, op) if path.endswith((".dimacs", ".cnf")) else _uvl(path, op)
     except Exception as exc:
-        out = {"error": f"{type(exc).__name__}: {exc}"[:300], "trace": traceback.format_exc()[-600:]}
+        out = {
+            "error": f"{type(exc).__name__}: {exc}"[:300],
+            "trace": traceback.format_exc()[-600:],
+        }
     sys.stdout.write(json.dumps(out) + "\n")
     return 0
 

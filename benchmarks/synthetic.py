@@ -29,6 +29,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from cmf_config.model import AttrValue
 from cmf_config.problem import Problem, Slot, Value
 from cmf_config.rules import IR, K, Op, Ref, Rule, holds
 
@@ -82,7 +83,12 @@ def generate(slots: int, rules: int, seed: int) -> Instance:
         kept = 0
         while kept < quota:
             scope, constraint = builder.draw(kind)
-            rule = Rule(id=f"r{len(made):05d}-{kind}", scope=scope, constraint=constraint, constraint_text=kind)
+            rule = Rule(
+                id=f"r{len(made):05d}-{kind}",
+                scope=scope,
+                constraint=constraint,
+                constraint_text=kind,
+            )
             if holds(problem, rule, planted):
                 made.append(rule)
                 kept += 1
@@ -105,7 +111,10 @@ def break_configuration(instance: Instance, changes: int, seed: int) -> dict[str
         slot = rng.choice(problem.slots)
         if slot.name in changed:
             continue
-        trial = {**broken, slot.name: rng.choice([i for i in range(len(slot.values)) if i != broken[slot.name]])}
+        trial = {
+            **broken,
+            slot.name: rng.choice([i for i in range(len(slot.values)) if i != broken[slot.name]]),
+        }
         if any(not holds(problem, rule, trial) for rule in by_slot[slot.name]):
             broken = trial
             changed.add(slot.name)
@@ -120,7 +129,7 @@ def _slot(rng: random.Random, i: int) -> Slot:
         tags = frozenset({family, *rng.sample(FAMILIES, rng.randint(1, 3))})
         mass = float(rng.randint(5, 120))
         cost = round(rng.uniform(20.0, 900.0), 2)
-        attributes = {
+        attributes: dict[str, AttrValue] = {
             "level": rng.randint(1, 5),
             "mass_kg": mass,
             "power_kw": round(rng.uniform(10.0, 300.0) * 2) / 2,
@@ -130,7 +139,13 @@ def _slot(rng: random.Random, i: int) -> Slot:
             "premium": rng.random() < 0.2,
         }
         values.append(Value(id=f"{name}_v{j:02d}", attributes=attributes, cost=cost, mass_kg=mass))
-    return Slot(name=name, values=tuple(values), attribute_types=ATTRIBUTE_TYPES, attribute_enums={"family": FAMILIES}, label=name)
+    return Slot(
+        name=name,
+        values=tuple(values),
+        attribute_types=ATTRIBUTE_TYPES,
+        attribute_enums={"family": FAMILIES},
+        label=name,
+    )
 
 
 def _eq(slot: Slot, index: int) -> Op:
@@ -169,7 +184,11 @@ class _Builder:
     def requires(self) -> tuple[IR, IR]:
         a, b = self.pick(2)
         ids = frozenset(v.id for v in self.rng.sample(b.values, self.rng.randint(1, 4)))
-        constraint: IR = Op("in", (Ref(b.name), K(ids))) if len(ids) > 1 else Op("==", (Ref(b.name), K(next(iter(ids)))))
+        constraint: IR = (
+            Op("in", (Ref(b.name), K(ids)))
+            if len(ids) > 1
+            else Op("==", (Ref(b.name), K(next(iter(ids)))))
+        )
         return _eq(a, self.value(a)), constraint
 
     def excludes(self) -> tuple[IR, IR]:
@@ -184,7 +203,9 @@ class _Builder:
             right: IR = Op("+", (Ref(b.name, "level"), K(slack))) if slack else Ref(b.name, "level")
             return K(True), Op("<=", (Ref(a.name, "level"), right))
         if roll < 0.7:
-            return _eq(c, self.value(c)), Op(">=", (Ref(a.name, "power_kw"), Ref(b.name, "power_kw")))
+            return _eq(c, self.value(c)), Op(
+                ">=", (Ref(a.name, "power_kw"), Ref(b.name, "power_kw"))
+            )
         return _eq(c, self.value(c)), Op("==", (Ref(a.name, "family"), Ref(b.name, "family")))
 
     def member(self) -> tuple[IR, IR]:

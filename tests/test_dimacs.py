@@ -26,12 +26,13 @@ def test_names_come_from_comment_lines() -> None:
     """`c <n> <name>` names variable n; an unnamed variable is x<n>."""
     model = parse_dimacs("c 1 Root\nc 2 Engine\np cnf 3 2\n1 0\n-2 1 0\n")
     assert model.feature_names() == ["Root", "Engine", "x3"]
+    assert [f.span.line for f in model.features] == [1, 2, 3]  # an unnamed one: the header
     assert [c.text for c in model.constraints] == ["Root", "!Engine | Root"]
 
 
 def test_kconfig_types_after_the_name_become_an_attribute() -> None:
     """`c 1 CONFIG_KILL bool` (Oh et al.) names CONFIG_KILL and keeps the type."""
-    model = parse_dimacs("c 1 CONFIG_KILL bool\nc 2 CONFIG_PATH nonbool \"/var/run\"\np cnf 2 0\n")
+    model = parse_dimacs('c 1 CONFIG_KILL bool\nc 2 CONFIG_PATH nonbool "/var/run"\np cnf 2 0\n')
     assert model.feature_names() == ["CONFIG_KILL", "CONFIG_PATH"]
     assert model.features[0].attributes == Attributes((("type", "bool"),))
 
@@ -78,7 +79,11 @@ def test_written_uvl_of_a_dimacs_model_has_the_same_count() -> None:
     """A DIMACS model written as UVL (variables under an abstract root) counts alike."""
     model = parse_dimacs("c 1 a\nc 2 b.c\np cnf 3 2\n1 2 0\n-1 -3 0\n")
     again = parse_uvl(feature_model_uvl(model), "again.uvl")
-    assert FeatureAnalysis(compile_model(again)).count() == FeatureAnalysis(compile_model(model)).count() == 4
+    assert (
+        FeatureAnalysis(compile_model(again)).count()
+        == FeatureAnalysis(compile_model(model)).count()
+        == 4
+    )
 
 
 @pytest.mark.parametrize("name", ["busybox-1.28.0_Oh2020.dimacs", "automotive01_Kowal2016.dimacs"])

@@ -18,7 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cmf_config.errors import InputError
-from cmf_config.featuremodel import FeatureAnalysis, compile_model, small_count, unit_implied
+from cmf_config.featuremodel import (
+    FeatureAnalysis,
+    compile_model,
+    normalise_clauses,
+    small_count,
+    unit_implied,
+)
 from cmf_config.rules import holds
 from cmf_config.solver import Engine, count_models
 from cmf_config.uvl import load_uvl, parse_uvl
@@ -161,7 +167,10 @@ def test_rules_mean_what_the_clauses_mean(spec: Spec) -> None:
         assignment = dict(zip(spec.names, values, strict=True))
         expected = spec.valid({k: bool(v) for k, v in assignment.items()})
         assert all(holds(compiled.problem, r, assignment) for r in compiled.rules) == expected
-    assert Engine(compiled.problem, list(compiled.rules)).count({}) == FeatureAnalysis(compiled).count()
+    assert (
+        Engine(compiled.problem, list(compiled.rules)).count({})
+        == FeatureAnalysis(compiled).count()
+    )
 
 
 @SETTINGS
@@ -181,7 +190,9 @@ def test_explanations_are_minimal_conflicts(spec: Spec, data: st.DataObject) -> 
     def satisfiable(choices: Sequence[str], rule_ids: Sequence[str]) -> bool:
         for values in itertools.product((0, 1), repeat=len(spec.names)):
             assignment = dict(zip(spec.names, values, strict=True))
-            if all(assignment[c] == selection[c] for c in choices) and all(holds(compiled.problem, rules[r], assignment) for r in rule_ids):
+            if all(assignment[c] == selection[c] for c in choices) and all(
+                holds(compiled.problem, rules[r], assignment) for r in rule_ids
+            ):
                 return True
         return False
 
@@ -227,15 +238,22 @@ def test_normalised_uvl_reads_back_to_the_same_model(spec: Spec) -> None:
     model = parse_uvl(spec.text(), "random.uvl")
     again = parse_uvl(feature_model_uvl(model), "again.uvl")
     assert again.feature_names() == model.feature_names()
-    assert FeatureAnalysis(compile_model(again)).count() == FeatureAnalysis(compile_model(model)).count()
+    assert (
+        FeatureAnalysis(compile_model(again)).count()
+        == FeatureAnalysis(compile_model(model)).count()
+    )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.integers(1, 10), st.lists(st.lists(st.tuples(st.integers(1, 10), st.booleans()), max_size=4), max_size=25))
+@given(
+    st.integers(1, 10),
+    st.lists(st.lists(st.tuples(st.integers(1, 10), st.booleans()), max_size=4), max_size=25),
+)
 def test_small_counter_equals_d4(nvars: int, raw: list[list[tuple[int, bool]]]) -> None:
-    """The in-process counter and d4 count the same CNF alike."""
+    """The in-process counter and d4 count the same CNF alike (d4 given normalised clauses:
+    it can crash on a clause that repeats a literal)."""
     clauses = [[v if s else -v for v, s in clause if v <= nvars] for clause in raw]
-    assert small_count(clauses, nvars) == count_models(clauses, nvars)
+    assert small_count(clauses, nvars) == count_models(normalise_clauses(clauses), nvars)
 
 
 def test_unit_implied_follows_units_and_binary_chains() -> None:
@@ -271,8 +289,14 @@ def test_truck_explains_its_dead_feature() -> None:
 @pytest.mark.parametrize(
     ("uvl", "dimacs"),
     [
-        ("softvare-fmb/busybox-1.18.0_Knueppel2017.uvl", "softvare-fmb/busybox-1.18.0_Knueppel2017.dimacs"),
-        ("softvare-fmb/ecos-aaed2000_Knueppel2017.uvl", "softvare-fmb/ecos-aaed2000_Knueppel2017.dimacs"),
+        (
+            "softvare-fmb/busybox-1.18.0_Knueppel2017.uvl",
+            "softvare-fmb/busybox-1.18.0_Knueppel2017.dimacs",
+        ),
+        (
+            "softvare-fmb/ecos-aaed2000_Knueppel2017.uvl",
+            "softvare-fmb/ecos-aaed2000_Knueppel2017.dimacs",
+        ),
         ("softvare-fmb/berkeleydb_Hierons2020.uvl", "softvare-fmb/berkeleydb_Hierons2020.dimacs"),
     ],
 )
@@ -320,4 +344,164 @@ def test_export_of_the_mini_catalog_lists_the_warning_rule_as_skipped() -> None:
     workspace, _ = Workspace.open(mini / "catalog", mini / "rules")
     exported = export_uvl(workspace.problem, workspace.rules)
     assert exported.skipped == (("no-tow-bar-on-ev", "a warning rule (advice, not a constraint)"),)
-    assert "// skipped rule no-tow-bar-on-ev: a warning rule (advice, not a constraint)" in exported.text
+    assert (
+        "// skipped rule no-tow-bar-on-ev: a warning rule (advice, not a constraint)"
+        in exported.text
+    )
+
+
+# ------------------------------------------------------------------ command line
+
+TRUCK_LIKE = """namespace Mini
+
+features
+\tCar {abstract}
+\t\tmandatory
+\t\t\tEngine
+\t\t\t\talternative
+\t\t\t\t\tPetrol
+\t\t\t\t\tElectric
+\t\toptional
+\t\t\tTowBar
+\t\t\tSunroof
+
+constraints
+\tTowBar => Petrol
+\tSunroof => !Sunroof
+"""
+
+
+@pytest.fixture
+def mini_uvl(tmp_path: Path) -> Path:
+    """A small UVL model with a dead feature (Sunroof) and a conflict (TowBar with Electric)."""
+    path = tmp_path / "mini.uvl"
+    path.write_text(TRUCK_LIKE, encoding="utf-8")
+    return path
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from cmf_config.cli import main
+
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_import_reports_size_and_count_and_writes_a_model(
+    mini_uvl: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """import: text summary, JSON keys, and -o DIR/model.uvl that reads back with the same count."""
+    code, out, _ = _run(["import", str(mini_uvl)], capsys)
+    assert code == 0
+    assert "features: 6 (1 abstract), groups: 3, constraints: 2" in out
+    assert "configurations: 3 (counter: dpll-components)" in out
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    code, out, _ = _run(["import", str(mini_uvl), "-o", str(out_dir), "--format", "json"], capsys)
+    import json
+
+    doc = json.loads(out)
+    assert (code, doc["features"], doc["count"], doc["format"]) == (0, 6, "3", "uvl")
+    code, out, _ = _run(["model", "count", str(out_dir / "model.uvl")], capsys)
+    assert (code, out) == (0, "3\n")
+
+
+def test_cli_model_questions(mini_uvl: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """count/options/lint/explain/validate: answers, reasons and exit codes."""
+    import json
+
+    assert _run(["model", "count", str(mini_uvl), "--select", "Petrol"], capsys)[:2] == (0, "2\n")
+    code, out, _ = _run(
+        ["model", "options", str(mini_uvl), "--select", "TowBar", "--format", "json"], capsys
+    )
+    doc = json.loads(out)
+    forced = {f["feature"]: f["value"] for f in doc["forced"]}
+    assert code == 0
+    assert forced["Petrol"] is True
+    assert forced["Electric"] is False
+    code, out, _ = _run(["model", "lint", str(mini_uvl)], capsys)
+    assert code == 1
+    assert "warning L401: feature 'Sunroof' is in no valid configuration" in out
+    assert "constraint:16: Sunroof => !Sunroof" in out
+    code, out, _ = _run(["model", "explain", str(mini_uvl), "--select", "TowBar,Electric"], capsys)
+    assert code == 1
+    assert "constraint:15: TowBar => Petrol" in out
+    assert "you selected TowBar" in out
+    assert "you selected Electric" in out
+    assert _run(["model", "validate", str(mini_uvl), "--select", "TowBar"], capsys)[0] == 0
+    code, out, _ = _run(
+        [
+            "model",
+            "validate",
+            str(mini_uvl),
+            "--select",
+            "TowBar",
+            "--deselect",
+            "Petrol",
+            "--format",
+            "json",
+        ],
+        capsys,
+    )
+    assert code == 1
+    assert json.loads(out)["valid"] is False
+
+
+def test_cli_errors_are_positioned_or_usage_errors(
+    mini_uvl: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unknown feature is a usage error (exit 2, did you mean); a broken file a diagnostic."""
+    code, _, err = _run(["model", "count", str(mini_uvl), "--select", "Petrl"], capsys)
+    assert code == 2
+    assert "unknown feature 'Petrl' in --select; did you mean 'Petrol'?" in err
+    bad = tmp_path / "bad.uvl"
+    bad.write_text("features\n\tA\n\t\toptional\n\t\t\tInteger B\n", encoding="utf-8")
+    code, _, err = _run(["model", "lint", str(bad)], capsys)
+    assert code == 2
+    assert ":4:4: error E163: Integer features are not supported: only boolean features are" in err
+    assert "Traceback" not in err
+
+
+def test_cli_export_writes_uvl_that_reads_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """export uvl -o FILE on the mini catalog: the file reads back with the catalog's count."""
+    mini = REPO / "tests" / "data" / "mini"
+    target = tmp_path / "cmf.uvl"
+    code, out, err = _run(
+        [
+            "export",
+            "uvl",
+            "-o",
+            str(target),
+            "--catalog",
+            str(mini / "catalog"),
+            "--rules",
+            str(mini / "rules"),
+        ],
+        capsys,
+    )
+    assert code == 0
+    assert out.startswith(f"wrote {target}:")
+    assert "rule 'no-tow-bar-on-ev' not exported: a warning rule" in err
+    workspace, _ = Workspace.open(mini / "catalog", mini / "rules")
+    assert FeatureAnalysis(compile_model(load_uvl(target))).count() == workspace.engine.count({})
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["import"],
+        ["export"],
+        ["model"],
+        *[["model", q] for q in ("count", "options", "lint", "explain", "validate")],
+    ],
+)
+def test_cli_every_subcommand_has_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """--help works and exits 0 for each new command."""
+    from cmf_config.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--help"])
+    assert info.value.code == 0
+    assert "usage:" in capsys.readouterr().out

@@ -50,7 +50,11 @@ def test_the_uvl_projects_boolean_test_cases_load(name: str) -> None:
     """Every boolean-level test case of uvl-parser loads, with its features, groups and constraints."""
     features, groups, constraints, count = LOADS[name]
     model = load_uvl(DATA / name)
-    assert (len(model.features), len(model.groups), len(model.constraints)) == (features, groups, constraints)
+    assert (len(model.features), len(model.groups), len(model.constraints)) == (
+        features,
+        groups,
+        constraints,
+    )
     if count is not None:
         assert FeatureAnalysis(compile_model(model)).count() == count
 
@@ -77,7 +81,14 @@ def test_attributes_are_kept_nested() -> None:
     """Attributes, nested maps included, stay attached to their feature in the written order."""
     model = load_uvl(DATA / "attributes.uvl")
     b = next(f for f in model.features if f.name == "B")
-    assert b.attributes == Attributes((("Fun", "yes"), ("Name", "B"), ("Package", Attributes((("Name", "P"), ("Content", "Even more fun")))), ("Price", 5)))
+    assert b.attributes == Attributes(
+        (
+            ("Fun", "yes"),
+            ("Name", "B"),
+            ("Package", Attributes((("Name", "P"), ("Content", "Even more fun")))),
+            ("Price", 5),
+        )
+    )
 
 
 def test_an_attribute_constraint_joins_the_constraints() -> None:
@@ -88,19 +99,27 @@ def test_an_attribute_constraint_joins_the_constraints() -> None:
 
 def test_precedence_and_associativity_follow_the_grammar() -> None:
     """! binds tightest, then &, |, =>, <=>; binary operators associate to the left."""
-    model = parse_uvl("features\n\tA\n\t\toptional\n\t\t\tB\n\t\t\tC\n\t\t\tD\nconstraints\n\tA | B & !C\n\tA => B => C\n\tA <=> B => C | D\n")
+    model = parse_uvl(
+        "features\n\tA\n\t\toptional\n\t\t\tB\n\t\t\tC\n\t\t\tD\nconstraints\n\tA | B & !C\n\tA => B => C\n\tA <=> B => C | D\n"
+    )
     a, b, c, d = Ref("A"), Ref("B"), Ref("C"), Ref("D")
     assert [k.formula for k in model.constraints] == [
         Op("or", (a, Op("and", (b, Op("not", (c,)))))),
         Op("=>", (Op("=>", (a, b)), c)),
         Op("<=>", (a, Op("=>", (b, Op("or", (c, d)))))),
     ]
-    assert [formula_text(k.formula) for k in model.constraints] == ["A | B & !C", "(A => B) => C", "A <=> B => C | D"]
+    assert [formula_text(k.formula) for k in model.constraints] == [
+        "A | B & !C",
+        "(A => B) => C",
+        "A <=> B => C | D",
+    ]
 
 
 def test_keywords_are_names_where_the_grammar_allows_no_keyword() -> None:
     """A feature called Type (a keyword of 'include' lines) and one called constraint load."""
-    model = parse_uvl("features\n\tTruck\n\t\tmandatory\n\t\t\tType\n\t\toptional\n\t\t\tString\nconstraints\n\tType => Truck\n")
+    model = parse_uvl(
+        "features\n\tTruck\n\t\tmandatory\n\t\t\tType\n\t\toptional\n\t\t\tString\nconstraints\n\tType => Truck\n"
+    )
     assert model.feature_names() == ["Truck", "Type", "String"]
 
 
@@ -135,15 +154,24 @@ def test_unknown_feature_in_a_constraint_suggests_the_closest() -> None:
 def test_every_unsupported_constraint_is_reported_not_dropped() -> None:
     """Each numeric constraint line gets its own E163; the boolean ones still parse."""
     with pytest.raises(InputError) as info:
-        parse_uvl("features\n\tA {x 1}\n\t\toptional\n\t\t\tB\nconstraints\n\tA.x > 2\n\tB => A\n\tsum(x) < 3\n", "m.uvl")
+        parse_uvl(
+            "features\n\tA {x 1}\n\t\toptional\n\t\t\tB\nconstraints\n\tA.x > 2\n\tB => A\n\tsum(x) < 3\n",
+            "m.uvl",
+        )
     assert [(d.code, d.span.line) for d in info.value.diagnostics] == [("E163", 6), ("E163", 8)]
 
 
 def test_imports_and_feature_cardinality_are_unsupported() -> None:
     """Composition and clones are beyond the boolean level: positioned E163."""
     with pytest.raises(InputError) as info:
-        parse_uvl("imports\n\tsub as s\nfeatures\n\tA\n\t\toptional\n\t\t\tB cardinality [1..3]\n", "m.uvl")
-    assert [(d.code, d.span.line, d.span.col) for d in info.value.diagnostics] == [("E163", 1, 1), ("E163", 6, 6)]
+        parse_uvl(
+            "imports\n\tsub as s\nfeatures\n\tA\n\t\toptional\n\t\t\tB cardinality [1..3]\n",
+            "m.uvl",
+        )
+    assert [(d.code, d.span.line, d.span.col) for d in info.value.diagnostics] == [
+        ("E163", 1, 1),
+        ("E163", 6, 6),
+    ]
 
 
 def test_bad_indentation_is_e162() -> None:

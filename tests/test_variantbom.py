@@ -226,16 +226,22 @@ def test_every_bad_condition_is_reported_at_once(tmp_path: Path, monkeypatch: py
 
 @st.composite
 def positioned_worlds(draw: st.DrawFn) -> tuple[Problem, list[Rule], list[CompiledPosition]]:
-    """A small random world with 1-3 positions of 0-4 alternatives under random conditions."""
+    """A small random world with 1-4 positions of 0-4 alternatives under random conditions.
+
+    Conditions come from a small pool shared by the positions, and owners often repeat, so
+    that positions overlap: one position's defects may show only where another's do too.
+    """
     problem, rules = draw(worlds())
     owners = [s for s in problem.slots if not s.is_bool] or list(problem.slots)
+    pool: list[IR] = draw(st.lists(expressions(problem), min_size=1, max_size=4))
+    condition = st.sampled_from(pool) | expressions(problem) | st.just(TRUE)
     positions: list[CompiledPosition] = []
-    for k in range(draw(st.integers(1, 3))):
+    for k in range(draw(st.integers(1, 4))):
         owner = draw(st.sampled_from(owners))
         value = draw(st.sampled_from(owner.values)).id
-        needed: IR = draw(st.just(TRUE) | expressions(problem, depth=1))
+        needed: IR = draw(st.just(TRUE) | st.sampled_from(pool) | expressions(problem, depth=1))
         count = draw(st.integers(0, 4))
-        conditions = tuple(draw(st.just(TRUE) | expressions(problem)) if draw(st.integers(0, 5)) == 0 else draw(expressions(problem)) for _ in range(count))
+        conditions = tuple(draw(condition) for _ in range(count))
         alternatives = tuple(Alternative(part=f"P{k}-{i}", name=f"part {i}", quantity=1, unit_cost=1.0, unit_mass_kg=1.0) for i in range(count))
         position = Position(id=f"pos{k}", alternatives=alternatives)
         positions.append(CompiledPosition(owner_slot=owner.name, owner=value, position=position, needed=needed, conditions=conditions))

@@ -15,11 +15,21 @@ import re
 from pathlib import Path
 
 from cmf_config.errors import Diagnostic, InputError, Span
-from cmf_config.featuremodel import Attributes, Constraint, Feature, FeatureModel
+from cmf_config.featuremodel import Attributes, Constraint, Feature, FeatureModel, paused_gc
 from cmf_config.rules import IR, Op, Ref
 from cmf_config.uvl import read_text
 
-KCONFIG_TYPES = frozenset({"bool", "tristate", "nonbool", "choice_bool", "choice_tristate", "string", "int", "hex"})
+_BASE_TYPES = (
+    "bool",
+    "tristate",
+    "nonbool",
+    "choice_bool",
+    "choice_tristate",
+    "string",
+    "int",
+    "hex",
+)
+KCONFIG_TYPES = frozenset({*_BASE_TYPES, *(f"hidden_{t}" for t in _BASE_TYPES)})
 MAX_VARIABLES = 10_000_000
 _TOKEN = re.compile(r"\S+")
 
@@ -32,8 +42,14 @@ def load_dimacs(path: Path, display: str | None = None) -> FeatureModel:
 
 def parse_dimacs(text: str, path: str = "<dimacs>") -> FeatureModel:
     """Parse DIMACS text; raise InputError (E170) with every problem found (up to 50)."""
+    with paused_gc():
+        return _parse_dimacs(text, path)
+
+
+def _parse_dimacs(text: str, path: str) -> FeatureModel:
     diags: list[Diagnostic] = []
     names: dict[int, tuple[str, str]] = {}
+    name_lines: dict[int, int] = {}
     header: tuple[int, int] | None = None
     header_span = Span(path, 1, 1)
     clauses: list[tuple[tuple[int, ...], Span]] = []
@@ -52,32 +68,77 @@ def parse_dimacs(text: str, path: str = "<dimacs>") -> FeatureModel:
                     names[int(parts[1])] = (rest[0], " ".join(rest[1:]))
                 else:
                     names[int(parts[1])] = (parts[2].strip(), "")
+                name_lines[int(parts[1])] = number
             continue
         if stripped[0] == "%":
             break
         if stripped[0] == "p":
             fields = stripped.split()
             if header is not None:
-                diags.append(_err(path, number, 1, "a second 'p cnf' header", "keep one header line"))
-            elif len(fields) != 4 or fields[1] != "cnf" or not fields[2].isdigit() or not fields[3].isdigit():
-                diags.append(_err(path, number, 1, f"bad header '{stripped}'", "write p cnf <variables> <clauses>"))
+                diags.append(
+                    _err(path, number, 1, "a second 'p cnf' header", "keep one header line")
+                )
+            elif (
+                len(fields) != 4
+                or fields[1] != "cnf"
+                or not fields[2].isdigit()
+                or not fields[3].isdigit()
+            ):
+                diags.append(
+                    _err(
+                        path,
+                        number,
+                        1,
+                        f"bad header '{stripped}'",
+                        "write p cnf <variables> <clauses>",
+                    )
+                )
                 header = (0, 0)
             else:
                 header = (int(fields[2]), int(fields[3]))
                 header_span = Span(path, number, 1)
                 if header[0] > MAX_VARIABLES:
-                    diags.append(_err(path, number, 1, f"{header[0]} variables are more than this reader accepts", f"at most {MAX_VARIABLES} variables"))
+                    diags.append(
+                        _err(
+                            path,
+                            number,
+                            1,
+                            f"{header[0]} variables are more than this reader accepts",
+                            f"at most {MAX_VARIABLES} variables",
+                        )
+                    )
                     break
             continue
         if header is None:
-            diags.append(_err(path, number, 1, "a clause before the 'p cnf' header", "start the file with comments and p cnf <variables> <clauses>"))
+            diags.append(
+                _err(
+                    path,
+                    number,
+                    1,
+                    "a clause before the 'p cnf' header",
+                    "start the file with comments and p cnf <variables> <clauses>",
+                )
+            )
             header = (0, 0)
+        if not current:
+            fast = _whole_clause(line, header[0])
+            if fast is not None:
+                clauses.append((fast, Span(path, number, len(line) - len(line.lstrip()) + 1)))
+                continue
         for m in _TOKEN.finditer(line):
             token = m.group()
             try:
                 lit = int(token)
             except ValueError:
-                diags.append(_err(path, number, m.start() + 1, f"'{token}' is not a literal", "clauses are whole numbers ending in 0"))
+                diags.append(
+                    _err(
+                        path,
+                        number,
+                        m.start() + 1,
+                        f"'{token}' is not a literal",
+                        "clauses are whole numbers ending in 0",
+                    )
+                )
                 continue
             if lit == 0:
                 clauses.append((tuple(current), start or Span(path, number, m.start() + 1)))
@@ -85,7 +146,15 @@ def parse_dimacs(text: str, path: str = "<dimacs>") -> FeatureModel:
                 start = None
                 continue
             if abs(lit) > header[0]:
-                diags.append(_err(path, number, m.start() + 1, f"literal {lit} is out of range: the header declares {header[0]} variables", "fix the literal or the header"))
+                diags.append(
+                    _err(
+                        path,
+                        number,
+                        m.start() + 1,
+                        f"literal {lit} is out of range: the header declares {header[0]} variables",
+                        "fix the literal or the header",
+                    )
+                )
                 continue
             if start is None:
                 start = Span(path, number, m.start() + 1, m.end() + 1)
@@ -95,24 +164,62 @@ def parse_dimacs(text: str, path: str = "<dimacs>") -> FeatureModel:
     if current:
         clauses.append((tuple(current), start or Span(path, len(lines), 1)))
     if header is None and not diags:
-        diags.append(_err(path, 1, 1, "no 'p cnf' header", "write p cnf <variables> <clauses> before the clauses"))
+        diags.append(
+            _err(
+                path,
+                1,
+                1,
+                "no 'p cnf' header",
+                "write p cnf <variables> <clauses> before the clauses",
+            )
+        )
     if diags:
         raise InputError(diags[:50])
     assert header is not None
-    features = _features(header[0], names, header_span)
+    features = _features(header[0], names, name_lines, header_span)
     feature_names = [f.name for f in features]
     constraints = []
+    # one formula and one text per literal, shared by every clause that uses it
+    literal_ir: dict[int, IR] = {}
+    literal_text: dict[int, str] = {}
+    for var, name in enumerate(feature_names, start=1):
+        ref = Ref(name)
+        literal_ir[var], literal_ir[-var] = ref, Op("not", (ref,))
+        literal_text[var], literal_text[-var] = name, f"!{name}"
     for clause, span in clauses:
         unique = tuple(dict.fromkeys(clause))
-        constraints.append(Constraint(formula=_formula(unique, feature_names), text=_text(unique, feature_names), span=span, clause=unique))
-    return FeatureModel(path=path, kind="dimacs", features=tuple(features), constraints=tuple(constraints))
+        if len(unique) == 1:
+            formula, text_ = literal_ir[unique[0]], literal_text[unique[0]]
+        else:
+            formula = Op("or", tuple(literal_ir[x] for x in unique))
+            text_ = " | ".join(literal_text[x] for x in unique) or "false (an empty clause)"
+        constraints.append(Constraint(formula=formula, text=text_, span=span, clause=unique))
+    return FeatureModel(
+        path=path, kind="dimacs", features=tuple(features), constraints=tuple(constraints)
+    )
+
+
+def _whole_clause(line: str, variables: int) -> tuple[int, ...] | None:
+    """The clause of a line holding exactly one well-formed clause, else None (slow path)."""
+    try:
+        lits = [int(t) for t in line.split()]
+    except ValueError:
+        return None
+    if not lits or lits[-1] != 0:
+        return None
+    body = lits[:-1]
+    if 0 in body or any(abs(x) > variables for x in body):
+        return None
+    return tuple(body)
 
 
 def _err(path: str, line: int, col: int, message: str, hint: str) -> Diagnostic:
     return Diagnostic(code="E170", span=Span(path, line, col), message=message, hint=hint)
 
 
-def _features(count: int, names: dict[int, tuple[str, str]], span: Span) -> list[Feature]:
+def _features(
+    count: int, names: dict[int, tuple[str, str]], lines: dict[int, int], span: Span
+) -> list[Feature]:
     used: set[str] = set()
     out = []
     for var in range(1, count + 1):
@@ -121,18 +228,6 @@ def _features(count: int, names: dict[int, tuple[str, str]], span: Span) -> list
             name = f"{name or 'x'}#{var}"
         used.add(name)
         attributes = Attributes((("type", kind),)) if kind else Attributes()
-        out.append(Feature(name=name, attributes=attributes, span=span))
+        where = Span(span.path, lines[var], 1) if var in lines else span
+        out.append(Feature(name=name, attributes=attributes, span=where))
     return out
-
-
-def _formula(clause: tuple[int, ...], names: list[str]) -> IR:
-    lits: list[IR] = [Ref(names[lit - 1]) if lit > 0 else Op("not", (Ref(names[-lit - 1]),)) for lit in clause]
-    if len(lits) == 1:
-        return lits[0]
-    return Op("or", tuple(lits))
-
-
-def _text(clause: tuple[int, ...], names: list[str]) -> str:
-    if not clause:
-        return "false (an empty clause)"
-    return " | ".join(names[lit - 1] if lit > 0 else f"!{names[-lit - 1]}" for lit in clause)

@@ -18,7 +18,9 @@ selector literals, as in `solver.Engine`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+import gc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TypeAlias
 
 import attrs
@@ -134,6 +136,22 @@ class Compiled:
 # ------------------------------------------------------------------ compilation
 
 
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building a large acyclic model.
+
+    Reading automotive02 creates a few million small objects; the collector's repeated passes
+    over them took 85% of the time (11 s of 13 s), and none of them can be a cycle.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _conj(items: Sequence[IR]) -> IR:
     return items[0] if len(items) == 1 else Op("and", tuple(items))
 
@@ -154,20 +172,39 @@ class _Builder:
 
     def __init__(self, model: FeatureModel) -> None:
         self.model = model
-        self.problem = Problem(slots=tuple(bool_slot(f.name, f.name, f.span) for f in model.features))
+        self.problem = Problem(
+            slots=tuple(bool_slot(f.name, f.name, f.span) for f in model.features)
+        )
         self.encoding = Encoding(self.problem)
         self.var = {f.name: self.encoding.slot_lits[f.name][1] for f in model.features}
         self.rules: list[Rule] = []
         self.rule_clauses: dict[str, tuple[tuple[int, ...], ...]] = {}
 
-    def add(self, rule_id: str, formula: IR, clauses: Iterable[Sequence[int]], message: str, span: Span, text: str = "") -> None:
+    def add(
+        self,
+        rule_id: str,
+        formula: IR,
+        clauses: Iterable[Sequence[int]],
+        message: str,
+        span: Span,
+        text: str = "",
+    ) -> None:
         """Add a rule whose clauses (with the definitions) are equivalent to its formula."""
         base = rule_id
         n = 2
         while rule_id in self.rule_clauses:
             rule_id = f"{base}#{n}"
             n += 1
-        self.rules.append(Rule(id=rule_id, description=message, message=message, constraint=formula, constraint_text=text or message, span=span))
+        self.rules.append(
+            Rule(
+                id=rule_id,
+                description=message,
+                message=message,
+                constraint=formula,
+                constraint_text=text or message,
+                span=span,
+            )
+        )
         self.rule_clauses[rule_id] = tuple(tuple(c) for c in clauses)
 
     def at_most_one(self, lits: Sequence[int]) -> list[list[int]]:
@@ -195,11 +232,22 @@ class _Builder:
 
 def compile_model(model: FeatureModel) -> Compiled:
     """The boolean problem, rules and CNF of a feature model."""
+    with paused_gc():
+        return _compile(model)
+
+
+def _compile(model: FeatureModel) -> Compiled:
     b = _Builder(model)
     by_name = {f.name: f for f in model.features}
     if model.root is not None:
         root = by_name[model.root]
-        b.add(f"root:{root.name}", Ref(root.name), [[b.var[root.name]]], f"the root feature {root.name} is always selected", root.span)
+        b.add(
+            f"root:{root.name}",
+            Ref(root.name),
+            [[b.var[root.name]]],
+            f"the root feature {root.name} is always selected",
+            root.span,
+        )
     optional_children: list[tuple[str, str]] = []
     for feature in model.features:
         if feature.parent is not None:
@@ -218,10 +266,24 @@ def compile_model(model: FeatureModel) -> Compiled:
         span = constraint.span
         if constraint.clause is not None:
             clauses = [[order[x - 1] if x > 0 else -order[-x - 1] for x in constraint.clause]]
-            b.add(f"clause:{index}", constraint.formula, clauses, f"clause {constraint.text}", span, constraint.text)
+            b.add(
+                f"clause:{index}",
+                constraint.formula,
+                clauses,
+                f"clause {constraint.text}",
+                span,
+                constraint.text,
+            )
             continue
         rule_id = f"constraint:{span.line}" if span.line else f"constraint:{index}"
-        b.add(rule_id, constraint.formula, b.formula_clauses(constraint.formula), f"constraint {constraint.text}", span, constraint.text)
+        b.add(
+            rule_id,
+            constraint.formula,
+            b.formula_clauses(constraint.formula),
+            f"constraint {constraint.text}",
+            span,
+            constraint.text,
+        )
     return Compiled(
         model=model,
         problem=b.problem,
@@ -242,7 +304,14 @@ def _add_group(b: _Builder, group: Group, optional_children: list[tuple[str, str
     refs: list[IR] = [Ref(c) for c in kids]
     if group.kind == "mandatory":
         for child in kids:
-            b.add(f"mandatory:{child}", Op("=>", (Ref(p), Ref(child))), [[-pv, b.var[child]]], f"{child} is a mandatory child of {p}", group.span, f"{p} => {child}")
+            b.add(
+                f"mandatory:{child}",
+                Op("=>", (Ref(p), Ref(child))),
+                [[-pv, b.var[child]]],
+                f"{child} is a mandatory child of {p}",
+                group.span,
+                f"{p} => {child}",
+            )
         return
     optional_children.extend((c, p) for c in kids)
     if group.kind == "optional":
@@ -254,10 +323,19 @@ def _add_group(b: _Builder, group: Group, optional_children: list[tuple[str, str
         low, high = 1, None
     n = len(kids)
     top = n if high is None else min(high, n)
-    what = {"alternative": "alternative", "or": "or"}.get(group.kind, f"[{group.low}..{'*' if group.high is None else group.high}]")
+    what = {"alternative": "alternative", "or": "or"}.get(
+        group.kind, f"[{group.low}..{'*' if group.high is None else group.high}]"
+    )
     rule_id = f"{group.kind}:{p}"
     if low > top:
-        b.add(rule_id, Op("=>", (Ref(p), K(False))), [[-pv]], f"{p}'s group {what} of {_names(kids)} cannot be satisfied, so {p} cannot be selected", group.span, f"!{p}")
+        b.add(
+            rule_id,
+            Op("=>", (Ref(p), K(False))),
+            [[-pv]],
+            f"{p}'s group {what} of {_names(kids)} cannot be satisfied, so {p} cannot be selected",
+            group.span,
+            f"!{p}",
+        )
         return
     if low <= 0 and top >= n:
         return  # [0..*]: no constraint beyond child => parent
@@ -273,7 +351,14 @@ def _add_group(b: _Builder, group: Group, optional_children: list[tuple[str, str
         b.add(rule_id, formula, clauses, f"{p} has an {what} group: {text}", group.span, text)
         return
     if low == 1 and top >= n:
-        b.add(rule_id, Op("=>", (Ref(p), _disj(refs))), [[-pv, *lits]], f"{p} has an or group: at least one of {_names(kids)}", group.span, f"{p} => ({' | '.join(kids)})")
+        b.add(
+            rule_id,
+            Op("=>", (Ref(p), _disj(refs))),
+            [[-pv, *lits]],
+            f"{p} has an or group: at least one of {_names(kids)}",
+            group.span,
+            f"{p} => ({' | '.join(kids)})",
+        )
         return
     parts: list[IR] = []
     if low > 0:
@@ -281,7 +366,14 @@ def _add_group(b: _Builder, group: Group, optional_children: list[tuple[str, str
     if top < n:
         parts.append(Op("at_most", (K(float(top)), *refs)))
     formula = Op("=>", (Ref(p), _conj(parts)))
-    b.add(rule_id, formula, [[b.encoding.lit(formula)]], f"{p} has a group {what}: between {low} and {top} of {_names(kids)}", group.span, f"{p} => {what} of {_names(kids)}")
+    b.add(
+        rule_id,
+        formula,
+        [[b.encoding.lit(formula)]],
+        f"{p} has a group {what}: between {low} and {top} of {_names(kids)}",
+        group.span,
+        f"{p} => {what} of {_names(kids)}",
+    )
 
 
 def _cnf(ir: IR, positive: bool, var: Mapping[str, int]) -> list[list[int]] | None:
@@ -301,8 +393,14 @@ def _cnf(ir: IR, positive: bool, var: Mapping[str, int]) -> list[list[int]] | No
     if op == "<=>":
         a, c = args
         if positive:
-            return _cnf(Op("and", (Op("or", (Op("not", (a,)), c)), Op("or", (a, Op("not", (c,)))))), True, var)
-        return _cnf(Op("and", (Op("or", (a, c)), Op("or", (Op("not", (a,)), Op("not", (c,)))))), True, var)
+            return _cnf(
+                Op("and", (Op("or", (Op("not", (a,)), c)), Op("or", (a, Op("not", (c,)))))),
+                True,
+                var,
+            )
+        return _cnf(
+            Op("and", (Op("or", (a, c)), Op("or", (Op("not", (a,)), Op("not", (c,)))))), True, var
+        )
     if op not in ("and", "or"):
         return None
     parts = []
@@ -343,13 +441,29 @@ class _Budget(Exception):
 
 
 def count_clauses(clauses: Sequence[Sequence[int]], nvars: int) -> tuple[int, str]:
-    """Exact model count over variables 1..nvars, and the counter used: in process when small, else d4."""
+    """Exact model count over variables 1..nvars, and the counter used: in process when small, else d4.
+
+    Clauses are normalised first (repeated literals merged, tautologies dropped): d4 1.0
+    crashes on some clauses that repeat a literal (e.g. [[-6, 3, 2, -6], [-6, 3, 2, 2]]).
+    """
+    clauses = normalise_clauses(clauses)
     if nvars <= SMALL_VARS and len(clauses) <= SMALL_CLAUSES:
         try:
             return small_count(clauses, nvars), SMALL_COUNTER
         except _Budget:
             pass
     return count_models(clauses, nvars), "d4"
+
+
+def normalise_clauses(clauses: Sequence[Sequence[int]]) -> list[list[int]]:
+    """Clauses without repeated literals and without tautologies (same models)."""
+    out: list[list[int]] = []
+    for clause in clauses:
+        unique = list(dict.fromkeys(clause))
+        seen = set(unique)
+        if not any(-x in seen for x in unique):
+            out.append(unique)
+    return out
 
 
 def small_count(clauses: Sequence[Sequence[int]], nvars: int, budget: int = SMALL_BUDGET) -> int:
@@ -393,7 +507,11 @@ def _propagate(clauses: frozenset[frozenset[int]]) -> tuple[frozenset[frozenset[
     return frozenset(current), len(before - after - fixed)
 
 
-def _count(clauses: frozenset[frozenset[int]], cache: dict[frozenset[frozenset[int]], int], state: dict[str, int]) -> int:
+def _count(
+    clauses: frozenset[frozenset[int]],
+    cache: dict[frozenset[frozenset[int]], int],
+    state: dict[str, int],
+) -> int:
     if not clauses:
         return 1
     found = cache.get(clauses)
@@ -527,29 +645,39 @@ class FeatureAnalysis:
         self.selectors: dict[str, int] = {}
         self._rule_of: dict[int, str] = {}
         self.last_counter = ""
+        self._clauses: list[list[int]] | None = None
         """The counter that answered the last `count`: 'dpll-components' (in process) or 'd4'."""
 
     # ------------------------------------------------------------- plumbing
 
     @property
+    def clauses(self) -> list[list[int]]:
+        """Every clause of the compiled model (built once; do not modify)."""
+        if self._clauses is None:
+            self._clauses = self.compiled.clauses()
+        return self._clauses
+
+    @property
     def plain(self) -> Solver:
         """A solver holding every clause (no selectors): the fast path for plain questions."""
         if self._plain is None:
-            self._plain = Solver(name=SOLVER_NAME, bootstrap_with=self.compiled.clauses())
+            self._plain = Solver(name=SOLVER_NAME, bootstrap_with=self.clauses)
         return self._plain
 
     @property
     def phased(self) -> Solver:
         """A Glucose solver holding every clause: it follows the phases it is given (CaDiCaL does not)."""
         if self._phased is None:
-            self._phased = Solver(name=PHASED_SOLVER, bootstrap_with=self.compiled.clauses())
+            self._phased = Solver(name=PHASED_SOLVER, bootstrap_with=self.clauses)
         return self._phased
 
     @property
     def selecting(self) -> Solver:
         """A solver where each rule is switched on by its selector literal (for explanations)."""
         if self._selecting is None:
-            solver = Solver(name=SOLVER_NAME, bootstrap_with=[list(c) for c in self.compiled.definitions])
+            solver = Solver(
+                name=SOLVER_NAME, bootstrap_with=[list(c) for c in self.compiled.definitions]
+            )
             top = self.compiled.nvars
             for rule in self.compiled.rules:
                 top += 1
@@ -600,11 +728,13 @@ class FeatureAnalysis:
         Small formulas are counted in process (`small_count`); the rest by the d4 compiler,
         whose start-up alone (about 50 ms) is more than a small model needs.
         """
-        clauses = self.compiled.clauses() + [[lit] for lit in self.lits(selection or {})]
+        clauses = [*self.clauses, *([lit] for lit in self.lits(selection or {}))]
         total, self.last_counter = count_clauses(clauses, self.compiled.nvars)
         return total
 
-    def core_dead(self, selection: Selection | None = None, *, core: bool = True, dead: bool = True) -> CoreDead:
+    def core_dead(
+        self, selection: Selection | None = None, *, core: bool = True, dead: bool = True
+    ) -> CoreDead:
         """Core and dead features (under a selection).
 
         Unit propagation settles most of them (mandatory chains from the root). For the rest,
@@ -618,9 +748,13 @@ class FeatureAnalysis:
         first = self._model(solver)
         found_dead: set[int] = set()
         found_core: set[int] = set()
-        implied_set = unit_implied(self.compiled.clauses(), base)
-        never_on = {self.var[n] for n in self.names if first[self.var[n] - 1] < 0} if dead else set()
-        never_off = {self.var[n] for n in self.names if first[self.var[n] - 1] > 0} if core else set()
+        implied_set = unit_implied(self.clauses, base)
+        never_on = (
+            {self.var[n] for n in self.names if first[self.var[n] - 1] < 0} if dead else set()
+        )
+        never_off = (
+            {self.var[n] for n in self.names if first[self.var[n] - 1] > 0} if core else set()
+        )
         found_dead |= {v for v in never_on if -v in implied_set}
         found_core |= {v for v in never_off if v in implied_set}
         never_on -= found_dead
@@ -646,7 +780,9 @@ class FeatureAnalysis:
     def false_optional(self, dead: Iterable[str] = ()) -> list[str]:
         """Non-mandatory features selected whenever their parent is (and the parent can be)."""
         skip = set(dead)
-        candidates = [(c, p) for c, p in self.compiled.optional_children if c not in skip and p not in skip]
+        candidates = [
+            (c, p) for c, p in self.compiled.optional_children if c not in skip and p not in skip
+        ]
         refuted: set[str] = set()
         out: list[str] = []
         for child, parent in candidates:
@@ -654,7 +790,9 @@ class FeatureAnalysis:
                 continue
             solver = self.phased
             # phases: parents on, children off, so that one model refutes many candidates
-            solver.set_phases([*(self.var[p] for _, p in candidates), *(-self.var[c] for c, _ in candidates)])
+            solver.set_phases(
+                [*(self.var[p] for _, p in candidates), *(-self.var[c] for c, _ in candidates)]
+            )
             if not solver.solve(assumptions=[self.var[parent], -self.var[child]]):
                 out.append(child)
                 continue
@@ -698,7 +836,9 @@ class FeatureAnalysis:
             because = self.why_not({parent_of[name]: True}, name, False) if left > 0 else None
             left -= 1
             false_optional.append(Forced(feature=name, value=True, because=because))
-        return LintReport(satisfiable=True, core=core, dead=dead, false_optional=tuple(false_optional))
+        return LintReport(
+            satisfiable=True, core=core, dead=dead, false_optional=tuple(false_optional)
+        )
 
     def explain(self, selection: Selection) -> Conflict | None:
         """A minimal set of choices and rules that cannot hold together, or None if consistent."""
@@ -716,7 +856,9 @@ class FeatureAnalysis:
 
     def why_not(self, selection: Selection, feature: str, value: bool) -> Conflict | None:
         """Why `feature` cannot be `value` under the selection: minimal choices and rules."""
-        choice_lits = {self.var[n] if on else -self.var[n]: n for n, on in selection.items() if n != feature}
+        choice_lits = {
+            self.var[n] if on else -self.var[n]: n for n, on in selection.items() if n != feature
+        }
         solver = self.selecting
         fixed = [self.var[feature] if value else -self.var[feature]]
         assumptions = [*choice_lits, *self.selectors.values()]

@@ -22,11 +22,18 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
 from pathlib import Path
 
 from cmf_config.errors import Diagnostic, InputError, Span
-from cmf_config.featuremodel import Attributes, Constraint, Feature, FeatureModel, Group, UvlValue
+from cmf_config.featuremodel import (
+    Attributes,
+    Constraint,
+    Feature,
+    FeatureModel,
+    Group,
+    UvlValue,
+    paused_gc,
+)
 from cmf_config.rules import IR, Op, Ref
 from cmf_config.suggest import did_you_mean
 
@@ -108,7 +115,14 @@ def tokenize(text: str) -> tuple[list[Token], list[int], list[tuple[int, str, st
     while pos < n:
         m = match(text, pos)
         if m is None:
-            errors.append((pos, "E161", f"unexpected character {text[pos]!r}", "UVL names are letters, digits and _, or any text in double quotes"))
+            errors.append(
+                (
+                    pos,
+                    "E161",
+                    f"unexpected character {text[pos]!r}",
+                    "UVL names are letters, digits and _, or any text in double quotes",
+                )
+            )
             pos += 1
             continue
         kind = m.lastgroup
@@ -127,7 +141,9 @@ def tokenize(text: str) -> tuple[list[Token], list[int], list[tuple[int, str, st
         if kind == "bc":
             close = text.find("*/", end)
             if close < 0:
-                errors.append((pos, "E161", "unterminated comment /* ...", "close the comment with */"))
+                errors.append(
+                    (pos, "E161", "unterminated comment /* ...", "close the comment with */")
+                )
                 close = n
             for nl in _NEWLINE.finditer(text, pos, close):
                 line_starts.append(nl.end())
@@ -146,7 +162,14 @@ def tokenize(text: str) -> tuple[list[Token], list[int], list[tuple[int, str, st
                     indents.pop()
                     tokens.append(("dedent", "", pos))
                 if width != indents[-1]:
-                    errors.append((pos, "E162", "this line's indentation matches no enclosing level", "indent a child deeper than its parent, and siblings exactly alike"))
+                    errors.append(
+                        (
+                            pos,
+                            "E162",
+                            "this line's indentation matches no enclosing level",
+                            "indent a child deeper than its parent, and siblings exactly alike",
+                        )
+                    )
                     indents.append(width)
         value = m.group()
         if kind == "op":
@@ -174,7 +197,9 @@ class _Parser:
         self.path = path
         self.line_starts = line_starts
         self.i = 0
-        self.errors: list[tuple[int, int, str, str, str]] = []  # (offset, length, code, message, hint)
+        self.errors: list[
+            tuple[int, int, str, str, str]
+        ] = []  # (offset, length, code, message, hint)
         self.features: list[Feature] = []
         self.groups: list[Group] = []
         self.constraints: list[tuple[IR, str, int, int, dict[str, int]]] = []
@@ -248,24 +273,53 @@ class _Parser:
             tok = self.peek()
             if tok[0] == "eof":
                 break
-            if tok[0] == "name" and tok[1] in ("include", "imports") and self.peek(1)[0] == "newline":
+            if (
+                tok[0] == "name"
+                and tok[1] in ("include", "imports")
+                and self.peek(1)[0] == "newline"
+            ):
                 self.next()
                 self.next()
                 if tok[1] == "imports":
-                    self.error(tok[2], len(tok[1]), "E163", "imports (model composition) are not supported", "merge the imported models into one file")
+                    self.error(
+                        tok[2],
+                        len(tok[1]),
+                        "E163",
+                        "imports (model composition) are not supported",
+                        "merge the imported models into one file",
+                    )
                 self.skip_block()
             elif tok[0] == "name" and tok[1] == "features" and not seen_features:
                 seen_features = True
                 self.next()
-                self.expect("newline", None, "a new line after 'features'", "put the root feature on its own indented line")
-                self.expect("indent", None, "an indented root feature", "indent the root feature under 'features'")
+                self.expect(
+                    "newline",
+                    None,
+                    "a new line after 'features'",
+                    "put the root feature on its own indented line",
+                )
+                self.expect(
+                    "indent",
+                    None,
+                    "an indented root feature",
+                    "indent the root feature under 'features'",
+                )
                 self.root = self.feature(None, 0)
                 if not self.at("dedent"):
-                    self.stop("the end of the feature tree", "a model has exactly one root feature; indent the others under it", "E162")
+                    self.stop(
+                        "the end of the feature tree",
+                        "a model has exactly one root feature; indent the others under it",
+                        "E162",
+                    )
                 self.next()
             elif tok[0] == "name" and tok[1] == "constraints":
                 self.next()
-                self.expect("newline", None, "a new line after 'constraints'", "put each constraint on its own indented line")
+                self.expect(
+                    "newline",
+                    None,
+                    "a new line after 'constraints'",
+                    "put each constraint on its own indented line",
+                )
                 if self.at("indent"):
                     self.next()
                     while not self.at("dedent") and not self.at("eof"):
@@ -273,7 +327,10 @@ class _Parser:
                     if self.at("dedent"):
                         self.next()
             else:
-                self.stop("'features' or 'constraints'", "a UVL file has the sections namespace, include, imports, features and constraints, in that order")
+                self.stop(
+                    "'features' or 'constraints'",
+                    "a UVL file has the sections namespace, include, imports, features and constraints, in that order",
+                )
 
     def skip_newlines(self) -> None:
         while self.at("newline"):
@@ -296,34 +353,66 @@ class _Parser:
             return tok[1]
         if tok[0] == "qname":
             if "." in tok[1] or len(tok[1]) == 2:
-                raise _Stop(tok[2], "E161", f"bad quoted name {tok[1]}", "a name in double quotes is not empty and has no '.' (the '.' separates the parts of a reference)")
+                raise _Stop(
+                    tok[2],
+                    "E161",
+                    f"bad quoted name {tok[1]}",
+                    "a name in double quotes is not empty and has no '.' (the '.' separates the parts of a reference)",
+                )
             self.next()
             return tok[1][1:-1]
-        self.stop("a name", "names are letters, digits and _, or any text without '.' in double quotes")
+        self.stop(
+            "a name", "names are letters, digits and _, or any text without '.' in double quotes"
+        )
         return ""  # pragma: no cover - stop() raises
 
     # ------------------------------------------------------------- tree
 
     def feature(self, parent: str | None, level: int) -> str:
         if level > MAX_DEPTH:
-            self.stop("a shallower tree", f"the feature tree is nested more than {MAX_DEPTH} levels deep", "E162")
+            self.stop(
+                "a shallower tree",
+                f"the feature tree is nested more than {MAX_DEPTH} levels deep",
+                "E162",
+            )
         tok = self.peek()
         if tok[0] == "name" and tok[1] in _TYPES and self.peek(1)[0] in ("name", "qname"):
             self.next()
             if tok[1] != "Boolean":
-                self.error(tok[2], len(tok[1]), "E163", f"{tok[1]} features are not supported: only boolean features are", "model the value as a group of boolean features, one per value")
+                self.error(
+                    tok[2],
+                    len(tok[1]),
+                    "E163",
+                    f"{tok[1]} features are not supported: only boolean features are",
+                    "model the value as a group of boolean features, one per value",
+                )
         start = self.peek()
         if start[0] not in ("name", "qname"):
-            self.stop("a feature name", "names are letters, digits and _, or any text without '.' in double quotes")
+            self.stop(
+                "a feature name",
+                "names are letters, digits and _, or any text without '.' in double quotes",
+            )
         name = self.reference_text()
         name_len = self.peek()[2] - start[2]
         if "." in name:
-            self.error(start[2], name_len, "E163", f"'{name}' refers to a feature of an imported model, which is not supported", "write plain feature names")
+            self.error(
+                start[2],
+                name_len,
+                "E163",
+                f"'{name}' refers to a feature of an imported model, which is not supported",
+                "write plain feature names",
+            )
         attributes = Attributes()
         if self.at("name", "cardinality"):
             card = self.next()
             self.cardinality()
-            self.error(card[2], len(card[1]), "E163", f"feature cardinality (several copies of '{name}') is not supported", "drop the cardinality or model the copies as separate features")
+            self.error(
+                card[2],
+                len(card[1]),
+                "E163",
+                f"feature cardinality (several copies of '{name}') is not supported",
+                "drop the cardinality or model the copies as separate features",
+            )
         if self.at("op", "{"):
             attributes = self.attributes(name)
         self.end_line()
@@ -356,18 +445,35 @@ class _Parser:
             kind = "cardinality"
             low, high = self.cardinality()
         else:
-            self.stop("a group keyword (mandatory, optional, alternative, or, [n..m])", "features under a parent sit in a group: write the group keyword on its own line, then the features indented below it", "E162" if tok[0] in ("name", "qname") else "E161")
+            self.stop(
+                "a group keyword (mandatory, optional, alternative, or, [n..m])",
+                "features under a parent sit in a group: write the group keyword on its own line, then the features indented below it",
+                "E162" if tok[0] in ("name", "qname") else "E161",
+            )
             return
         self.end_line()
         if not self.at("indent"):
-            self.stop("indented features in the group", "indent the group's features below the group keyword", "E162")
+            self.stop(
+                "indented features in the group",
+                "indent the group's features below the group keyword",
+                "E162",
+            )
         self.next()
         children: list[str] = []
         while not self.at("dedent") and not self.at("eof"):
             children.append(self.feature(parent, level + 1))
         if self.at("dedent"):
             self.next()
-        self.groups.append(Group(parent=parent, kind=kind, children=tuple(children), low=low, high=high, span=self.span(tok[2], len(tok[1]) if tok[0] == "name" else 1)))
+        self.groups.append(
+            Group(
+                parent=parent,
+                kind=kind,
+                children=tuple(children),
+                low=low,
+                high=high,
+                span=self.span(tok[2], len(tok[1]) if tok[0] == "name" else 1),
+            )
+        )
 
     def cardinality(self) -> tuple[int, int | None]:
         self.expect("op", "[", "'[' of a cardinality", "write [n..m], [n..*] or [n]")
@@ -380,10 +486,20 @@ class _Parser:
                 self.next()
                 high = None
             else:
-                high = int(self.expect("int", None, "a whole number or *", "write [n..m], [n..*] or [n]")[1])
+                high = int(
+                    self.expect("int", None, "a whole number or *", "write [n..m], [n..*] or [n]")[
+                        1
+                    ]
+                )
         self.expect("op", "]", "']' closing the cardinality", "write [n..m], [n..*] or [n]")
         if low < 0 or (high is not None and high < low):
-            self.error(low_tok[2], 1, "E161", f"bad cardinality [{low}..{'*' if high is None else high}]", "the bounds must satisfy 0 <= n <= m")
+            self.error(
+                low_tok[2],
+                1,
+                "E161",
+                f"bad cardinality [{low}..{'*' if high is None else high}]",
+                "the bounds must satisfy 0 <= n <= m",
+            )
         return low, high
 
     # ------------------------------------------------------------- attributes
@@ -396,17 +512,28 @@ class _Parser:
             return Attributes(())
         while True:
             key = self.ident()
-            if key in ("constraint", "constraints") and not self.at("op", ",") and not self.at("op", "}"):
+            if (
+                key in ("constraint", "constraints")
+                and not self.at("op", ",")
+                and not self.at("op", "}")
+            ):
                 if key == "constraint":
                     self.attribute_constraint()
                 else:
-                    self.expect("op", "[", "'[' of a constraint list", "write constraints [A => B, C]")
+                    self.expect(
+                        "op", "[", "'[' of a constraint list", "write constraints [A => B, C]"
+                    )
                     while not self.at("op", "]"):
                         self.attribute_constraint()
                         if not self.at("op", ","):
                             break
                         self.next()
-                    self.expect("op", "]", "']' closing the constraint list", "write constraints [A => B, C]")
+                    self.expect(
+                        "op",
+                        "]",
+                        "']' closing the constraint list",
+                        "write constraints [A => B, C]",
+                    )
             elif self.at("op", ",") or self.at("op", "}"):
                 items.append((key, None))
             else:
@@ -414,7 +541,12 @@ class _Parser:
             if self.at("op", ","):
                 self.next()
                 continue
-            self.expect("op", "}", "',' or '}' in the attributes", f"attributes of {owner} are written {{key value, ...}}")
+            self.expect(
+                "op",
+                "}",
+                "',' or '}' in the attributes",
+                f"attributes of {owner} are written {{key value, ...}}",
+            )
             return Attributes(tuple(items))
 
     def value(self) -> UvlValue:
@@ -453,9 +585,17 @@ class _Parser:
         try:
             formula, refs = self.constraint()
         except _Unsupported as exc:
-            self.error(exc.offset, 1, "E163", exc.message, "only boolean constraints (!, &, |, =>, <=>) are supported")
+            self.error(
+                exc.offset,
+                1,
+                "E163",
+                exc.message,
+                "only boolean constraints (!, &, |, =>, <=>) are supported",
+            )
             depth = 0
-            while not self.at("eof") and not (depth == 0 and (self.at("op", ",") or self.at("op", "}") or self.at("op", "]"))):
+            while not self.at("eof") and not (
+                depth == 0 and (self.at("op", ",") or self.at("op", "}") or self.at("op", "]"))
+            ):
                 tok = self.next()
                 if tok[1] in _OPEN:
                     depth += 1
@@ -474,10 +614,22 @@ class _Parser:
             if not self.at("newline"):
                 tok = self.peek()
                 if tok[0] == "op" and (tok[1] in _COMPARE or tok[1] in _ARITH):
-                    raise _Unsupported(tok[2], f"numeric constraints ('{tok[1]}') are not supported: only boolean ones")
-                self.stop("an operator (&, |, =>, <=>) or the end of the constraint", "write one constraint per line")
+                    raise _Unsupported(
+                        tok[2],
+                        f"numeric constraints ('{tok[1]}') are not supported: only boolean ones",
+                    )
+                self.stop(
+                    "an operator (&, |, =>, <=>) or the end of the constraint",
+                    "write one constraint per line",
+                )
         except _Unsupported as exc:
-            self.error(exc.offset, 1, "E163", exc.message, "only boolean constraints (!, &, |, =>, <=>) over features are supported")
+            self.error(
+                exc.offset,
+                1,
+                "E163",
+                exc.message,
+                "only boolean constraints (!, &, |, =>, <=>) over features are supported",
+            )
             self.skip_line()
             return
         except _Stop as exc:
@@ -503,16 +655,24 @@ class _Parser:
             self.next()
             right = self.binary(level + 1, refs)
             if op == "&":
-                left = Op("and", (*(left.args if isinstance(left, Op) and left.op == "and" else (left,)), right))
+                left = Op(
+                    "and",
+                    (*(left.args if isinstance(left, Op) and left.op == "and" else (left,)), right),
+                )
             elif op == "|":
-                left = Op("or", (*(left.args if isinstance(left, Op) and left.op == "or" else (left,)), right))
+                left = Op(
+                    "or",
+                    (*(left.args if isinstance(left, Op) and left.op == "or" else (left,)), right),
+                )
             else:
                 left = Op(op, (left, right))
         return left
 
     def unary(self, refs: dict[str, int], depth: int) -> IR:
         if depth > MAX_DEPTH:
-            self.stop("a shallower constraint", f"the constraint nests more than {MAX_DEPTH} levels")
+            self.stop(
+                "a shallower constraint", f"the constraint nests more than {MAX_DEPTH} levels"
+            )
         tok = self.peek()
         if tok[0] == "op" and tok[1] == "!":
             self.next()
@@ -524,27 +684,42 @@ class _Parser:
             self.numeric_follows()
             return inner
         if tok[0] in ("int", "float", "string"):
-            raise _Unsupported(tok[2], "numeric and string constraints are not supported: only boolean ones")
+            raise _Unsupported(
+                tok[2], "numeric and string constraints are not supported: only boolean ones"
+            )
         if tok[0] == "name" and tok[1] in _AGGREGATES and self.peek(1)[1] == "(":
-            raise _Unsupported(tok[2], f"aggregate functions ({tok[1]}(...)) are not supported: only boolean constraints")
+            raise _Unsupported(
+                tok[2],
+                f"aggregate functions ({tok[1]}(...)) are not supported: only boolean constraints",
+            )
         if tok[0] in ("name", "qname"):
             name = self.reference_text()
             self.numeric_follows()
             refs.setdefault(name, tok[2])
             return Ref(name)
-        self.stop("a feature name, '!' or '('", "constraints combine feature names with !, &, |, =>, <=> and parentheses")
+        self.stop(
+            "a feature name, '!' or '('",
+            "constraints combine feature names with !, &, |, =>, <=> and parentheses",
+        )
         return Ref("")  # pragma: no cover
 
     def numeric_follows(self) -> None:
         tok = self.peek()
         if tok[0] == "op" and (tok[1] in _COMPARE or tok[1] in _ARITH):
-            raise _Unsupported(tok[2], f"numeric constraints ('{tok[1]}') are not supported: only boolean ones")
+            raise _Unsupported(
+                tok[2], f"numeric constraints ('{tok[1]}') are not supported: only boolean ones"
+            )
 
 
 def _describe(tok: Token) -> str:
     kind, text = tok[0], tok[1]
     if kind in ("newline", "indent", "dedent", "eof"):
-        return {"newline": "the end of the line", "indent": "a deeper indentation", "dedent": "a shallower indentation", "eof": "the end of the file"}[kind]
+        return {
+            "newline": "the end of the line",
+            "indent": "a deeper indentation",
+            "dedent": "a shallower indentation",
+            "eof": "the end of the file",
+        }[kind]
     return f"'{text}'"
 
 
@@ -553,16 +728,43 @@ def read_text(path: Path, display: str) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise InputError([Diagnostic(code="E160", span=Span(display, 1, 1), message=f"the file is too large ({size} bytes)", hint=f"models up to {MAX_BYTES // (1024 * 1024)} MiB are read")])
+            raise InputError(
+                [
+                    Diagnostic(
+                        code="E160",
+                        span=Span(display, 1, 1),
+                        message=f"the file is too large ({size} bytes)",
+                        hint=f"models up to {MAX_BYTES // (1024 * 1024)} MiB are read",
+                    )
+                ]
+            )
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError([Diagnostic(code="E160", span=Span(display, 1, 1), message=f"cannot read the file: {exc.strerror or exc}", hint="check the path")]) from None
+        raise InputError(
+            [
+                Diagnostic(
+                    code="E160",
+                    span=Span(display, 1, 1),
+                    message=f"cannot read the file: {exc.strerror or exc}",
+                    hint="check the path",
+                )
+            ]
+        ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError([Diagnostic(code="E160", span=Span(display, line, col), message="the file is not UTF-8 text", hint="save the model as UTF-8")]) from None
+        raise InputError(
+            [
+                Diagnostic(
+                    code="E160",
+                    span=Span(display, line, col),
+                    message="the file is not UTF-8 text",
+                    hint="save the model as UTF-8",
+                )
+            ]
+        ) from None
 
 
 def load_uvl(path: Path, display: str | None = None) -> FeatureModel:
@@ -573,31 +775,67 @@ def load_uvl(path: Path, display: str | None = None) -> FeatureModel:
 
 def parse_uvl(text: str, path: str = "<uvl>") -> FeatureModel:
     """Parse UVL text; raise InputError (E161-E165) with every problem found."""
+    with paused_gc():
+        return _parse_uvl(text, path)
+
+
+def _parse_uvl(text: str, path: str) -> FeatureModel:
     if "\x00" in text:
         offset = text.index("\x00")
         line = text.count("\n", 0, offset) + 1
-        raise InputError([Diagnostic(code="E160", span=Span(path, line, 1), message="the file holds binary data (a NUL byte)", hint="give a UVL text file")])
+        raise InputError(
+            [
+                Diagnostic(
+                    code="E160",
+                    span=Span(path, line, 1),
+                    message="the file holds binary data (a NUL byte)",
+                    hint="give a UVL text file",
+                )
+            ]
+        )
     tokens, line_starts, errors = tokenize(text)
     if errors:
         lexed = _Parser([("eof", "", len(text))], text, path, line_starts)
-        raise InputError([Diagnostic(code=c, span=lexed.span(o, 1), message=m, hint=h) for o, c, m, h in errors[:50]])
+        raise InputError(
+            [
+                Diagnostic(code=c, span=lexed.span(o, 1), message=m, hint=h)
+                for o, c, m, h in errors[:50]
+            ]
+        )
     parser = _Parser(tokens, text, path, line_starts)
     try:
         parser.model()
     except _Stop as exc:
         parser.error(exc.offset, 1, exc.code, exc.message, exc.hint)
     except RecursionError:
-        parser.error(parser.peek()[2], 1, "E162", "the model is nested too deeply to read", f"keep the tree and constraints under {MAX_DEPTH} levels")
+        parser.error(
+            parser.peek()[2],
+            1,
+            "E162",
+            "the model is nested too deeply to read",
+            f"keep the tree and constraints under {MAX_DEPTH} levels",
+        )
     return _finish(parser, path)
 
 
 def _finish(parser: _Parser, path: str) -> FeatureModel:
-    diags = [Diagnostic(code=c, span=parser.span(o, ln), message=m, hint=h) for o, ln, c, m, h in parser.errors]
+    diags = [
+        Diagnostic(code=c, span=parser.span(o, ln), message=m, hint=h)
+        for o, ln, c, m, h in parser.errors
+    ]
     seen: dict[str, Span] = {}
     for feature in parser.features:
         first = seen.get(feature.name)
         if first is not None:
-            diags.append(Diagnostic(code="E165", span=feature.span, message=f"feature '{feature.name}' is declared twice (first at {first})", hint="give every feature a unique name", related=(first,)))
+            diags.append(
+                Diagnostic(
+                    code="E165",
+                    span=feature.span,
+                    message=f"feature '{feature.name}' is declared twice (first at {first})",
+                    hint="give every feature a unique name",
+                    related=(first,),
+                )
+            )
         else:
             seen[feature.name] = feature.span
     constraints: list[Constraint] = []
@@ -610,13 +848,36 @@ def _finish(parser: _Parser, path: str) -> FeatureModel:
             bad = True
             head = name.split(".", 1)[0]
             if "." in name and head in seen:
-                diags.append(Diagnostic(code="E163", span=parser.span(ref_offset, len(name)), message=f"'{name}' reads an attribute: attribute constraints are not supported", hint="only boolean constraints over features are supported"))
+                diags.append(
+                    Diagnostic(
+                        code="E163",
+                        span=parser.span(ref_offset, len(name)),
+                        message=f"'{name}' reads an attribute: attribute constraints are not supported",
+                        hint="only boolean constraints over features are supported",
+                    )
+                )
             else:
-                diags.append(Diagnostic(code="E164", span=parser.span(ref_offset, len(name)), message=f"unknown feature '{name}' in a constraint{did_you_mean(name, names)}", hint="declare the feature under 'features' or fix the name"))
+                diags.append(
+                    Diagnostic(
+                        code="E164",
+                        span=parser.span(ref_offset, len(name)),
+                        message=f"unknown feature '{name}' in a constraint{did_you_mean(name, names)}",
+                        hint="declare the feature under 'features' or fix the name",
+                    )
+                )
         if not bad:
-            constraints.append(Constraint(formula=formula, text=text, span=parser.span(offset, length)))
+            constraints.append(
+                Constraint(formula=formula, text=text, span=parser.span(offset, length))
+            )
     if parser.root is None and not diags:
-        diags.append(Diagnostic(code="E161", span=Span(path, 1, 1), message="the model has no 'features' section", hint="write 'features' and then the root feature, indented"))
+        diags.append(
+            Diagnostic(
+                code="E161",
+                span=Span(path, 1, 1),
+                message="the model has no 'features' section",
+                hint="write 'features' and then the root feature, indented",
+            )
+        )
     if diags:
         raise InputError(diags)
     return FeatureModel(
@@ -628,8 +889,3 @@ def _finish(parser: _Parser, path: str) -> FeatureModel:
         groups=tuple(parser.groups),
         constraints=tuple(constraints),
     )
-
-
-def feature_names_in(model: FeatureModel) -> Sequence[str]:
-    """Feature names in declaration order (for suggestions)."""
-    return [f.name for f in model.features]

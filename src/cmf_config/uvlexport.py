@@ -30,7 +30,34 @@ from cmf_config.rules import IR, K, Op, Ref, Rule, bind, slots_of
 MAX_NODES = 50000
 FLAT_LIMIT = 400
 KEYWORDS = frozenset(
-    ["namespace", "features", "constraints", "constraint", "imports", "include", "as", "cardinality", "String", "Boolean", "Integer", "Real", "len", "sum", "avg", "floor", "ceil", "Type", "Arithmetic", "or", "alternative", "optional", "mandatory", "true", "false", "abstract"]
+    [
+        "namespace",
+        "features",
+        "constraints",
+        "constraint",
+        "imports",
+        "include",
+        "as",
+        "cardinality",
+        "String",
+        "Boolean",
+        "Integer",
+        "Real",
+        "len",
+        "sum",
+        "avg",
+        "floor",
+        "ceil",
+        "Type",
+        "Arithmetic",
+        "or",
+        "alternative",
+        "optional",
+        "mandatory",
+        "true",
+        "false",
+        "abstract",
+    ]
 )
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
@@ -132,7 +159,11 @@ class _Grounder:
     def _formula(self, ir: IR) -> str:
         if isinstance(ir, K):
             return self.true() if ir.value else self.false()
-        if isinstance(ir, Op) and ir.op in ("not", "and", "or", "=>", "<=>") and len(slots_of(ir)) > 1:
+        if (
+            isinstance(ir, Op)
+            and ir.op in ("not", "and", "or", "=>", "<=>")
+            and len(slots_of(ir)) > 1
+        ):
             parts = [self._formula(a) for a in ir.args]
             if ir.op == "not":
                 return f"!({parts[0]})"
@@ -148,7 +179,9 @@ class _Grounder:
 
     def _children(self, ir: IR) -> tuple[str, list[IR]]:
         slot = min(slots_of(ir), key=self.order.__getitem__)
-        return slot, [bind(self.problem, ir, {slot: i}) for i in range(len(self.problem.slot(slot).values))]
+        return slot, [
+            bind(self.problem, ir, {slot: i}) for i in range(len(self.problem.slot(slot).values))
+        ]
 
     def _size(self, ir: IR, memo: dict[IR, int]) -> int:
         """Size of the flat (unshared) expansion, capped; raises _TooLarge past MAX_NODES nodes."""
@@ -199,7 +232,10 @@ class _Grounder:
         if found is not None:
             return found
         slot, children = self._children(ir)
-        parts: list[str | bool] = [self._shared(child) if not isinstance(child, K) else bool(child.value) for child in children]
+        parts: list[str | bool] = [
+            self._shared(child) if not isinstance(child, K) else bool(child.value)
+            for child in children
+        ]
         trues = [i for i, p in enumerate(parts) if p is True]
         falses = [i for i, p in enumerate(parts) if p is False]
         if len(trues) == 1 and len(falses) == len(parts) - 1:
@@ -225,7 +261,9 @@ class _Grounder:
         return name
 
 
-def export_uvl(problem: Problem, rules: Sequence[Rule], namespace: str = "CMF", source: str = "") -> Export:
+def export_uvl(
+    problem: Problem, rules: Sequence[Rule], namespace: str = "CMF", source: str = ""
+) -> Export:
     """The catalog problem and its rules as UVL text."""
     namer = _Namer(problem)
     grounder = _Grounder(problem, namer)
@@ -246,10 +284,14 @@ def export_uvl(problem: Problem, rules: Sequence[Rule], namespace: str = "CMF", 
             skipped.append((rule.id, f"its decision diagram has more than {MAX_NODES} nodes"))
             continue
         written.append((rule.id, text))
-    lines = [f"// Exported by cmf-config{f' from {source}' if source else ''}: {len(problem.slots)} slots, {len(written)} rules."]
+    # comments go after the namespace: the UVL grammar allows no line before it
+    lines = [
+        f"namespace {uvl_name(namespace)}",
+        f"// Exported by cmf-config{f' from {source}' if source else ''}: {len(problem.slots)} slots, {len(written)} rules.",
+    ]
     for rule_id, reason in skipped:
         lines.append(f"// skipped rule {rule_id}: {reason}")
-    lines += [f"namespace {uvl_name(namespace)}", "", "features", "\tCMF {abstract}"]
+    lines += ["", "features", "\tCMF {abstract}"]
     one_of = [s for s in problem.slots if not s.is_bool]
     options = [s for s in problem.slots if s.is_bool]
     if one_of:
@@ -258,11 +300,15 @@ def export_uvl(problem: Problem, rules: Sequence[Rule], namespace: str = "CMF", 
             lines.append(f"\t\t\t{namer.slot[slot.name]} {{abstract{_label(slot.label)}}}")
             lines.append("\t\t\t\talternative")
             for index, value in enumerate(slot.values):
-                lines.append(f"\t\t\t\t\t{namer.value[(slot.name, index)]}{_attributes(value.id, value.attributes)}")
+                lines.append(
+                    f"\t\t\t\t\t{namer.value[(slot.name, index)]}{_attributes(value.id, value.attributes)}"
+                )
     if options or grounder.aux:
         lines.append("\t\toptional")
         for slot in options:
-            lines.append(f"\t\t\t{namer.slot[slot.name]}{_attributes(slot.name, {'name': slot.label} if slot.label else {})}")
+            lines.append(
+                f"\t\t\t{namer.slot[slot.name]}{_attributes(slot.name, {'name': slot.label} if slot.label else {})}"
+            )
         for name, _ in grounder.aux:
             lines.append(f"\t\t\t{name} {{abstract, hidden}}")
     if written or grounder.aux:
@@ -272,7 +318,12 @@ def export_uvl(problem: Problem, rules: Sequence[Rule], namespace: str = "CMF", 
         for rule_id, text in written:
             lines.append(f"\t{text} // {_comment(rule_id)}")
     features = 1 + len(problem.slots) + sum(len(s.values) for s in one_of) + len(grounder.aux)
-    return Export(text="\n".join(lines) + "\n", written=tuple(r for r, _ in written), skipped=tuple(skipped), features=features)
+    return Export(
+        text="\n".join(lines) + "\n",
+        written=tuple(r for r, _ in written),
+        skipped=tuple(skipped),
+        features=features,
+    )
 
 
 def _label(label: str) -> str:
@@ -312,11 +363,9 @@ def feature_model_uvl(model: FeatureModel) -> str:
     for group in model.groups:
         children.setdefault(group.parent, []).append(group)
     by_name = {f.name: f for f in model.features}
-    lines = [f"// Written by cmf-config from {model.path} ({model.kind})"]
-    if model.namespace:
-        lines.append(f"namespace {uvl_name(model.namespace)}")
-        lines.append("")
-    lines.append("features")
+    # comments go after the namespace: the UVL grammar allows no line before it
+    lines = [f"namespace {uvl_name(model.namespace)}"] if model.namespace else []
+    lines += [f"// Written by cmf-config from {model.path} ({model.kind})", "", "features"]
     if model.root is None:
         root = "Model"
         n = 2
@@ -335,7 +384,13 @@ def feature_model_uvl(model: FeatureModel) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_feature(lines: list[str], feature: Feature, children: Mapping[str, list[Group]], by_name: Mapping[str, Feature], depth: int) -> None:
+def _write_feature(
+    lines: list[str],
+    feature: Feature,
+    children: Mapping[str, list[Group]],
+    by_name: Mapping[str, Feature],
+    depth: int,
+) -> None:
     # iterative: real models nest deeper than Python's recursion limit allows
     stack: list[tuple[Feature | Group, int]] = [(feature, depth)]
     while stack:
@@ -346,7 +401,11 @@ def _write_feature(lines: list[str], feature: Feature, children: Mapping[str, li
             for group in reversed(children.get(item.name, [])):
                 stack.append((group, level + 1))
             continue
-        keyword = item.kind if item.kind != "cardinality" else f"[{item.low}..{'*' if item.high is None else item.high}]"
+        keyword = (
+            item.kind
+            if item.kind != "cardinality"
+            else f"[{item.low}..{'*' if item.high is None else item.high}]"
+        )
         lines.append(f"{tabs}{keyword}")
         for name in reversed(item.children):
             stack.append((by_name[name], level + 1))
@@ -401,5 +460,9 @@ def formula_text(ir: IR) -> str:
     for arg in ir.args:
         written = formula_text(arg)
         arg_level = _level(arg)
-        parts.append(f"({written})" if arg_level < level or (arg_level == level and ir.op in ("=>", "<=>")) else written)
+        parts.append(
+            f"({written})"
+            if arg_level < level or (arg_level == level and ir.op in ("=>", "<=>"))
+            else written
+        )
     return f" {_SYMBOL[ir.op]} ".join(parts)

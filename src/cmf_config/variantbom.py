@@ -15,16 +15,18 @@ condition holds; an alternative is selected when the position applies and its `w
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import attrs
+from pysat.solvers import Solver
 
 from cmf_config.errors import NO_SPAN, Diagnostic, InputError, Span
 from cmf_config.model import Catalog, PartLine, Position
 from cmf_config.problem import Assignment, Problem
 from cmf_config.rules import IR, TRUE, K, Op, Ref, compile_expression, evaluate, slots_of
-from cmf_config.solver import Engine
+from cmf_config.solver import SOLVER_NAME, Engine
 from cmf_config.source import Document, MapNode, ScalarNode, SeqNode, parse_file
 
 CHECKS: tuple[str, ...] = ("uniqueness", "completeness", "superfluous")
@@ -170,16 +172,60 @@ def check(engine: Engine, compiled: Sequence[CompiledPosition]) -> list[Finding]
     uniqueness (one per pair of parts), completeness, superfluous (one per part).
     """
     problem = engine.problem
-    scopes = [_literal(engine, Op("and", (_owner_ir(problem, item), item.needed))) for item in compiled]
+    encoding = engine.encoding
+    owners = [_owner_ir(problem, item) for item in compiled]
+    scopes = [_literal(engine, Op("and", (owner, item.needed))) for owner, item in zip(owners, compiled, strict=True)]
     conditions = [[_literal(engine, c) for c in item.conditions] for item in compiled]
     # 'the position applies and selects this alternative': one literal per alternative, so
     # that a single model tells which alternatives it selects anywhere in the catalog.
-    selects = [[_literal(engine, Op("and", (_owner_ir(problem, item), item.needed, c))) for c in item.conditions] for item in compiled]
-    reached = _reachable(engine, [lit for lits in selects for lit in lits])
-    findings: list[Finding] = []
-    for item, scope, lits, sels in zip(compiled, scopes, conditions, selects, strict=True):
-        findings += _position_findings(engine, item, scope, lits, [s in reached for s in sels])
+    selects = [[encoding.and_([scope, lit]) for lit in lits] for scope, lits in zip(scopes, conditions, strict=True)]
+    # 'the position applies and selects none or several of its alternatives'
+    violations = [
+        encoding.and_([scope, -_exactly_one(engine, item.conditions, lits)]) for item, scope, lits in zip(compiled, scopes, conditions, strict=True)
+    ]
+    with _Session(engine) as session:
+        reached = _reachable(session, [lit for lits in selects for lit in lits], violations)
+        reachable = [[lit in reached for lit in lits] for lits in selects]
+        suspects = _violated(session, violations, reached)
+        findings: list[Finding] = []
+        for i, item in enumerate(compiled):
+            findings += _position_findings(session, item, scopes[i], conditions[i], reachable[i], i in suspects)
     return findings
+
+
+class _Session:
+    """The valid configurations, asked about by one check: a solver of its own in which the
+    error rules are unit clauses, propagated once instead of being assumed (thousands of
+    literals) on each of the check's calls. Clauses the engine's encoding gains meanwhile (new
+    condition literals) are sent before each call."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.solver = Solver(name=SOLVER_NAME, bootstrap_with=engine.encoding.clauses)
+        self.sent = len(engine.encoding.clauses)
+        for lit in engine.hard_lits():
+            self.solver.add_clause([lit])
+
+    def __enter__(self) -> _Session:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.solver.delete()
+
+    def model(self, assumptions: Sequence[int]) -> list[int] | None:
+        """A model of the valid configurations under the assumptions, or None."""
+        clauses = self.engine.encoding.clauses
+        for clause in clauses[self.sent :]:
+            self.solver.add_clause(clause)
+        self.sent = len(clauses)
+        if not self.solver.solve(assumptions=list(assumptions)):
+            return None
+        return list(self.solver.get_model() or ())
+
+    def witness(self, assumptions: Sequence[int]) -> dict[str, int] | None:
+        """A valid configuration under the assumptions, or None."""
+        model = self.model(assumptions)
+        return self.engine.decode(model) if model is not None else None
 
 
 def _literal(engine: Engine, ir: IR) -> int:
@@ -190,22 +236,32 @@ def _literal(engine: Engine, ir: IR) -> int:
     return engine.literal(ir)
 
 
-def _reachable(engine: Engine, targets: Sequence[int]) -> set[int]:
-    """The target literals some valid configuration makes true.
+def _exactly_one(engine: Engine, conditions: Sequence[IR], lits: Sequence[int]) -> int:
+    """A literal for 'exactly one condition holds'. Conditions that all read one slot go to
+    the encoder as one expression, whose decision diagram over that slot is the constant true
+    when they split its values (the common case: by steering side, market, battery band);
+    such a position can never be violated, and costs the solver nothing."""
+    if len(frozenset().union(*(slots_of(c) for c in conditions))) <= 1:
+        return _literal(engine, Op("exactly", (K(1.0), *conditions)))
+    return engine.encoding.cardinality("exactly", 1, list(lits))
+
+
+def _reachable(session: _Session, targets: Sequence[int], watched: Sequence[int]) -> set[int]:
+    """The target literals some valid configuration makes true (and the watched ones that
+    the models met on the way make true).
 
     Every model the solver returns is read for all targets still open, so one call settles
     many targets at once: a product line needs far fewer calls than it has parts. A target
     no model has reached yet is then assumed, and if that fails no configuration reaches it.
     """
-    hard = engine.hard_lits()
-    solver = engine.sat
     reached: set[int] = set()
-    open_ = set(targets)
+    open_ = set(targets) | set(watched)
     for target in [None, *targets]:
         if target is not None and target not in open_:
             continue
-        if solver.solve(assumptions=hard if target is None else [*hard, target]):
-            hits = open_.intersection(solver.get_model() or ())
+        model = session.model([] if target is None else [target])
+        if model is not None:
+            hits = open_.intersection(model)
             reached |= hits
             open_ -= hits
         if target is not None:
@@ -213,25 +269,54 @@ def _reachable(engine: Engine, targets: Sequence[int]) -> set[int]:
     return reached
 
 
-def _position_findings(engine: Engine, item: CompiledPosition, scope: int, lits: Sequence[int], reachable: Sequence[bool]) -> list[Finding]:
+def _violated(session: _Session, violations: Sequence[int], known: set[int]) -> set[int]:
+    """The positions (indices) whose violation literal some valid configuration makes true;
+    `known`: literals already seen true in a valid configuration.
+
+    One call asks whether any other position is violated at all; each model names the
+    violated positions it shows, and the question is asked again of the others until no
+    model is left. A clean catalog is proved clean by a single (unsatisfiable) call.
+
+    The others are asked about over *all* valid configurations: assuming the found ones
+    away instead would miss a position violated only where a found one is violated too. So
+    the disjunction is rebuilt without them, over groups so that each round adds few clauses.
+    """
+    encoding = session.engine.encoding
+    by_lit: dict[int, list[int]] = {}
+    for index, lit in enumerate(violations):
+        by_lit.setdefault(lit, []).append(index)
+    found = {index for lit in known & by_lit.keys() for index in by_lit[lit]}
+    lits = [lit for lit in by_lit if lit not in known and lit != -encoding.true]
+    size = max(1, math.isqrt(len(lits)))
+    groups = [lits[i : i + size] for i in range(0, len(lits), size)]
+    gates = [encoding.or_(group) for group in groups]
+    while lits:
+        model = session.model([encoding.or_(gates)])
+        if model is None:
+            break
+        true = set(model)
+        for k, group in enumerate(groups):
+            hits = [lit for lit in group if lit in true]
+            if hits:
+                for lit in hits:
+                    found.update(by_lit[lit])
+                groups[k] = [lit for lit in group if lit not in true]
+                gates[k] = encoding.or_(groups[k])
+    return found
+
+
+def _position_findings(session: _Session, item: CompiledPosition, scope: int, lits: Sequence[int], reachable: Sequence[bool], is_suspect: bool) -> list[Finding]:
+    """The findings of one position; `is_suspect`: some valid configuration that needs it
+    selects none or several of its alternatives."""
     out: list[Finding] = []
-    alternatives = item.position.alternatives
-    if any(reachable):
-        # One call asks both: is there a valid configuration that needs the position and
-        # selects none or several of its alternatives?
-        exactly_one = _literal(engine, Op("exactly", (K(1.0), *item.conditions)))
-        if engine.witness([scope, -exactly_one]) is not None:
-            out += _uniqueness(engine, item, scope, lits, reachable)
-            gap = engine.witness([scope, *(-lit for lit in lits)])
-            if gap is not None:
-                out.append(_completeness(engine, item, gap))
-        is_dead = False
-    else:
-        some = engine.witness([scope])
-        is_dead = some is None
-        if some is not None:  # needed somewhere, and nothing is ever selected there
-            out.append(_completeness(engine, item, some))
-    for alternative, ok in zip(alternatives, reachable, strict=True):
+    if is_suspect:
+        out += _uniqueness(session, item, scope, lits, reachable)
+        gap = session.witness([scope, *(-lit for lit in lits)])
+        if gap is not None:
+            out.append(_completeness(session.engine, item, gap))
+    # Nothing selected anywhere and never violated: no valid configuration needs the position.
+    is_dead = not is_suspect and not any(reachable)
+    for alternative, ok in zip(item.position.alternatives, reachable, strict=True):
         if not ok:
             why = "the position is needed by no valid configuration" if is_dead else "its condition never holds where the position is needed"
             out.append(
@@ -258,12 +343,12 @@ def _completeness(engine: Engine, item: CompiledPosition, gap: Mapping[str, int]
     )
 
 
-def _uniqueness(engine: Engine, item: CompiledPosition, scope: int, lits: Sequence[int], reachable: Sequence[bool]) -> list[Finding]:
+def _uniqueness(session: _Session, item: CompiledPosition, scope: int, lits: Sequence[int], reachable: Sequence[bool]) -> list[Finding]:
     """Every pair of alternatives some valid configuration selects together."""
     if len(lits) < 2:
         return []
-    two = _literal(engine, Op("at_least", (K(2.0), *item.conditions)))
-    if engine.witness([scope, two]) is None:
+    encoding = session.engine.encoding
+    if session.model([scope, encoding.cardinality("at_least", 2, list(lits))]) is None:
         return []
     out: list[Finding] = []
     alts = item.position.alternatives
@@ -271,7 +356,7 @@ def _uniqueness(engine: Engine, item: CompiledPosition, scope: int, lits: Sequen
         for j in range(i + 1, len(lits)):
             if not (reachable[i] and reachable[j]):
                 continue  # an alternative never selected is selected with nothing
-            both = engine.witness([scope, lits[i], lits[j]])
+            both = session.witness([scope, lits[i], lits[j]])
             if both is not None:
                 out.append(
                     Finding(
@@ -279,7 +364,7 @@ def _uniqueness(engine: Engine, item: CompiledPosition, scope: int, lits: Sequen
                         position=item.key,
                         parts=(alts[i].part, alts[j].part),
                         span=alts[j].field_spans.get("when", alts[j].span),
-                        witness=_witness(engine.problem, both),
+                        witness=_witness(session.engine.problem, both),
                         message=f"position '{item.key}' selects both '{alts[i].part}' and '{alts[j].part}' in a valid configuration",
                     )
                 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 from cmf_config import report
@@ -43,48 +43,127 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Read a feature model in UVL (.uvl) or DIMACS CNF (.dimacs, .cnf) and report its features, groups, constraints and exact number of configurations. With -o DIR, also write it as normalised UVL to DIR/model.uvl.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("-o", "--output", type=Path, default=None, metavar="DIR", help="write DIR/model.uvl")
-    p.add_argument("--no-count", action="store_true", help="skip the count (for models no counter finishes)")
+    p.add_argument(
+        "-o", "--output", type=Path, default=None, metavar="DIR", help="write DIR/model.uvl"
+    )
+    p.add_argument(
+        "--no-count", action="store_true", help="skip the count (for models no counter finishes)"
+    )
+    p.add_argument(
+        "--count-timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="give up counting after S seconds (default 60; 0: no limit)",
+    )
     _add_output(p)
     p.set_defaults(run=run_import)
 
-    p = sub.add_parser("export", help="write the catalog and its rules as a variability model (UVL)", description="Write the CMF catalog and the rules it can express as UVL, which flamapy and FeatureIDE open. Rules that cannot be written are listed in a comment and reported.")
+    p = sub.add_parser(
+        "export",
+        help="write the catalog and its rules as a variability model (UVL)",
+        description="Write the CMF catalog and the rules it can express as UVL, which flamapy and FeatureIDE open. Rules that cannot be written are listed in a comment and reported.",
+    )
     p.add_argument("target", choices=("uvl",), help="the format (uvl)")
-    p.add_argument("-o", "--output", type=Path, default=None, metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write to FILE instead of standard output",
+    )
     add_common(p)
     p.set_defaults(run=run_export)
 
-    model = sub.add_parser("model", help="questions about a UVL or DIMACS model file", description="Count, options, lint, explain and validate on a UVL or DIMACS feature model file.")
+    model = sub.add_parser(
+        "model",
+        help="questions about a UVL or DIMACS model file",
+        description="Count, options, lint, explain and validate on a UVL or DIMACS feature model file.",
+    )
     group = model.add_subparsers(dest="model_command", metavar="QUESTION", required=True)
-    q = group.add_parser("count", help="count the valid configurations exactly", description="The exact number of valid configurations, extending the selection if one is given.")
+    q = group.add_parser(
+        "count",
+        help="count the valid configurations exactly",
+        description="The exact number of valid configurations, extending the selection if one is given.",
+    )
     _add_file(q)
+    q.add_argument(
+        "--timeout",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="give up after S seconds (exit 2; default 0: no limit)",
+    )
     q.set_defaults(run=run_count)
-    q = group.add_parser("options", help="what the selection leaves open, and what it decides (with reasons)", description="For a partial selection of features: which open features are now forced on or off (each with a minimal reason), and which remain free.")
+    q = group.add_parser(
+        "options",
+        help="what the selection leaves open, and what it decides (with reasons)",
+        description="For a partial selection of features: which open features are now forced on or off (each with a minimal reason), and which remain free.",
+    )
     _add_file(q)
-    q.add_argument("--reasons", type=int, default=100, metavar="N", help="give reasons for the first N forced features (default 100)")
+    q.add_argument(
+        "--reasons",
+        type=int,
+        default=100,
+        metavar="N",
+        help="give reasons for the first N forced features (default 100)",
+    )
     q.set_defaults(run=run_options)
-    q = group.add_parser("lint", help="dead, core and false-optional features, with reasons", description="Find a void model, dead features (in no configuration), false-optional features (optional, yet selected whenever their parent is) and core features (in every configuration), each with the rules and constraints that cause it. Exit 1 for a void model, dead or false-optional features.")
+    q = group.add_parser(
+        "lint",
+        help="dead, core and false-optional features, with reasons",
+        description="Find a void model, dead features (in no configuration), false-optional features (optional, yet selected whenever their parent is) and core features (in every configuration), each with the rules and constraints that cause it. Exit 1 for a void model, dead or false-optional features.",
+    )
     q.add_argument("file", type=Path, metavar="FILE")
-    q.add_argument("--reasons", type=int, default=100, metavar="N", help="give reasons for the first N findings (default 100)")
+    q.add_argument(
+        "--reasons",
+        type=int,
+        default=100,
+        metavar="N",
+        help="give reasons for the first N findings (default 100)",
+    )
     _add_output(q)
     q.set_defaults(run=run_lint)
-    q = group.add_parser("explain", help="why a selection has no valid configuration", description="A minimal set of the selected features and the model's rules that cannot hold together. Exit 1 when there is such a conflict, 0 when the selection can be completed.")
+    q = group.add_parser(
+        "explain",
+        help="why a selection has no valid configuration",
+        description="A minimal set of the selected features and the model's rules that cannot hold together. Exit 1 when there is such a conflict, 0 when the selection can be completed.",
+    )
     _add_file(q)
     q.set_defaults(run=run_explain)
-    q = group.add_parser("validate", help="whether a selection has a valid completion", description="Exit 0 when some valid configuration extends the selection, 1 (with the reason) when none does.")
+    q = group.add_parser(
+        "validate",
+        help="whether a selection has a valid completion",
+        description="Exit 0 when some valid configuration extends the selection, 1 (with the reason) when none does.",
+    )
     _add_file(q)
     q.set_defaults(run=run_validate)
 
 
 def _add_output(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
 
 def _add_file(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("--select", action="append", default=[], metavar="F", help="a selected feature (repeat, or separate with commas)")
-    p.add_argument("--deselect", action="append", default=[], metavar="F", help="a deselected feature (repeat, or separate with commas)")
+    p.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="F",
+        help="a selected feature (repeat, or separate with commas)",
+    )
+    p.add_argument(
+        "--deselect",
+        action="append",
+        default=[],
+        metavar="F",
+        help="a deselected feature (repeat, or separate with commas)",
+    )
     _add_output(p)
 
 
@@ -107,6 +186,42 @@ def load_model(path: Path) -> FeatureModel:
     return load_uvl(path, display)
 
 
+def count_within(
+    analysis: FeatureAnalysis, selection: Selection, seconds: float
+) -> tuple[int | None, str]:
+    """The count and the counter used, or (None, counter) when it takes more than `seconds`.
+
+    The count runs in a forked child, so that a counter that does not finish can be stopped;
+    `seconds` <= 0 counts in this process without a limit.
+    """
+    if seconds <= 0:
+        total = analysis.count(selection)
+        return total, analysis.last_counter
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        total = analysis.count(selection)
+        sender.send((str(total), analysis.last_counter))
+
+    process = ctx.Process(target=child)
+    process.start()
+    sender.close()
+    try:
+        if receiver.poll(seconds):
+            text, counter = receiver.recv()
+            return int(text), str(counter)
+    except EOFError:
+        pass
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+    return None, "d4"
+
+
 def _selection(model: FeatureModel, args: argparse.Namespace) -> dict[str, bool]:
     names = {f.name for f in model.features}
     out: dict[str, bool] = {}
@@ -117,14 +232,22 @@ def _selection(model: FeatureModel, args: argparse.Namespace) -> dict[str, bool]
                 if not name:
                     continue
                 if name not in names:
-                    raise UsageError(f"unknown feature '{name}' in --{flag}{did_you_mean(name, names)}", f"the model {model.path} has {len(names)} features; names are case-sensitive")
+                    raise UsageError(
+                        f"unknown feature '{name}' in --{flag}{did_you_mean(name, names)}",
+                        f"the model {model.path} has {len(names)} features; names are case-sensitive",
+                    )
                 if out.get(name, value) != value:
-                    raise UsageError(f"feature '{name}' is both selected and deselected", "give each feature once")
+                    raise UsageError(
+                        f"feature '{name}' is both selected and deselected",
+                        "give each feature once",
+                    )
                 out[name] = value
     return out
 
 
-def _open(args: argparse.Namespace) -> tuple[FeatureModel, Compiled, FeatureAnalysis, dict[str, bool]]:
+def _open(
+    args: argparse.Namespace,
+) -> tuple[FeatureModel, Compiled, FeatureAnalysis, dict[str, bool]]:
     model = load_model(args.file)
     selection = _selection(model, args)
     compiled = compile_model(model)
@@ -132,7 +255,10 @@ def _open(args: argparse.Namespace) -> tuple[FeatureModel, Compiled, FeatureAnal
 
 
 def _selection_json(selection: Selection) -> dict[str, list[str]]:
-    return {"selected": [n for n, v in selection.items() if v], "deselected": [n for n, v in selection.items() if not v]}
+    return {
+        "selected": [n for n, v in selection.items() if v],
+        "deselected": [n for n, v in selection.items() if not v],
+    }
 
 
 # ------------------------------------------------------------------ wording
@@ -140,19 +266,34 @@ def _selection_json(selection: Selection) -> dict[str, list[str]]:
 
 def _rule_json(rules: Mapping[str, Rule], rule_id: str) -> dict[str, object]:
     rule = rules[rule_id]
-    return {"rule": rule_id, "text": rule.constraint_text, "file": rule.span.path, "line": rule.span.line, "column": rule.span.col}
+    return {
+        "rule": rule_id,
+        "text": rule.constraint_text,
+        "file": rule.span.path,
+        "line": rule.span.line,
+        "column": rule.span.col,
+    }
 
 
-def _conflict_json(rules: Mapping[str, Rule], conflict: Conflict | None) -> dict[str, object] | None:
+def _conflict_json(
+    rules: Mapping[str, Rule], conflict: Conflict | None
+) -> dict[str, object] | None:
     if conflict is None:
         return None
-    return {"choices": list(conflict.choices), "rules": [_rule_json(rules, r) for r in conflict.rules]}
+    return {
+        "choices": list(conflict.choices),
+        "rules": [_rule_json(rules, r) for r in conflict.rules],
+    }
 
 
-def _because(rules: Mapping[str, Rule], conflict: Conflict, selection: Selection, indent: str = "    ") -> str:
+def _because(
+    rules: Mapping[str, Rule], conflict: Conflict, selection: Selection, indent: str = "    "
+) -> str:
     lines = []
     for choice in conflict.choices:
-        lines.append(f"{indent}you {'selected' if selection.get(choice, True) else 'deselected'} {choice}")
+        lines.append(
+            f"{indent}you {'selected' if selection.get(choice, True) else 'deselected'} {choice}"
+        )
     for rule_id in conflict.rules:
         rule = rules[rule_id]
         where = f" ({rule.span})" if rule.span.line else ""
@@ -178,11 +319,16 @@ def run_import(args: argparse.Namespace) -> int:
     compiled = compile_model(model)
     analysis = FeatureAnalysis(compiled)
     satisfiable = analysis.is_satisfiable()
-    count = None if args.no_count else analysis.count()
+    count, counter = (
+        (None, None) if args.no_count else count_within(analysis, {}, args.count_timeout)
+    )
     written = None
     if args.output is not None:
         if not args.output.is_dir():
-            raise UsageError(f"cannot write to '{args.output}': not a directory", "create the directory first, or give an existing one")
+            raise UsageError(
+                f"cannot write to '{args.output}': not a directory",
+                "create the directory first, or give an existing one",
+            )
         written = args.output / "model.uvl"
         write_atomic(written, feature_model_uvl(model))
     abstract = sum(1 for f in model.features if f.abstract)
@@ -200,7 +346,8 @@ def run_import(args: argparse.Namespace) -> int:
         "clauses": compiled.clause_count(),
         "satisfiable": satisfiable,
         "count": None if count is None else str(count),
-        "counter": None if count is None else analysis.last_counter,
+        "counter": counter,
+        "count_timeout": None if args.no_count or count is not None else args.count_timeout,
         "read_seconds": round(read_s, 3),
         "written": None if written is None else str(written),
     }
@@ -213,7 +360,11 @@ def run_import(args: argparse.Namespace) -> int:
         f"  CNF: {compiled.nvars} variables, {compiled.clause_count()} clauses; satisfiable: {'yes' if satisfiable else 'no'}",
     ]
     if count is not None:
-        lines.append(f"  configurations: {count} (counter: {analysis.last_counter})")
+        lines.append(f"  configurations: {count} (counter: {counter})")
+    elif not args.no_count:
+        lines.append(
+            f"  configurations: not counted within {args.count_timeout:g} s ({counter}); try `cmf-config model count FILE --timeout 0`"
+        )
     if written is not None:
         lines.append(f"  written: {written}")
     emit("\n".join(lines) + "\n")
@@ -243,7 +394,9 @@ def run_export(args: argparse.Namespace) -> int:
     if args.output is None:
         emit(result.text)
     else:
-        emit(f"wrote {args.output}: {result.features} features, {len(result.written)} rules as constraints, {len(result.skipped)} skipped\n")
+        emit(
+            f"wrote {args.output}: {result.features} features, {len(result.written)} rules as constraints, {len(result.skipped)} skipped\n"
+        )
     for rule_id, why in result.skipped:
         import sys
 
@@ -254,9 +407,23 @@ def run_export(args: argparse.Namespace) -> int:
 def run_count(args: argparse.Namespace) -> int:
     """model count FILE [--select ...] [--deselect ...]."""
     model, _, analysis, selection = _open(args)
-    total = analysis.count(selection)
+    total, counter = count_within(analysis, selection, args.timeout)
+    if total is None:
+        raise UsageError(
+            f"the count of {model.path} did not finish within {args.timeout:g} s ({counter})",
+            "raise --timeout, or drop it to count without a limit",
+        )
     if args.format == "json":
-        emit(report.to_json({"file": model.path, "count": str(total), "counter": analysis.last_counter, "selection": _selection_json(selection)}))
+        emit(
+            report.to_json(
+                {
+                    "file": model.path,
+                    "count": str(total),
+                    "counter": counter,
+                    "selection": _selection_json(selection),
+                }
+            )
+        )
     else:
         emit(f"{total}\n")
     return ExitCode.OK
@@ -278,7 +445,14 @@ def run_options(args: argparse.Namespace) -> int:
                     "file": model.path,
                     "selection": _selection_json(selection),
                     "satisfiable": True,
-                    "forced": [{"feature": f.feature, "value": f.value, "because": _conflict_json(rules, f.because)} for f in forced],
+                    "forced": [
+                        {
+                            "feature": f.feature,
+                            "value": f.value,
+                            "because": _conflict_json(rules, f.because),
+                        }
+                        for f in forced
+                    ],
                     "free": free,
                 }
             )
@@ -286,7 +460,9 @@ def run_options(args: argparse.Namespace) -> int:
         return ExitCode.OK
     on = [f for f in forced if f.value]
     off = [f for f in forced if not f.value]
-    out = [f"{model.path}: {len(selection)} chosen, {len(on)} forced on, {len(off)} forced off, {len(free)} free\n"]
+    out = [
+        f"{model.path}: {len(selection)} chosen, {len(on)} forced on, {len(off)} forced off, {len(free)} free\n"
+    ]
     if on:
         out.append("forced on:\n")
         out += [_forced_line(rules, f, selection, "always selected") for f in on]
@@ -294,14 +470,32 @@ def run_options(args: argparse.Namespace) -> int:
         out.append("forced off:\n")
         out += [_forced_line(rules, f, selection, "never selected") for f in off]
     if free:
-        out.append(f"free: {', '.join(free[:50])}{f' and {len(free) - 50} more' if len(free) > 50 else ''}\n")
+        out.append(
+            f"free: {', '.join(free[:50])}{f' and {len(free) - 50} more' if len(free) > 50 else ''}\n"
+        )
     emit("".join(out))
     return ExitCode.OK
 
 
-def _conflict_out(args: argparse.Namespace, model: FeatureModel, rules: Mapping[str, Rule], selection: Selection, conflict: Conflict | None, what: str) -> int:
+def _conflict_out(
+    args: argparse.Namespace,
+    model: FeatureModel,
+    rules: Mapping[str, Rule],
+    selection: Selection,
+    conflict: Conflict | None,
+    what: str,
+) -> int:
     if args.format == "json":
-        emit(report.to_json({"file": model.path, "selection": _selection_json(selection), "satisfiable": False, "conflict": _conflict_json(rules, conflict)}))
+        emit(
+            report.to_json(
+                {
+                    "file": model.path,
+                    "selection": _selection_json(selection),
+                    "satisfiable": False,
+                    "conflict": _conflict_json(rules, conflict),
+                }
+            )
+        )
     else:
         emit(f"{model.path}: no valid configuration extends this selection ({what}); because:\n")
         if conflict is not None:
@@ -321,12 +515,43 @@ def run_lint(args: argparse.Namespace) -> int:
     spans = {f.name: f.span for f in model.features}
     findings: list[dict[str, object]] = []
     if not found.satisfiable:
-        findings.append({"code": "L400", "kind": "void", "feature": None, "message": "the model has no valid configuration", "file": model.path, "line": 0, "column": 0, "because": _conflict_json(rules, found.void)})
-    groups = (("L401", "dead", found.dead, "is in no valid configuration"), ("L402", "false-optional", found.false_optional, "is optional, yet selected whenever its parent is"), ("L403", "core", found.core, "is in every valid configuration"))
+        findings.append(
+            {
+                "code": "L400",
+                "kind": "void",
+                "feature": None,
+                "message": "the model has no valid configuration",
+                "file": model.path,
+                "line": 0,
+                "column": 0,
+                "because": _conflict_json(rules, found.void),
+            }
+        )
+    groups = (
+        ("L401", "dead", found.dead, "is in no valid configuration"),
+        (
+            "L402",
+            "false-optional",
+            found.false_optional,
+            "is optional, yet selected whenever its parent is",
+        ),
+        ("L403", "core", found.core, "is in every valid configuration"),
+    )
     for code, kind, items, text in groups:
         for item in items:
             span = spans[item.feature]
-            findings.append({"code": code, "kind": kind, "feature": item.feature, "message": f"feature '{item.feature}' {text}", "file": span.path, "line": span.line, "column": span.col, "because": _conflict_json(rules, item.because)})
+            findings.append(
+                {
+                    "code": code,
+                    "kind": kind,
+                    "feature": item.feature,
+                    "message": f"feature '{item.feature}' {text}",
+                    "file": span.path,
+                    "line": span.line,
+                    "column": span.col,
+                    "because": _conflict_json(rules, item.because),
+                }
+            )
     failing = sum(1 for f in findings if f["kind"] != "core")
     if args.format == "json":
         emit(
@@ -345,7 +570,11 @@ def run_lint(args: argparse.Namespace) -> int:
     else:
         out: list[str] = []
         for finding in findings:
-            where = f"{finding['file']}:{finding['line']}:{finding['column']}: " if finding["line"] else f"{model.path}: "
+            where = (
+                f"{finding['file']}:{finding['line']}:{finding['column']}: "
+                if finding["line"]
+                else f"{model.path}: "
+            )
             severity = "note" if finding["kind"] == "core" else "warning"
             out.append(f"{where}{severity} {finding['code']}: {finding['message']}\n")
             because = finding["because"]
@@ -354,7 +583,9 @@ def run_lint(args: argparse.Namespace) -> int:
                     out.append(f"    given {choice} selected\n")
                 for rule in because.get("rules", []) or []:
                     assert isinstance(rule, dict)
-                    rule_where = f" ({rule['file']}:{rule['line']}:{rule['column']})" if rule["line"] else ""
+                    rule_where = (
+                        f" ({rule['file']}:{rule['line']}:{rule['column']})" if rule["line"] else ""
+                    )
                     out.append(f"    {rule['rule']}: {rule['text']}{rule_where}\n")
         out.append(
             f"lint: {len(found.dead)} dead, {len(found.false_optional)} false-optional, {len(found.core)} core feature{'s' if len(found.core) != 1 else ''}"
@@ -371,9 +602,20 @@ def run_explain(args: argparse.Namespace) -> int:
     conflict = analysis.explain(selection)
     if conflict is None:
         if args.format == "json":
-            emit(report.to_json({"file": model.path, "selection": _selection_json(selection), "satisfiable": True, "conflict": None}))
+            emit(
+                report.to_json(
+                    {
+                        "file": model.path,
+                        "selection": _selection_json(selection),
+                        "satisfiable": True,
+                        "conflict": None,
+                    }
+                )
+            )
         else:
-            emit(f"{model.path}: a valid configuration extends this selection; nothing to explain\n")
+            emit(
+                f"{model.path}: a valid configuration extends this selection; nothing to explain\n"
+            )
         return ExitCode.OK
     return _conflict_out(args, model, rules, selection, conflict, "explain")
 
@@ -386,20 +628,37 @@ def run_validate(args: argparse.Namespace) -> int:
     if completion is not None:
         if args.format == "json":
             chosen = sorted(n for n, v in completion.items() if v)
-            emit(report.to_json({"file": model.path, "selection": _selection_json(selection), "valid": True, "example": chosen, "conflict": None}))
+            emit(
+                report.to_json(
+                    {
+                        "file": model.path,
+                        "selection": _selection_json(selection),
+                        "valid": True,
+                        "example": chosen,
+                        "conflict": None,
+                    }
+                )
+            )
         else:
-            emit(f"{model.path}: valid: a configuration extends this selection ({sum(completion.values())} features selected in one)\n")
+            emit(
+                f"{model.path}: valid: a configuration extends this selection ({sum(completion.values())} features selected in one)\n"
+            )
         return ExitCode.OK
     conflict = analysis.explain(selection)
     if args.format == "json":
-        emit(report.to_json({"file": model.path, "selection": _selection_json(selection), "valid": False, "example": None, "conflict": _conflict_json(rules, conflict)}))
+        emit(
+            report.to_json(
+                {
+                    "file": model.path,
+                    "selection": _selection_json(selection),
+                    "valid": False,
+                    "example": None,
+                    "conflict": _conflict_json(rules, conflict),
+                }
+            )
+        )
         return ExitCode.INVALID
     emit(f"{model.path}: invalid: no valid configuration extends this selection; because:\n")
     if conflict is not None:
         emit(_because(rules, conflict, selection))
     return ExitCode.INVALID
-
-
-def names(values: Sequence[str]) -> str:
-    """Comma-separated names (for messages)."""
-    return ", ".join(values)
