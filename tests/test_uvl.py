@@ -219,3 +219,44 @@ def test_models_flamapy_cannot_parse_load(name: str) -> None:
     model = load_uvl(path)
     assert model.features
     assert FeatureAnalysis(compile_model(model)).is_satisfiable()
+
+
+def _uvl_project_syntax_errors(text: str) -> list[str]:
+    """Syntax errors the UVL project's own parser (the uvlparser package) finds in a text."""
+    antlr4 = pytest.importorskip("antlr4")
+    lexer_module = pytest.importorskip("uvl.UVLCustomLexer")
+    parser_module = pytest.importorskip("uvl.UVLPythonParser")
+    from antlr4.error.ErrorListener import ErrorListener
+
+    errors: list[str] = []
+
+    class Collect(ErrorListener):  # type: ignore[misc]
+        def syntaxError(
+            self, recognizer: object, symbol: object, line: int, column: int, msg: str, e: object
+        ) -> None:
+            errors.append(f"{line}:{column}: {msg}")
+
+    lexer = lexer_module.UVLCustomLexer(antlr4.InputStream(text))
+    lexer.removeErrorListeners()
+    lexer.addErrorListener(Collect())
+    parser = parser_module.UVLPythonParser(antlr4.CommonTokenStream(lexer))
+    parser.removeErrorListeners()
+    parser.addErrorListener(Collect())
+    parser.featureModel()
+    return errors
+
+
+def test_what_we_write_the_uvl_projects_parser_reads() -> None:
+    """Normalised models (Truck's `Type` quoted) and the catalog export pass uvlparser."""
+    for name in ("boolean02.uvl", "attributes.uvl", "cardinality02.uvl", "fm04_tabs.uvl"):
+        assert _uvl_project_syntax_errors(feature_model_uvl(load_uvl(DATA / name))) == [], name
+    truck = parse_uvl(
+        "namespace T\nfeatures\n\tTruck\n\t\tmandatory\n\t\t\tType\nconstraints\n\tType => Truck\n"
+    )
+    assert _uvl_project_syntax_errors(feature_model_uvl(truck)) == []
+    from cmf_config.uvlexport import export_uvl
+    from cmf_config.workspace import Workspace
+
+    mini = Path(__file__).parent / "data" / "mini"
+    workspace, _ = Workspace.open(mini / "catalog", mini / "rules")
+    assert _uvl_project_syntax_errors(export_uvl(workspace.problem, workspace.rules).text) == []
