@@ -226,28 +226,36 @@ def _uvl_project_syntax_errors(text: str) -> list[str]:
     antlr4 = pytest.importorskip("antlr4")
     lexer_module = pytest.importorskip("uvl.UVLCustomLexer")
     parser_module = pytest.importorskip("uvl.UVLPythonParser")
-    from antlr4.error.ErrorListener import ErrorListener
-
+    listener_module = pytest.importorskip("antlr4.error.ErrorListener")
     errors: list[str] = []
 
-    class Collect(ErrorListener):  # type: ignore[misc]
-        def syntaxError(
-            self, recognizer: object, symbol: object, line: int, column: int, msg: str, e: object
-        ) -> None:
-            errors.append(f"{line}:{column}: {msg}")
+    def syntax_error(
+        self: object,
+        recognizer: object,
+        symbol: object,
+        line: int,
+        column: int,
+        msg: str,
+        e: object,
+    ) -> None:
+        errors.append(f"{line}:{column}: {msg}")
+
+    # antlr calls the listener's syntaxError; the class is built at run time (antlr is optional)
+    collect = type("Collect", (listener_module.ErrorListener,), {"syntaxError": syntax_error})
 
     lexer = lexer_module.UVLCustomLexer(antlr4.InputStream(text))
     lexer.removeErrorListeners()
-    lexer.addErrorListener(Collect())
+    lexer.addErrorListener(collect())
     parser = parser_module.UVLPythonParser(antlr4.CommonTokenStream(lexer))
     parser.removeErrorListeners()
-    parser.addErrorListener(Collect())
+    parser.addErrorListener(collect())
     parser.featureModel()
     return errors
 
 
 def test_what_we_write_the_uvl_projects_parser_reads() -> None:
     """Normalised models (Truck's `Type` quoted) and the catalog export pass uvlparser."""
+    assert _uvl_project_syntax_errors("features\n\tTruck\n\t\tmandatory\n\t\t\tType\n")  # unquoted
     for name in ("boolean02.uvl", "attributes.uvl", "cardinality02.uvl", "fm04_tabs.uvl"):
         assert _uvl_project_syntax_errors(feature_model_uvl(load_uvl(DATA / name))) == [], name
     truck = parse_uvl(

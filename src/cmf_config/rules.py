@@ -79,10 +79,11 @@ class Rule:
     scope_text: str = ""
     span: Span = attrs.field(default=NO_SPAN, eq=False)
     builtin: bool = False
+    formula: IR = attrs.field(init=False, eq=False, repr=False)
+    """scope => constraint, simplified; built once (evaluation reads it for every rule)."""
 
-    @property
-    def formula(self) -> IR:
-        """scope => constraint, simplified."""
+    @formula.default
+    def _formula(self) -> IR:
         if self.scope == TRUE:
             return self.constraint
         return Op("=>", (self.scope, self.constraint))
@@ -197,6 +198,8 @@ def evaluate(problem: Problem, node: IR, assignment: Assignment) -> Const:
         return all(evaluate(problem, a, assignment) for a in node.args)
     if node.op == "or":
         return any(evaluate(problem, a, assignment) for a in node.args)
+    if node.op == "=>":  # short-circuit: most rules are out of scope for a given vehicle
+        return (not evaluate(problem, node.args[0], assignment)) or bool(evaluate(problem, node.args[1], assignment))
     return apply(node.op, [evaluate(problem, a, assignment) for a in node.args])
 
 

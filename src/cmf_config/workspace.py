@@ -69,6 +69,7 @@ class Workspace:
         self.problem: Problem = catalog_problem(catalog, [*configs, *extra])
         self.rules: list[Rule] = platform_rules(catalog, self.problem) + load_rules(rules_dir, self.problem)
         self.engine = Engine(self.problem, self.rules)
+        self.warning_rules = [r for r in self.rules if r.severity is Severity.WARNING]
         self.positions: list[CompiledPosition] = compile_positions(catalog, self.problem)
 
     @classmethod
@@ -100,9 +101,13 @@ class Workspace:
         """Check a configuration: every broken rule if complete, else whether it can be completed."""
         assignment = self.assignment(config)
         if self.is_complete(assignment):
-            violations = [self._violation(config, assignment, rule) for rule in self.rules if not holds(self.problem, rule, assignment)]
-            conflict = None
-            return Verdict(config=config, complete=True, violations=tuple(violations), conflict=conflict)
+            # One solver call under the full assignment decides validity (unit propagation
+            # through the compiled rules); only an invalid vehicle has every error rule
+            # evaluated to name the broken ones. Warning rules are always evaluated.
+            valid = self.engine.is_consistent(assignment)
+            to_check = self.warning_rules if valid else self.rules
+            violations = [self._violation(config, assignment, rule) for rule in to_check if not holds(self.problem, rule, assignment)]
+            return Verdict(config=config, complete=True, violations=tuple(violations), conflict=None)
         conflict = self.engine.explain(assignment)
         return Verdict(config=config, complete=False, conflict=conflict)
 
