@@ -60,7 +60,8 @@ from cmf_config.solver import Engine
 from cmf_config.variantbom import CompiledPosition, Finding, check
 
 FULL = (100, 3000, 35_000)
-SIZES = ((10, 300, 3_500), (30, 1000, 11_667), FULL)  # synthetic.py wants whole clusters of 10 slots
+# a tenth, a third and the full size (synthetic.py wants whole clusters of 10 slots: 30, not 33)
+SIZES = ((10, 300, 3_500), (30, 1000, 11_667), FULL)
 QUICK = ((5, 150, 1_750), (10, 300, 3_500))
 DEFECTS_PER_10K = 3  # planted defects of each kind per 10,000 parts (at least 1)
 
@@ -91,14 +92,28 @@ def _and(*items: IR) -> IR:
     return kept[0] if len(kept) == 1 else Op("and", tuple(kept))
 
 
-def _compiled(owner: Slot, index: int, pid: str, needed: IR, conditions: Sequence[IR]) -> CompiledPosition:
+def _compiled(
+    owner: Slot, index: int, pid: str, needed: IR, conditions: Sequence[IR]
+) -> CompiledPosition:
     owner_id = owner.values[index].id
     alternatives = tuple(
-        Alternative(part=f"{pid}-{i + 1}", name=f"part {i + 1} of {pid}", quantity=1, unit_cost=1.0, unit_mass_kg=1.0)
+        Alternative(
+            part=f"{pid}-{i + 1}",
+            name=f"part {i + 1} of {pid}",
+            quantity=1,
+            unit_cost=1.0,
+            unit_mass_kg=1.0,
+        )
         for i in range(len(conditions))
     )
     position = Position(id=pid, name=pid, alternatives=alternatives)
-    return CompiledPosition(owner_slot=owner.name, owner=owner_id, position=position, needed=needed, conditions=tuple(conditions))
+    return CompiledPosition(
+        owner_slot=owner.name,
+        owner=owner_id,
+        position=position,
+        needed=needed,
+        conditions=tuple(conditions),
+    )
 
 
 def samples(instance: Instance, count: int, seed: int) -> list[dict[str, int]]:
@@ -144,15 +159,22 @@ def product_line(slots: int, rules: int, parts: int, seed: int, sample_count: in
     while made < parts:
         pid = f"p{len(positions):05d}"
         kind = schedule.get(len(positions))
-        seen = planted_config if kind in ("overlap", "gap") else configs[rng.randrange(len(configs))]
+        seen = (
+            planted_config if kind in ("overlap", "gap") else configs[rng.randrange(len(configs))]
+        )
         owner = rng.choice(problem.slots)
         index = seen[owner.name]
         start = (problem.slots.index(owner) // CLUSTER) * CLUSTER
-        cluster = [s for s in problem.slots[start : start + CLUSTER] if s.name != owner.name] or [s for s in problem.slots if s.name != owner.name]
+        cluster = [s for s in problem.slots[start : start + CLUSTER] if s.name != owner.name] or [
+            s for s in problem.slots if s.name != owner.name
+        ]
         needed: IR = TRUE
         if kind is None and rng.random() < 0.3:
             other = rng.choice(cluster)
-            if problem.slot(other.name).values[seen[other.name]].attributes["premium"] and rng.random() < 0.5:
+            if (
+                problem.slot(other.name).values[seen[other.name]].attributes["premium"]
+                and rng.random() < 0.5
+            ):
                 needed = Ref(other.name, "premium")
             else:
                 extra = rng.sample(range(len(other.values)), rng.randint(0, len(other.values) // 2))
@@ -171,7 +193,13 @@ def product_line(slots: int, rules: int, parts: int, seed: int, sample_count: in
                 other_i = (mine + 1) % len(groups)
                 conditions[other_i] = _in(selector, [*groups[other_i], p_value])
                 a, b = sorted((mine, other_i))
-                planted.add(("uniqueness", f"{owner.values[index].id}/{pid}", (f"{pid}-{a + 1}", f"{pid}-{b + 1}")))
+                planted.add(
+                    (
+                        "uniqueness",
+                        f"{owner.values[index].id}/{pid}",
+                        (f"{pid}-{a + 1}", f"{pid}-{b + 1}"),
+                    )
+                )
             else:
                 conditions.pop(mine)
                 planted.add(("completeness", f"{owner.values[index].id}/{pid}", ()))
@@ -181,16 +209,26 @@ def product_line(slots: int, rules: int, parts: int, seed: int, sample_count: in
         conditions = []
         for g in groups:
             flag = rng.choice(cluster)
-            both = {problem.slot(flag.name).values[c[flag.name]].attributes["premium"] for c in where if c[selector.name] in g}
+            both = {
+                problem.slot(flag.name).values[c[flag.name]].attributes["premium"]
+                for c in where
+                if c[selector.name] in g
+            }
             if rng.random() < 0.2 and both == {True, False} and flag.name != selector.name:
-                conditions += [_and(_in(selector, g), Ref(flag.name, "premium")), _and(_in(selector, g), Op("not", (Ref(flag.name, "premium"),)))]
+                conditions += [
+                    _and(_in(selector, g), Ref(flag.name, "premium")),
+                    _and(_in(selector, g), Op("not", (Ref(flag.name, "premium"),))),
+                ]
             else:
                 conditions.append(_in(selector, g))
         if kind == "impossible":
             rule = rng.choice(excludes)
             assert isinstance(rule.constraint, Op)
-            conditions.append(rule.constraint.args[0])  # not (X == x and Y == y): the pair is forbidden
-            planted.add(("superfluous", f"{owner.values[index].id}/{pid}", (f"{pid}-{len(conditions)}",)))
+            # the rule is not (X == x and Y == y): the pair it forbids is never selected
+            conditions.append(rule.constraint.args[0])
+            planted.add(
+                ("superfluous", f"{owner.values[index].id}/{pid}", (f"{pid}-{len(conditions)}",))
+            )
         positions.append(_compiled(owner, index, pid, needed, conditions))
         made += len(conditions)
     assert len(planted) == len(kinds), "every scheduled defect is planted"
@@ -201,7 +239,9 @@ def _holds(problem: Problem, condition: IR, config: dict[str, int]) -> bool:
     return bool(evaluate(problem, condition, config))
 
 
-def _split(rng: random.Random, cluster: Sequence[Slot], where: Sequence[dict[str, int]]) -> tuple[Slot | None, list[list[int]]]:
+def _split(
+    rng: random.Random, cluster: Sequence[Slot], where: Sequence[dict[str, int]]
+) -> tuple[Slot | None, list[list[int]]]:
     """A selector slot of the cluster and a partition of its values into 2-5 groups, each
     holding a value that some configuration in `where` takes (so every group is reachable)."""
     for _ in range(8):
@@ -314,7 +354,11 @@ def table(results: Sequence[Result]) -> str:
     rows = [head, "|" + " --- |" * (head.count("|") - 1)]
     previous: Result | None = None
     for r in results:
-        growth = "" if previous is None else f"x{r.check_cpu_s / previous.check_cpu_s:.1f} for x{r.parts / previous.parts:.1f} parts"
+        growth = (
+            ""
+            if previous is None
+            else f"x{r.check_cpu_s / previous.check_cpu_s:.1f} for x{r.parts / previous.parts:.1f} parts"
+        )
         rows.append(
             f"| {r.slots} | {r.options:,} | {r.rules:,} | {r.positions:,} | {r.parts:,} | {r.compile_s:.2f} | {r.check_s:.2f} | {r.check_cpu_s:.2f} | {growth} | "
             f"{r.solver_calls:,} | {r.findings['uniqueness']} | {r.findings['completeness']} | {r.findings['superfluous']} | "
@@ -327,10 +371,14 @@ def table(results: Sequence[Result]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, one run each (a smoke run)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes, one run each (a smoke run)"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per size (median; default 3)")
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
-    parser.add_argument("--profile", action="store_true", help="profile one check at the largest size")
+    parser.add_argument(
+        "--profile", action="store_true", help="profile one check at the largest size"
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else SIZES
     runs = 1 if args.quick else args.runs

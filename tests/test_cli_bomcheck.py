@@ -53,7 +53,11 @@ def defects() -> Workspace:
 def test_bundled_catalog_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
     """The bundled catalog passes: exit 0 and a one-line summary."""
     code, out, err = run(capsys, ["bom-check"])
-    assert (code, out, err) == (0, "bom-check: 0 findings (0 uniqueness, 0 completeness, 0 superfluous) in 50 positions with 103 alternative parts\n", "")
+    assert (code, out, err) == (
+        0,
+        "bom-check: 0 findings (0 uniqueness, 0 completeness, 0 superfluous) in 50 positions with 103 alternative parts\n",
+        "",
+    )
 
 
 def test_bundled_catalog_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,7 +73,9 @@ def test_bundled_catalog_json(capsys: pytest.CaptureFixture[str]) -> None:
     }
 
 
-def test_text_output_of_a_catalog_with_defects(capsys: pytest.CaptureFixture[str], defects: Workspace) -> None:
+def test_text_output_of_a_catalog_with_defects(
+    capsys: pytest.CaptureFixture[str], defects: Workspace
+) -> None:
     """Each finding with its position in the file, its witness and a hint; exit 1."""
     code, out, err = run(capsys, ["bom-check", *DEFECTS])
     assert (code, err) == (1, "")
@@ -89,13 +95,18 @@ def test_text_output_of_a_catalog_with_defects(capsys: pytest.CaptureFixture[str
     # the witness lines follow the completeness and uniqueness findings
     assert lines.index(witnesses[0]) == 5
     assert lines.index(witnesses[1]) == 8
-    parsed = [dict(pair.split("=", 1) for pair in w.removeprefix("  witness: ").split()) for w in witnesses]
+    parsed = [
+        dict(pair.split("=", 1) for pair in w.removeprefix("  witness: ").split())
+        for w in witnesses
+    ]
     assert all(_is_valid(defects, w) for w in parsed)
     assert (parsed[0]["ee_architecture"], parsed[0]["market"]) == ("ee-12", "uk")
     assert (parsed[1]["rear_underbody"], parsed[1]["battery_kwh"]) == ("ru-ev", "40")
 
 
-def test_json_output_of_a_catalog_with_defects(capsys: pytest.CaptureFixture[str], defects: Workspace) -> None:
+def test_json_output_of_a_catalog_with_defects(
+    capsys: pytest.CaptureFixture[str], defects: Workspace
+) -> None:
     """The documented keys, one object per finding, valid witnesses; exit 1."""
     code, out, _ = run(capsys, ["bom-check", "--format", "json", *DEFECTS])
     assert code == 1
@@ -106,28 +117,64 @@ def test_json_output_of_a_catalog_with_defects(capsys: pytest.CaptureFixture[str
         "alternatives": 10,
         "counts": {"uniqueness": 1, "completeness": 1, "superfluous": 2},
     }
-    assert [(f["check"], f["position"], f["parts"], f["file"], f["line"], f["column"]) for f in document["findings"]] == [
+    assert [
+        (f["check"], f["position"], f["parts"], f["file"], f["line"], f["column"])
+        for f in document["findings"]
+    ] == [
         ("superfluous", "alpha/powertrain-badge", ["BR-A103"], f"{CAT}/brands.yaml", 14, 114),
         ("superfluous", "ec-ice/heat-pump", ["EC-501"], f"{CAT}/modules.yaml", 15, 13),
         ("completeness", "ee-12/market-harness", [], f"{CAT}/modules.yaml", 75, 9),
-        ("uniqueness", "ru-ev/traction-battery", ["RU-501", "RU-502"], f"{CAT}/modules.yaml", 66, 114),
+        (
+            "uniqueness",
+            "ru-ev/traction-battery",
+            ["RU-501", "RU-502"],
+            f"{CAT}/modules.yaml",
+            66,
+            114,
+        ),
     ]
     for finding in document["findings"]:
-        assert set(finding) == {"check", "position", "parts", "message", "hint", "file", "line", "column", "witness"}
+        assert set(finding) == {
+            "check",
+            "position",
+            "parts",
+            "message",
+            "hint",
+            "file",
+            "line",
+            "column",
+            "witness",
+        }
         if finding["check"] == "superfluous":
             assert finding["witness"] is None
         else:
             assert _is_valid(defects, finding["witness"])
 
 
-def test_bad_condition_exits_2_with_the_diagnostic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_condition_exits_2_with_the_diagnostic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A condition naming an unknown market is unusable input: the positioned diagnostic, exit 2."""
     shutil.copytree(ROOT / "tests/data/variantbom", tmp_path / "vb")
     path = tmp_path / "vb/catalog/modules.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("market == 'eu'", "market == 'europe'"), encoding="utf-8")
-    code, out, err = run(capsys, ["bom-check", "--catalog", str(tmp_path / "vb/catalog"), "--rules", str(tmp_path / "vb/rules")])
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("market == 'eu'", "market == 'europe'"),
+        encoding="utf-8",
+    )
+    code, out, err = run(
+        capsys,
+        [
+            "bom-check",
+            "--catalog",
+            str(tmp_path / "vb/catalog"),
+            "--rules",
+            str(tmp_path / "vb/rules"),
+        ],
+    )
     assert (code, out) == (2, "")
-    assert err.startswith(f"{path}:78:123: error E242: unknown market 'europe'; did you mean 'eu'?\n")
+    assert err.startswith(
+        f"{path}:78:123: error E242: unknown market 'europe'; did you mean 'eu'?\n"
+    )
     assert err.endswith("1 error, 0 warnings\n")
 
 

@@ -10,18 +10,18 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oracle import valid, valid_assignments
-from strategies import expressions, worlds
 
 from cmf_config.errors import InputError
 from cmf_config.load import load_vehicle_file
-from cmf_config.model import Alternative, Position
+from cmf_config.model import Alternative, ModuleId, Position, VehicleConfig
 from cmf_config.problem import Problem
 from cmf_config.report import render_diagnostics
 from cmf_config.rules import IR, TRUE, Rule, evaluate
 from cmf_config.solver import Engine
 from cmf_config.variantbom import CompiledPosition, Finding, check, selected_parts
 from cmf_config.workspace import Workspace
+from oracle import valid, valid_assignments
+from strategies import expressions, worlds
 
 ROOT = Path(__file__).parents[1]
 DATA = Path(__file__).parent / "data" / "variantbom"
@@ -49,7 +49,12 @@ def _selected(problem: Problem, item: CompiledPosition, assignment: Mapping[str,
     return [i for i, c in enumerate(item.conditions) if evaluate(problem, c, assignment)]
 
 
-def _assert_witnesses(problem: Problem, rules: Sequence[Rule], positions: Sequence[CompiledPosition], findings: Sequence[Finding]) -> None:
+def _assert_witnesses(
+    problem: Problem,
+    rules: Sequence[Rule],
+    positions: Sequence[CompiledPosition],
+    findings: Sequence[Finding],
+) -> None:
     """Every witness is a valid configuration that shows its finding's defect."""
     by_key = {p.key: p for p in positions}
     for f in findings:
@@ -84,24 +89,21 @@ def test_bundled_catalog_passes_the_checks(bundled: Workspace) -> None:
     assert check(bundled.engine, bundled.positions) == []
 
 
-def _position_parts(workspace: Workspace, config_path: Path, **changes: object) -> set[str]:
+def _position_parts(workspace: Workspace, config: VehicleConfig) -> set[str]:
     """The parts a built configuration gets from BOM positions (its BOM minus fixed parts)."""
-    config = load_vehicle_file(config_path, workspace.catalog).config
-    if changes:
-        options = attrs.evolve(config.options, **{k: v for k, v in changes.items() if k in ("market", "steering", "battery_kwh", "drive", "features")})
-        modules = attrs.evolve(config.modules, **{k: v for k, v in changes.items() if k == "cockpit"})
-        config = attrs.evolve(config, options=options, modules=modules)
     built = workspace.build(config)
     assert built is not None
     fixed = {p.part for m in built.modules.values() for p in workspace.catalog.modules[m].parts}
-    fixed |= {p.part for p in workspace.catalog.brands[built.brand].parts} | {p.part for p in config.extra_parts}
+    fixed |= {p.part for p in workspace.catalog.brands[built.brand].parts} | {
+        p.part for p in config.extra_parts
+    }
     return {line.part for line in built.bom} - fixed
 
 
 def test_build_selects_the_alternatives_of_a_right_hand_drive_ev(bundled: Workspace) -> None:
     """An RHD e-4ORCE crossover for Japan with 87 kWh, heat pump and Level 2 gets the matching parts."""
-    parts = _position_parts(bundled, ROOT / "examples" / "ev-crossover.yaml")
-    assert parts == {
+    config = load_vehicle_file(ROOT / "examples" / "ev-crossover.yaml", bundled.catalog).config
+    assert _position_parts(bundled, config) == {
         "EC-EV-1502",  # heat-pump kit with the rear e-motor loop (AWD)
         "CK-EV-2502",  # steering wheel with hands-on detection (adas_l2)
         "FU-EV-1502",  # RHD steering intermediate shaft
@@ -113,10 +115,20 @@ def test_build_selects_the_alternatives_of_a_right_hand_drive_ev(bundled: Worksp
 
 def test_build_follows_the_conditions_when_the_options_change(bundled: Workspace) -> None:
     """The same crossover as an LHD FWD 52 kWh car for Europe without options gets the other parts."""
-    parts = _position_parts(
-        bundled, ROOT / "examples" / "ev-crossover.yaml", market="eu", steering="lhd", cockpit="ck-ev-lhd", battery_kwh=52.0, drive="fwd", features=()
+    config = load_vehicle_file(ROOT / "examples" / "ev-crossover.yaml", bundled.catalog).config
+    options = attrs.evolve(
+        config.options, market="eu", steering="lhd", battery_kwh=52.0, drive="fwd", features=()
     )
-    assert parts == {"CK-EV-1501", "FU-EV-1501", "RU-EV-1502", "EE-EV-1501", "BR-NI-0503"}
+    config = attrs.evolve(
+        config, options=options, modules=attrs.evolve(config.modules, cockpit=ModuleId("ck-ev-lhd"))
+    )
+    assert _position_parts(bundled, config) == {
+        "CK-EV-1501",
+        "FU-EV-1501",
+        "RU-EV-1502",
+        "EE-EV-1501",
+        "BR-NI-0503",
+    }
 
 
 # ---------------------------------------------------------------- a catalog with deliberate defects
@@ -173,7 +185,12 @@ def test_build_resolves_positions_of_the_defect_catalog(monkeypatch: pytest.Monk
     findings = check(workspace.engine, workspace.positions)
     overlap = findings[3].witness
     assert overlap is not None
-    chosen = [(item.key, line.part) for item, line in selected_parts(workspace.problem, workspace.positions, _indices(workspace.problem, overlap))]
+    chosen = [
+        (item.key, line.part)
+        for item, line in selected_parts(
+            workspace.problem, workspace.positions, _indices(workspace.problem, overlap)
+        )
+    ]
     assert ("ru-ev/traction-battery", "RU-501") in chosen
     assert ("ru-ev/traction-battery", "RU-502") in chosen
     assert [key for key, _ in chosen].count("fu-std/steering-shaft") == 1
@@ -191,7 +208,9 @@ def _broken_catalog(tmp_path: Path, old: str, new: str) -> Path:
     return tmp_path / "variantbom"
 
 
-def test_unknown_name_in_a_condition_is_reported_at_its_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_name_in_a_condition_is_reported_at_its_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A misspelt slot in a `when` condition is an error at its exact column, with did-you-mean."""
     root = _broken_catalog(tmp_path, "when: \"steering == 'lhd'\"", "when: \"steerin == 'lhd'\"")
     monkeypatch.chdir(tmp_path)
@@ -207,11 +226,16 @@ def test_unknown_name_in_a_condition_is_reported_at_its_column(tmp_path: Path, m
     )
 
 
-def test_every_bad_condition_is_reported_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_bad_condition_is_reported_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Errors in a `needed` and a `when` condition of different positions come out together, in file order."""
-    root = _broken_catalog(tmp_path, "needed: \"battery_kwh > 0\"", "needed: \"battery_kwh >\"")
+    root = _broken_catalog(tmp_path, 'needed: "battery_kwh > 0"', 'needed: "battery_kwh >"')
     path = root / "catalog" / "modules.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("market == 'eu'", "market == 'europe'"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("market == 'eu'", "market == 'europe'"),
+        encoding="utf-8",
+    )
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError) as caught:
         Workspace.open(root / "catalog", root / "rules")
@@ -242,13 +266,28 @@ def positioned_worlds(draw: st.DrawFn) -> tuple[Problem, list[Rule], list[Compil
         needed: IR = draw(st.just(TRUE) | st.sampled_from(pool) | expressions(problem, depth=1))
         count = draw(st.integers(0, 4))
         conditions = tuple(draw(condition) for _ in range(count))
-        alternatives = tuple(Alternative(part=f"P{k}-{i}", name=f"part {i}", quantity=1, unit_cost=1.0, unit_mass_kg=1.0) for i in range(count))
+        alternatives = tuple(
+            Alternative(
+                part=f"P{k}-{i}", name=f"part {i}", quantity=1, unit_cost=1.0, unit_mass_kg=1.0
+            )
+            for i in range(count)
+        )
         position = Position(id=f"pos{k}", alternatives=alternatives)
-        positions.append(CompiledPosition(owner_slot=owner.name, owner=value, position=position, needed=needed, conditions=conditions))
+        positions.append(
+            CompiledPosition(
+                owner_slot=owner.name,
+                owner=value,
+                position=position,
+                needed=needed,
+                conditions=conditions,
+            )
+        )
     return problem, rules, positions
 
 
-def _brute_force(problem: Problem, rules: Sequence[Rule], positions: Sequence[CompiledPosition]) -> set[Key]:
+def _brute_force(
+    problem: Problem, rules: Sequence[Rule], positions: Sequence[CompiledPosition]
+) -> set[Key]:
     """The findings, by trying every valid configuration."""
     configs = valid_assignments(problem, rules)
     out: set[Key] = set()
@@ -262,14 +301,23 @@ def _brute_force(problem: Problem, rules: Sequence[Rule], positions: Sequence[Co
             ever.update(chosen)
             if not chosen:
                 out.add(("completeness", item.key, ()))
-            out.update(("uniqueness", item.key, (parts[i], parts[j])) for i in chosen for j in chosen if i < j)
-        out.update(("superfluous", item.key, (parts[i],)) for i in range(len(parts)) if i not in ever)
+            out.update(
+                ("uniqueness", item.key, (parts[i], parts[j]))
+                for i in chosen
+                for j in chosen
+                if i < j
+            )
+        out.update(
+            ("superfluous", item.key, (parts[i],)) for i in range(len(parts)) if i not in ever
+        )
     return out
 
 
 @SETTINGS
 @given(positioned_worlds())
-def test_findings_equal_brute_force(world: tuple[Problem, list[Rule], list[CompiledPosition]]) -> None:
+def test_findings_equal_brute_force(
+    world: tuple[Problem, list[Rule], list[CompiledPosition]],
+) -> None:
     """Every finding is real and none is missed; each witness is valid and shows its defect."""
     problem, rules, positions = world
     engine = Engine(problem, rules)
@@ -285,11 +333,15 @@ def test_findings_equal_brute_force(world: tuple[Problem, list[Rule], list[Compi
 
 @SETTINGS
 @given(positioned_worlds())
-def test_selected_parts_follow_the_conditions(world: tuple[Problem, list[Rule], list[CompiledPosition]]) -> None:
+def test_selected_parts_follow_the_conditions(
+    world: tuple[Problem, list[Rule], list[CompiledPosition]],
+) -> None:
     """On any complete configuration, selected_parts yields exactly the alternatives whose conditions hold."""
     problem, _, positions = world
     for assignment in valid_assignments(problem, []):
-        got = [(item.key, line.part) for item, line in selected_parts(problem, positions, assignment)]
+        got = [
+            (item.key, line.part) for item, line in selected_parts(problem, positions, assignment)
+        ]
         expected = [
             (item.key, item.position.alternatives[i].part)
             for item in positions

@@ -23,7 +23,7 @@ from cmf_config.errors import Severity
 from cmf_config.problem import Assignment, Problem
 from cmf_config.rules import IR, Rule
 
-SOLVER_NAME = "cd19"
+SOLVER_NAME = "g4"
 
 
 @attrs.frozen(kw_only=True)
@@ -171,6 +171,8 @@ class Engine:
         while unseen:
             activation = self.encoding.new_var()
             self.encoding.clauses.append([-activation, *unseen])
+            # Ask the solver to prefer the values not seen yet, so one model covers many.
+            self.sat.set_phases(list(unseen))
             model = self._solve([*base, activation])
             self.encoding.clauses.append([-activation])  # retire the query for good
             if model is None:

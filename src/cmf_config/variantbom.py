@@ -16,6 +16,7 @@ condition holds; an alternative is selected when the position applies and its `w
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -76,22 +77,54 @@ def compile_positions(catalog: Catalog, problem: Problem) -> list[CompiledPositi
     owners: list[tuple[str, str, tuple[Position, ...]]] = [
         ("brand", b.id, b.positions) for b in sorted(catalog.brands.values(), key=lambda b: b.id)
     ]
-    owners += [(m.kind, m.id, m.positions) for m in sorted(catalog.modules.values(), key=lambda m: m.id)]
+    owners += [
+        (m.kind, m.id, m.positions) for m in sorted(catalog.modules.values(), key=lambda m: m.id)
+    ]
     for slot, owner, positions in owners:
         for position in positions:
-            needed = _condition(catalog, problem, docs, position.field_spans.get("needed"), position.needed, "position condition", diagnostics)
+            needed = _condition(
+                catalog,
+                problem,
+                docs,
+                position.field_spans.get("needed"),
+                position.needed,
+                "position condition",
+                diagnostics,
+            )
             conditions = tuple(
-                _condition(catalog, problem, docs, alt.field_spans.get("when"), alt.when, "selection condition", diagnostics)
+                _condition(
+                    catalog,
+                    problem,
+                    docs,
+                    alt.field_spans.get("when"),
+                    alt.when,
+                    "selection condition",
+                    diagnostics,
+                )
                 for alt in position.alternatives
             )
-            out.append(CompiledPosition(owner_slot=slot, owner=owner, position=position, needed=needed, conditions=conditions))
+            out.append(
+                CompiledPosition(
+                    owner_slot=slot,
+                    owner=owner,
+                    position=position,
+                    needed=needed,
+                    conditions=conditions,
+                )
+            )
     if diagnostics:
         raise InputError(diagnostics)
     return out
 
 
 def _condition(
-    catalog: Catalog, problem: Problem, docs: dict[str, Document], span: Span | None, text: str, what: str, diagnostics: list[Diagnostic]
+    catalog: Catalog,
+    problem: Problem,
+    docs: dict[str, Document],
+    span: Span | None,
+    text: str,
+    what: str,
+    diagnostics: list[Diagnostic],
 ) -> IR:
     """Compile one condition, finding its scalar node in the source file for exact spans."""
     if text.strip() == "true":
@@ -140,7 +173,11 @@ def _scalar_at(doc: Document, span: Span) -> ScalarNode | None:
 
 
 def _owner_ir(problem: Problem, compiled: CompiledPosition) -> IR:
-    return Op("==", (Ref(compiled.owner_slot), K(compiled.owner))) if problem.has(compiled.owner_slot) else TRUE
+    return (
+        Op("==", (Ref(compiled.owner_slot), K(compiled.owner)))
+        if problem.has(compiled.owner_slot)
+        else TRUE
+    )
 
 
 def _applies(problem: Problem, item: CompiledPosition, assignment: Assignment) -> bool:
@@ -152,7 +189,9 @@ def _applies(problem: Problem, item: CompiledPosition, assignment: Assignment) -
     return bool(evaluate(problem, item.needed, assignment))
 
 
-def selected_parts(problem: Problem, compiled: Sequence[CompiledPosition], assignment: Assignment) -> Iterator[tuple[CompiledPosition, PartLine]]:
+def selected_parts(
+    problem: Problem, compiled: Sequence[CompiledPosition], assignment: Assignment
+) -> Iterator[tuple[CompiledPosition, PartLine]]:
     """The alternatives a complete assignment selects, position by position."""
     for item in compiled:
         if not _applies(problem, item, assignment):
@@ -174,14 +213,21 @@ def check(engine: Engine, compiled: Sequence[CompiledPosition]) -> list[Finding]
     problem = engine.problem
     encoding = engine.encoding
     owners = [_owner_ir(problem, item) for item in compiled]
-    scopes = [_literal(engine, Op("and", (owner, item.needed))) for owner, item in zip(owners, compiled, strict=True)]
+    scopes = [
+        _literal(engine, Op("and", (owner, item.needed)))
+        for owner, item in zip(owners, compiled, strict=True)
+    ]
     conditions = [[_literal(engine, c) for c in item.conditions] for item in compiled]
     # 'the position applies and selects this alternative': one literal per alternative, so
     # that a single model tells which alternatives it selects anywhere in the catalog.
-    selects = [[encoding.and_([scope, lit]) for lit in lits] for scope, lits in zip(scopes, conditions, strict=True)]
+    selects = [
+        [encoding.and_([scope, lit]) for lit in lits]
+        for scope, lits in zip(scopes, conditions, strict=True)
+    ]
     # 'the position applies and selects none or several of its alternatives'
     violations = [
-        encoding.and_([scope, -_exactly_one(engine, item.conditions, lits)]) for item, scope, lits in zip(compiled, scopes, conditions, strict=True)
+        encoding.and_([scope, -_exactly_one(engine, item.conditions, lits)])
+        for item, scope, lits in zip(compiled, scopes, conditions, strict=True)
     ]
     with _Session(engine) as session:
         reached = _reachable(session, [lit for lits in selects for lit in lits], violations)
@@ -189,7 +235,9 @@ def check(engine: Engine, compiled: Sequence[CompiledPosition]) -> list[Finding]
         suspects = _violated(session, violations, reached)
         findings: list[Finding] = []
         for i, item in enumerate(compiled):
-            findings += _position_findings(session, item, scopes[i], conditions[i], reachable[i], i in suspects)
+            findings += _position_findings(
+                session, item, scopes[i], conditions[i], reachable[i], i in suspects
+            )
     return findings
 
 
@@ -220,7 +268,14 @@ class _Session:
         self.sent = len(clauses)
         if not self.solver.solve(assumptions=list(assumptions)):
             return None
-        return list(self.solver.get_model() or ())
+        model: list[int] = self.solver.get_model() or []
+        return model
+
+    def shuffle_phases(self, rng: random.Random) -> None:
+        """Random preferred values for the slot variables: the next model lands somewhere else
+        in the product line instead of next to the last one (phase saving)."""
+        primary = range(1, self.engine.encoding.primary_vars + 1)
+        self.solver.set_phases([var if rng.random() < 0.5 else -var for var in primary])
 
     def witness(self, assumptions: Sequence[int]) -> dict[str, int] | None:
         """A valid configuration under the assumptions, or None."""
@@ -229,10 +284,31 @@ class _Session:
 
 
 def _literal(engine: Engine, ir: IR) -> int:
-    """The engine's literal for an expression; one that reads no slot is folded to a constant
-    first (the encoder builds diagrams over the slots an expression reads, and needs one)."""
-    if not isinstance(ir, K) and not slots_of(ir):
-        ir = K(bool(evaluate(engine.problem, ir, {})))
+    """The engine's literal for an expression.
+
+    One that reads no slot is folded to a constant first (the encoder builds diagrams over the
+    slots an expression reads, and needs one). One that reads a single many-valued slot, the
+    usual selection condition (`market in [...]`, `battery_kwh <= 45`), becomes the
+    disjunction of the values where it holds (or the negated one of those where it fails,
+    whichever is shorter): a few clauses instead of one per value of the slot, which matters
+    with tens of thousands of conditions.
+    """
+    problem = engine.problem
+    slots = slots_of(ir)
+    if not isinstance(ir, K) and not slots:
+        ir = K(bool(evaluate(problem, ir, {})))
+    elif len(slots) == 1:
+        slot = problem.slot(next(iter(slots)))
+        if not slot.is_bool:
+            holds = [bool(evaluate(problem, ir, {slot.name: i})) for i in range(len(slot.values))]
+            values = engine.encoding.slot_lits[slot.name]
+            trues = [lit for lit, ok in zip(values, holds, strict=True) if ok]
+            falses = [lit for lit, ok in zip(values, holds, strict=True) if not ok]
+            return (
+                engine.encoding.or_(trues)
+                if len(trues) <= len(falses)
+                else -engine.encoding.or_(falses)
+            )
     return engine.literal(ir)
 
 
@@ -253,12 +329,16 @@ def _reachable(session: _Session, targets: Sequence[int], watched: Sequence[int]
     Every model the solver returns is read for all targets still open, so one call settles
     many targets at once: a product line needs far fewer calls than it has parts. A target
     no model has reached yet is then assumed, and if that fails no configuration reaches it.
+    Random phases (seeded: the result and its witnesses do not change from run to run) spread
+    the models over the product line, which halves the calls on a large one.
     """
+    rng = random.Random(0)
     reached: set[int] = set()
     open_ = set(targets) | set(watched)
     for target in [None, *targets]:
         if target is not None and target not in open_:
             continue
+        session.shuffle_phases(rng)
         model = session.model([] if target is None else [target])
         if model is not None:
             hits = open_.intersection(model)
@@ -295,6 +375,7 @@ def _violated(session: _Session, violations: Sequence[int], known: set[int]) -> 
         if model is None:
             break
         true = set(model)
+        before = len(found)
         for k, group in enumerate(groups):
             hits = [lit for lit in group if lit in true]
             if hits:
@@ -302,10 +383,19 @@ def _violated(session: _Session, violations: Sequence[int], known: set[int]) -> 
                     found.update(by_lit[lit])
                 groups[k] = [lit for lit in group if lit not in true]
                 gates[k] = encoding.or_(groups[k])
+        if len(found) == before:  # the disjunction holds, so some disjunct must: a solver bug
+            raise RuntimeError("the SAT model satisfies a disjunction but none of its members")
     return found
 
 
-def _position_findings(session: _Session, item: CompiledPosition, scope: int, lits: Sequence[int], reachable: Sequence[bool], is_suspect: bool) -> list[Finding]:
+def _position_findings(
+    session: _Session,
+    item: CompiledPosition,
+    scope: int,
+    lits: Sequence[int],
+    reachable: Sequence[bool],
+    is_suspect: bool,
+) -> list[Finding]:
     """The findings of one position; `is_suspect`: some valid configuration that needs it
     selects none or several of its alternatives."""
     out: list[Finding] = []
@@ -318,7 +408,11 @@ def _position_findings(session: _Session, item: CompiledPosition, scope: int, li
     is_dead = not is_suspect and not any(reachable)
     for alternative, ok in zip(item.position.alternatives, reachable, strict=True):
         if not ok:
-            why = "the position is needed by no valid configuration" if is_dead else "its condition never holds where the position is needed"
+            why = (
+                "the position is needed by no valid configuration"
+                if is_dead
+                else "its condition never holds where the position is needed"
+            )
             out.append(
                 Finding(
                     check="superfluous",
@@ -343,7 +437,13 @@ def _completeness(engine: Engine, item: CompiledPosition, gap: Mapping[str, int]
     )
 
 
-def _uniqueness(session: _Session, item: CompiledPosition, scope: int, lits: Sequence[int], reachable: Sequence[bool]) -> list[Finding]:
+def _uniqueness(
+    session: _Session,
+    item: CompiledPosition,
+    scope: int,
+    lits: Sequence[int],
+    reachable: Sequence[bool],
+) -> list[Finding]:
     """Every pair of alternatives some valid configuration selects together."""
     if len(lits) < 2:
         return []
