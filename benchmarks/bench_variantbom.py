@@ -46,7 +46,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import attrs
-from pysat.solvers import Cadical195, Solver
+from pysat.solvers import Solver
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -332,17 +332,17 @@ def measure(line: Line, runs: int) -> Result:
 def _counting_solver_calls() -> Iterator[list[int]]:
     """Count the SAT calls of every solver object made meanwhile (the check makes its own)."""
     counted = [0]
-    original = Cadical195.solve
+    original = Solver.solve
 
-    def solve(self: Cadical195, assumptions: list[int] = []) -> bool:  # noqa: B006  (pysat's signature)
+    def solve(self: Solver, assumptions: list[int] = []) -> bool:  # noqa: B006  (pysat's signature)
         counted[0] += 1
         return bool(original(self, assumptions))
 
-    Cadical195.solve = solve
+    Solver.solve = solve
     try:
         yield counted
     finally:
-        Cadical195.solve = original
+        Solver.solve = original
 
 
 def table(results: Sequence[Result]) -> str:
