@@ -161,6 +161,9 @@ class Encoding:
             self._cache[ir] = result
             return result
         slots = sorted(slots_of(ir), key=self.order.__getitem__)
+        if not slots:  # reads no slot but is not folded yet (e.g. 1 + 1 > 0): fold it
+            folded = bind(self.problem, ir, {})
+            return self._diagram(folded) if isinstance(folded, K) else -self.true
         name = slots[0]
         slot_lits = self.slot_lits[name]
         children = [self._diagram(bind(self.problem, ir, {name: i})) for i in range(len(slot_lits))]

@@ -711,8 +711,23 @@ def _check_part_numbers(catalog: Catalog) -> list[Diagnostic]:
     """A part number means one part: the same number must not carry two different names."""
     seen: dict[str, PartLine] = {}
     out: list[Diagnostic] = []
-    lines = [line for m in catalog.modules.values() for line in m.parts]
-    lines += [line for b in catalog.brands.values() for line in b.parts]
+    owners: list[ModuleVariant | Brand] = [*catalog.modules.values(), *catalog.brands.values()]
+    lines = [line for owner in owners for line in owner.parts]
+    lines += [alt.line() for owner in owners for position in owner.positions for alt in position.alternatives]
+    for owner in owners:
+        ids: dict[str, Span] = {}
+        for position in owner.positions:
+            span = position.field_spans.get("id", position.span)
+            if position.id in ids:
+                out.append(
+                    Diagnostic(
+                        code="E210",
+                        span=span,
+                        message=f"duplicate position id '{position.id}' in '{owner.id}' (first defined at {ids[position.id]})",
+                        hint="give every position of a module variant or brand its own id",
+                    )
+                )
+            ids.setdefault(position.id, span)
     for line in lines:
         first = seen.setdefault(line.part, line)
         if first is not line and first.name != line.name:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 from collections.abc import Sequence
@@ -127,10 +128,8 @@ def _read_table(path: Path) -> list[ProductBom]:
         return read_bom_table(path)
     except BomTableError as exc:
         lines: dict[int, str] = {}
-        try:
+        with contextlib.suppress(OSError):
             lines = dict(enumerate(path.read_text(encoding="utf-8-sig", errors="replace").splitlines(), start=1))
-        except OSError:
-            pass
         raise InputError(
             [
                 Diagnostic(code=d.code, span=_field_span(d.path, d.line, d.column, lines.get(d.line)), message=d.message, hint=d.hint)
