@@ -195,3 +195,23 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
             main([name, "--help"])
         assert info.value.code == 0
     capsys.readouterr()
+
+
+EXAMPLES = sorted(p.relative_to(ROOT) for p in (ROOT / "examples").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[str(p) for p in EXAMPLES])
+def test_golden_per_example(example: Path, capsys: pytest.CaptureFixture[str], update_goldens: bool) -> None:
+    """Each example's validate output (and, when valid, its build) equals its golden file."""
+    code, out, err = run(capsys, ["validate", str(example)])
+    got = f"$ cmf-config validate {example}\n{out}{err}--- exit {code}\n"
+    if code == 0:
+        b_code, b_out, b_err = run(capsys, ["build", str(example), "--format", "json"])
+        got += f"$ cmf-config build {example} --format json\n{b_out}{b_err}--- exit {b_code}\n"
+    if "invalid" in example.parts and code == 1:
+        e_code, e_out, e_err = run(capsys, ["explain", str(example)])
+        got += f"$ cmf-config explain {example}\n{e_out}{e_err}--- exit {e_code}\n"
+    path = GOLDEN.parent / "examples" / (example.stem + ".txt")
+    if update_goldens or not path.exists():
+        path.write_text(got, encoding="utf-8")
+    assert got == path.read_text(encoding="utf-8")

@@ -21,7 +21,7 @@ from pysat.solvers import Solver
 from cmf_config.encode import Encoding
 from cmf_config.errors import Severity
 from cmf_config.problem import Assignment, Problem
-from cmf_config.rules import IR, Rule
+from cmf_config.rules import IR, Rule, holds
 
 SOLVER_NAME = "g4"
 
@@ -235,6 +235,9 @@ class Engine:
         assumptions = self.choice_lits(assignment) + self.hard_lits()
         if self.sat.solve(assumptions=assumptions):
             return None
+        direct = self._broken_rule_conflict(assignment)
+        if direct is not None:
+            return direct
         if not self.sat.solve(assumptions=authored):
             assumptions = authored
         else:
@@ -245,6 +248,28 @@ class Engine:
         choices = tuple(sorted(choice_by_lit[lit] for lit in minimal if lit in choice_by_lit))
         rules = tuple(sorted({self._lit_rules[lit][0] for lit in minimal if lit in self._lit_rules}))
         return Conflict(choices=choices, rules=rules)
+
+    def _broken_rule_conflict(self, assignment: Assignment) -> Conflict | None:
+        """The smallest explanation there is when the choices alone break a rule outright:
+        that rule and the choices it reads (shrunk, in case fewer of them suffice).
+
+        Authored rules before built-in ones, rules reading fewer slots first.
+        """
+        broken = [
+            rule
+            for rule in self.hard
+            if rule.slots <= assignment.keys() and not holds(self.problem, rule, assignment)
+        ]
+        if not broken:
+            return None
+        rule = min(broken, key=lambda r: (r.builtin, len(r.slots), r.id))
+        chosen = {name: assignment[name] for name in rule.slots}
+        choice_by_lit = {self.encoding.slot_lits[n][i]: n for n, i in chosen.items()}
+        kept = self._shrink([*self.choice_lits(chosen), self.selectors[rule.id]], [])
+        return Conflict(
+            choices=tuple(sorted(choice_by_lit[lit] for lit in kept if lit in choice_by_lit)),
+            rules=(rule.id,),
+        )
 
     def fix(self, assignment: Assignment, tie_cost: Mapping[str, Sequence[float]] | None = None) -> tuple[dict[str, int], list[Change]] | None:
         """The nearest valid assignment: fewest changed choices, ties broken by `tie_cost`.
