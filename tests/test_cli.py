@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from cmf_config.cli import main
+from clirun import run_cli
 
 ROOT = Path(__file__).parents[1]
 GOLDEN = Path(__file__).parent / "cases" / "cli"
@@ -44,14 +43,7 @@ CASES: dict[str, list[str]] = {
 
 def run(capsys: pytest.CaptureFixture[str], args: list[str]) -> tuple[int, str, str]:
     """Run the CLI in-process from the repository root."""
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        code = main(args)
-    finally:
-        os.chdir(cwd)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_cli(capsys, args)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -186,7 +178,7 @@ def test_schema_accepts_every_example(capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     """--help works on every subcommand (argparse exits 0)."""
-    from cmf_config.cli import build_parser
+    from cmf_config.cli import build_parser, main
 
     parser = build_parser()
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")

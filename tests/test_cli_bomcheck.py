@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cmf_config.cli import main
+from clirun import run_cli
 from cmf_config.workspace import Workspace
 
 ROOT = Path(__file__).parents[1]
@@ -19,14 +19,7 @@ CAT = "tests/data/variantbom/catalog"
 
 def run(capsys: pytest.CaptureFixture[str], args: list[str]) -> tuple[int, str, str]:
     """Run the CLI in-process from the repository root."""
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        code = main(args)
-    finally:
-        os.chdir(cwd)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_cli(capsys, args)
 
 
 def _is_valid(workspace: Workspace, witness: dict[str, str]) -> bool:

@@ -7,12 +7,11 @@ Rewrite the expected files with `pytest --update-goldens` and review the diff li
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from cmf_config.cli import main
+from clirun import run_cli
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "corpus"
@@ -20,23 +19,14 @@ MINI = HERE / "data" / "mini"
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
 
 
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process from the repository root (paths in messages are relative)."""
-    cwd = os.getcwd()
-    os.chdir(HERE.parent)
-    try:
-        code = main(list(args))
-    finally:
-        os.chdir(cwd)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_bad_input_gets_its_exact_diagnostic(case: str, capsys: pytest.CaptureFixture[str], update_goldens: bool) -> None:
     """The whole rendered output and the exit code match the golden file."""
     config = f"tests/corpus/{case}/config.yaml"
-    code, out, err = run_cli(capsys, "validate", "--catalog", "tests/data/mini/catalog", "--rules", "tests/data/mini/rules", config)
+    code, out, err = run_cli(capsys, ["validate", "--catalog", "tests/data/mini/catalog", "--rules", "tests/data/mini/rules", config])
     got = f"--- stdout\n{out}--- stderr\n{err}--- exit {code}\n"
     expected = CORPUS / case / "expected.txt"
     if update_goldens or not expected.exists():
@@ -52,7 +42,7 @@ def test_bad_input_json_document(case: str, capsys: pytest.CaptureFixture[str]) 
     import json
 
     config = f"tests/corpus/{case}/config.yaml"
-    code, out, _ = run_cli(capsys, "validate", "--format", "json", "--catalog", "tests/data/mini/catalog", "--rules", "tests/data/mini/rules", config)
+    code, out, _ = run_cli(capsys, ["validate", "--format", "json", "--catalog", "tests/data/mini/catalog", "--rules", "tests/data/mini/rules", config])
     document = json.loads(out)
     (entry,) = document["files"]
     assert entry["file"] == config

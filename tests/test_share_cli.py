@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from cmf_config.cli import main
+from clirun import run_cli
 from cmf_config.sharing import compare
 from cmf_config.workspace import Workspace
 
@@ -17,14 +16,7 @@ ROOT = Path(__file__).parents[1]
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """Run the CLI from the repository root."""
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        code = main(list(args))
-    finally:
-        os.chdir(cwd)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_cli(capsys, args)
 
 
 def test_pair_json_has_the_contract_keys_and_matches_compare(capsys: pytest.CaptureFixture[str]) -> None:
