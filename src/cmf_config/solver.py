@@ -388,6 +388,10 @@ def count_models(clauses: Sequence[Sequence[int]], nvars: int) -> int:
 
     if any(len(c) == 0 for c in clauses):
         return 0
+    # d4 has been seen to crash on a clause that repeats a literal: dedupe literals and drop
+    # clauses that hold anyway (x or not x); neither changes the models.
+    cleaned = [sorted(set(c)) for c in clauses]
+    clauses = [c for c in cleaned if not any(-lit in c for lit in c)]
     with _quiet_stdout():
         if nvars < CLASSIC_BRANCHING_BELOW:
             options = py_d4.dump_options_to_dict(py_d4.OptionDpllStyleMethod())
