@@ -28,13 +28,11 @@ from cmf_config.model import (
     Brand,
     Catalog,
     Kind,
-    Market,
     ModuleChoices,
     ModuleVariant,
     OptionDomains,
     PartLine,
     Platform,
-    Range,
     Vehicle,
     VehicleConfig,
     VehicleOptions,
@@ -856,15 +854,8 @@ def check_config_names(config: VehicleConfig, catalog: Catalog) -> list[Diagnost
     return out
 
 
-def market_steering(catalog: Catalog, market: str | None) -> str | None:
-    """The steering side of a market, or None."""
-    found: Market | None = catalog.market(market) if market else None
-    return found.steering if found else None
 
 
-def parse_range(value: Range | None) -> tuple[float, float] | None:
-    """A Range as a (min, max) pair."""
-    return (value.min, value.max) if value else None
 
 
 def _a(kind: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from cmf_config.errors import Diagnostic, Severity, Span
@@ -317,12 +317,6 @@ def build_text(built: BuiltVehicle, catalog: Catalog) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plain_list(items: Iterable[str]) -> str:
-    """One item per line."""
-    return "".join(f"{item}\n" for item in items)
-
-
-# ------------------------------------------------------------------ sharing
 
 
 def _pct(value: float | None) -> str:

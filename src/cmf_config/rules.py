@@ -18,7 +18,7 @@ from cmf_config import expr as E
 from cmf_config.errors import NO_SPAN, Diagnostic, InputError, Severity, Span
 from cmf_config.load import _rel, structure
 from cmf_config.model import KINDS, AttrValue, Catalog
-from cmf_config.problem import Assignment, Problem, Slot
+from cmf_config.problem import Assignment, Problem
 from cmf_config.source import (
     Document,
     MapNode,
@@ -719,8 +719,3 @@ def platform_rules(catalog: Catalog, problem: Problem) -> list[Rule]:
 def rules_by_id(rules: Iterable[Rule]) -> dict[str, Rule]:
     """Index rules by id."""
     return {r.id: r for r in rules}
-
-
-def slot_of(problem: Problem, name: str) -> Slot:
-    """Shorthand used by reports."""
-    return problem.slot(name)
