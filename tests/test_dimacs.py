@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from cmf_config.dimacs import load_dimacs, parse_dimacs
+from cmf_config.dimacs import _parse_dimacs, _parse_plain, load_dimacs, parse_dimacs
 from cmf_config.errors import InputError
 from cmf_config.featuremodel import Attributes, FeatureAnalysis, compile_model
 from cmf_config.report import render_diagnostics
@@ -27,7 +29,7 @@ def test_names_come_from_comment_lines() -> None:
     model = parse_dimacs("c 1 Root\nc 2 Engine\np cnf 3 2\n1 0\n-2 1 0\n")
     assert model.feature_names() == ["Root", "Engine", "x3"]
     assert [f.span.line for f in model.features] == [1, 2, 3]  # an unnamed one: the header
-    assert [c.text for c in model.constraints] == ["Root", "!Engine | Root"]
+    assert [c.text for c in model.all_constraints()] == ["Root", "!Engine | Root"]
 
 
 def test_kconfig_types_after_the_name_become_an_attribute() -> None:
@@ -40,8 +42,8 @@ def test_kconfig_types_after_the_name_become_an_attribute() -> None:
 def test_clauses_span_lines_and_percent_ends_them() -> None:
     """A clause ends at 0, not at the end of a line; SATLIB's % ends the clauses."""
     model = parse_dimacs("p cnf 3 2\n1 2\n 3 0 -1\n0\n%\n0\n")
-    assert [c.clause for c in model.constraints] == [(1, 2, 3), (-1,)]
-    assert (model.constraints[0].span.line, model.constraints[0].span.col) == (2, 1)
+    assert [c.clause for c in model.all_constraints()] == [(1, 2, 3), (-1,)]
+    assert (model.all_constraints()[0].span.line, model.all_constraints()[0].span.col) == (2, 1)
     assert FeatureAnalysis(compile_model(model)).count() == 3
 
 
@@ -95,3 +97,83 @@ def test_shared_dimacs_models_load_and_are_satisfiable(name: str) -> None:
     model = load_dimacs(path)
     assert not any(n.startswith("x") and n[1:].isdigit() for n in model.feature_names())
     assert FeatureAnalysis(compile_model(model)).is_satisfiable()
+
+
+_PIECES = [
+    "0",
+    "1",
+    "-1",
+    "2",
+    "-3",
+    "00",
+    "-0",
+    "+1",
+    "x",
+    "c",
+    "%",
+    "\n",
+    "\n\n",
+    " ",
+    "\t",
+    "-",
+    "--2",
+    "1-2",
+    "p cnf 3 2",
+    "c 1 a",
+    "1e3",
+    "99999999999999999999",
+    "\r\n",
+    "4",
+]
+
+
+@st.composite
+def _dimacs_texts(draw: st.DrawFn) -> str:
+    head = "".join(
+        draw(
+            st.lists(
+                st.sampled_from(["c 1 a\n", "c 2 b bool\n", "c\n", "\n", "cx\n", " c 3 z\n"]),
+                max_size=3,
+            )
+        )
+    )
+    clauses = draw(
+        st.lists(
+            st.lists(st.sampled_from(["1", "-1", "2", "-2", "3", "-3"]), max_size=3), max_size=5
+        )
+    )
+    text = head + f"p cnf 3 {len(clauses)}\n" + "\n".join(" ".join([*c, "0"]) for c in clauses)
+    text += draw(st.sampled_from(["", "\n", "\r\n", "  \n"]))
+    for piece, at in draw(
+        st.lists(st.tuples(st.sampled_from(_PIECES), st.integers(0, 10**6)), max_size=2)
+    ):
+        k = at % (len(text) + 1)
+        text = text[:k] + piece + text[k:]
+    return text
+
+
+@given(_dimacs_texts())
+def test_the_fast_reader_agrees_with_the_general_one(text: str) -> None:
+    """Where the numpy path takes a file, it reads what the line-by-line reader reads."""
+    fast = _parse_plain(text, "f")
+    if fast is None:
+        return
+    slow = _parse_dimacs(text, "f")  # raises if the fast path took a file it should refuse
+    assert fast.features == slow.features
+    assert fast.cnf is not None
+    assert slow.cnf is not None
+    assert fast.cnf.clauses == slow.cnf.clauses
+    assert [fast.cnf.span("f", i) for i in range(len(fast.cnf.clauses))] == [
+        slow.cnf.span("f", i) for i in range(len(slow.cnf.clauses))
+    ]
+
+
+def test_the_fast_reader_takes_the_common_layout() -> None:
+    """Comments, header, one clause per line (CRLF too): the numpy path, same clauses and lines."""
+    text = "c 1 a\r\nc 2 b\r\np cnf 2 2\r\n1 -2 0\r\n-1 0\r\n"
+    fast = _parse_plain(text, "f")
+    assert fast is not None
+    assert fast.cnf is not None
+    assert fast.cnf.clauses == ((1, -2), (-1,))
+    assert fast.cnf.lines == (4, 5)
+    assert _parse_plain("p cnf 2 1\n1 0 2 0\n", "f") is None  # two clauses on a line

@@ -12,11 +12,13 @@ Diagnostic codes: E160 unreadable file, E170 syntax (header, literal, range).
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
+import numpy as np
+
 from cmf_config.errors import Diagnostic, InputError, Span
-from cmf_config.featuremodel import Attributes, Constraint, Feature, FeatureModel, paused_gc
-from cmf_config.rules import IR, Op, Ref
+from cmf_config.featuremodel import Attributes, ClauseTable, Feature, FeatureModel, paused_gc
 from cmf_config.uvl import read_text
 
 _BASE_TYPES = (
@@ -43,7 +45,120 @@ def load_dimacs(path: Path, display: str | None = None) -> FeatureModel:
 def parse_dimacs(text: str, path: str = "<dimacs>") -> FeatureModel:
     """Parse DIMACS text; raise InputError (E170) with every problem found (up to 50)."""
     with paused_gc():
-        return _parse_dimacs(text, path)
+        return _parse_plain(text, path) or _parse_dimacs(text, path)
+
+
+def _parse_plain(text: str, path: str) -> FeatureModel | None:
+    """The common layout read at C speed, or None to use the general reader.
+
+    The layout FeatureIDE and the collections write: comment lines, the header, then one
+    clause per line, each ending in 0, no blank line or comment among them. The numbers go
+    through numpy's text reader at once; anything unexpected (a word, a clause over two lines,
+    a range error) sends the file to the general reader, which says where and why.
+    """
+    at = 0 if text.startswith("p ") else text.find("\np ") + 1
+    if at == 0 and not text.startswith("p "):
+        return None
+    end = text.find("\n", at)
+    end = len(text) if end < 0 else end
+    fields = text[at:end].split()
+    if len(fields) != 4 or fields[1] != "cnf" or not fields[2].isdigit() or not fields[3].isdigit():
+        return None
+    variables = int(fields[2])
+    if variables > MAX_VARIABLES:
+        return None
+    head = text[:at].splitlines()
+    if any(line and line[:2] not in ("c", "c ", "c\t") for line in head):
+        return None
+    body = text[end + 1 :].rstrip().replace("\r\n", "\n")
+    lines = body.count("\n") + 1 if body else 0
+    if body and not _one_clause_per_line(body):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            numbers = np.fromstring(body, dtype=np.int64, sep=" ") if body else np.zeros(0, np.int64)
+        except (DeprecationWarning, ValueError):
+            return None
+    zeros = np.flatnonzero(numbers == 0)
+    if len(zeros) != lines or (lines and zeros[-1] != len(numbers) - 1):
+        return None
+    if len(numbers) and int(np.abs(numbers).max()) > variables:
+        return None
+    names: dict[int, tuple[str, str]] = {}
+    name_lines: dict[int, int] = {}
+    for number, line in enumerate(head, start=1):
+        _name_comment(line.strip(), number, names, name_lines)
+    flat = numbers.tolist()
+    clauses = []
+    start = 0
+    for stop in zeros.tolist():
+        clauses.append(tuple(flat[start:stop]))
+        start = stop + 1
+    header_line = len(head) + 1
+    return FeatureModel(
+        path=path,
+        kind="dimacs",
+        features=tuple(_features(variables, names, name_lines, Span(path, header_line, 1))),
+        cnf=ClauseTable(
+            clauses=tuple(clauses),
+            lines=tuple(range(header_line + 1, header_line + 1 + lines)),
+        ),
+    )
+
+
+_NUMBER_CHARS = b"0123456789- \t\n"
+_DIGITS = np.frombuffer(b"0123456789", np.uint8)
+_BLANKS = np.frombuffer(b" \t", np.uint8)
+_MINUS, _NEWLINE, _ZERO = ord("-"), ord("\n"), ord("0")
+
+
+def _one_clause_per_line(body: str) -> bool:
+    """Whether every line is one clause: signed whole numbers, blanks between, a lone 0 last.
+
+    Checked on the bytes with numpy (no Python loop per line): only digits, '-', blanks and
+    newlines; a '-' only at the start of a number; every line starts with a number (no
+    indent, no blank line) and ends in a 0 standing alone. Together with "as many zeros as
+    lines" (checked by the caller) this leaves no 0 inside a line.
+    """
+    try:
+        raw = body.encode("ascii")
+    except UnicodeEncodeError:
+        return False
+    if raw.translate(None, _NUMBER_CHARS):
+        return False
+    a = np.frombuffer(raw, np.uint8)
+    minus = np.flatnonzero(a == _MINUS)
+    if len(minus):
+        if minus[-1] + 1 >= len(a) or not np.isin(a[minus + 1], _DIGITS).all():
+            return False
+        before = minus[minus > 0] - 1
+        if not np.isin(a[before], np.append(_BLANKS, _NEWLINE)).all():
+            return False
+    newlines = np.flatnonzero(a == _NEWLINE)
+    starts = np.append(0, newlines + 1)
+    if starts[-1] >= len(a) or not np.isin(a[starts], np.append(_DIGITS, _MINUS)).all():
+        return False
+    ends = np.append(newlines, len(a)) - 1  # the last character of each line
+    if not (a[ends] == _ZERO).all():
+        return False
+    before_zero = ends - 1
+    alone = (before_zero < starts) | np.isin(a[np.maximum(before_zero, 0)], _BLANKS)
+    return bool(alone.all())
+
+
+def _name_comment(
+    stripped: str, number: int, names: dict[int, tuple[str, str]], name_lines: dict[int, int]
+) -> None:
+    """Record `c <n> <name> [type]` (a Kconfig type after the name is kept apart)."""
+    parts = stripped.split(None, 2)
+    if len(parts) == 3 and parts[0] == "c" and parts[1].isdigit():
+        rest = parts[2].split()
+        if len(rest) >= 2 and rest[1] in KCONFIG_TYPES:
+            names[int(parts[1])] = (rest[0], " ".join(rest[1:]))
+        else:
+            names[int(parts[1])] = (parts[2].strip(), "")
+        name_lines[int(parts[1])] = number
 
 
 def _parse_dimacs(text: str, path: str) -> FeatureModel:
@@ -61,14 +176,7 @@ def _parse_dimacs(text: str, path: str) -> FeatureModel:
         if not stripped:
             continue
         if stripped[0] == "c" and (len(stripped) == 1 or stripped[1] in " \t"):
-            parts = stripped.split(None, 2)
-            if len(parts) == 3 and parts[1].isdigit():
-                rest = parts[2].split()
-                if len(rest) >= 2 and rest[1] in KCONFIG_TYPES:
-                    names[int(parts[1])] = (rest[0], " ".join(rest[1:]))
-                else:
-                    names[int(parts[1])] = (parts[2].strip(), "")
-                name_lines[int(parts[1])] = number
+            _name_comment(stripped, number, names, name_lines)
             continue
         if stripped[0] == "%":
             break
@@ -176,26 +284,15 @@ def _parse_dimacs(text: str, path: str) -> FeatureModel:
     if diags:
         raise InputError(diags[:50])
     assert header is not None
-    features = _features(header[0], names, name_lines, header_span)
-    feature_names = [f.name for f in features]
-    constraints = []
-    # one formula and one text per literal, shared by every clause that uses it
-    literal_ir: dict[int, IR] = {}
-    literal_text: dict[int, str] = {}
-    for var, name in enumerate(feature_names, start=1):
-        ref = Ref(name)
-        literal_ir[var], literal_ir[-var] = ref, Op("not", (ref,))
-        literal_text[var], literal_text[-var] = name, f"!{name}"
-    for clause, span in clauses:
-        unique = tuple(dict.fromkeys(clause))
-        if len(unique) == 1:
-            formula, text_ = literal_ir[unique[0]], literal_text[unique[0]]
-        else:
-            formula = Op("or", tuple(literal_ir[x] for x in unique))
-            text_ = " | ".join(literal_text[x] for x in unique) or "false (an empty clause)"
-        constraints.append(Constraint(formula=formula, text=text_, span=span, clause=unique))
     return FeatureModel(
-        path=path, kind="dimacs", features=tuple(features), constraints=tuple(constraints)
+        path=path,
+        kind="dimacs",
+        features=tuple(_features(header[0], names, name_lines, header_span)),
+        cnf=ClauseTable(
+            clauses=tuple(c for c, _ in clauses),
+            lines=tuple(span.line for _, span in clauses),
+            columns=tuple(span.col for _, span in clauses),
+        ),
     )
 
 

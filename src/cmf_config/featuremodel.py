@@ -91,8 +91,30 @@ class Constraint:
 
 
 @attrs.frozen(kw_only=True)
+class ClauseTable:
+    """DIMACS clauses as read (literal n = the n-th feature, -n its negation) and where each starts.
+
+    Kept as plain integers: a model with 200,000 clauses needs no formula objects until an
+    explanation names one of its clauses (`FeatureModel.clause_constraint`).
+    """
+
+    clauses: tuple[tuple[int, ...], ...] = ()
+    lines: tuple[int, ...] = ()
+    columns: tuple[int, ...] = ()
+    """Empty when every clause starts in column 1."""
+
+    def span(self, path: str, index: int) -> Span:
+        """Where clause `index` (0-based) starts."""
+        return Span(path, self.lines[index], self.columns[index] if self.columns else 1)
+
+
+@attrs.frozen(kw_only=True)
 class FeatureModel:
-    """A feature model as read from a file (`kind` 'uvl' or 'dimacs'); DIMACS has no tree."""
+    """A feature model as read from a file (`kind` 'uvl' or 'dimacs'); DIMACS has no tree.
+
+    A UVL model's cross-tree constraints are `constraints`; a DIMACS model's clauses are `cnf`
+    (`all_constraints` gives both as `Constraint`s).
+    """
 
     path: str
     kind: str
@@ -101,36 +123,147 @@ class FeatureModel:
     features: tuple[Feature, ...] = ()
     groups: tuple[Group, ...] = ()
     constraints: tuple[Constraint, ...] = ()
+    cnf: ClauseTable | None = None
 
     def feature_names(self) -> list[str]:
         """Feature names in file order."""
         return [f.name for f in self.features]
 
+    def constraint_count(self) -> int:
+        """How many constraints (or DIMACS clauses) the model has."""
+        return len(self.constraints) + (len(self.cnf.clauses) if self.cnf is not None else 0)
+
+    def clause_constraint(self, index: int) -> Constraint:
+        """DIMACS clause `index` (0-based) as a constraint over the features."""
+        assert self.cnf is not None
+        unique = tuple(dict.fromkeys(self.cnf.clauses[index]))
+        names = [self.features[abs(x) - 1].name for x in unique]
+        refs: list[IR] = [
+            Ref(n) if x > 0 else Op("not", (Ref(n),)) for n, x in zip(names, unique, strict=True)
+        ]
+        texts = [n if x > 0 else f"!{n}" for n, x in zip(names, unique, strict=True)]
+        return Constraint(
+            formula=_disj(refs),
+            text=" | ".join(texts) or "false (an empty clause)",
+            span=self.cnf.span(self.path, index),
+            clause=unique,
+        )
+
+    def all_constraints(self) -> tuple[Constraint, ...]:
+        """Every constraint, DIMACS clauses included (builds a formula per clause)."""
+        if self.cnf is None:
+            return self.constraints
+        return self.constraints + tuple(
+            self.clause_constraint(i) for i in range(len(self.cnf.clauses))
+        )
+
+
+CLAUSE_RULE = "clause:"
+"""Rule ids of DIMACS clauses: clause:<n>, n counted from 1 in file order."""
+
 
 @attrs.frozen(kw_only=True)
 class Compiled:
-    """A feature model as slots, rules and CNF (rule id -> its clauses; definitions always on)."""
+    """A feature model as slots, rules and CNF (definitions always on, each rule its clauses).
+
+    Rules come from the tree and the UVL constraints (`named_rules`, with their clauses in
+    `named_clauses`) and, for DIMACS, one per clause of `model.cnf`, built only when asked for
+    (`rule`), since the solver needs their clauses, not their formulas.
+    """
 
     model: FeatureModel
     problem: Problem
-    rules: tuple[Rule, ...]
     var: Mapping[str, int]
     nvars: int
     definitions: tuple[tuple[int, ...], ...]
-    rule_clauses: Mapping[str, tuple[tuple[int, ...], ...]]
+    named_rules: tuple[Rule, ...]
+    named_clauses: Mapping[str, tuple[tuple[int, ...], ...]]
     optional_children: tuple[tuple[str, str], ...]
     """(child, parent) pairs of every non-mandatory child: the false-optional candidates."""
 
-    def clauses(self) -> list[list[int]]:
+    def _cnf_clauses(self) -> tuple[tuple[int, ...], ...]:
+        return self.model.cnf.clauses if self.model.cnf is not None else ()
+
+    def rule_clauses(self) -> Iterator[tuple[str, Sequence[Sequence[int]]]]:
+        """Each rule id with its clauses (DIMACS variables are the solver's variables 1..n)."""
+        yield from self.named_clauses.items()
+        for index, clause in enumerate(self._cnf_clauses(), start=1):
+            yield f"{CLAUSE_RULE}{index}", (clause,)
+
+    def rule_count(self) -> int:
+        """How many rules there are."""
+        return len(self.named_rules) + len(self._cnf_clauses())
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule called `rule_id` (KeyError if none)."""
+        for rule in self.named_rules:
+            if rule.id == rule_id:
+                return rule
+        if rule_id.startswith(CLAUSE_RULE) and rule_id[len(CLAUSE_RULE) :].isdigit():
+            index = int(rule_id[len(CLAUSE_RULE) :]) - 1
+            if 0 <= index < len(self._cnf_clauses()):
+                return _clause_rule(rule_id, self.model.clause_constraint(index))
+        raise KeyError(rule_id)
+
+    def rule_map(self) -> Mapping[str, Rule]:
+        """Rules by id, each built when first looked up."""
+        return RuleMap(self)
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """Every rule (on a large DIMACS model this builds a formula per clause: prefer `rule`)."""
+        return self.named_rules + tuple(
+            _clause_rule(f"{CLAUSE_RULE}{i + 1}", self.model.clause_constraint(i))
+            for i in range(len(self._cnf_clauses()))
+        )
+
+    def clauses(self) -> list[Sequence[int]]:
         """Every clause: definitions, then each rule's clauses."""
-        out = [list(c) for c in self.definitions]
-        for clauses in self.rule_clauses.values():
-            out.extend(list(c) for c in clauses)
+        out: list[Sequence[int]] = list(self.definitions)
+        for clauses in self.named_clauses.values():
+            out.extend(clauses)
+        out.extend(self._cnf_clauses())
         return out
 
     def clause_count(self) -> int:
         """How many clauses the CNF has."""
-        return len(self.definitions) + sum(len(c) for c in self.rule_clauses.values())
+        return (
+            len(self.definitions)
+            + sum(len(c) for c in self.named_clauses.values())
+            + len(self._cnf_clauses())
+        )
+
+
+class RuleMap(Mapping[str, Rule]):
+    """A compiled model's rules by id, built on lookup and kept."""
+
+    def __init__(self, compiled: Compiled) -> None:
+        self._compiled = compiled
+        self._named = {r.id: r for r in compiled.named_rules}
+        self._built: dict[str, Rule] = {}
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        found = self._named.get(rule_id) or self._built.get(rule_id)
+        if found is None:
+            found = self._built[rule_id] = self._compiled.rule(rule_id)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return (rule_id for rule_id, _ in self._compiled.rule_clauses())
+
+    def __len__(self) -> int:
+        return self._compiled.rule_count()
+
+
+def _clause_rule(rule_id: str, constraint: Constraint) -> Rule:
+    return Rule(
+        id=rule_id,
+        description=f"clause {constraint.text}",
+        message=f"clause {constraint.text}",
+        constraint=constraint.formula,
+        constraint_text=constraint.text,
+        span=constraint.span,
+    )
 
 
 # ------------------------------------------------------------------ compilation
@@ -233,7 +366,24 @@ class _Builder:
 def compile_model(model: FeatureModel) -> Compiled:
     """The boolean problem, rules and CNF of a feature model."""
     with paused_gc():
+        if model.cnf is not None and model.root is None and not model.groups and not model.constraints:
+            return _compile_cnf(model)
         return _compile(model)
+
+
+def _compile_cnf(model: FeatureModel) -> Compiled:
+    """A plain DIMACS model: its variables are the solver's, its clauses are used as they are."""
+    problem = Problem(slots=tuple(bool_slot(f.name, f.name, f.span) for f in model.features))
+    return Compiled(
+        model=model,
+        problem=problem,
+        var={f.name: i for i, f in enumerate(model.features, start=1)},
+        nvars=len(model.features),
+        definitions=(),
+        named_rules=(),
+        named_clauses={},
+        optional_children=(),
+    )
 
 
 def _compile(model: FeatureModel) -> Compiled:
@@ -262,7 +412,7 @@ def _compile(model: FeatureModel) -> Compiled:
     for group in model.groups:
         _add_group(b, group, optional_children)
     order = [b.var[f.name] for f in model.features]
-    for index, constraint in enumerate(model.constraints, start=1):
+    for index, constraint in enumerate(model.all_constraints(), start=1):
         span = constraint.span
         if constraint.clause is not None:
             clauses = [[order[x - 1] if x > 0 else -order[-x - 1] for x in constraint.clause]]
@@ -287,11 +437,11 @@ def _compile(model: FeatureModel) -> Compiled:
     return Compiled(
         model=model,
         problem=b.problem,
-        rules=tuple(b.rules),
         var=b.var,
         nvars=b.encoding.nvars,
         definitions=tuple(tuple(c) for c in b.encoding.clauses),
-        rule_clauses=b.rule_clauses,
+        named_rules=tuple(b.rules),
+        named_clauses=b.rule_clauses,
         optional_children=tuple(optional_children),
     )
 
@@ -642,16 +792,18 @@ class FeatureAnalysis:
         self._plain: Solver | None = None
         self._selecting: Solver | None = None
         self._phased: Solver | None = None
+        self._top = compiled.nvars
+        """The highest variable given to the phased solver (activation literals come after)."""
         self.selectors: dict[str, int] = {}
         self._rule_of: dict[int, str] = {}
         self.last_counter = ""
-        self._clauses: list[list[int]] | None = None
+        self._clauses: list[Sequence[int]] | None = None
         """The counter that answered the last `count`: 'dpll-components' (in process) or 'd4'."""
 
     # ------------------------------------------------------------- plumbing
 
     @property
-    def clauses(self) -> list[list[int]]:
+    def clauses(self) -> list[Sequence[int]]:
         """Every clause of the compiled model (built once; do not modify)."""
         if self._clauses is None:
             self._clauses = self.compiled.clauses()
@@ -679,11 +831,11 @@ class FeatureAnalysis:
                 name=SOLVER_NAME, bootstrap_with=[list(c) for c in self.compiled.definitions]
             )
             top = self.compiled.nvars
-            for rule in self.compiled.rules:
+            for rule_id, clauses in self.compiled.rule_clauses():
                 top += 1
-                self.selectors[rule.id] = top
-                self._rule_of[top] = rule.id
-                for clause in self.compiled.rule_clauses[rule.id]:
+                self.selectors[rule_id] = top
+                self._rule_of[top] = rule_id
+                for clause in clauses:
                     solver.add_clause([-top, *clause])
             self._selecting = solver
         return self._selecting
@@ -737,17 +889,17 @@ class FeatureAnalysis:
     ) -> CoreDead:
         """Core and dead features (under a selection).
 
-        Unit propagation settles most of them (mandatory chains from the root). For the rest,
-        each SAT call sets the solver's phases to flip every still-undecided feature, so one
-        model usually settles many; each core or dead feature costs one unsatisfiable call.
+        Unit propagation settles most of them (mandatory chains from the root). The rest is a
+        backbone search by chunks (as in MiniBones, Janota et al. 2015): one clause says "some
+        remaining candidate flips" under a fresh activation literal; a model flips some
+        (usually many: the phases ask for it) and refutes them, an unsatisfiable call proves
+        every remaining candidate at once. Each call is one solve on the shared solver.
         """
         base = self.lits(selection or {})
         solver = self.phased
         if not solver.solve(assumptions=base):
             return CoreDead(core=(), dead=())
         first = self._model(solver)
-        found_dead: set[int] = set()
-        found_core: set[int] = set()
         implied_set = unit_implied(self.clauses, base)
         never_on = (
             {self.var[n] for n in self.names if first[self.var[n] - 1] < 0} if dead else set()
@@ -755,20 +907,22 @@ class FeatureAnalysis:
         never_off = (
             {self.var[n] for n in self.names if first[self.var[n] - 1] > 0} if core else set()
         )
-        found_dead |= {v for v in never_on if -v in implied_set}
-        found_core |= {v for v in never_off if v in implied_set}
+        found_dead = {v for v in never_on if -v in implied_set}
+        found_core = {v for v in never_off if v in implied_set}
         never_on -= found_dead
         never_off -= found_core
-        for name in self.names:
-            v = self.var[name]
-            for pool, lit, found in ((never_on, v, found_dead), (never_off, -v, found_core)):
-                if v not in pool:
-                    continue
+        for pool, sign, found in ((never_off, -1, found_core), (never_on, 1, found_dead)):
+            while pool:
+                self._top += 1
+                act = self._top
+                solver.add_clause([-act, *(sign * v for v in sorted(pool))])
                 solver.set_phases([*never_on, *(-u for u in never_off)])
-                if not solver.solve(assumptions=[*base, lit]):
-                    found.add(v)
-                    pool.discard(v)
-                    continue
+                satisfied = solver.solve(assumptions=[*base, act])
+                solver.add_clause([-act])  # this chunk's clause is retired for good
+                if not satisfied:
+                    found.update(pool)
+                    pool.clear()
+                    break
                 model = self._model(solver)
                 never_on.difference_update([u for u in never_on if model[u - 1] > 0])
                 never_off.difference_update([u for u in never_off if model[u - 1] < 0])

@@ -378,9 +378,10 @@ def feature_model_uvl(model: FeatureModel) -> str:
             lines += [f"\t\t\t{uvl_name(f.name)}{_fm_attributes(f)}" for f in model.features]
     else:
         _write_feature(lines, by_name[model.root], children, by_name, 1)
-    if model.constraints:
+    constraints = model.all_constraints()
+    if constraints:
         lines += ["", "constraints"]
-        lines += [f"\t{formula_text(c.formula)}" for c in model.constraints]
+        lines += [f"\t{formula_text(c.formula)}" for c in constraints]
     return "\n".join(lines) + "\n"
 
 

@@ -340,8 +340,8 @@ def run_import(args: argparse.Namespace) -> int:
         "features": len(model.features),
         "abstract_features": abstract,
         "groups": len(model.groups),
-        "constraints": len(model.constraints),
-        "rules": len(compiled.rules),
+        "constraints": model.constraint_count(),
+        "rules": compiled.rule_count(),
         "variables": compiled.nvars,
         "clauses": compiled.clause_count(),
         "satisfiable": satisfiable,
@@ -356,7 +356,7 @@ def run_import(args: argparse.Namespace) -> int:
         return ExitCode.OK
     lines = [
         f"{model.path}: {model.kind.upper()} model{f' {model.namespace}' if model.namespace else ''}",
-        f"  features: {len(model.features)} ({abstract} abstract), groups: {len(model.groups)}, constraints: {len(model.constraints)}",
+        f"  features: {len(model.features)} ({abstract} abstract), groups: {len(model.groups)}, constraints: {model.constraint_count()}",
         f"  CNF: {compiled.nvars} variables, {compiled.clause_count()} clauses; satisfiable: {'yes' if satisfiable else 'no'}",
     ]
     if count is not None:
@@ -432,7 +432,7 @@ def run_count(args: argparse.Namespace) -> int:
 def run_options(args: argparse.Namespace) -> int:
     """model options FILE [--select ...] [--deselect ...]."""
     model, compiled, analysis, selection = _open(args)
-    rules = {r.id: r for r in compiled.rules}
+    rules = compiled.rule_map()
     if args.reasons < 0:
         raise UsageError("--reasons must be zero or more", "write --reasons 100")
     if not analysis.is_satisfiable(selection):
@@ -508,7 +508,7 @@ def run_lint(args: argparse.Namespace) -> int:
     model = load_model(args.file)
     compiled = compile_model(model)
     analysis = FeatureAnalysis(compiled)
-    rules = {r.id: r for r in compiled.rules}
+    rules = compiled.rule_map()
     if args.reasons < 0:
         raise UsageError("--reasons must be zero or more", "write --reasons 100")
     found = analysis.lint(args.reasons)
@@ -589,7 +589,7 @@ def run_lint(args: argparse.Namespace) -> int:
                     out.append(f"    {rule['rule']}: {rule['text']}{rule_where}\n")
         out.append(
             f"lint: {len(found.dead)} dead, {len(found.false_optional)} false-optional, {len(found.core)} core feature{'s' if len(found.core) != 1 else ''}"
-            f"{'; the model is void' if not found.satisfiable else ''} ({len(model.features)} features, {len(model.constraints)} constraints)\n"
+            f"{'; the model is void' if not found.satisfiable else ''} ({len(model.features)} features, {model.constraint_count()} constraints)\n"
         )
         emit("".join(out))
     return ExitCode.INVALID if failing else ExitCode.OK
@@ -598,7 +598,7 @@ def run_lint(args: argparse.Namespace) -> int:
 def run_explain(args: argparse.Namespace) -> int:
     """model explain FILE --select ... --deselect ...."""
     model, compiled, analysis, selection = _open(args)
-    rules = {r.id: r for r in compiled.rules}
+    rules = compiled.rule_map()
     conflict = analysis.explain(selection)
     if conflict is None:
         if args.format == "json":
@@ -623,7 +623,7 @@ def run_explain(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     """model validate FILE --select ...."""
     model, compiled, analysis, selection = _open(args)
-    rules = {r.id: r for r in compiled.rules}
+    rules = compiled.rule_map()
     completion = analysis.complete_any(selection)
     if completion is not None:
         if args.format == "json":
