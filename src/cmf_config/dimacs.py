@@ -108,9 +108,19 @@ def _parse_plain(text: str, path: str) -> FeatureModel | None:
 
 
 _NUMBER_CHARS = b"0123456789- \t\n"
-_DIGITS = np.frombuffer(b"0123456789", np.uint8)
-_BLANKS = np.frombuffer(b" \t", np.uint8)
 _MINUS, _NEWLINE, _ZERO = ord("-"), ord("\n"), ord("0")
+
+
+def _byte_table(chars: bytes) -> np.ndarray[tuple[int], np.dtype[np.bool_]]:
+    table = np.zeros(256, dtype=np.bool_)
+    table[np.frombuffer(chars, np.uint8)] = True
+    return table
+
+
+_IS_DIGIT = _byte_table(b"0123456789")
+_IS_BLANK = _byte_table(b" \t")
+_IS_SEPARATOR = _byte_table(b" \t\n")
+_STARTS_NUMBER = _byte_table(b"-0123456789")
 
 
 def _one_clause_per_line(body: str) -> bool:
@@ -130,20 +140,19 @@ def _one_clause_per_line(body: str) -> bool:
     a = np.frombuffer(raw, np.uint8)
     minus = np.flatnonzero(a == _MINUS)
     if len(minus):
-        if minus[-1] + 1 >= len(a) or not np.isin(a[minus + 1], _DIGITS).all():
+        if minus[-1] + 1 >= len(a) or not _IS_DIGIT[a[minus + 1]].all():
             return False
-        before = minus[minus > 0] - 1
-        if not np.isin(a[before], np.append(_BLANKS, _NEWLINE)).all():
+        if not _IS_SEPARATOR[a[minus[minus > 0] - 1]].all():
             return False
     newlines = np.flatnonzero(a == _NEWLINE)
     starts = np.append(0, newlines + 1)
-    if starts[-1] >= len(a) or not np.isin(a[starts], np.append(_DIGITS, _MINUS)).all():
+    if starts[-1] >= len(a) or not _STARTS_NUMBER[a[starts]].all():
         return False
     ends = np.append(newlines, len(a)) - 1  # the last character of each line
     if not (a[ends] == _ZERO).all():
         return False
     before_zero = ends - 1
-    alone = (before_zero < starts) | np.isin(a[np.maximum(before_zero, 0)], _BLANKS)
+    alone = (before_zero < starts) | _IS_BLANK[a[np.maximum(before_zero, 0)]]
     return bool(alone.all())
 
 
@@ -319,12 +328,19 @@ def _features(
 ) -> list[Feature]:
     used: set[str] = set()
     out = []
+    none = Attributes()
     for var in range(1, count + 1):
-        name, kind = names.get(var, (f"x{var}", ""))
+        got = names.get(var)
+        name, kind = got if got is not None else (f"x{var}", "")
         if not name or name in used:
             name = f"{name or 'x'}#{var}"
         used.add(name)
-        attributes = Attributes((("type", kind),)) if kind else Attributes()
-        where = Span(span.path, lines[var], 1) if var in lines else span
-        out.append(Feature(name=name, attributes=attributes, span=where))
+        line = lines.get(var)
+        out.append(
+            Feature(
+                name=name,
+                attributes=Attributes((("type", kind),)) if kind else none,
+                span=span if line is None else Span(span.path, line, 1),
+            )
+        )
     return out

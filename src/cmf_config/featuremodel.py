@@ -172,7 +172,6 @@ class Compiled:
     """
 
     model: FeatureModel
-    problem: Problem
     var: Mapping[str, int]
     nvars: int
     definitions: tuple[tuple[int, ...], ...]
@@ -180,6 +179,11 @@ class Compiled:
     named_clauses: Mapping[str, tuple[tuple[int, ...], ...]]
     optional_children: tuple[tuple[str, str], ...]
     """(child, parent) pairs of every non-mandatory child: the false-optional candidates."""
+
+    @property
+    def problem(self) -> Problem:
+        """The engine's view: one boolean slot per feature (built on each call)."""
+        return feature_problem(self.model)
 
     def _cnf_clauses(self) -> tuple[tuple[int, ...], ...]:
         return self.model.cnf.clauses if self.model.cnf is not None else ()
@@ -232,6 +236,11 @@ class Compiled:
             + sum(len(c) for c in self.named_clauses.values())
             + len(self._cnf_clauses())
         )
+
+
+def feature_problem(model: FeatureModel) -> Problem:
+    """One boolean slot per feature, in file order."""
+    return Problem(slots=tuple(bool_slot(f.name, f.name, f.span) for f in model.features))
 
 
 class RuleMap(Mapping[str, Rule]):
@@ -305,10 +314,7 @@ class _Builder:
 
     def __init__(self, model: FeatureModel) -> None:
         self.model = model
-        self.problem = Problem(
-            slots=tuple(bool_slot(f.name, f.name, f.span) for f in model.features)
-        )
-        self.encoding = Encoding(self.problem)
+        self.encoding = Encoding(feature_problem(model))
         self.var = {f.name: self.encoding.slot_lits[f.name][1] for f in model.features}
         self.rules: list[Rule] = []
         self.rule_clauses: dict[str, tuple[tuple[int, ...], ...]] = {}
@@ -373,10 +379,8 @@ def compile_model(model: FeatureModel) -> Compiled:
 
 def _compile_cnf(model: FeatureModel) -> Compiled:
     """A plain DIMACS model: its variables are the solver's, its clauses are used as they are."""
-    problem = Problem(slots=tuple(bool_slot(f.name, f.name, f.span) for f in model.features))
     return Compiled(
         model=model,
-        problem=problem,
         var={f.name: i for i, f in enumerate(model.features, start=1)},
         nvars=len(model.features),
         definitions=(),
@@ -436,7 +440,6 @@ def _compile(model: FeatureModel) -> Compiled:
         )
     return Compiled(
         model=model,
-        problem=b.problem,
         var=b.var,
         nvars=b.encoding.nvars,
         definitions=tuple(tuple(c) for c in b.encoding.clauses),
@@ -913,16 +916,17 @@ class FeatureAnalysis:
         never_off -= found_core
         for pool, sign, found in ((never_off, -1, found_core), (never_on, 1, found_dead)):
             while pool:
+                chunk = sorted(pool)  # chunks of 16 to 256 measured no faster on the shared models
                 self._top += 1
                 act = self._top
-                solver.add_clause([-act, *(sign * v for v in sorted(pool))])
+                solver.add_clause([-act, *(sign * v for v in chunk)])
                 solver.set_phases([*never_on, *(-u for u in never_off)])
                 satisfied = solver.solve(assumptions=[*base, act])
                 solver.add_clause([-act])  # this chunk's clause is retired for good
                 if not satisfied:
-                    found.update(pool)
-                    pool.clear()
-                    break
+                    found.update(chunk)
+                    pool.difference_update(chunk)
+                    continue
                 model = self._model(solver)
                 never_on.difference_update([u for u in never_on if model[u - 1] > 0])
                 never_off.difference_update([u for u in never_off if model[u - 1] < 0])

@@ -118,89 +118,87 @@ def _span(path: str, mark: object) -> Span:
     return Span(path, int(getattr(mark, "line", 0)) + 1, int(getattr(mark, "column", 0)) + 1)
 
 
-def _decode(path: str, data: bytes) -> str:
-    if not data.strip():
-        raise InputError(
-            [
-                Diagnostic(
-                    code="E107",
-                    span=Span(path, 1, 1),
-                    message="the file is empty",
-                    hint="write the YAML document this file should hold (see docs/formats.md)",
-                )
-            ]
-        )
-    if b"\x00" in data:
-        offset = data.index(b"\x00")
+@attrs.frozen(kw_only=True)
+class TextInput:
+    """How errors about one kind of input file are worded: its name, size limit and codes.
+
+    The YAML files use E001 (cannot read), E107 (empty), E100 (binary or not UTF-8) and E108
+    (too large); the model files of `uvl`/`dimacs` use one code for all of them.
+    """
+
+    what: str = "YAML"
+    limit: int = MAX_BYTES
+    unreadable: str = "E001"
+    empty: str = "E107"
+    binary: str = "E100"
+    too_large: str = "E108"
+    empty_hint: str = "write the YAML document this file should hold (see docs/formats.md)"
+
+
+YAML_INPUT = TextInput()
+
+
+def _decode(path: str, data: bytes, kind: TextInput = YAML_INPUT) -> str:
+    def fail(code: str, offset: int, message: str, hint: str) -> InputError:
         line = data.count(b"\n", 0, offset) + 1
         col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-        raise InputError(
-            [
-                Diagnostic(
-                    code="E100",
-                    span=Span(path, line, col),
-                    message="this is a binary file, not YAML text (it contains a NUL byte)",
-                    hint="give the path of a UTF-8 YAML file",
-                )
-            ]
+        return InputError(
+            [Diagnostic(code=code, span=Span(path, line, col), message=message, hint=hint)]
+        )
+
+    if not data.strip():
+        raise fail(kind.empty, 0, "the file is empty", kind.empty_hint)
+    if b"\x00" in data:
+        raise fail(
+            kind.binary,
+            data.index(b"\x00"),
+            f"this is a binary file, not {kind.what} text (it contains a NUL byte)",
+            f"give the path of a UTF-8 {kind.what} file",
         )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(
-            [
-                Diagnostic(
-                    code="E100",
-                    span=Span(path, line, col),
-                    message=f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
-                    hint="save the file as UTF-8",
-                )
-            ]
+        raise fail(
+            kind.binary,
+            exc.start,
+            f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            "save the file as UTF-8",
         ) from None
 
 
-def read_text(path: Path, display: str | None = None) -> str:
+def read_text(path: Path, display: str | None = None, kind: TextInput = YAML_INPUT) -> str:
     """Read a UTF-8 text file; raise InputError (never OSError) when it cannot be used."""
     shown = display or str(path)
+
+    def fail(code: str, message: str, hint: str) -> InputError:
+        return InputError(
+            [Diagnostic(code=code, span=Span(shown, 1, 1), message=message, hint=hint)]
+        )
+
     try:
         if path.is_dir():
-            raise InputError(
-                [
-                    Diagnostic(
-                        code="E001",
-                        span=Span(shown, 1, 1),
-                        message="this is a directory, not a file",
-                        hint="give the path of a YAML file",
-                    )
-                ]
+            raise fail(
+                kind.unreadable,
+                "this is a directory, not a file",
+                f"give the path of a {kind.what} file",
             )
         size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError(
-                [
-                    Diagnostic(
-                        code="E108",
-                        span=Span(shown, 1, 1),
-                        message=f"the file is too large ({size} bytes; the limit is {MAX_BYTES})",
-                        hint="split it into several files",
-                    )
-                ]
+        if size > kind.limit:
+            raise fail(
+                kind.too_large,
+                f"the file is too large ({size} bytes; the limit is {kind.limit})",
+                "split it into several files"
+                if kind is YAML_INPUT
+                else f"files up to {kind.limit // (1024 * 1024)} MiB are read",
             )
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(
-            [
-                Diagnostic(
-                    code="E001",
-                    span=Span(shown, 1, 1),
-                    message=f"cannot read the file: {exc.strerror or exc}",
-                    hint="check the path and its permissions",
-                )
-            ]
+        raise fail(
+            kind.unreadable,
+            f"cannot read the file: {exc.strerror or exc}",
+            "check the path and its permissions",
         ) from None
-    return _decode(shown, data)
+    return _decode(shown, data, kind)
 
 
 def parse_file(path: Path, display: str | None = None) -> Document:
@@ -218,8 +216,12 @@ class _Builder:
         self.anchors: dict[str, tuple[Node, int]] = {}
         self.budget = MAX_NODES
 
-    def _error(self, code: str, span: Span, message: str, hint: str, related: tuple[Span, ...] = ()) -> None:
-        self.diagnostics.append(Diagnostic(code=code, span=span, message=message, hint=hint, related=related))
+    def _error(
+        self, code: str, span: Span, message: str, hint: str, related: tuple[Span, ...] = ()
+    ) -> None:
+        self.diagnostics.append(
+            Diagnostic(code=code, span=span, message=message, hint=hint, related=related)
+        )
 
     def scalar(self, event: yaml.ScalarEvent) -> ScalarNode:
         span = _span(self.path, event.start_mark)
@@ -237,7 +239,12 @@ class _Builder:
         elif tag == "tag:yaml.org,2002:timestamp":
             value = event.value
         else:
-            self._error("E104", span, f"the YAML tag '{tag}' is not supported", "remove the tag; write a plain value")
+            self._error(
+                "E104",
+                span,
+                f"the YAML tag '{tag}' is not supported",
+                "remove the tag; write a plain value",
+            )
             value = event.value
         return ScalarNode(value=value, raw=event.value, style=event.style, span=span, end=end)
 
@@ -289,9 +296,14 @@ def parse_text(text: str, path: str) -> Document:
                 if frame.pending_key is None:
                     if not isinstance(node, ScalarNode) or (node.value is None and node.raw == ""):
                         builder._error(
-                            "E103", node.span, "a mapping key must be a plain name", "write the key as a plain word"
+                            "E103",
+                            node.span,
+                            "a mapping key must be a plain name",
+                            "write the key as a plain word",
                         )
-                        frame.pending_key = ScalarNode(value="?", raw="?", style=None, span=node.span, end=node.span)
+                        frame.pending_key = ScalarNode(
+                            value="?", raw="?", style=None, span=node.span, end=node.span
+                        )
                         return
                     first = frame.keys.get(node.raw)
                     if first is not None:
@@ -347,7 +359,11 @@ def parse_text(text: str, path: str) -> Document:
                     )
                     break
                 stack.append(
-                    _Frame(isinstance(event, yaml.MappingStartEvent), _span(path, event.start_mark), event.anchor)
+                    _Frame(
+                        isinstance(event, yaml.MappingStartEvent),
+                        _span(path, event.start_mark),
+                        event.anchor,
+                    )
                 )
             elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
                 frame = stack.pop()
@@ -366,7 +382,10 @@ def parse_text(text: str, path: str) -> Document:
                 target = builder.anchors.get(event.anchor or "")
                 if target is None:
                     builder._error(
-                        "E101", _span(path, event.start_mark), f"unknown alias '*{event.anchor}'", "define the anchor first"
+                        "E101",
+                        _span(path, event.start_mark),
+                        f"unknown alias '*{event.anchor}'",
+                        "define the anchor first",
                     )
                     continue
                 attach(target[0], target[1])
@@ -397,7 +416,12 @@ def parse_text(text: str, path: str) -> Document:
             )
     except yaml.YAMLError as exc:
         builder.diagnostics.append(
-            Diagnostic(code="E101", span=Span(path, 1, 1), message=f"YAML error: {exc}", hint="fix the YAML syntax")
+            Diagnostic(
+                code="E101",
+                span=Span(path, 1, 1),
+                message=f"YAML error: {exc}",
+                hint="fix the YAML syntax",
+            )
         )
     if builder.diagnostics:
         raise InputError(builder.diagnostics)

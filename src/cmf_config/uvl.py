@@ -24,6 +24,7 @@ import bisect
 import re
 from pathlib import Path
 
+from cmf_config import source
 from cmf_config.errors import Diagnostic, InputError, Span
 from cmf_config.featuremodel import (
     Attributes,
@@ -35,6 +36,7 @@ from cmf_config.featuremodel import (
     paused_gc,
 )
 from cmf_config.rules import IR, Op, Ref
+from cmf_config.source import TextInput
 from cmf_config.suggest import did_you_mean
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -723,48 +725,21 @@ def _describe(tok: Token) -> str:
     return f"'{text}'"
 
 
+MODEL_INPUT = TextInput(
+    what="model",
+    limit=MAX_BYTES,
+    unreadable="E160",
+    empty="E160",
+    binary="E160",
+    too_large="E160",
+    empty_hint="write the model in UVL or DIMACS (see docs/interchange.md)",
+)
+"""UVL and DIMACS files: every reading problem is E160."""
+
+
 def read_text(path: Path, display: str) -> str:
     """The UTF-8 text of a model file; E160 if it cannot be read."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError(
-                [
-                    Diagnostic(
-                        code="E160",
-                        span=Span(display, 1, 1),
-                        message=f"the file is too large ({size} bytes)",
-                        hint=f"models up to {MAX_BYTES // (1024 * 1024)} MiB are read",
-                    )
-                ]
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(
-            [
-                Diagnostic(
-                    code="E160",
-                    span=Span(display, 1, 1),
-                    message=f"cannot read the file: {exc.strerror or exc}",
-                    hint="check the path",
-                )
-            ]
-        ) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(
-            [
-                Diagnostic(
-                    code="E160",
-                    span=Span(display, line, col),
-                    message="the file is not UTF-8 text",
-                    hint="save the model as UTF-8",
-                )
-            ]
-        ) from None
+    return source.read_text(path, display, MODEL_INPUT)
 
 
 def load_uvl(path: Path, display: str | None = None) -> FeatureModel:
