@@ -222,6 +222,50 @@ def models(selected: list[str], quick: bool) -> list[Path]:
     return found
 
 
+def markdown(paths: list[Path]) -> str:
+    """Earlier result files as one Markdown table: a row per model, a column per operation.
+
+    Each cell is "ours / flamapy (ratio)"; for sat, count, core and dead the ratio is end to end
+    (reading the model plus the operation), for parse the reading alone.
+    """
+    out = [
+        "| model | parse | sat | count | core | dead | count (counter) | core / dead |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for path in paths:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for row in data["models"]:
+            parse: dict[str, Result] = {}
+            cells: list[str] = []
+            for op in OPS:
+                if op not in row:
+                    cells.append("")
+                    continue
+                ours, theirs = row[op]["cmf-config"], row[op]["flamapy"]
+                if op == "parse":
+                    parse = {"ours": ours, "theirs": theirs}
+                ratio = _ratio(
+                    _plus(parse.get("ours"), ours, op), _plus(parse.get("theirs"), theirs, op)
+                )
+                cells.append(f"{_cell(ours)} / {_cell(theirs)} ({ratio})")
+            count = row.get("count", {}).get("cmf-config", {})
+            if count.get("status") == "ok":
+                text = str(count["result"])
+                shown = text if len(text) <= 12 else f"{len(text)} digits"
+                cells.append(f"{shown} ({count.get('counter')})")
+            else:
+                cells.append(str(count.get("status", "")))
+            sizes = [
+                str(len(row[op]["cmf-config"]["result"]))
+                if row.get(op, {}).get("cmf-config", {}).get("status") == "ok"
+                else "-"
+                for op in ("core", "dead")
+            ]
+            cells.append(" / ".join(sizes))
+            out.append(f"| {row['model']} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; exit 1 when a result disagrees."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
@@ -248,7 +292,17 @@ def main(argv: list[str] | None = None) -> int:
         "--ops", default=",".join(OPS), help="comma-separated operations (default: all)"
     )
     parser.add_argument("--no-flamapy", action="store_true", help="run cmf-config only")
+    parser.add_argument(
+        "--markdown",
+        nargs="+",
+        type=Path,
+        metavar="RESULTS",
+        help="print earlier result files (benchmarks/results/*.json) as one Markdown table, run nothing",
+    )
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(args.markdown), end="")
+        return 0
     if not MODELS.is_dir():
         print(f"no shared models at {MODELS}", file=sys.stderr)
         return 2
