@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cmf_config.dimacs import _parse_dimacs, _parse_plain, load_dimacs, parse_dimacs
 from cmf_config.errors import InputError
-from cmf_config.featuremodel import Attributes, FeatureAnalysis, compile_model
+from cmf_config.featuremodel import Attributes, Constraint, FeatureAnalysis, compile_model
 from cmf_config.report import render_diagnostics
+from cmf_config.rules import Ref
 from cmf_config.uvl import parse_uvl
 from cmf_config.uvlexport import feature_model_uvl
 
@@ -177,3 +179,29 @@ def test_the_fast_reader_takes_the_common_layout() -> None:
     assert fast.cnf.clauses == ((1, -2), (-1,))
     assert fast.cnf.lines == (4, 5)
     assert _parse_plain("p cnf 2 1\n1 0 2 0\n", "f") is None  # two clauses on a line
+
+
+def test_an_explanation_names_dimacs_clauses_with_their_lines() -> None:
+    """Clause rules are made on demand, with the clause's text and line."""
+    compiled = compile_model(parse_dimacs("c 1 a\nc 2 b\np cnf 2 2\n-1 2 0\n-2 0\n"))
+    conflict = FeatureAnalysis(compiled).explain({"a": True})
+    assert conflict is not None
+    assert conflict.choices == ("a",)
+    rules = compiled.rule_map()
+    assert [(r, rules[r].constraint_text, rules[r].span.line) for r in sorted(conflict.rules)] == [
+        ("clause:1", "!a | b", 4),
+        ("clause:2", "!b", 5),
+    ]
+    assert len(rules) == compiled.rule_count() == 2
+    with pytest.raises(KeyError):
+        compiled.rule("clause:3")
+
+
+def test_a_dimacs_model_with_a_constraint_counts_each_clause_once() -> None:
+    """Given extra constraints, the clauses become named rules, not a second copy."""
+    model = parse_dimacs("p cnf 3 2\n1 2 0\n-1 -3 0\n")
+    extra = attrs.evolve(model, constraints=(Constraint(formula=Ref("x2"), text="x2"),))
+    compiled = compile_model(extra)
+    assert compiled.rule_count() == 3
+    assert FeatureAnalysis(compiled).count() == 3  # x2 and not (x1 and x3)
+    assert FeatureAnalysis(compile_model(model)).count() == 4

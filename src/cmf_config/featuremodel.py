@@ -179,6 +179,8 @@ class Compiled:
     named_clauses: Mapping[str, tuple[tuple[int, ...], ...]]
     optional_children: tuple[tuple[str, str], ...]
     """(child, parent) pairs of every non-mandatory child: the false-optional candidates."""
+    cnf: ClauseTable | None = None
+    """DIMACS clauses used as they are (rule clause:N is clause N), beside the named rules."""
 
     @property
     def problem(self) -> Problem:
@@ -186,7 +188,7 @@ class Compiled:
         return feature_problem(self.model)
 
     def _cnf_clauses(self) -> tuple[tuple[int, ...], ...]:
-        return self.model.cnf.clauses if self.model.cnf is not None else ()
+        return self.cnf.clauses if self.cnf is not None else ()
 
     def rule_clauses(self) -> Iterator[tuple[str, Sequence[Sequence[int]]]]:
         """Each rule id with its clauses (DIMACS variables are the solver's variables 1..n)."""
@@ -372,7 +374,12 @@ class _Builder:
 def compile_model(model: FeatureModel) -> Compiled:
     """The boolean problem, rules and CNF of a feature model."""
     with paused_gc():
-        if model.cnf is not None and model.root is None and not model.groups and not model.constraints:
+        if (
+            model.cnf is not None
+            and model.root is None
+            and not model.groups
+            and not model.constraints
+        ):
             return _compile_cnf(model)
         return _compile(model)
 
@@ -387,6 +394,7 @@ def _compile_cnf(model: FeatureModel) -> Compiled:
         named_rules=(),
         named_clauses={},
         optional_children=(),
+        cnf=model.cnf,
     )
 
 
