@@ -162,10 +162,14 @@ class _Builder:
     def pick(self, count: int) -> list[Slot]:
         """`count` distinct slots, usually from one cluster, sometimes from anywhere."""
         n = len(self.slots)
+        count = min(count, n)
         if n <= CLUSTER or self.rng.random() < 0.2:
             return self.rng.sample(self.slots, count)
         start = self.rng.randrange(0, n, CLUSTER)
-        return self.rng.sample(self.slots[start : start + CLUSTER], count)
+        cluster = self.slots[start : start + CLUSTER]
+        if len(cluster) < count:  # the last cluster of a slot count that is no multiple of ten
+            return self.rng.sample(self.slots, count)
+        return self.rng.sample(cluster, count)
 
     def value(self, slot: Slot) -> int:
         return self.rng.randrange(len(slot.values))
