@@ -189,12 +189,18 @@ def test_mutated_models_never_raise_anything_but_input_error(text: str) -> None:
 
 
 DIMACS_SEED = "c 1 Root\nc 2 A\nc 3 B\np cnf 4 4\n1 0\n-2 1 0\n-3 1 0\n2 3 -4 0\n"
+SEEDS_DIMACS = ["softvare-fmb/eshop_Lau2006.dimacs", "softvare-fmb/berkeleydb_Hierons2020.dimacs"]
+DIMACS_SEEDS = [DIMACS_SEED] + [
+    (MODELS / name).read_text(encoding="utf-8")
+    for name in SEEDS_DIMACS
+    if (MODELS / name).is_file()
+]
 
 
 @SETTINGS
-@given(_mutated([DIMACS_SEED]))
+@given(_mutated(DIMACS_SEEDS))
 def test_mutated_dimacs_never_raises_anything_but_input_error(text: str) -> None:
-    """Random edits of a DIMACS file."""
+    """Random edits of a small DIMACS file and of the small shared DIMACS models."""
     try:
         model = parse_dimacs(text, "fuzz.dimacs")
     except InputError as exc:
@@ -211,3 +217,4 @@ def test_the_mutation_seeds_are_there() -> None:
     if not MODELS.is_dir():
         pytest.skip("the shared models are not beside the repository")
     assert len(SEEDS) == len(SEEDS_UVL) + len(LOCAL_SEEDS)
+    assert len(DIMACS_SEEDS) == 1 + len(SEEDS_DIMACS)
