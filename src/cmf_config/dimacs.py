@@ -1,10 +1,11 @@
-"""DIMACS CNF -> FeatureModel: variables become features, clauses become constraints.
+"""DIMACS CNF -> FeatureModel: variables become features, clauses a `ClauseTable`.
 
 A `p cnf <variables> <clauses>` header, then clauses as whole numbers ending in 0 (a clause may
 span lines; `%` ends the clauses, as in the SATLIB files). Comment lines `c <n> <name>` name
 variable n (FeatureIDE and the SoftVarE collection write them); a variable without such a line
 is called `x<n>`. Kconfig-derived files add a type after the name (`c 1 CONFIG_KILL bool`);
-it is kept as the attribute `type`.
+it is kept as the attribute `type`. The clauses stay integer tuples with their lines; a clause
+becomes a formula (`FeatureModel.clause_constraint`) only when something asks for it.
 
 Diagnostic codes: E160 unreadable file, E170 syntax (header, literal, range).
 """
