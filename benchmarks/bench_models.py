@@ -226,44 +226,47 @@ def markdown(paths: list[Path]) -> str:
     """Earlier result files as one Markdown table: a row per model, a column per operation.
 
     Each cell is "ours / flamapy (ratio)"; for sat, count, core and dead the ratio is end to end
-    (reading the model plus the operation), for parse the reading alone.
+    (reading the model plus the operation), for parse the reading alone. A model found in
+    several files takes each operation from the last file that has it.
     """
+    merged: dict[str, Result] = {}
+    for path in paths:
+        for found in json.loads(path.read_text(encoding="utf-8"))["models"]:
+            merged.setdefault(str(found["model"]), {}).update(found)
     out = [
         "| model | parse | sat | count | core | dead | count (counter) | core / dead |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for path in paths:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        for row in data["models"]:
-            parse: dict[str, Result] = {}
-            cells: list[str] = []
-            for op in OPS:
-                if op not in row:
-                    cells.append("")
-                    continue
-                ours, theirs = row[op]["cmf-config"], row[op]["flamapy"]
-                if op == "parse":
-                    parse = {"ours": ours, "theirs": theirs}
-                ratio = _ratio(
-                    _plus(parse.get("ours"), ours, op), _plus(parse.get("theirs"), theirs, op)
-                )
-                cells.append(f"{_cell(ours)} / {_cell(theirs)} ({ratio})")
-            count = row.get("count", {}).get("cmf-config", {})
-            if count.get("status") == "ok":
-                text = str(count["result"])
-                shown = text if len(text) <= 12 else f"{len(text)} digits"
-                cells.append(f"{shown} ({count.get('counter')})")
-            else:
-                cells.append(str(count.get("status", "")))
-            sizes = [
-                str(len(row[op]["cmf-config"]["result"]))
-                if row.get(op, {}).get("cmf-config", {}).get("status") == "ok"
-                else "-"
-                for op in ("core", "dead")
-            ]
-            cells.append(" / ".join(sizes))
-            out.append(f"| {row['model']} | " + " | ".join(cells) + " |")
+    for name, row in merged.items():
+        out.append(f"| {name} | " + " | ".join(_markdown_cells(row)) + " |")
     return "\n".join(out) + "\n"
+
+
+def _markdown_cells(row: Result) -> list[str]:
+    parse: dict[str, Result] = {}
+    cells: list[str] = []
+    for op in OPS:
+        if op not in row:
+            cells.append("")
+            continue
+        ours, theirs = row[op]["cmf-config"], row[op]["flamapy"]  # type: ignore[index]
+        if op == "parse":
+            parse = {"ours": ours, "theirs": theirs}
+        ratio = _ratio(_plus(parse.get("ours"), ours, op), _plus(parse.get("theirs"), theirs, op))
+        cells.append(f"{_cell(ours)} / {_cell(theirs)} ({ratio})")
+    count = row.get("count", {}).get("cmf-config", {})  # type: ignore[attr-defined]
+    if count.get("status") == "ok":
+        text = str(count["result"])
+        shown = text if len(text) <= 12 else f"{len(text)} digits"
+        cells.append(f"{shown} ({count.get('counter')})")
+    else:
+        cells.append(str(count.get("status", "")))
+    sizes = []
+    for op in ("core", "dead"):
+        ours = row.get(op, {}).get("cmf-config", {})  # type: ignore[attr-defined]
+        sizes.append(str(len(ours["result"])) if ours.get("status") == "ok" else "-")
+    cells.append(" / ".join(sizes))
+    return cells
 
 
 def main(argv: list[str] | None = None) -> int:
