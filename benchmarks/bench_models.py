@@ -33,6 +33,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from cmf_config.files import write_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT.parent / "shared" / "benchmarks" / "models"
 VENV = ROOT / "benchmarks" / ".venv-flamapy"
@@ -313,8 +315,12 @@ def main(argv: list[str] | None = None) -> int:
     python = None if args.no_flamapy else ensure_flamapy()
     rows: list[Result] = []
     disagreements = 0
+    out_dir = ROOT / "benchmarks" / "results"
+    out_dir.mkdir(exist_ok=True)
+    out = out_dir / f"models-{time.strftime('%Y%m%d-%H%M%S')}.json"
     print(
-        f"machine: {os.cpu_count()} cores; runs: {args.runs}; flamapy time-out: {args.timeout:.0f}s per run\n",
+        f"machine: {os.cpu_count()} cores; runs: {args.runs}; flamapy time-out: {args.timeout:.0f}s per run\n"
+        f"results: {out} (written after each model)\n",
         flush=True,
     )
     for path in models(args.models, args.quick):
@@ -362,16 +368,14 @@ def main(argv: list[str] | None = None) -> int:
         for tool, cells in lines.items():
             print(f"  {tool:11}" + "".join(f"{c:>12}" for c in cells))
         print("  " + "; ".join(notes) + "\n", flush=True)
-    out_dir = ROOT / "benchmarks" / "results"
-    out_dir.mkdir(exist_ok=True)
-    out = out_dir / f"models-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(
-        json.dumps(
-            {"runs": args.runs, "timeout": args.timeout, "models": rows}, indent=1, default=str
+        # after each model, so that a run stopped part way keeps what it measured
+        write_atomic(
+            out,
+            json.dumps(
+                {"runs": args.runs, "timeout": args.timeout, "models": rows}, indent=1, default=str
+            )
+            + "\n",
         )
-        + "\n",
-        encoding="utf-8",
-    )
     print(f"results: {out}")
     print(f"{disagreements} disagreement{'s' if disagreements != 1 else ''}")
     return 1 if disagreements else 0
