@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from cmf_config.problem import Problem
 from cmf_config.rules import Rule, holds
-from cmf_config.solver import Engine
+from cmf_config.solver import PORTFOLIO_FROM_VARS, Engine, count_models
 from oracle import assignments, changes, valid, valid_assignments
 from strategies import partial_assignments, worlds
 
@@ -136,3 +136,11 @@ def test_oracle_enumerates_the_full_product() -> None:
 
     problem = Problem(slots=(Slot(name="a", values=(Value(id="1"), Value(id="2"))), Slot(name="b", values=tuple(Value(id=str(i)) for i in range(3)))))
     assert len(list(assignments(problem))) == 6
+
+
+def test_large_counts_go_through_the_d4_portfolio() -> None:
+    """From PORTFOLIO_FROM_VARS variables both d4 heuristics race in children; the count is exact."""
+    pairs = PORTFOLIO_FROM_VARS // 2 + 10
+    clauses = [[2 * i + 1, 2 * i + 2] for i in range(pairs)]  # x or y: 3 of 4 assignments
+    assert count_models(clauses, 2 * pairs) == 3**pairs
+    assert count_models([*clauses, [1], [-1]], 2 * pairs) == 0
