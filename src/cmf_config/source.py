@@ -133,6 +133,7 @@ class TextInput:
     binary: str = "E100"
     too_large: str = "E108"
     empty_hint: str = "write the YAML document this file should hold (see docs/formats.md)"
+    too_large_hint: str = "split it into several files"
 
 
 YAML_INPUT = TextInput()
@@ -187,9 +188,7 @@ def read_text(path: Path, display: str | None = None, kind: TextInput = YAML_INP
             raise fail(
                 kind.too_large,
                 f"the file is too large ({size} bytes; the limit is {kind.limit})",
-                "split it into several files"
-                if kind is YAML_INPUT
-                else f"files up to {kind.limit // (1024 * 1024)} MiB are read",
+                kind.too_large_hint,
             )
         data = path.read_bytes()
     except OSError as exc:

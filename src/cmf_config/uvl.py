@@ -733,6 +733,7 @@ MODEL_INPUT = TextInput(
     binary="E160",
     too_large="E160",
     empty_hint="write the model in UVL or DIMACS (see docs/interchange.md)",
+    too_large_hint=f"model files up to {MAX_BYTES // (1024 * 1024)} MiB are read",
 )
 """UVL and DIMACS files: every reading problem is E160."""
 
