@@ -57,8 +57,8 @@ def _parse_plain(text: str, path: str) -> FeatureModel | None:
     through numpy's text reader at once; anything unexpected (a word, a clause over two lines,
     a range error) sends the file to the general reader, which says where and why.
     """
-    at = 0 if text.startswith("p ") else text.find("\np ") + 1
-    if at == 0 and not text.startswith("p "):
+    at = 0 if text.startswith("p ") else text.find("\np ") + 1  # find() -1 gives 0 too
+    if not text.startswith("p ", at):
         return None
     end = text.find("\n", at)
     end = len(text) if end < 0 else end

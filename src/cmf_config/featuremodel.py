@@ -202,13 +202,16 @@ class Compiled:
 
     def rule(self, rule_id: str) -> Rule:
         """The rule called `rule_id` (KeyError if none)."""
+        number = rule_id[len(CLAUSE_RULE) :]
+        if (
+            rule_id.startswith(CLAUSE_RULE)
+            and number.isdigit()
+            and 0 < int(number) <= len(self._cnf_clauses())
+        ):
+            return _clause_rule(rule_id, self.model.clause_constraint(int(number) - 1))
         for rule in self.named_rules:
             if rule.id == rule_id:
                 return rule
-        if rule_id.startswith(CLAUSE_RULE) and rule_id[len(CLAUSE_RULE) :].isdigit():
-            index = int(rule_id[len(CLAUSE_RULE) :]) - 1
-            if 0 <= index < len(self._cnf_clauses()):
-                return _clause_rule(rule_id, self.model.clause_constraint(index))
         raise KeyError(rule_id)
 
     def rule_map(self) -> Mapping[str, Rule]:

@@ -9,6 +9,7 @@ on through their literals (as assumptions), so the same clauses answer 'is it va
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import multiprocessing.connection
 import os
 import sys
@@ -384,8 +385,8 @@ PORTFOLIO_FROM_VARS = 600
 def count_models(clauses: Sequence[Sequence[int]], nvars: int) -> int:
     """Exact model count of a CNF with the d4 compiler (Python int, any size).
 
-    d4's two branching heuristics win on different formulas, by up to 70x either way on the
-    shared models: its default computes a tree decomposition first, which costs a second or
+    d4's two branching heuristics win on different formulas (measured here: 18x for classic
+    branching on the bundled catalog, 70x for the default on ecos-aaed2000): its default computes a tree decomposition first, which costs a second or
     more (the bundled catalog: 1.1 s against 0.06 s for classic branching, automotive02-v1:
     2.9 s against 0.9 s), while classic branching can be lost without one (ecos-aaed2000 as
     UVL: 47 s against 0.7 s). So from `PORTFOLIO_FROM_VARS` variables both run at once, each
@@ -422,9 +423,6 @@ def _d4_count(clauses: Sequence[Sequence[int]], nvars: int, *, classic: bool) ->
 
 def _d4_portfolio(clauses: Sequence[Sequence[int]], nvars: int) -> int:
     """Both heuristics in forked children; the first count that arrives is the answer."""
-    import multiprocessing
-    from multiprocessing.connection import wait
-
     ctx = multiprocessing.get_context("fork")
     children = []
     for classic in (True, False):
@@ -438,7 +436,7 @@ def _d4_portfolio(clauses: Sequence[Sequence[int]], nvars: int) -> int:
     waiting = [receiver for _, receiver in children]
     try:
         while waiting:
-            for ready in wait(waiting):
+            for ready in multiprocessing.connection.wait(waiting):
                 assert isinstance(ready, multiprocessing.connection.Connection)
                 waiting.remove(ready)
                 try:

@@ -822,25 +822,23 @@ def _finish(parser: _Parser, path: str) -> FeatureModel:
             if name in seen:
                 continue
             bad = True
-            head = name.split(".", 1)[0]
-            if "." in name and head in seen:
-                diags.append(
-                    Diagnostic(
-                        code="E163",
-                        span=parser.span(ref_offset, len(name)),
-                        message=f"'{name}' reads an attribute: attribute constraints are not supported",
-                        hint="only boolean constraints over features are supported",
-                    )
+            if "." in name and name.split(".", 1)[0] in seen:
+                code, message, hint = (
+                    "E163",
+                    f"'{name}' reads an attribute: attribute constraints are not supported",
+                    "only boolean constraints over features are supported",
                 )
             else:
-                diags.append(
-                    Diagnostic(
-                        code="E164",
-                        span=parser.span(ref_offset, len(name)),
-                        message=f"unknown feature '{name}' in a constraint{did_you_mean(name, names)}",
-                        hint="declare the feature under 'features' or fix the name",
-                    )
+                code, message, hint = (
+                    "E164",
+                    f"unknown feature '{name}' in a constraint{did_you_mean(name, names)}",
+                    "declare the feature under 'features' or fix the name",
                 )
+            diags.append(
+                Diagnostic(
+                    code=code, span=parser.span(ref_offset, len(name)), message=message, hint=hint
+                )
+            )
         if not bad:
             constraints.append(
                 Constraint(formula=formula, text=text, span=parser.span(offset, length))
