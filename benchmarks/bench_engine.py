@@ -215,7 +215,9 @@ def run_operations(case: Case, runs: int) -> None:
     case.results["validate, 1 slot"] = measure_fast(
         lambda: validate_slot(case, planted, slot), runs
     )
-    case.results["validate, SAT (the CLI's path)"] = measure_fast(lambda: engine.is_consistent(planted), runs)
+    case.results["validate, SAT (the CLI's path)"] = measure_fast(
+        lambda: engine.is_consistent(planted), runs
+    )
     options = engine.options(case.partial)
     possible = sum(len(o.possible) for o in options.values())
     excluded = sum(len(o.excluded) for o in options.values())

@@ -12,7 +12,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """--update-goldens rewrites the expected files of golden tests."""
-    parser.addoption("--update-goldens", action="store_true", default=False, help="rewrite golden files")
+    parser.addoption(
+        "--update-goldens", action="store_true", default=False, help="rewrite golden files"
+    )
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ from cmf_config.problem import Problem
 from cmf_config.rules import Rule, holds
 
 
-def assignments(problem: Problem, fixed: Mapping[str, int] | None = None) -> Iterator[dict[str, int]]:
+def assignments(
+    problem: Problem, fixed: Mapping[str, int] | None = None
+) -> Iterator[dict[str, int]]:
     """Every complete assignment extending `fixed`."""
     fixed = fixed or {}
     names = [s.name for s in problem.slots]
@@ -23,7 +25,9 @@ def valid(problem: Problem, rules: Sequence[Rule], assignment: Mapping[str, int]
     return all(holds(problem, rule, assignment) for rule in rules)
 
 
-def valid_assignments(problem: Problem, rules: Sequence[Rule], fixed: Mapping[str, int] | None = None) -> list[dict[str, int]]:
+def valid_assignments(
+    problem: Problem, rules: Sequence[Rule], fixed: Mapping[str, int] | None = None
+) -> list[dict[str, int]]:
     """Every valid complete assignment extending `fixed`."""
     return [a for a in assignments(problem, fixed) if valid(problem, rules, a)]
 

@@ -23,7 +23,10 @@ def problems(draw: st.DrawFn, max_slots: int = 4, max_values: int = 4) -> Proble
         values = tuple(
             Value(
                 id=f"s{i}v{j}",
-                attributes={"w": float(draw(st.integers(0, 5))), "c": draw(st.sampled_from(["x", "y", "z"]))},
+                attributes={
+                    "w": float(draw(st.integers(0, 5))),
+                    "c": draw(st.sampled_from(["x", "y", "z"])),
+                },
             )
             for j in range(n)
         )
@@ -43,11 +46,19 @@ def expressions(draw: st.DrawFn, problem: Problem, depth: int = 2) -> IR:
         if choice == 0:
             return Op("==", (Ref(slot.name), K(draw(st.sampled_from([v.id for v in slot.values])))))
         if choice == 1:
-            ids = draw(st.lists(st.sampled_from([v.id for v in slot.values]), min_size=1, max_size=3))
+            ids = draw(
+                st.lists(st.sampled_from([v.id for v in slot.values]), min_size=1, max_size=3)
+            )
             return Op("in", (Ref(slot.name), K(frozenset(ids))))
         numeric = [s for s in slots if not s.is_bool]
-        terms = draw(st.lists(st.sampled_from(numeric), min_size=1, max_size=3, unique_by=lambda s: s.name))
-        total: IR = Op("+", tuple(Ref(s.name, "w") for s in terms)) if len(terms) > 1 else Ref(terms[0].name, "w")
+        terms = draw(
+            st.lists(st.sampled_from(numeric), min_size=1, max_size=3, unique_by=lambda s: s.name)
+        )
+        total: IR = (
+            Op("+", tuple(Ref(s.name, "w") for s in terms))
+            if len(terms) > 1
+            else Ref(terms[0].name, "w")
+        )
         if choice == 2:
             return Op(draw(st.sampled_from(COMPARE)), (total, K(float(draw(st.integers(0, 12))))))
         other = draw(st.sampled_from(numeric))

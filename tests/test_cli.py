@@ -23,7 +23,15 @@ CASES: dict[str, list[str]] = {
     "options": ["options", f"{CFG}/partial.yaml", *MINI],
     "options-json": ["options", f"{CFG}/partial.yaml", "--format", "json", *MINI],
     "complete": ["complete", f"{CFG}/partial.yaml", *MINI],
-    "complete-mass": ["complete", f"{CFG}/partial.yaml", "--minimize", "mass", "--format", "json", *MINI],
+    "complete-mass": [
+        "complete",
+        f"{CFG}/partial.yaml",
+        "--minimize",
+        "mass",
+        "--format",
+        "json",
+        *MINI,
+    ],
     "count": ["count", "--format", "json", *MINI],
     "count-platform": ["count", "--platform", "plat-ev", *MINI],
     "count-unknown-platform": ["count", "--platform", "plat-e", *MINI],
@@ -33,7 +41,13 @@ CASES: dict[str, list[str]] = {
     "build-json": ["build", f"{CFG}/good.yaml", "--format", "json", *MINI],
     "build-invalid": ["build", f"{CFG}/broken-rules.yaml", *MINI],
     "build-partial": ["build", f"{CFG}/partial.yaml", *MINI],
-    "validate-many": ["validate", f"{CFG}/good.yaml", f"{CFG}/partial.yaml", f"{CFG}/broken-rules.yaml", *MINI],
+    "validate-many": [
+        "validate",
+        f"{CFG}/good.yaml",
+        f"{CFG}/partial.yaml",
+        f"{CFG}/broken-rules.yaml",
+        *MINI,
+    ],
     "catalog-show-module": ["catalog", "show", "ru-ev", *MINI],
     "catalog-show-unknown": ["catalog", "show", "ru-evv", *MINI],
     "missing-file": ["validate", f"{CFG}/nope.yaml", *MINI],
@@ -50,7 +64,9 @@ def run(capsys: pytest.CaptureFixture[str], args: list[str]) -> tuple[int, str, 
 def test_golden_output(name: str, capsys: pytest.CaptureFixture[str], update_goldens: bool) -> None:
     """stdout, stderr and exit code equal the reviewed golden file."""
     code, out, err = run(capsys, CASES[name])
-    got = f"$ cmf-config {' '.join(CASES[name])}\n--- stdout\n{out}--- stderr\n{err}--- exit {code}\n"
+    got = (
+        f"$ cmf-config {' '.join(CASES[name])}\n--- stdout\n{out}--- stderr\n{err}--- exit {code}\n"
+    )
     path = GOLDEN / f"{name}.txt"
     if update_goldens or not path.exists():
         path.write_text(got, encoding="utf-8")
@@ -64,23 +80,31 @@ def test_same_input_same_bytes(capsys: pytest.CaptureFixture[str]) -> None:
     assert first == second
 
 
-def test_fix_writes_a_valid_file_atomically(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fix_writes_a_valid_file_atomically(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """fix -o writes a configuration that validates; a bad directory leaves nothing behind."""
     out = tmp_path / "fixed.yaml"
     code, _, _ = run(capsys, ["fix", f"{CFG}/broken-rules.yaml", "-o", str(out), *MINI])
     assert code == 0
     code, text, _ = run(capsys, ["validate", str(out), *MINI])
     assert code == 0, text
-    code, _, err = run(capsys, ["fix", f"{CFG}/broken-rules.yaml", "-o", str(tmp_path / "no" / "x.yaml"), *MINI])
+    code, _, err = run(
+        capsys, ["fix", f"{CFG}/broken-rules.yaml", "-o", str(tmp_path / "no" / "x.yaml"), *MINI]
+    )
     assert code == 2
     assert "does not exist" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fixed.yaml"]
 
 
-def test_build_output_file_is_complete_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_build_output_file_is_complete_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """build -o writes the whole JSON document and prints nothing else."""
     out = tmp_path / "bom.json"
-    code, printed, _ = run(capsys, ["build", f"{CFG}/good.yaml", "--format", "json", "-o", str(out), *MINI])
+    code, printed, _ = run(
+        capsys, ["build", f"{CFG}/good.yaml", "--format", "json", "-o", str(out), *MINI]
+    )
     assert (code, printed) == (0, "")
     document = json.loads(out.read_text(encoding="utf-8"))
     assert document["totals"]["parts"] == sum(line["quantity"] for line in document["bom"])
@@ -108,7 +132,13 @@ def test_bundled_build_json_contract(capsys: pytest.CaptureFixture[str]) -> None
     assert code == 0
     document = json.loads(out)
     assert set(document) >= {"name", "brand", "platform", "modules", "bom", "totals"}
-    assert set(document["modules"]) == {"engine_compartment", "cockpit", "front_underbody", "rear_underbody", "ee_architecture"}
+    assert set(document["modules"]) == {
+        "engine_compartment",
+        "cockpit",
+        "front_underbody",
+        "rear_underbody",
+        "ee_architecture",
+    }
     for line in document["bom"]:
         assert set(line) >= {"part", "name", "module", "quantity", "unit_cost", "unit_mass_kg"}
     assert document["totals"]["parts"] == sum(line["quantity"] for line in document["bom"])
@@ -121,7 +151,13 @@ def test_bundled_catalog_list_contract(capsys: pytest.CaptureFixture[str]) -> No
     code, out, _ = run(capsys, ["catalog", "list", "--format", "json"])
     assert code == 0
     document = json.loads(out)
-    assert {m["kind"] for m in document["modules"]} == {"engine_compartment", "cockpit", "front_underbody", "rear_underbody", "ee_architecture"}
+    assert {m["kind"] for m in document["modules"]} == {
+        "engine_compartment",
+        "cockpit",
+        "front_underbody",
+        "rear_underbody",
+        "ee_architecture",
+    }
     assert len(document["platforms"]) >= 9
     assert len(document["brands"]) >= 8
     assert len(document["vehicles"]) >= 30
@@ -143,7 +179,9 @@ def test_explain_on_a_bundled_conflict_is_minimal(capsys: pytest.CaptureFixture[
     """The conflict cited for the city EV with an ICE bay is unsatisfiable and irreducible."""
     from cmf_config.workspace import Workspace
 
-    workspace, vehicles = Workspace.open(None, None, [ROOT / "examples" / "invalid" / "city-ev-with-ice-bay.yaml"])
+    workspace, vehicles = Workspace.open(
+        None, None, [ROOT / "examples" / "invalid" / "city-ev-with-ice-bay.yaml"]
+    )
     assignment = workspace.assignment(vehicles[0].config)
     conflict = workspace.engine.explain(assignment)
     assert conflict is not None
@@ -193,7 +231,9 @@ EXAMPLES = sorted(p.relative_to(ROOT) for p in (ROOT / "examples").rglob("*.yaml
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[str(p) for p in EXAMPLES])
-def test_golden_per_example(example: Path, capsys: pytest.CaptureFixture[str], update_goldens: bool) -> None:
+def test_golden_per_example(
+    example: Path, capsys: pytest.CaptureFixture[str], update_goldens: bool
+) -> None:
     """Each example's validate output (and, when valid, its build) equals its golden file."""
     code, out, err = run(capsys, ["validate", str(example)])
     got = f"$ cmf-config validate {example}\n{out}{err}--- exit {code}\n"

@@ -19,14 +19,23 @@ MINI = HERE / "data" / "mini"
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
 
 
-
-
-
 @pytest.mark.parametrize("case", CASES)
-def test_bad_input_gets_its_exact_diagnostic(case: str, capsys: pytest.CaptureFixture[str], update_goldens: bool) -> None:
+def test_bad_input_gets_its_exact_diagnostic(
+    case: str, capsys: pytest.CaptureFixture[str], update_goldens: bool
+) -> None:
     """The whole rendered output and the exit code match the golden file."""
     config = f"tests/corpus/{case}/config.yaml"
-    code, out, err = run_cli(capsys, ["validate", "--catalog", "tests/data/mini/catalog", "--rules", "tests/data/mini/rules", config])
+    code, out, err = run_cli(
+        capsys,
+        [
+            "validate",
+            "--catalog",
+            "tests/data/mini/catalog",
+            "--rules",
+            "tests/data/mini/rules",
+            config,
+        ],
+    )
     got = f"--- stdout\n{out}--- stderr\n{err}--- exit {code}\n"
     expected = CORPUS / case / "expected.txt"
     if update_goldens or not expected.exists():
@@ -42,7 +51,19 @@ def test_bad_input_json_document(case: str, capsys: pytest.CaptureFixture[str]) 
     import json
 
     config = f"tests/corpus/{case}/config.yaml"
-    code, out, _ = run_cli(capsys, ["validate", "--format", "json", "--catalog", "tests/data/mini/catalog", "--rules", "tests/data/mini/rules", config])
+    code, out, _ = run_cli(
+        capsys,
+        [
+            "validate",
+            "--format",
+            "json",
+            "--catalog",
+            "tests/data/mini/catalog",
+            "--rules",
+            "tests/data/mini/rules",
+            config,
+        ],
+    )
     document = json.loads(out)
     (entry,) = document["files"]
     assert entry["file"] == config

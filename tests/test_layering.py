@@ -34,7 +34,11 @@ def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cmf_config"):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("cmf_config")
+        ):
             parts = node.module.split(".")
             found.add(parts[1] if len(parts) > 1 else parts[0])
             if len(parts) == 1:

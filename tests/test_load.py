@@ -25,13 +25,17 @@ def configs(draw: st.DrawFn) -> VehicleConfig:
     """Random (maybe partial) configurations naming only catalog ids."""
     modules = {kind: draw(_maybe([m.id for m in CATALOG.modules_of(kind)])) for kind in KINDS}
     opts = CATALOG.options
-    features = draw(st.none() | st.lists(st.sampled_from([f.id for f in opts.features]), unique=True).map(tuple))
+    features = draw(
+        st.none() | st.lists(st.sampled_from([f.id for f in opts.features]), unique=True).map(tuple)
+    )
     parts = draw(
         st.lists(
             st.builds(
                 PartLine,
                 part=st.text(alphabet="ABC-123", min_size=1, max_size=8),
-                name=st.text(min_size=1, max_size=20).filter(lambda s: s.strip() == s and s.isprintable()),
+                name=st.text(min_size=1, max_size=20).filter(
+                    lambda s: s.strip() == s and s.isprintable()
+                ),
                 quantity=st.integers(1, 50),
                 unit_cost=st.floats(0, 1e5, allow_nan=False).map(lambda f: round(f, 2)),
                 unit_mass_kg=st.floats(0, 1e3, allow_nan=False).map(lambda f: round(f, 3)),
@@ -82,10 +86,16 @@ def test_catalog_errors_are_all_reported(tmp_path: Path) -> None:
 
     shutil.copytree(MINI / "catalog", tmp_path / "cat")
     modules = (tmp_path / "cat" / "modules.yaml").read_text(encoding="utf-8")
-    modules = modules.replace("kind: cockpit\n    name: Cockpit RHD", "kind: cokpit\n    name: Cockpit RHD")
+    modules = modules.replace(
+        "kind: cockpit\n    name: Cockpit RHD", "kind: cokpit\n    name: Cockpit RHD"
+    )
     modules = modules.replace("attributes: {tray_kwh: 0}", "attributes: {tray: 0}")
     (tmp_path / "cat" / "modules.yaml").write_text(modules, encoding="utf-8")
-    platforms = (tmp_path / "cat" / "platforms.yaml").read_text(encoding="utf-8").replace("ru-ice, ee-12]", "ru-icee, ee-12]")
+    platforms = (
+        (tmp_path / "cat" / "platforms.yaml")
+        .read_text(encoding="utf-8")
+        .replace("ru-ice, ee-12]", "ru-icee, ee-12]")
+    )
     (tmp_path / "cat" / "platforms.yaml").write_text(platforms, encoding="utf-8")
     from cmf_config.errors import InputError
 

@@ -64,14 +64,18 @@ def test_unknown_names_ids_and_attributes_are_positioned(tmp_path: Path, problem
 def test_syntax_error_position_inside_the_expression(tmp_path: Path, problem: Problem) -> None:
     """A syntax error points into the quoted expression."""
     text = "rules:\n  - id: a\n    constraint: \"cockpit = 'x'\"\n"
-    assert _load(tmp_path, problem, text) == ["3:26 E120 syntax error in the constraint: unexpected '='"]
+    assert _load(tmp_path, problem, text) == [
+        "3:26 E120 syntax error in the constraint: unexpected '='"
+    ]
 
 
 def test_duplicate_rule_ids(tmp_path: Path, problem: Problem) -> None:
     """Two rules with one id are an error at the second."""
     text = "rules:\n  - id: a\n    constraint: tow_bar\n  - id: a\n    constraint: not tow_bar\n"
     got = _load(tmp_path, problem, text)
-    assert got == ["4:9 E210 duplicate rule id 'a' (first defined at " + str(tmp_path / "r.yaml") + ":2:9)"]
+    assert got == [
+        "4:9 E210 duplicate rule id 'a' (first defined at " + str(tmp_path / "r.yaml") + ":2:9)"
+    ]
 
 
 def test_sum_of_module_attributes_evaluates(problem: Problem) -> None:

@@ -19,23 +19,34 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return run_cli(capsys, args)
 
 
-def test_pair_json_has_the_contract_keys_and_matches_compare(capsys: pytest.CaptureFixture[str]) -> None:
+def test_pair_json_has_the_contract_keys_and_matches_compare(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """share A B --format json carries ratio, jaccard, dice, overlap, equal to sharing.compare."""
     from cmf_config.commands.share import _product
 
     code, out, _ = run(capsys, "share", "kangoo-iii", "townstar", "--format", "json")
     assert code == 0
     document = json.loads(out)
-    assert {"ratio", "jaccard", "dice", "overlap", "by_module", "only_in_a", "only_in_b"} <= set(document)
+    assert {"ratio", "jaccard", "dice", "overlap", "by_module", "only_in_a", "only_in_b"} <= set(
+        document
+    )
     workspace, _ = Workspace.open(None, None)
     vehicles = workspace.catalog.vehicles
-    direct = compare(_product(workspace, vehicles["kangoo-iii"]), _product(workspace, vehicles["townstar"]))
+    direct = compare(
+        _product(workspace, vehicles["kangoo-iii"]), _product(workspace, vehicles["townstar"])
+    )
     assert document["ratio"] == direct.ratio
     assert document["jaccard"] == direct.jaccard
 
 
-@pytest.mark.parametrize(("a", "b"), [("kangoo-iii", "townstar"), ("master-iv", "interstar"), ("trafic-iii", "primastar")])
-def test_van_pairs_share_about_eighty_percent(a: str, b: str, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("kangoo-iii", "townstar"), ("master-iv", "interstar"), ("trafic-iii", "primastar")],
+)
+def test_van_pairs_share_about_eighty_percent(
+    a: str, b: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The modelled van twins come out near the public ~80% figure (computed, not stated)."""
     code, out, _ = run(capsys, "share", a, b, "--format", "json")
     assert code == 0
@@ -57,11 +68,25 @@ def test_config_file_and_catalog_id_mix(capsys: pytest.CaptureFixture[str]) -> N
     assert json.loads(out)["a"] == "sedan"
 
 
-def test_fleet_all_writes_csv_and_heatmap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fleet_all_writes_csv_and_heatmap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """--all --by platform gives the indices per platform, a CSV matrix and a heatmap."""
     csv_path = tmp_path / "m.csv"
     png = tmp_path / "m.png"
-    code, out, _ = run(capsys, "share", "--all", "--by", "platform", "--csv", str(csv_path), "--heatmap", str(png), "--format", "json")
+    code, out, _ = run(
+        capsys,
+        "share",
+        "--all",
+        "--by",
+        "platform",
+        "--csv",
+        str(csv_path),
+        "--heatmap",
+        str(png),
+        "--format",
+        "json",
+    )
     assert code == 0
     document = json.loads(out)
     n = len(document["products"])
@@ -78,7 +103,9 @@ def test_fleet_all_writes_csv_and_heatmap(tmp_path: Path, capsys: pytest.Capture
 
 def test_bom_table_json(capsys: pytest.CaptureFixture[str]) -> None:
     """--bom-table gives indices and pairs for a plain table."""
-    code, out, _ = run(capsys, "share", "--bom-table", "tests/data/bom/trio.csv", "--format", "json")
+    code, out, _ = run(
+        capsys, "share", "--bom-table", "tests/data/bom/trio.csv", "--format", "json"
+    )
     assert code == 0
     document = json.loads(out)
     assert set(document["indices"]) >= {"dci", "tcci", "ci", "percent_c", "pci"}
@@ -99,11 +126,16 @@ def test_bad_bom_table_rows_are_positioned(capsys: pytest.CaptureFixture[str]) -
     ("args", "message"),
     [
         (("share", "kangoo-iii"), "share compares two vehicles, got 1"),
-        (("share", "kangoo-iii", "kangooo"), "'kangooo' is neither a configuration file nor a catalog vehicle id; did you mean 'kangoo-iii'"),
+        (
+            ("share", "kangoo-iii", "kangooo"),
+            "'kangooo' is neither a configuration file nor a catalog vehicle id; did you mean 'kangoo-iii'",
+        ),
         (("share", "kangoo-iii", "kangoo-iii"), "vehicle 'kangoo-iii' is given twice"),
     ],
 )
-def test_usage_errors(args: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors(
+    args: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Bad usage exits 2 with a message that says what to do."""
     code, _, err = run(capsys, *args)
     assert code == 2

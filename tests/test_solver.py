@@ -104,7 +104,11 @@ def test_fix_changes_the_fewest_choices(data: st.DataObject) -> None:
 def test_complete_is_optimal(data: st.DataObject) -> None:
     """The completion minimises the summed weight `w` among all valid completions."""
     problem, rules, fixed, engine = _world(data)
-    weights = {s.name: [float(v.attributes.get("w", 0.0)) for v in s.values] for s in problem.slots if not s.is_bool}  # type: ignore[arg-type]
+    weights = {
+        s.name: [float(v.attributes.get("w", 0.0)) for v in s.values]
+        for s in problem.slots
+        if not s.is_bool
+    }  # type: ignore[arg-type]
 
     def cost(a: dict[str, int]) -> float:
         return sum(weights[n][i] for n, i in a.items() if n in weights)
@@ -134,7 +138,12 @@ def test_oracle_enumerates_the_full_product() -> None:
     """The oracle itself: a 2 x 3 world has 6 assignments."""
     from cmf_config.problem import Slot, Value
 
-    problem = Problem(slots=(Slot(name="a", values=(Value(id="1"), Value(id="2"))), Slot(name="b", values=tuple(Value(id=str(i)) for i in range(3)))))
+    problem = Problem(
+        slots=(
+            Slot(name="a", values=(Value(id="1"), Value(id="2"))),
+            Slot(name="b", values=tuple(Value(id=str(i)) for i in range(3))),
+        )
+    )
     assert len(list(assignments(problem))) == 6
 
 

@@ -71,13 +71,23 @@ def test_expression_offsets_map_into_quoted_and_block_scalars() -> None:
 
 
 _plain = st.recursive(
-    st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(alphabet="abcxyz -_", min_size=1, max_size=8),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(alphabet="abc", min_size=1, max_size=3), children, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers(-1000, 1000)
+    | st.text(alphabet="abcxyz -_", min_size=1, max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(alphabet="abc", min_size=1, max_size=3), children, max_size=3)
+    ),
     max_leaves=10,
 )
 
 
-@given(st.dictionaries(st.text(alphabet="abcdef", min_size=1, max_size=4), _plain, min_size=1, max_size=4))
+@given(
+    st.dictionaries(
+        st.text(alphabet="abcdef", min_size=1, max_size=4), _plain, min_size=1, max_size=4
+    )
+)
 def test_parse_agrees_with_pyyaml_safe_load(data: dict[str, object]) -> None:
     """On documents without duplicates, our tree equals yaml.safe_load's data."""
     import yaml

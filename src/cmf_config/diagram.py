@@ -610,7 +610,13 @@ def _resolved(built: BuiltVehicle | None, module: str) -> list[PartLine] | None:
     if built is None:
         return None
     return [
-        PartLine(part=b.part, name=b.name, quantity=b.quantity, unit_cost=b.unit_cost, unit_mass_kg=b.unit_mass_kg)
+        PartLine(
+            part=b.part,
+            name=b.name,
+            quantity=b.quantity,
+            unit_cost=b.unit_cost,
+            unit_mass_kg=b.unit_mass_kg,
+        )
         for b in built.bom
         if b.module == module
     ]
@@ -664,7 +670,13 @@ def vehicle_diagram(
             modules.node(
                 f"module.{kind}",
                 _module_node(
-                    kind, names[kind], module, kind in filled, reference, broken, _resolved(built, kind)
+                    kind,
+                    names[kind],
+                    module,
+                    kind in filled,
+                    reference,
+                    broken,
+                    _resolved(built, kind),
                 ),
             )
         with modules.subgraph() as row:

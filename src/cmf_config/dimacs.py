@@ -78,7 +78,9 @@ def _parse_plain(text: str, path: str) -> FeatureModel | None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
-            numbers = np.fromstring(body, dtype=np.int64, sep=" ") if body else np.zeros(0, np.int64)
+            numbers = (
+                np.fromstring(body, dtype=np.int64, sep=" ") if body else np.zeros(0, np.int64)
+            )
         except (DeprecationWarning, ValueError):
             return None
     zeros = np.flatnonzero(numbers == 0)

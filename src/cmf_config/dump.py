@@ -24,7 +24,9 @@ def config_to_data(config: VehicleConfig) -> dict[str, object]:
         value = getattr(config, key)
         if value is not None:
             data[key] = value
-    modules = {kind: config.modules.get(kind) for kind in KINDS if config.modules.get(kind) is not None}
+    modules = {
+        kind: config.modules.get(kind) for kind in KINDS if config.modules.get(kind) is not None
+    }
     if modules:
         data["modules"] = modules
     opts = config.options
@@ -56,6 +58,8 @@ _Dumper.add_representer(list, _represent_list)
 
 def config_to_yaml(config: VehicleConfig, header: str = "") -> str:
     """A configuration as YAML text that `load` reads back to an equal configuration."""
-    body = yaml.dump(config_to_data(config), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.dump(
+        config_to_data(config), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
+    )
     prefix = "".join(f"# {line}\n" for line in header.splitlines()) if header else ""
     return prefix + body

@@ -72,11 +72,19 @@ def tokenize(text: str) -> list[Token]:
         match = _TOKEN_RE.match(text, pos)
         if match is None:
             char = text[pos]
-            hint = "quote ids that contain '-' or other signs: 'cmf-bev'" if char in "-/" else "remove or quote it"
+            hint = (
+                "quote ids that contain '-' or other signs: 'cmf-bev'"
+                if char in "-/"
+                else "remove or quote it"
+            )
             if char in "'\"":
-                raise ExprSyntaxError(pos, 1, "unterminated string", "close the quote on the same line")
+                raise ExprSyntaxError(
+                    pos, 1, "unterminated string", "close the quote on the same line"
+                )
             if char == "=":
-                raise ExprSyntaxError(pos, 1, "unexpected '='", "write '==' to compare, or '=>' for implies")
+                raise ExprSyntaxError(
+                    pos, 1, "unexpected '='", "write '==' to compare, or '=>' for implies"
+                )
             if char in "&|!":
                 raise ExprSyntaxError(pos, 1, f"unexpected '{char}'", "write 'and', 'or', 'not'")
             raise ExprSyntaxError(pos, 1, f"unexpected character '{char}'", hint)
@@ -204,7 +212,9 @@ class _Parser:
         if not self.at(kind, text):
             tok = self.tok
             got = "the end of the expression" if tok.kind == "END" else f"'{tok.text}'"
-            raise ExprSyntaxError(tok.offset, max(len(tok.text), 1), f"expected '{text}' but found {got}", hint)
+            raise ExprSyntaxError(
+                tok.offset, max(len(tok.text), 1), f"expected '{text}' but found {got}", hint
+            )
         return self.advance()
 
     def span(self, start: int) -> int:
@@ -227,7 +237,12 @@ class _Parser:
         self.depth += 1
         if self.depth > MAX_EXPR_DEPTH:
             tok = self.tok
-            raise ExprSyntaxError(tok.offset, 1, "the expression is nested too deeply", "simplify it or split the rule")
+            raise ExprSyntaxError(
+                tok.offset,
+                1,
+                "the expression is nested too deeply",
+                "simplify it or split the rule",
+            )
 
     def iff(self) -> Node:
         start = self.tok.offset
@@ -284,7 +299,11 @@ class _Parser:
         if self.at("KW", "in"):
             self.advance()
             return Binary("in", left, self.sum(), start, self.span(start))
-        if self.at("KW", "not") and self.tokens[self.pos + 1].kind == "KW" and self.tokens[self.pos + 1].text == "in":
+        if (
+            self.at("KW", "not")
+            and self.tokens[self.pos + 1].kind == "KW"
+            and self.tokens[self.pos + 1].text == "in"
+        ):
             self.advance()
             self.advance()
             return Binary("not in", left, self.sum(), start, self.span(start))
@@ -338,7 +357,12 @@ class _Parser:
                 self.advance()
                 if not self.at("NAME"):
                     bad = self.tok
-                    raise ExprSyntaxError(bad.offset, max(len(bad.text), 1), "expected an attribute name after '.'", "write slot.attribute, e.g. cockpit.steering_side")
+                    raise ExprSyntaxError(
+                        bad.offset,
+                        max(len(bad.text), 1),
+                        "expected an attribute name after '.'",
+                        "write slot.attribute, e.g. cockpit.steering_side",
+                    )
                 parts.append(self.advance().text)
             return Name(tuple(parts), start, self.span(start))
         if tok.kind == "OP" and tok.text == "(":
@@ -362,7 +386,10 @@ class _Parser:
             return ListLit(tuple(items), start, self.span(start))
         got = "the end of the expression" if tok.kind == "END" else f"'{tok.text}'"
         raise ExprSyntaxError(
-            tok.offset, max(len(tok.text), 1), f"expected a value, a name or '(' but found {got}", "complete the expression"
+            tok.offset,
+            max(len(tok.text), 1),
+            f"expected a value, a name or '(' but found {got}",
+            "complete the expression",
         )
 
     def call(self, name: Token) -> Node:
@@ -391,7 +418,12 @@ class _Parser:
 def parse_expression(text: str) -> Node:
     """Parse expression text into a syntax tree; raise ExprSyntaxError."""
     if not text.strip():
-        raise ExprSyntaxError(0, 1, "the expression is empty", "write a condition, e.g. cockpit.steering_side == 'rhd'")
+        raise ExprSyntaxError(
+            0,
+            1,
+            "the expression is empty",
+            "write a condition, e.g. cockpit.steering_side == 'rhd'",
+        )
     return _Parser(text).parse()
 
 

@@ -15,7 +15,10 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
-        raise UsageError(f"cannot write '{path}': the directory '{directory}' does not exist", "create the directory first")
+        raise UsageError(
+            f"cannot write '{path}': the directory '{directory}' does not exist",
+            "create the directory first",
+        )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         # mkstemp creates the file 0600; give it the mode a plain open() would (or keep the

@@ -21,7 +21,15 @@ class Finding:
     rules: tuple[str, ...] = ()
 
 
-DEAD_SLOTS = ("brand", "platform", "engine_compartment", "cockpit", "front_underbody", "rear_underbody", "ee_architecture")
+DEAD_SLOTS = (
+    "brand",
+    "platform",
+    "engine_compartment",
+    "cockpit",
+    "front_underbody",
+    "rear_underbody",
+    "ee_architecture",
+)
 
 
 def lint(workspace: Workspace) -> list[Finding]:
@@ -70,19 +78,64 @@ def lint(workspace: Workspace) -> list[Finding]:
         authored = [rid for rid in hard_authored if rid != rule.id]
         lit = engine.rule_lits[rule.id]
         if engine._solve([-lit]) is None:
-            findings.append(Finding(code="L201", kind="vacuous", subject=rule.id, message=f"rule '{rule.id}' can never be violated: it holds for every configuration", span=rule.span))
+            findings.append(
+                Finding(
+                    code="L201",
+                    kind="vacuous",
+                    subject=rule.id,
+                    message=f"rule '{rule.id}' can never be violated: it holds for every configuration",
+                    span=rule.span,
+                )
+            )
             continue
         if rule.severity.value == "error":
             if not engine.rule_can_hold(rule.id):
-                findings.append(Finding(code="L202", kind="unsatisfiable", subject=rule.id, message=f"rule '{rule.id}' can never be satisfied together with the other rules", span=rule.span))
+                findings.append(
+                    Finding(
+                        code="L202",
+                        kind="unsatisfiable",
+                        subject=rule.id,
+                        message=f"rule '{rule.id}' can never be satisfied together with the other rules",
+                        span=rule.span,
+                    )
+                )
             elif not engine.rule_can_fail(rule.id, authored):
-                findings.append(Finding(code="L203", kind="redundant", subject=rule.id, message=f"rule '{rule.id}' is redundant: the other rules already imply it", span=rule.span))
+                findings.append(
+                    Finding(
+                        code="L203",
+                        kind="redundant",
+                        subject=rule.id,
+                        message=f"rule '{rule.id}' is redundant: the other rules already imply it",
+                        span=rule.span,
+                    )
+                )
     for vehicle in sorted(catalog.vehicles.values(), key=lambda v: v.id):
         assignment = workspace.assignment(vehicle.config)
         if not workspace.is_complete(assignment):
-            findings.append(Finding(code="L301", kind="vehicle-incomplete", subject=vehicle.id, message=f"reference vehicle '{vehicle.id}' leaves slots open", span=vehicle.span))
+            findings.append(
+                Finding(
+                    code="L301",
+                    kind="vehicle-incomplete",
+                    subject=vehicle.id,
+                    message=f"reference vehicle '{vehicle.id}' leaves slots open",
+                    span=vehicle.span,
+                )
+            )
             continue
-        broken = tuple(r.id for r in workspace.rules if r.severity.value == "error" and not holds(workspace.problem, r, assignment))
+        broken = tuple(
+            r.id
+            for r in workspace.rules
+            if r.severity.value == "error" and not holds(workspace.problem, r, assignment)
+        )
         if broken:
-            findings.append(Finding(code="L302", kind="vehicle-breaks-rules", subject=vehicle.id, message=f"reference vehicle '{vehicle.id}' breaks {', '.join(broken)}", span=vehicle.span, rules=broken))
+            findings.append(
+                Finding(
+                    code="L302",
+                    kind="vehicle-breaks-rules",
+                    subject=vehicle.id,
+                    message=f"reference vehicle '{vehicle.id}' breaks {', '.join(broken)}",
+                    span=vehicle.span,
+                    rules=broken,
+                )
+            )
     return findings

@@ -73,7 +73,11 @@ def _describe(value: object) -> str:
 def _str(value: object, _: object) -> str:
     if isinstance(value, str):
         return value
-    raise _WrongType("a text value", value, "write a text value (quote it if YAML reads it as a number or boolean)")
+    raise _WrongType(
+        "a text value",
+        value,
+        "write a text value (quote it if YAML reads it as a number or boolean)",
+    )
 
 
 def _int(value: object, _: object) -> int:
@@ -99,7 +103,11 @@ def _attr_value(value: object, _: object) -> AttrValue:
         return value
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return frozenset(value)
-    raise _WrongType("a number, text, true/false or a list of texts", value, "write a plain value or a list of names")
+    raise _WrongType(
+        "a number, text, true/false or a list of texts",
+        value,
+        "write a plain value or a list of names",
+    )
 
 
 def _strip_meta(value: object) -> object:
@@ -133,9 +141,15 @@ def _make_converter() -> cattrs.Converter:
             overrides["span"] = override(rename=_SPAN_KEY)
         if "field_spans" in names:
             overrides["field_spans"] = override(rename=_FIELDS_KEY)
-        inner: Callable[[Any, Any], object] = make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=True, **overrides)  # type: ignore[arg-type]
+        inner: Callable[[Any, Any], object] = make_dict_structure_fn(
+            cls, conv, _cattrs_forbid_extra_keys=True, **overrides
+        )  # type: ignore[arg-type]
 
-        unused = [key for key, field in ((_SPAN_KEY, "span"), (_FIELDS_KEY, "field_spans")) if field not in names]
+        unused = [
+            key
+            for key, field in ((_SPAN_KEY, "span"), (_FIELDS_KEY, "field_spans"))
+            if field not in names
+        ]
 
         def hook(value: object, target: type) -> object:
             if not isinstance(value, dict):
@@ -174,7 +188,10 @@ def _list_guard(conv: cattrs.Converter) -> Callable[[object, Any], tuple[object,
             try:
                 out.append(conv.structure(item, item_type))
             except Exception as exc:
-                exc.__notes__ = [*getattr(exc, "__notes__", []), IterableValidationNote(f"@ index {index}", index, item_type)]
+                exc.__notes__ = [
+                    *getattr(exc, "__notes__", []),
+                    IterableValidationNote(f"@ index {index}", index, item_type),
+                ]
                 errors.append(exc)
         if errors:
             raise cattrs.IterableValidationError(f"While structuring {cls!r}", errors, cls)
@@ -191,7 +208,9 @@ def _plain_with_spans(node: Node) -> object:
         return node.value
     if isinstance(node, SeqNode):
         return [_plain_with_spans(item) for item in node.items]
-    out: dict[str, object] = {k.raw: _plain_with_spans(v) for k, v in node.items if k.raw not in _META}
+    out: dict[str, object] = {
+        k.raw: _plain_with_spans(v) for k, v in node.items if k.raw not in _META
+    }
     out[_SPAN_KEY] = node.span
     out[_FIELDS_KEY] = {k.raw: v.span for k, v in node.items}
     return out
@@ -213,7 +232,9 @@ def _class_fields(cls: object) -> list[str]:
     return []
 
 
-def _diagnostics_from(exc: BaseException, doc: Document, path: tuple[str | int, ...]) -> list[tuple[Diagnostic, tuple[str | int, ...]]]:
+def _diagnostics_from(
+    exc: BaseException, doc: Document, path: tuple[str | int, ...]
+) -> list[tuple[Diagnostic, tuple[str | int, ...]]]:
     step = _path_step(exc)
     here = (*path, step) if step is not None else path
     out: list[tuple[Diagnostic, tuple[str | int, ...]]] = []
@@ -234,7 +255,9 @@ def _diagnostics_from(exc: BaseException, doc: Document, path: tuple[str | int, 
                         code="E201",
                         span=span,
                         message=f"unknown key '{key}'{_in(here)}{did_you_mean(key, allowed)}",
-                        hint=f"allowed keys here: {', '.join(allowed)}" if allowed else "remove the key",
+                        hint=f"allowed keys here: {', '.join(allowed)}"
+                        if allowed
+                        else "remove the key",
                     ),
                     (*here, key),
                 )
@@ -317,7 +340,9 @@ def structure(doc: Document, cls: type[T]) -> T:
         raise InputError([d for d, _ in _diagnostics_from(exc, doc, ())]) from None
 
 
-def structure_lenient(doc: Document, cls: type[T], placeholders: Mapping[str, object]) -> tuple[T | None, list[Diagnostic]]:
+def structure_lenient(
+    doc: Document, cls: type[T], placeholders: Mapping[str, object]
+) -> tuple[T | None, list[Diagnostic]]:
     """Structure, and on failure drop the bad values and try again.
 
     So that one wrong type does not hide the unknown ids elsewhere in the same file: the
@@ -336,15 +361,26 @@ def structure_lenient(doc: Document, cls: type[T], placeholders: Mapping[str, ob
             diagnostics += [d for d, _ in found]
             targets = {_target(path, placeholders) for _, path in found}
             # Deepest and last items first, so that list indices stay valid while pruning.
-            ordered = sorted(targets, key=lambda p: (len(p), [str(x).zfill(9) if isinstance(x, int) else x for x in p]), reverse=True)
+            ordered = sorted(
+                targets,
+                key=lambda p: (len(p), [str(x).zfill(9) if isinstance(x, int) else x for x in p]),
+                reverse=True,
+            )
             if not all(_prune(data, path, placeholders) for path in ordered):
                 return None, diagnostics
     return None, diagnostics
 
 
-def _target(path: tuple[str | int, ...], placeholders: Mapping[str, object]) -> tuple[str | int, ...]:
+def _target(
+    path: tuple[str | int, ...], placeholders: Mapping[str, object]
+) -> tuple[str | int, ...]:
     """What to remove for a failure at `path`: a list item missing a key goes as a whole."""
-    if len(path) >= 3 and path[-2] == "?missing" and path[-1] not in placeholders and isinstance(path[-3], int):
+    if (
+        len(path) >= 3
+        and path[-2] == "?missing"
+        and path[-1] not in placeholders
+        and isinstance(path[-3], int)
+    ):
         return path[:-2]
     return path
 
@@ -362,7 +398,12 @@ def _prune(data: object, path: tuple[str | int, ...], placeholders: Mapping[str,
         return False
     parent = _walk(data, path[:-1])
     last = path[-1]
-    if isinstance(parent, dict) and isinstance(last, str) and last in placeholders and path[:-1] == ():
+    if (
+        isinstance(parent, dict)
+        and isinstance(last, str)
+        and last in placeholders
+        and path[:-1] == ()
+    ):
         parent[last] = placeholders[last]
         return True
     if isinstance(parent, dict) and isinstance(last, str) and last in parent:
@@ -527,26 +568,53 @@ def _load_catalog_cached(directory: str) -> Catalog:
         got_modules = parse(path, _ModulesFile)
         if got_modules:
             for index, module in enumerate(got_modules[1].modules):
-                _add_unique(modules, module.id, module, module.field_spans.get("id", module.span), "module", diagnostics)
+                _add_unique(
+                    modules,
+                    module.id,
+                    module,
+                    module.field_spans.get("id", module.span),
+                    "module",
+                    diagnostics,
+                )
                 module_docs.append((got_modules[0], module, index))
     platforms: dict[str, Platform] = {}
     if (root / "platforms.yaml").is_file():
         got_platforms = parse(root / "platforms.yaml", _PlatformsFile)
         if got_platforms:
             for platform in got_platforms[1].platforms:
-                _add_unique(platforms, platform.id, platform, platform.field_spans.get("id", platform.span), "platform", diagnostics)
+                _add_unique(
+                    platforms,
+                    platform.id,
+                    platform,
+                    platform.field_spans.get("id", platform.span),
+                    "platform",
+                    diagnostics,
+                )
     brands: dict[str, Brand] = {}
     if (root / "brands.yaml").is_file():
         got_brands = parse(root / "brands.yaml", _BrandsFile)
         if got_brands:
             for brand in got_brands[1].brands:
-                _add_unique(brands, brand.id, brand, brand.field_spans.get("id", brand.span), "brand", diagnostics)
+                _add_unique(
+                    brands,
+                    brand.id,
+                    brand,
+                    brand.field_spans.get("id", brand.span),
+                    "brand",
+                    diagnostics,
+                )
     if diagnostics:
         raise InputError(diagnostics)
     for doc, module, index in module_docs:
         diagnostics.extend(_check_module(doc, module, index, kinds))
     catalog = Catalog(
-        kinds=kinds, modules=modules, platforms=platforms, brands=brands, options=options, vehicles={}, root=str(root)
+        kinds=kinds,
+        modules=modules,
+        platforms=platforms,
+        brands=brands,
+        options=options,
+        vehicles={},
+        root=str(root),
     )
     diagnostics.extend(_check_options(options))
     for platform in platforms.values():
@@ -565,7 +633,9 @@ def _load_catalog_cached(directory: str) -> Catalog:
     return attrs.evolve(catalog, vehicles=vehicles)
 
 
-def _add_unique(table: dict[str, T], key: str, value: T, span: Span, what: str, diagnostics: list[Diagnostic]) -> None:
+def _add_unique(
+    table: dict[str, T], key: str, value: T, span: Span, what: str, diagnostics: list[Diagnostic]
+) -> None:
     if key in table:
         first = getattr(table[key], "span", None)
         where = f" (first defined at {first})" if isinstance(first, Span) else ""
@@ -581,7 +651,9 @@ def _add_unique(table: dict[str, T], key: str, value: T, span: Span, what: str, 
         table[key] = value
 
 
-def _check_module(doc: Document, module: ModuleVariant, index: int, kinds: Mapping[str, Kind]) -> list[Diagnostic]:
+def _check_module(
+    doc: Document, module: ModuleVariant, index: int, kinds: Mapping[str, Kind]
+) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     kind = kinds.get(module.kind)
     if kind is None:
@@ -651,7 +723,13 @@ def _attr_type_problem(attr: AttributeDef, value: AttrValue) -> str | None:
     if not ok:
         return f"must be of type {attr.type}, not {_describe(sorted(value) if isinstance(value, frozenset) else value)}"
     if attr.values:
-        items = sorted(value) if isinstance(value, frozenset) else [value] if isinstance(value, str) else []
+        items = (
+            sorted(value)
+            if isinstance(value, frozenset)
+            else [value]
+            if isinstance(value, str)
+            else []
+        )
         bad = [v for v in items if v not in attr.values]
         if bad:
             return f"has value '{bad[0]}' which is not one of {', '.join(attr.values)}{did_you_mean(str(bad[0]), attr.values)}"
@@ -692,8 +770,16 @@ def _check_refs(
 def _check_platform(platform: Platform, catalog: Catalog) -> list[Diagnostic]:
     owner = f"platform '{platform.id}'"
     spans = platform.field_spans
-    out = _check_refs(platform.modules, catalog.modules, "module", owner, spans.get("modules", platform.span))
-    out += _check_refs(platform.segments, catalog.options.segments, "segment", owner, spans.get("segments", platform.span))
+    out = _check_refs(
+        platform.modules, catalog.modules, "module", owner, spans.get("modules", platform.span)
+    )
+    out += _check_refs(
+        platform.segments,
+        catalog.options.segments,
+        "segment",
+        owner,
+        spans.get("segments", platform.span),
+    )
     out += _check_refs(
         platform.powertrains,
         [p.id for p in catalog.options.powertrains],
@@ -701,7 +787,9 @@ def _check_platform(platform: Platform, catalog: Catalog) -> list[Diagnostic]:
         owner,
         spans.get("powertrains", platform.span),
     )
-    out += _check_refs(platform.drives, catalog.options.drives, "drive", owner, spans.get("drives", platform.span))
+    out += _check_refs(
+        platform.drives, catalog.options.drives, "drive", owner, spans.get("drives", platform.span)
+    )
     return out
 
 
@@ -711,7 +799,12 @@ def _check_part_numbers(catalog: Catalog) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     owners: list[ModuleVariant | Brand] = [*catalog.modules.values(), *catalog.brands.values()]
     lines = [line for owner in owners for line in owner.parts]
-    lines += [alt.line() for owner in owners for position in owner.positions for alt in position.alternatives]
+    lines += [
+        alt.line()
+        for owner in owners
+        for position in owner.positions
+        for alt in position.alternatives
+    ]
     for owner in owners:
         ids: dict[str, Span] = {}
         for position in owner.positions:
@@ -761,13 +854,24 @@ def vehicle_from_document(doc: Document, catalog: Catalog) -> Vehicle:
     if diagnostics:
         raise InputError(diagnostics)
     vid = raw.id or Path(doc.path).stem
-    return Vehicle(id=vid, config=config, sources=raw.sources, status=raw.status, notes=raw.notes, span=raw.span)
+    return Vehicle(
+        id=vid,
+        config=config,
+        sources=raw.sources,
+        status=raw.status,
+        notes=raw.notes,
+        span=raw.span,
+    )
 
 
 def _check_parts(lines: Iterable[PartLine]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for line in lines:
-        for field, value in (("quantity", line.quantity), ("unit_cost", line.unit_cost), ("unit_mass_kg", line.unit_mass_kg)):
+        for field, value in (
+            ("quantity", line.quantity),
+            ("unit_cost", line.unit_cost),
+            ("unit_mass_kg", line.unit_mass_kg),
+        ):
             if value < 0 or (field == "quantity" and value == 0):
                 out.append(
                     Diagnostic(
@@ -800,12 +904,42 @@ def check_config_names(config: VehicleConfig, catalog: Catalog) -> list[Diagnost
     """Every id a configuration names must exist, and module ids must be of their slot's kind."""
     spans = config.field_spans
     opts = catalog.options
-    out = _name_check(config.brand, catalog.brands, "brand", spans.get("brand", config.span), "see `cmf-config catalog list` for the brands")
-    out += _name_check(config.platform, catalog.platforms, "platform", spans.get("platform", config.span), "see `cmf-config catalog list` for the platforms")
-    out += _name_check(config.segment, opts.segments, "segment", spans.get("segment", config.span), f"the segments are {', '.join(opts.segments)}")
-    out += _name_check(config.body, opts.bodies, "body type", spans.get("body", config.span), f"the body types are {', '.join(opts.bodies)}")
+    out = _name_check(
+        config.brand,
+        catalog.brands,
+        "brand",
+        spans.get("brand", config.span),
+        "see `cmf-config catalog list` for the brands",
+    )
+    out += _name_check(
+        config.platform,
+        catalog.platforms,
+        "platform",
+        spans.get("platform", config.span),
+        "see `cmf-config catalog list` for the platforms",
+    )
+    out += _name_check(
+        config.segment,
+        opts.segments,
+        "segment",
+        spans.get("segment", config.span),
+        f"the segments are {', '.join(opts.segments)}",
+    )
+    out += _name_check(
+        config.body,
+        opts.bodies,
+        "body type",
+        spans.get("body", config.span),
+        f"the body types are {', '.join(opts.bodies)}",
+    )
     powertrains = [p.id for p in opts.powertrains]
-    out += _name_check(config.powertrain, powertrains, "powertrain", spans.get("powertrain", config.span), f"the powertrains are {', '.join(powertrains)}")
+    out += _name_check(
+        config.powertrain,
+        powertrains,
+        "powertrain",
+        spans.get("powertrain", config.span),
+        f"the powertrains are {', '.join(powertrains)}",
+    )
     mspans = config.modules.field_spans
     for kind, choice in config.modules.items():
         if choice is None:
@@ -814,7 +948,9 @@ def check_config_names(config: VehicleConfig, catalog: Catalog) -> list[Diagnost
         module = catalog.modules.get(choice)
         if module is None:
             same_kind = [m.id for m in catalog.modules_of(kind)]
-            suggestion = did_you_mean(choice, same_kind or list(catalog.modules)) or _by_words(choice, kind, catalog)
+            suggestion = did_you_mean(choice, same_kind or list(catalog.modules)) or _by_words(
+                choice, kind, catalog
+            )
             out.append(
                 Diagnostic(
                     code="E230",
@@ -834,14 +970,41 @@ def check_config_names(config: VehicleConfig, catalog: Catalog) -> list[Diagnost
             )
     options = config.options
     ospans = options.field_spans
-    out += _name_check(options.drive, opts.drives, "drive", ospans.get("drive", options.span), f"the drives are {', '.join(opts.drives)}")
-    out += _name_check(options.steering, opts.steering, "steering side", ospans.get("steering", options.span), f"write {' or '.join(opts.steering)}")
+    out += _name_check(
+        options.drive,
+        opts.drives,
+        "drive",
+        ospans.get("drive", options.span),
+        f"the drives are {', '.join(opts.drives)}",
+    )
+    out += _name_check(
+        options.steering,
+        opts.steering,
+        "steering side",
+        ospans.get("steering", options.span),
+        f"write {' or '.join(opts.steering)}",
+    )
     markets = [m.id for m in opts.markets]
-    out += _name_check(options.market, markets, "market", ospans.get("market", options.span), f"the markets are {', '.join(markets)}")
+    out += _name_check(
+        options.market,
+        markets,
+        "market",
+        ospans.get("market", options.span),
+        f"the markets are {', '.join(markets)}",
+    )
     features = [f.id for f in opts.features]
     for feature in options.features or ():
-        out += _name_check(feature, features, "feature", ospans.get("features", options.span), f"the features are {', '.join(features)}")
-    for name, value in (("battery_kwh", options.battery_kwh), ("wheelbase_mm", options.wheelbase_mm)):
+        out += _name_check(
+            feature,
+            features,
+            "feature",
+            ospans.get("features", options.span),
+            f"the features are {', '.join(features)}",
+        )
+    for name, value in (
+        ("battery_kwh", options.battery_kwh),
+        ("wheelbase_mm", options.wheelbase_mm),
+    ):
         if value is not None and value < 0:
             out.append(
                 Diagnostic(
@@ -852,10 +1015,6 @@ def check_config_names(config: VehicleConfig, catalog: Catalog) -> list[Diagnost
                 )
             )
     return out
-
-
-
-
 
 
 def _a(kind: str) -> str:

@@ -102,7 +102,14 @@ class Alternative:
 
     def line(self) -> PartLine:
         """The part line this alternative contributes when selected."""
-        return PartLine(part=self.part, name=self.name, quantity=self.quantity, unit_cost=self.unit_cost, unit_mass_kg=self.unit_mass_kg, span=self.span)
+        return PartLine(
+            part=self.part,
+            name=self.name,
+            quantity=self.quantity,
+            unit_cost=self.unit_cost,
+            unit_mass_kg=self.unit_mass_kg,
+            span=self.span,
+        )
 
 
 @attrs.frozen(kw_only=True)

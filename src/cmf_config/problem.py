@@ -77,7 +77,13 @@ Assignment = Mapping[str, int]
 
 def bool_slot(name: str, label: str = "", span: Span = NO_SPAN) -> Slot:
     """A boolean feature as a two-valued slot (index 0 = off, 1 = on)."""
-    return Slot(name=name, values=(Value(id="false"), Value(id="true")), is_bool=True, label=label, span=span)
+    return Slot(
+        name=name,
+        values=(Value(id="false"), Value(id="true")),
+        is_bool=True,
+        label=label,
+        span=span,
+    )
 
 
 def _plain_slot(name: str, ids: Iterable[str], label: str) -> Slot:
@@ -110,7 +116,10 @@ def catalog_problem(catalog: Catalog, configs: Iterable[VehicleConfig] = ()) -> 
     slots: list[Slot] = [
         Slot(
             name="brand",
-            values=tuple(Value(id=b.id, attributes={"group": b.group, "name": b.name}) for b in sorted(catalog.brands.values(), key=lambda b: b.id)),
+            values=tuple(
+                Value(id=b.id, attributes={"group": b.group, "name": b.name})
+                for b in sorted(catalog.brands.values(), key=lambda b: b.id)
+            ),
             attribute_types={"group": "str", "name": "str"},
             label="brand",
         ),
@@ -153,7 +162,14 @@ def catalog_problem(catalog: Catalog, configs: Iterable[VehicleConfig] = ()) -> 
         Slot(
             name="powertrain",
             values=tuple(
-                Value(id=p.id, attributes={"electrified": p.electrified, "has_engine": p.has_engine, "plug_in": p.plug_in})
+                Value(
+                    id=p.id,
+                    attributes={
+                        "electrified": p.electrified,
+                        "has_engine": p.has_engine,
+                        "plug_in": p.plug_in,
+                    },
+                )
                 for p in opts.powertrains
             ),
             attribute_types={"electrified": "bool", "has_engine": "bool", "plug_in": "bool"},
@@ -179,14 +195,19 @@ def catalog_problem(catalog: Catalog, configs: Iterable[VehicleConfig] = ()) -> 
     slots.append(
         Slot(
             name="market",
-            values=tuple(Value(id=m.id, attributes={"steering": m.steering, "name": m.name}) for m in opts.markets),
+            values=tuple(
+                Value(id=m.id, attributes={"steering": m.steering, "name": m.name})
+                for m in opts.markets
+            ),
             attribute_types={"steering": "str", "name": "str"},
             attribute_enums={"steering": tuple(opts.steering)},
             label="market",
         )
     )
     battery = [c.options.battery_kwh for c in configs if c.options.battery_kwh is not None]
-    wheelbase = [float(c.options.wheelbase_mm) for c in configs if c.options.wheelbase_mm is not None]
+    wheelbase = [
+        float(c.options.wheelbase_mm) for c in configs if c.options.wheelbase_mm is not None
+    ]
     slots.append(_numeric_slot("battery_kwh", opts.battery_kwh, battery, "battery capacity (kWh)"))
     slots.append(_numeric_slot("wheelbase_mm", opts.wheelbase_mm, wheelbase, "wheelbase (mm)"))
     for feature in sorted(opts.features, key=lambda f: f.id):
@@ -197,7 +218,14 @@ def catalog_problem(catalog: Catalog, configs: Iterable[VehicleConfig] = ()) -> 
 def _module_value(module: ModuleVariant) -> Value:
     """A module variant as a slot value, with its derived attributes readable by rules."""
     attributes: dict[str, AttrValue] = dict(module.attributes)
-    attributes.update({"id": module.id, "cost": module.cost, "mass_kg": module.mass_kg, "part_count": module.part_count})
+    attributes.update(
+        {
+            "id": module.id,
+            "cost": module.cost,
+            "mass_kg": module.mass_kg,
+            "part_count": module.part_count,
+        }
+    )
     return Value(id=module.id, attributes=attributes, cost=module.cost, mass_kg=module.mass_kg)
 
 
@@ -221,7 +249,10 @@ def config_assignment(problem: Problem, config: VehicleConfig) -> dict[str, int]
             index = problem.slot(name).index(str(value))
             if index is not None:
                 out[name] = index
-    for name, number in (("battery_kwh", config.options.battery_kwh), ("wheelbase_mm", config.options.wheelbase_mm)):
+    for name, number in (
+        ("battery_kwh", config.options.battery_kwh),
+        ("wheelbase_mm", config.options.wheelbase_mm),
+    ):
         if number is not None and problem.has(name):
             index = problem.slot(name).index(_num_id(float(number)))
             if index is not None:

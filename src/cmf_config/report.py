@@ -88,7 +88,9 @@ def _plural(n: int, word: str) -> str:
 # ------------------------------------------------------------------ validation
 
 
-def verdict_diagnostics(verdict: Verdict, problem: Problem, rules: Mapping[str, Rule]) -> list[Diagnostic]:
+def verdict_diagnostics(
+    verdict: Verdict, problem: Problem, rules: Mapping[str, Rule]
+) -> list[Diagnostic]:
     """Turn a verdict into positioned diagnostics (E301 broken rules, E302 no completion)."""
     out = [_violation_diagnostic(v, problem) for v in verdict.violations]
     if verdict.conflict is not None:
@@ -99,7 +101,8 @@ def verdict_diagnostics(verdict: Verdict, problem: Problem, rules: Mapping[str, 
             Diagnostic(
                 code="E302",
                 span=first,
-                message="no valid vehicle completes this partial configuration: " + conflict_summary(conflict, rules),
+                message="no valid vehicle completes this partial configuration: "
+                + conflict_summary(conflict, rules),
                 hint="run `cmf-config explain` for the full reasoning or `cmf-config fix` for the nearest valid choices",
                 related=tuple(spans[1:]) + tuple(rules[r].span for r in conflict.rules),
                 rule=conflict.rules[0] if conflict.rules else None,
@@ -166,16 +169,26 @@ def validate_text(results: Sequence[tuple[str, bool, Sequence[Diagnostic]]]) -> 
 # ------------------------------------------------------------------ explanations
 
 
-def _choice_words(problem: Problem, config: VehicleConfig, assignment: Mapping[str, int], slot: str) -> str:
+def _choice_words(
+    problem: Problem, config: VehicleConfig, assignment: Mapping[str, int], slot: str
+) -> str:
     s = problem.slot(slot)
     value = s.values[assignment[slot]].id
     label = s.label or slot
     if s.is_bool:
-        return f"feature '{slot}' {'on' if value == 'true' else 'off'} ({choice_span(config, slot)})"
+        return (
+            f"feature '{slot}' {'on' if value == 'true' else 'off'} ({choice_span(config, slot)})"
+        )
     return f"{label} '{value}' ({choice_span(config, slot)})"
 
 
-def explanation(conflict: Conflict, problem: Problem, rules: Mapping[str, Rule], config: VehicleConfig, assignment: Mapping[str, int]) -> str:
+def explanation(
+    conflict: Conflict,
+    problem: Problem,
+    rules: Mapping[str, Rule],
+    config: VehicleConfig,
+    assignment: Mapping[str, int],
+) -> str:
     """A PubGrub-style chain: Because ..., and rule ... (file:line), X cannot be used."""
     order = {s.name: i for i, s in enumerate(problem.slots)}
     choices = sorted(conflict.choices, key=order.__getitem__)
@@ -201,18 +214,52 @@ def explanation(conflict: Conflict, problem: Problem, rules: Mapping[str, Rule],
     return "\n".join(lines) + "\n"
 
 
-def explain_json(conflict: Conflict | None, problem: Problem, rules: Mapping[str, Rule], config: VehicleConfig, assignment: Mapping[str, int]) -> str:
+def explain_json(
+    conflict: Conflict | None,
+    problem: Problem,
+    rules: Mapping[str, Rule],
+    config: VehicleConfig,
+    assignment: Mapping[str, int],
+) -> str:
     """{"consistent", "conflict": [...], "text"}."""
     if conflict is None:
-        return to_json({"consistent": True, "conflict": [], "text": "the configuration has a valid completion; nothing to explain"})
+        return to_json(
+            {
+                "consistent": True,
+                "conflict": [],
+                "text": "the configuration has a valid completion; nothing to explain",
+            }
+        )
     items: list[dict[str, object]] = []
     for slot in conflict.choices:
         span = choice_span(config, slot)
-        items.append({"type": "choice", "id": slot, "slot": slot, "value": problem.slot(slot).values[assignment[slot]].id, **_where(span)})
+        items.append(
+            {
+                "type": "choice",
+                "id": slot,
+                "slot": slot,
+                "value": problem.slot(slot).values[assignment[slot]].id,
+                **_where(span),
+            }
+        )
     for rule_id in conflict.rules:
         rule = rules[rule_id]
-        items.append({"type": "rule", "id": rule.id, "slot": None, "message": rule.message, **_where(rule.span)})
-    return to_json({"consistent": False, "conflict": items, "text": explanation(conflict, problem, rules, config, assignment)})
+        items.append(
+            {
+                "type": "rule",
+                "id": rule.id,
+                "slot": None,
+                "message": rule.message,
+                **_where(rule.span),
+            }
+        )
+    return to_json(
+        {
+            "consistent": False,
+            "conflict": items,
+            "text": explanation(conflict, problem, rules, config, assignment),
+        }
+    )
 
 
 def _where(span: Span) -> dict[str, object]:
@@ -237,7 +284,11 @@ def changes_text(changes: Sequence[Change], problem: Problem) -> str:
 def changes_json(changes: Sequence[Change], written: str | None) -> str:
     """{"changes": [{"slot", "from", "to"}], "count", "written"}."""
     return to_json(
-        {"changes": [{"slot": c.slot, "from": c.before, "to": c.after} for c in changes], "count": len(changes), "written": written}
+        {
+            "changes": [{"slot": c.slot, "from": c.before, "to": c.after} for c in changes],
+            "count": len(changes),
+            "written": written,
+        }
     )
 
 
@@ -260,7 +311,10 @@ def options_json(options: Mapping[str, SlotOptions], consistent: bool) -> str:
         {
             "consistent": consistent,
             "slots": {
-                slot: {"possible": list(found.possible), "excluded": {k: list(v) for k, v in sorted(found.excluded.items())}}
+                slot: {
+                    "possible": list(found.possible),
+                    "excluded": {k: list(v) for k, v in sorted(found.excluded.items())},
+                }
                 for slot, found in options.items()
             },
         }
@@ -290,7 +344,11 @@ def build_json(built: BuiltVehicle) -> str:
                 }
                 for line in built.bom
             ],
-            "totals": {"parts": built.total_parts, "cost": built.total_cost, "mass_kg": built.total_mass_kg},
+            "totals": {
+                "parts": built.total_parts,
+                "cost": built.total_cost,
+                "mass_kg": built.total_mass_kg,
+            },
         }
     )
 
@@ -299,7 +357,12 @@ def build_text(built: BuiltVehicle, catalog: Catalog) -> str:
     """A readable vehicle sheet with its bill of materials."""
     brand = catalog.brands[built.brand].name
     platform = catalog.platforms[built.platform].name
-    lines = [f"{built.name}", f"  brand:    {brand} ({built.brand})", f"  platform: {platform} ({built.platform})", "  modules:"]
+    lines = [
+        f"{built.name}",
+        f"  brand:    {brand} ({built.brand})",
+        f"  platform: {platform} ({built.platform})",
+        "  modules:",
+    ]
     for kind in KINDS:
         module = catalog.modules[built.modules[kind]]
         filled = "  [filled in at least cost]" if kind in built.filled else ""
@@ -308,15 +371,17 @@ def build_text(built: BuiltVehicle, catalog: Catalog) -> str:
     if others:
         lines.append("  filled in: " + ", ".join(f"{k}={v}" for k, v in sorted(others.items())))
     lines.append("  bill of materials:")
-    lines.append(f"    {'part':<16} {'name':<36} {'module':<19} {'qty':>4} {'unit cost':>10} {'unit kg':>8}")
+    lines.append(
+        f"    {'part':<16} {'name':<36} {'module':<19} {'qty':>4} {'unit cost':>10} {'unit kg':>8}"
+    )
     for line in built.bom:
         lines.append(
             f"    {line.part:<16} {line.name[:36]:<36} {line.module:<19} {line.quantity:>4} {line.unit_cost:>10.2f} {line.unit_mass_kg:>8.3f}"
         )
-    lines.append(f"  totals: {built.total_parts} pieces, {built.total_cost:.2f} EUR, {built.total_mass_kg:.3f} kg (illustrative)")
+    lines.append(
+        f"  totals: {built.total_parts} pieces, {built.total_cost:.2f} EUR, {built.total_mass_kg:.3f} kg (illustrative)"
+    )
     return "\n".join(lines) + "\n"
-
-
 
 
 def _pct(value: float | None) -> str:
@@ -337,9 +402,13 @@ def pair_text(pair: PairShare) -> str:
         "  by module (shared / part numbers, ratio):",
     ]
     for module, share in pair.by_module.items():
-        lines.append(f"    {module:<19} {share.shared:>3} / {share.a_parts:>3} + {share.b_parts:<3} {_pct(share.ratio)}")
+        lines.append(
+            f"    {module:<19} {share.shared:>3} / {share.a_parts:>3} + {share.b_parts:<3} {_pct(share.ratio)}"
+        )
     for who, parts in ((a, pair.only_in_a), (b, pair.only_in_b)):
-        shown = ", ".join(parts[:12]) + (f", ... ({len(parts) - 12} more)" if len(parts) > 12 else "")
+        shown = ", ".join(parts[:12]) + (
+            f", ... ({len(parts) - 12} more)" if len(parts) > 12 else ""
+        )
         lines.append(f"  only in {who} ({len(parts)}): {shown or '-'}")
     return "\n".join(lines) + "\n"
 
@@ -360,7 +429,12 @@ def indices_text(indices: FamilyIndices, indent: str = "  ") -> list[str]:
     ]
 
 
-def fleet_text(matrix: SimilarityMatrix, indices: FamilyIndices, groups: Mapping[str, FamilyIndices], order: Sequence[int]) -> str:
+def fleet_text(
+    matrix: SimilarityMatrix,
+    indices: FamilyIndices,
+    groups: Mapping[str, FamilyIndices],
+    order: Sequence[int],
+) -> str:
     """Family indices, per-group indices, and the matrix (clustered) when it fits a screen."""
     lines = ["family commonality indices:", *indices_text(indices)]
     for key, value in groups.items():
@@ -372,8 +446,13 @@ def fleet_text(matrix: SimilarityMatrix, indices: FamilyIndices, groups: Mapping
         lines.append(f"matrix ({matrix.measure}, %, clustered):")
         lines.append(" " * (width + 2) + " ".join(f"{i + 1:>4}" for i in range(len(names))))
         for row_number, i in enumerate(order, start=1):
-            cells = " ".join("   -" if matrix.values[i][j] is None else f"{100 * matrix.values[i][j]:>4.0f}" for j in order)  # type: ignore[operator]
+            cells = " ".join(
+                "   -" if matrix.values[i][j] is None else f"{100 * matrix.values[i][j]:>4.0f}"
+                for j in order
+            )  # type: ignore[operator]
             lines.append(f"{row_number:>2} {matrix.names[i]:<{width}} {cells}")
     else:
-        lines.append(f"matrix: {len(names)} x {len(names)} ({matrix.measure}); write it with --csv or draw it with --heatmap")
+        lines.append(
+            f"matrix: {len(names)} x {len(names)} ({matrix.measure}); write it with --csv or draw it with --heatmap"
+        )
     return "\n".join(lines) + "\n"

@@ -199,7 +199,9 @@ def evaluate(problem: Problem, node: IR, assignment: Assignment) -> Const:
     if node.op == "or":
         return any(evaluate(problem, a, assignment) for a in node.args)
     if node.op == "=>":  # short-circuit: most rules are out of scope for a given vehicle
-        return (not evaluate(problem, node.args[0], assignment)) or bool(evaluate(problem, node.args[1], assignment))
+        return (not evaluate(problem, node.args[0], assignment)) or bool(
+            evaluate(problem, node.args[1], assignment)
+        )
     return apply(node.op, [evaluate(problem, a, assignment) for a in node.args])
 
 
@@ -372,7 +374,12 @@ class _Resolver:
 
     def error(self, code: str, tree: E.Node, message: str, hint: str) -> None:
         self.diagnostics.append(
-            Diagnostic(code=code, span=self.span(tree.offset, max(tree.length, 1)), message=message, hint=hint)
+            Diagnostic(
+                code=code,
+                span=self.span(tree.offset, max(tree.length, 1)),
+                message=message,
+                hint=hint,
+            )
         )
 
     def resolve(self, tree: E.Node) -> tuple[IR, str]:
@@ -389,11 +396,20 @@ class _Resolver:
             items = [self.resolve(i) for i in tree.items]
             types = {t for _, t in items if t != "?"}
             if len(types) > 1:
-                self.error("E243", tree, "a list mixes values of different types", "keep all items of one type")
+                self.error(
+                    "E243",
+                    tree,
+                    "a list mixes values of different types",
+                    "keep all items of one type",
+                )
             if types - {"num", "str"}:
-                self.error("E243", tree, "a list for 'in' holds plain values only", "list ids or numbers")
+                self.error(
+                    "E243", tree, "a list for 'in' holds plain values only", "list ids or numbers"
+                )
             if all(isinstance(ir, K) for ir, _ in items):
-                return K(cast(Const, frozenset(ir.value for ir, _ in items if isinstance(ir, K)))), "set"
+                return K(
+                    cast(Const, frozenset(ir.value for ir, _ in items if isinstance(ir, K)))
+                ), "set"
             return Op("set", tuple(ir for ir, _ in items)), "set"
         if isinstance(tree, E.Unary):
             operand, kind = self.resolve(tree.operand)
@@ -408,14 +424,26 @@ class _Resolver:
 
     def expect(self, tree: E.Node, got: str, want: str) -> None:
         if got not in (want, "?"):
-            words = {"num": "a number", "str": "a text value", "bool": "a condition (true/false)", "set": "a set"}
-            self.error("E243", tree, f"expected {words[want]} here, but this is {words.get(got, got)}", "check the operand types")
+            words = {
+                "num": "a number",
+                "str": "a text value",
+                "bool": "a condition (true/false)",
+                "set": "a set",
+            }
+            self.error(
+                "E243",
+                tree,
+                f"expected {words[want]} here, but this is {words.get(got, got)}",
+                "check the operand types",
+            )
 
     def name(self, tree: E.Name) -> tuple[IR, str]:
         head, *rest = tree.parts
         if not self.problem.has(head):
             names = [s.name for s in self.problem.slots]
-            hint = f"the names are {', '.join(sorted(names)[:30])}{'...' if len(names) > 30 else ''}"
+            hint = (
+                f"the names are {', '.join(sorted(names)[:30])}{'...' if len(names) > 30 else ''}"
+            )
             if head == "modules":
                 hint = "use modules.<attribute> only inside sum(...), e.g. sum(modules.mass_kg)"
             elif len(tree.parts) == 1:
@@ -426,7 +454,9 @@ class _Resolver:
         if not rest:
             return Ref(head), "bool" if slot.is_bool else "num" if slot.is_numeric else "str"
         if len(rest) > 1:
-            self.error("E241", tree, f"'{'.'.join(tree.parts)}' has too many parts", "write slot.attribute")
+            self.error(
+                "E241", tree, f"'{'.'.join(tree.parts)}' has too many parts", "write slot.attribute"
+            )
             return K(False), "?"
         attr = rest[0]
         kind = slot.attribute_types.get(attr)
@@ -456,16 +486,31 @@ class _Resolver:
             self.expect(tree.left, lt, "num")
             self.expect(tree.right, rt, "num")
             if op == "*" and slots_of(left) and slots_of(right):
-                self.error("E243", tree, "a product of two slot values is not linear", "multiply by constants only")
+                self.error(
+                    "E243",
+                    tree,
+                    "a product of two slot values is not linear",
+                    "multiply by constants only",
+                )
             if op == "+":
                 args = [*(left.args if isinstance(left, Op) and left.op == "+" else (left,)), right]
                 return Op("+", tuple(args)), "num"
             return Op(op, (left, right)), "num"
         if op in ("in", "not in"):
             if rt not in ("set", "?"):
-                self.error("E243", tree.right, "the right side of 'in' must be a list or a set attribute", "write [a, b] or slot.set_attribute")
+                self.error(
+                    "E243",
+                    tree.right,
+                    "the right side of 'in' must be a list or a set attribute",
+                    "write [a, b] or slot.set_attribute",
+                )
             if lt not in ("str", "num", "?"):
-                self.error("E243", tree.left, "the left side of 'in' must be an id, a text or a number", "check the operand")
+                self.error(
+                    "E243",
+                    tree.left,
+                    "the left side of 'in' must be an id, a text or a number",
+                    "check the operand",
+                )
             self.check_ids(tree.left, left, tree.right, right)
             member = Op("in", (left, right))
             return (member if op == "in" else Op("not", (member,))), "bool"
@@ -474,7 +519,9 @@ class _Resolver:
             self.expect(tree.left, lt, "num")
             self.expect(tree.right, rt, "num")
         elif lt != "?" and rt not in ("?", lt):
-            self.error("E243", tree, f"cannot compare {lt} with {rt}", "compare values of the same type")
+            self.error(
+                "E243", tree, f"cannot compare {lt} with {rt}", "compare values of the same type"
+            )
         self.check_ids(tree.left, left, tree.right, right)
         self.check_ids(tree.right, right, tree.left, left)
         return Op(op, (left, right)), "bool"
@@ -497,15 +544,25 @@ class _Resolver:
             if isinstance(value, str) and value not in known:
                 target = lit_tree
                 if isinstance(lit_tree, E.ListLit):
-                    target = next((i for i in lit_tree.items if isinstance(i, E.Str) and i.value == value), lit_tree)
-                self.error("E242", target, f"unknown {what} '{value}'{did_you_mean(value, known)}", f"see `cmf-config catalog list` for the {slot.name} values")
+                    target = next(
+                        (i for i in lit_tree.items if isinstance(i, E.Str) and i.value == value),
+                        lit_tree,
+                    )
+                self.error(
+                    "E242",
+                    target,
+                    f"unknown {what} '{value}'{did_you_mean(value, known)}",
+                    f"see `cmf-config catalog list` for the {slot.name} values",
+                )
 
     def call(self, tree: E.Call) -> tuple[IR, str]:
         if tree.name == "sum":
             return self.call_sum(tree)
         if tree.name in ("excludes", "requires"):
             if len(tree.args) != 2:
-                self.error("E244", tree, f"{tree.name}() takes two conditions", f"write {tree.name}(a, b)")
+                self.error(
+                    "E244", tree, f"{tree.name}() takes two conditions", f"write {tree.name}(a, b)"
+                )
                 return K(False), "?"
             a, at = self.resolve(tree.args[0])
             b, bt = self.resolve(tree.args[1])
@@ -515,12 +572,23 @@ class _Resolver:
                 return Op("=>", (a, b)), "bool"
             return Op("not", (Op("and", (a, b)),)), "bool"
         # at_least / at_most / exactly
-        if len(tree.args) != 2 or not isinstance(tree.args[0], E.Num) or not isinstance(tree.args[1], E.ListLit):
-            self.error("E244", tree, f"{tree.name}() takes a whole number and a list of conditions", f"write {tree.name}(1, [a, b, c])")
+        if (
+            len(tree.args) != 2
+            or not isinstance(tree.args[0], E.Num)
+            or not isinstance(tree.args[1], E.ListLit)
+        ):
+            self.error(
+                "E244",
+                tree,
+                f"{tree.name}() takes a whole number and a list of conditions",
+                f"write {tree.name}(1, [a, b, c])",
+            )
             return K(False), "?"
         k = tree.args[0].value
         if k < 0 or not float(k).is_integer():
-            self.error("E244", tree.args[0], "the count must be a whole number >= 0", "write 0, 1, 2, ...")
+            self.error(
+                "E244", tree.args[0], "the count must be a whole number >= 0", "write 0, 1, 2, ..."
+            )
         items = []
         for item in tree.args[1].items:
             ir, kind = self.resolve(item)
@@ -538,7 +606,12 @@ class _Resolver:
                         continue
                     slot = self.problem.slot(kind)
                     if slot.attribute_types.get(attr) not in ("int", "float"):
-                        self.error("E241", arg, f"{kind} has no numeric attribute '{attr}'{did_you_mean(attr, slot.attribute_types)}", "sum a numeric attribute every module kind has, e.g. mass_kg, cost")
+                        self.error(
+                            "E241",
+                            arg,
+                            f"{kind} has no numeric attribute '{attr}'{did_you_mean(attr, slot.attribute_types)}",
+                            "sum a numeric attribute every module kind has, e.g. mass_kg, cost",
+                        )
                         return K(0.0), "?"
                     terms.append(Ref(kind, attr))
                 continue
@@ -546,16 +619,28 @@ class _Resolver:
             self.expect(arg, kind_name, "num")
             terms.append(ir)
         if not terms:
-            self.error("E244", tree, "sum() needs at least one term", "write sum(modules.mass_kg) or sum(a, b)")
+            self.error(
+                "E244",
+                tree,
+                "sum() needs at least one term",
+                "write sum(modules.mass_kg) or sum(a, b)",
+            )
             return K(0.0), "?"
         return (Op("+", tuple(terms)) if len(terms) > 1 else terms[0]), "num"
 
 
-def compile_expression(problem: Problem, doc: Document, node: ScalarNode, what: str) -> tuple[IR, list[Diagnostic]]:
+def compile_expression(
+    problem: Problem, doc: Document, node: ScalarNode, what: str
+) -> tuple[IR, list[Diagnostic]]:
     """Parse and resolve one expression held in a YAML scalar; return (IR, diagnostics)."""
     if not isinstance(node.value, str):
         return FALSE, [
-            Diagnostic(code="E203", span=node.span, message=f"the {what} must be an expression in quotes", hint="quote the expression")
+            Diagnostic(
+                code="E203",
+                span=node.span,
+                message=f"the {what} must be an expression in quotes",
+                hint="quote the expression",
+            )
         ]
     try:
         tree = E.parse_expression(node.value)
@@ -571,11 +656,18 @@ def compile_expression(problem: Problem, doc: Document, node: ScalarNode, what: 
     resolver = _Resolver(problem, doc, node)
     ir, kind = resolver.resolve(tree)
     if kind not in ("bool", "?"):
-        resolver.error("E243", tree, f"the {what} must be a condition (true or false), not a {kind} value", "compare it with something, e.g. x == 'a'")
+        resolver.error(
+            "E243",
+            tree,
+            f"the {what} must be a condition (true or false), not a {kind} value",
+            "compare it with something, e.g. x == 'a'",
+        )
     return ir, resolver.diagnostics
 
 
-def _when_ir(problem: Problem, doc: Document, index: int, entry: _RuleEntry) -> tuple[IR, list[Diagnostic]]:
+def _when_ir(
+    problem: Problem, doc: Document, index: int, entry: _RuleEntry
+) -> tuple[IR, list[Diagnostic]]:
     parts: list[IR] = []
     diags: list[Diagnostic] = []
     when_node = node_at(doc.root, ("rules", index, "when"))
@@ -597,7 +689,11 @@ def _when_ir(problem: Problem, doc: Document, index: int, entry: _RuleEntry) -> 
         known = [v.id for v in slot.values]
         for i, value in enumerate(ids):
             if value not in known:
-                item = value_node.items[i] if isinstance(value_node, SeqNode) and i < len(value_node.items) else value_node
+                item = (
+                    value_node.items[i]
+                    if isinstance(value_node, SeqNode) and i < len(value_node.items)
+                    else value_node
+                )
                 diags.append(
                     Diagnostic(
                         code="E242",
@@ -641,7 +737,12 @@ def load_rules(directory: Path, problem: Problem) -> list[Rule]:
             id_span = entry.field_spans.get("id", entry.span)
             if entry.id in seen:
                 diagnostics.append(
-                    Diagnostic(code="E210", span=id_span, message=f"duplicate rule id '{entry.id}' (first defined at {seen[entry.id]})", hint="give every rule a unique id")
+                    Diagnostic(
+                        code="E210",
+                        span=id_span,
+                        message=f"duplicate rule id '{entry.id}' (first defined at {seen[entry.id]})",
+                        hint="give every rule a unique id",
+                    )
                 )
             seen.setdefault(entry.id, id_span)
             if rule is not None:
@@ -651,7 +752,9 @@ def load_rules(directory: Path, problem: Problem) -> list[Rule]:
     return rules
 
 
-def _compile_rule(problem: Problem, doc: Document, index: int, entry: _RuleEntry) -> tuple[Rule | None, list[Diagnostic]]:
+def _compile_rule(
+    problem: Problem, doc: Document, index: int, entry: _RuleEntry
+) -> tuple[Rule | None, list[Diagnostic]]:
     diags: list[Diagnostic] = []
     if entry.severity not in ("error", "warning"):
         diags.append(
@@ -685,7 +788,8 @@ def _compile_rule(problem: Problem, doc: Document, index: int, entry: _RuleEntry
         scope=scope,
         constraint=constraint,
         constraint_text=str(constraint_node.value),
-        scope_text=", ".join(f"{k} in [{', '.join(v)}]" for k, v in entry.when.items()) + (f" and {entry.condition}" if entry.condition and entry.when else entry.condition or ""),
+        scope_text=", ".join(f"{k} in [{', '.join(v)}]" for k, v in entry.when.items())
+        + (f" and {entry.condition}" if entry.condition and entry.when else entry.condition or ""),
         span=entry.field_spans.get("id", entry.span),
     )
     return rule, []
@@ -698,7 +802,11 @@ def platform_rules(catalog: Catalog, problem: Problem) -> list[Rule]:
         for kind in KINDS:
             if not problem.has(kind):
                 continue
-            allowed = frozenset(m for m in platform.modules if m in catalog.modules and catalog.modules[m].kind == kind)
+            allowed = frozenset(
+                m
+                for m in platform.modules
+                if m in catalog.modules and catalog.modules[m].kind == kind
+            )
             out.append(
                 Rule(
                     id=f"platform:{platform.id}:{kind}",

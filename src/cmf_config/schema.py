@@ -31,7 +31,12 @@ def config_schema(catalog: Catalog) -> dict[str, object]:
     }
     opts = catalog.options
     modules = {
-        kind: {"anyOf": [_enum([m.id for m in catalog.modules_of(kind)], f"{kind} variant"), {"type": "null"}]}
+        kind: {
+            "anyOf": [
+                _enum([m.id for m in catalog.modules_of(kind)], f"{kind} variant"),
+                {"type": "null"},
+            ]
+        }
         for kind in KINDS
     }
     return {
@@ -44,7 +49,10 @@ def config_schema(catalog: Catalog) -> dict[str, object]:
         "required": ["name"],
         "properties": {
             "name": {"type": "string"},
-            "id": {"type": "string", "description": "catalog vehicles only: the id used on the command line"},
+            "id": {
+                "type": "string",
+                "description": "catalog vehicles only: the id used on the command line",
+            },
             "brand": _enum(list(catalog.brands), "brand id"),
             "platform": _enum(list(catalog.platforms), "platform id"),
             "segment": _enum(list(opts.segments), "segment"),
@@ -60,7 +68,11 @@ def config_schema(catalog: Catalog) -> dict[str, object]:
                     "drive": _enum(list(opts.drives), "drive"),
                     "steering": _enum(list(opts.steering), "steering side"),
                     "market": _enum([m.id for m in opts.markets], "market"),
-                    "features": {"type": "array", "uniqueItems": True, "items": _enum([f.id for f in opts.features], "feature")},
+                    "features": {
+                        "type": "array",
+                        "uniqueItems": True,
+                        "items": _enum([f.id for f in opts.features], "feature"),
+                    },
                 },
             },
             "extra_parts": {"type": "array", "items": part},

@@ -148,7 +148,13 @@ class Engine:
         """Whether a valid completion exists."""
         return self._solve(self.hard_lits() + self.choice_lits(assignment)) is not None
 
-    def options(self, assignment: Assignment, slots: Sequence[str] | None = None, minimal: bool = True, reasons: bool = True) -> dict[str, SlotOptions]:
+    def options(
+        self,
+        assignment: Assignment,
+        slots: Sequence[str] | None = None,
+        minimal: bool = True,
+        reasons: bool = True,
+    ) -> dict[str, SlotOptions]:
         """For each open slot: the values that have a valid completion, and why others do not.
 
         Backtrack-free by construction: a value is offered exactly when the solver finds a
@@ -158,7 +164,11 @@ class Engine:
         `reasons` adds, per excluded value, the rules of a core (minimal when `minimal`).
         """
         base = self.hard_lits() + self.choice_lits(assignment)
-        open_slots = [s.name for s in self.problem.slots if s.name not in assignment] if slots is None else list(slots)
+        open_slots = (
+            [s.name for s in self.problem.slots if s.name not in assignment]
+            if slots is None
+            else list(slots)
+        )
         seen: dict[str, set[int]] = {name: set() for name in open_slots}
         first = self._solve(base)
         if first is None:
@@ -233,7 +243,9 @@ class Engine:
         choice_by_lit = {self.encoding.slot_lits[n][i]: n for n, i in assignment.items()}
         # Where the authored rules alone already conflict with the choices, explain with them
         # (they carry the domain fact); the built-in platform lists come in only when needed.
-        authored = self.choice_lits(assignment) + [self.selectors[r.id] for r in self.hard if not r.builtin]
+        authored = self.choice_lits(assignment) + [
+            self.selectors[r.id] for r in self.hard if not r.builtin
+        ]
         assumptions = self.choice_lits(assignment) + self.hard_lits()
         if self.sat.solve(assumptions=assumptions):
             return None
@@ -248,7 +260,9 @@ class Engine:
         ordered = [lit for lit in assumptions if lit in core]
         minimal = self._shrink(ordered, [])
         choices = tuple(sorted(choice_by_lit[lit] for lit in minimal if lit in choice_by_lit))
-        rules = tuple(sorted({self._lit_rules[lit][0] for lit in minimal if lit in self._lit_rules}))
+        rules = tuple(
+            sorted({self._lit_rules[lit][0] for lit in minimal if lit in self._lit_rules})
+        )
         return Conflict(choices=choices, rules=rules)
 
     def _broken_rule_conflict(self, assignment: Assignment) -> Conflict | None:
@@ -273,7 +287,9 @@ class Engine:
             rules=(rule.id,),
         )
 
-    def fix(self, assignment: Assignment, tie_cost: Mapping[str, Sequence[float]] | None = None) -> tuple[dict[str, int], list[Change]] | None:
+    def fix(
+        self, assignment: Assignment, tie_cost: Mapping[str, Sequence[float]] | None = None
+    ) -> tuple[dict[str, int], list[Change]] | None:
         """The nearest valid assignment: fewest changed choices, ties broken by `tie_cost`.
 
         Returns None when no configuration at all is valid.
@@ -299,7 +315,9 @@ class Engine:
         ]
         return fixed, changes
 
-    def complete(self, assignment: Assignment, weights: Mapping[str, Sequence[float]], maximize: bool = False) -> dict[str, int] | None:
+    def complete(
+        self, assignment: Assignment, weights: Mapping[str, Sequence[float]], maximize: bool = False
+    ) -> dict[str, int] | None:
         """An optimal valid completion: minimise (or maximise) the summed value weights."""
         wcnf = self._wcnf(self._selector_units() + [[lit] for lit in self.choice_lits(assignment)])
         costs = _int_weights(weights)
@@ -315,7 +333,9 @@ class Engine:
         wcnf.nv = self.encoding.nvars
         return wcnf
 
-    def _add_costs(self, wcnf: WCNF, costs: Mapping[str, Sequence[int]], maximize: bool = False) -> None:
+    def _add_costs(
+        self, wcnf: WCNF, costs: Mapping[str, Sequence[int]], maximize: bool = False
+    ) -> None:
         for name, weights in sorted(costs.items()):
             lits = self.encoding.slot_lits[name]
             for lit, weight in zip(lits, weights, strict=True):
@@ -427,9 +447,7 @@ def _d4_portfolio(clauses: Sequence[Sequence[int]], nvars: int) -> int:
     children = []
     for classic in (True, False):
         receiver, sender = ctx.Pipe(duplex=False)
-        process = ctx.Process(
-            target=_d4_child, args=(clauses, nvars, classic, sender, os.getpid())
-        )
+        process = ctx.Process(target=_d4_child, args=(clauses, nvars, classic, sender, os.getpid()))
         process.start()
         sender.close()
         children.append((process, receiver))

@@ -63,23 +63,31 @@ class Verdict:
 class Workspace:
     """A catalog + rules + the configurations of one command, compiled once."""
 
-    def __init__(self, catalog: Catalog, rules_dir: Path, configs: Sequence[VehicleConfig] = ()) -> None:
+    def __init__(
+        self, catalog: Catalog, rules_dir: Path, configs: Sequence[VehicleConfig] = ()
+    ) -> None:
         self.catalog = catalog
         extra = [v.config for v in catalog.vehicles.values()]
         self.problem: Problem = catalog_problem(catalog, [*configs, *extra])
-        self.rules: list[Rule] = platform_rules(catalog, self.problem) + load_rules(rules_dir, self.problem)
+        self.rules: list[Rule] = platform_rules(catalog, self.problem) + load_rules(
+            rules_dir, self.problem
+        )
         self.engine = Engine(self.problem, self.rules)
         self.warning_rules = [r for r in self.rules if r.severity is Severity.WARNING]
         self.positions: list[CompiledPosition] = compile_positions(catalog, self.problem)
 
     @classmethod
-    def open(cls, catalog_dir: Path | None, rules_dir: Path | None, config_paths: Sequence[Path] = ()) -> tuple[Workspace, list[Vehicle]]:
+    def open(
+        cls, catalog_dir: Path | None, rules_dir: Path | None, config_paths: Sequence[Path] = ()
+    ) -> tuple[Workspace, list[Vehicle]]:
         """Load everything; raise InputError with all diagnostics of every file."""
         catalog = load_catalog(catalog_dir)
         vehicles, diagnostics = load_configs(catalog, config_paths)
         if diagnostics:
             raise InputError(diagnostics)
-        return cls(catalog, rules_dir or bundled_dir("rules"), [v.config for v in vehicles]), vehicles
+        return cls(
+            catalog, rules_dir or bundled_dir("rules"), [v.config for v in vehicles]
+        ), vehicles
 
     # ------------------------------------------------------------- helpers
 
@@ -106,12 +114,20 @@ class Workspace:
             # evaluated to name the broken ones. Warning rules are always evaluated.
             valid = self.engine.is_consistent(assignment)
             to_check = self.warning_rules if valid else self.rules
-            violations = [self._violation(config, assignment, rule) for rule in to_check if not holds(self.problem, rule, assignment)]
-            return Verdict(config=config, complete=True, violations=tuple(violations), conflict=None)
+            violations = [
+                self._violation(config, assignment, rule)
+                for rule in to_check
+                if not holds(self.problem, rule, assignment)
+            ]
+            return Verdict(
+                config=config, complete=True, violations=tuple(violations), conflict=None
+            )
         conflict = self.engine.explain(assignment)
         return Verdict(config=config, complete=False, conflict=conflict)
 
-    def _violation(self, config: VehicleConfig, assignment: Mapping[str, int], rule: Rule) -> Violation:
+    def _violation(
+        self, config: VehicleConfig, assignment: Mapping[str, int], rule: Rule
+    ) -> Violation:
         order = {s.name: i for i, s in enumerate(self.problem.slots)}
         slots = tuple(sorted(rule.slots, key=order.__getitem__))
         spans = tuple(choice_span(config, s) for s in slots)
@@ -123,7 +139,8 @@ class Workspace:
                 good = [
                     value.id
                     for index, value in enumerate(self.problem.slot(slot).values)
-                    if index != assignment[slot] and all(holds(self.problem, r, {**assignment, slot: index}) for r in hard)
+                    if index != assignment[slot]
+                    and all(holds(self.problem, r, {**assignment, slot: index}) for r in hard)
                 ]
                 if good:
                     suggestions[slot] = tuple(good[:6])
@@ -151,26 +168,37 @@ class Workspace:
 
     def sharing_weights(self, reference: VehicleConfig) -> dict[str, list[float]]:
         """Per module slot, how many part numbers of the reference's BOM each variant carries."""
-        reference_parts = {line.part for line in self.bom_lines(reference, self.assignment(reference))}
+        reference_parts = {
+            line.part for line in self.bom_lines(reference, self.assignment(reference))
+        }
         out: dict[str, list[float]] = {}
         for kind in KINDS:
             slot = self.problem.slot(kind)
             out[kind] = [
-                float(len({p.part for p in self.catalog.modules[v.id].parts} & reference_parts)) for v in slot.values
+                float(len({p.part for p in self.catalog.modules[v.id].parts} & reference_parts))
+                for v in slot.values
             ]
         brand_slot = self.problem.slot("brand")
-        out["brand"] = [float(len({p.part for p in self.catalog.brands[v.id].parts} & reference_parts)) for v in brand_slot.values]
+        out["brand"] = [
+            float(len({p.part for p in self.catalog.brands[v.id].parts} & reference_parts))
+            for v in brand_slot.values
+        ]
         return out
 
-    def complete(self, config: VehicleConfig, minimize: str = "cost", share_with: VehicleConfig | None = None) -> dict[str, int] | None:
+    def complete(
+        self, config: VehicleConfig, minimize: str = "cost", share_with: VehicleConfig | None = None
+    ) -> dict[str, int] | None:
         """An optimal valid completion of a configuration, or None if none exists."""
         assignment = self.assignment(config)
         if share_with is not None:
             return self.engine.complete(assignment, self.sharing_weights(share_with), maximize=True)
         return self.engine.complete(assignment, self.module_weights(minimize))
 
-    def config_from(self, config: VehicleConfig, assignment: Mapping[str, int], fill: bool = True) -> VehicleConfig:
+    def config_from(
+        self, config: VehicleConfig, assignment: Mapping[str, int], fill: bool = True
+    ) -> VehicleConfig:
         """A configuration with the assignment's values (open slots stay open unless `fill`)."""
+
         def pick(slot: str, current: object) -> str | None:
             if current is None and not fill:
                 return None
@@ -180,7 +208,9 @@ class Workspace:
         options = config.options
         features = options.features
         if features is not None or fill:
-            features = tuple(s.name for s in self.problem.slots if s.is_bool and assignment.get(s.name) == 1)
+            features = tuple(
+                s.name for s in self.problem.slots if s.is_bool and assignment.get(s.name) == 1
+            )
         battery = options.battery_kwh
         if battery is not None or fill:
             number = self.problem.slot("battery_kwh").values[assignment["battery_kwh"]].number
@@ -220,16 +250,37 @@ class Workspace:
         for kind in KINDS:
             module = self.catalog.modules[self.value_id(kind, assignment[kind])]
             lines += [
-                BomLine(part=p.part, name=p.name, module=kind, quantity=p.quantity, unit_cost=p.unit_cost, unit_mass_kg=p.unit_mass_kg)
+                BomLine(
+                    part=p.part,
+                    name=p.name,
+                    module=kind,
+                    quantity=p.quantity,
+                    unit_cost=p.unit_cost,
+                    unit_mass_kg=p.unit_mass_kg,
+                )
                 for p in (*module.parts, *selected.get(module.id, ()))
             ]
         brand = self.catalog.brands[self.value_id("brand", assignment["brand"])]
         lines += [
-            BomLine(part=p.part, name=p.name, module="brand", quantity=p.quantity, unit_cost=p.unit_cost, unit_mass_kg=p.unit_mass_kg)
+            BomLine(
+                part=p.part,
+                name=p.name,
+                module="brand",
+                quantity=p.quantity,
+                unit_cost=p.unit_cost,
+                unit_mass_kg=p.unit_mass_kg,
+            )
             for p in (*brand.parts, *selected.get(brand.id, ()))
         ]
         lines += [
-            BomLine(part=p.part, name=p.name, module="vehicle", quantity=p.quantity, unit_cost=p.unit_cost, unit_mass_kg=p.unit_mass_kg)
+            BomLine(
+                part=p.part,
+                name=p.name,
+                module="vehicle",
+                quantity=p.quantity,
+                unit_cost=p.unit_cost,
+                unit_mass_kg=p.unit_mass_kg,
+            )
             for p in config.extra_parts
         ]
         return lines

@@ -15,13 +15,21 @@ from cmf_config.workspace import Workspace
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the catalog-wide analyses."""
-    p = sub.add_parser("count", help="count the valid configurations exactly", description="The exact number of valid complete configurations (d4 model counter), optionally for one platform and/or brand.")
+    p = sub.add_parser(
+        "count",
+        help="count the valid configurations exactly",
+        description="The exact number of valid complete configurations (d4 model counter), optionally for one platform and/or brand.",
+    )
     p.add_argument("--platform", default=None, metavar="P")
     p.add_argument("--brand", default=None, metavar="B")
     add_common(p)
     p.set_defaults(run=run_count)
 
-    p = sub.add_parser("enumerate", help="list valid configurations", description="List up to N valid complete configurations (extending FILE's choices if given).")
+    p = sub.add_parser(
+        "enumerate",
+        help="list valid configurations",
+        description="List up to N valid complete configurations (extending FILE's choices if given).",
+    )
     p.add_argument("file", nargs="?", type=Path, default=None, metavar="FILE")
     p.add_argument("--limit", type=int, default=10, metavar="N")
     p.add_argument("--platform", default=None, metavar="P")
@@ -29,7 +37,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_common(p)
     p.set_defaults(run=run_enumerate)
 
-    p = sub.add_parser("lint", help="find dead variants, vacuous, contradictory or redundant rules, broken reference vehicles", description="Check the catalog and rules for dead module variants, platforms or brands with no valid vehicle, rules that can never be violated or satisfied, redundant rules, and reference vehicles that break rules. Exit 1 when anything is found.")
+    p = sub.add_parser(
+        "lint",
+        help="find dead variants, vacuous, contradictory or redundant rules, broken reference vehicles",
+        description="Check the catalog and rules for dead module variants, platforms or brands with no valid vehicle, rules that can never be violated or satisfied, redundant rules, and reference vehicles that break rules. Exit 1 when anything is found.",
+    )
     add_common(p)
     p.set_defaults(run=run_lint)
 
@@ -43,7 +55,10 @@ def _fixed(workspace: Workspace, args: argparse.Namespace) -> dict[str, int]:
         index = workspace.problem.slot(slot).index(value)
         if index is None:
             known = [v.id for v in workspace.problem.slot(slot).values]
-            raise UsageError(f"unknown {slot} '{value}'{did_you_mean(value, known)}", f"the {slot}s are {', '.join(known)}")
+            raise UsageError(
+                f"unknown {slot} '{value}'{did_you_mean(value, known)}",
+                f"the {slot}s are {', '.join(known)}",
+            )
         fixed[slot] = index
     return fixed
 
@@ -54,7 +69,11 @@ def run_count(args: argparse.Namespace) -> int:
     fixed = _fixed(workspace, args)
     total = workspace.engine.count(fixed)
     if args.format == "json":
-        emit(report.to_json({"count": total, "platform": args.platform, "brand": args.brand, "counter": "d4"}))
+        emit(
+            report.to_json(
+                {"count": total, "platform": args.platform, "brand": args.brand, "counter": "d4"}
+            )
+        )
     else:
         emit(f"{total}\n")
     return ExitCode.OK
@@ -68,7 +87,10 @@ def run_enumerate(args: argparse.Namespace) -> int:
     fixed = workspace.assignment(vehicles[0].config) if vehicles else {}
     fixed.update(_fixed(workspace, args))
     found = workspace.engine.enumerate(fixed, args.limit)
-    rows = [{s.name: workspace.value_id(s.name, a[s.name]) for s in workspace.problem.slots} for a in found]
+    rows = [
+        {s.name: workspace.value_id(s.name, a[s.name]) for s in workspace.problem.slots}
+        for a in found
+    ]
     if args.format == "json":
         emit(report.to_json({"configurations": rows, "limit": args.limit}))
     else:
@@ -86,7 +108,16 @@ def run_lint(args: argparse.Namespace) -> int:
                 {
                     "clean": not findings,
                     "findings": [
-                        {"code": f.code, "kind": f.kind, "subject": f.subject, "message": f.message, "file": f.span.path, "line": f.span.line, "column": f.span.col, "rules": list(f.rules)}
+                        {
+                            "code": f.code,
+                            "kind": f.kind,
+                            "subject": f.subject,
+                            "message": f.message,
+                            "file": f.span.path,
+                            "line": f.span.line,
+                            "column": f.span.col,
+                            "rules": list(f.rules),
+                        }
                         for f in findings
                     ],
                 }
@@ -98,5 +129,7 @@ def run_lint(args: argparse.Namespace) -> int:
             because = f" (because of {', '.join(f.rules)})" if f.rules else ""
             emit(f"{where}{f.code} {f.kind}: {f.message}{because}\n")
         rule_count = sum(1 for r in workspace.rules if not r.builtin)
-        emit(f"lint: {len(findings)} finding{'s' if len(findings) != 1 else ''} ({rule_count} rules, {len(workspace.catalog.modules)} module variants, {len(workspace.catalog.vehicles)} reference vehicle{'s' if len(workspace.catalog.vehicles) != 1 else ''} checked)\n")
+        emit(
+            f"lint: {len(findings)} finding{'s' if len(findings) != 1 else ''} ({rule_count} rules, {len(workspace.catalog.modules)} module variants, {len(workspace.catalog.vehicles)} reference vehicle{'s' if len(workspace.catalog.vehicles) != 1 else ''} checked)\n"
+        )
     return ExitCode.INVALID if findings else ExitCode.OK

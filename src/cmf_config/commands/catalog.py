@@ -15,30 +15,67 @@ from cmf_config.suggest import did_you_mean
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add catalog and schema."""
-    p = sub.add_parser("catalog", help="list or show what the catalog holds", description="List the catalog's modules, platforms, brands and vehicles, or show one of them.")
+    p = sub.add_parser(
+        "catalog",
+        help="list or show what the catalog holds",
+        description="List the catalog's modules, platforms, brands and vehicles, or show one of them.",
+    )
     csub = p.add_subparsers(dest="catalog_command", metavar="list|show", required=True)
-    lp = csub.add_parser("list", help="list modules, platforms, brands and vehicles", description="List modules, platforms, brands and vehicles.")
+    lp = csub.add_parser(
+        "list",
+        help="list modules, platforms, brands and vehicles",
+        description="List modules, platforms, brands and vehicles.",
+    )
     add_common(lp)
     lp.set_defaults(run=run_list)
-    sp = csub.add_parser("show", help="show one module, platform, brand or vehicle", description="Show one module variant, platform, brand or vehicle by id.")
+    sp = csub.add_parser(
+        "show",
+        help="show one module, platform, brand or vehicle",
+        description="Show one module variant, platform, brand or vehicle by id.",
+    )
     sp.add_argument("id", metavar="ID")
     add_common(sp)
     sp.set_defaults(run=run_show)
 
-    p = sub.add_parser("schema", help="print the JSON Schema of configuration files", description="Print the JSON Schema (draft 2020-12) of vehicle configuration files, with the catalog's ids as enums.")
+    p = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of configuration files",
+        description="Print the JSON Schema (draft 2020-12) of vehicle configuration files, with the catalog's ids as enums.",
+    )
     add_common(p, formats=False)
     p.set_defaults(run=run_schema)
 
 
 def _parts(lines: tuple[PartLine, ...]) -> list[dict[str, object]]:
-    return [{"part": p.part, "name": p.name, "quantity": p.quantity, "unit_cost": p.unit_cost, "unit_mass_kg": p.unit_mass_kg} for p in lines]
+    return [
+        {
+            "part": p.part,
+            "name": p.name,
+            "quantity": p.quantity,
+            "unit_cost": p.unit_cost,
+            "unit_mass_kg": p.unit_mass_kg,
+        }
+        for p in lines
+    ]
 
 
 def _module_doc(catalog: Catalog, mid: str) -> dict[str, object]:
     m = catalog.modules[mid]
-    attributes = {k: sorted(v) if isinstance(v, frozenset) else v for k, v in sorted(m.attributes.items())}
+    attributes = {
+        k: sorted(v) if isinstance(v, frozenset) else v for k, v in sorted(m.attributes.items())
+    }
     platforms = sorted(p.id for p in catalog.platforms.values() if mid in p.modules)
-    return {"id": m.id, "kind": m.kind, "name": m.name, "provenance": m.provenance, "attributes": attributes, "platforms": platforms, "cost": m.cost, "mass_kg": m.mass_kg, "parts": _parts(m.parts)}
+    return {
+        "id": m.id,
+        "kind": m.kind,
+        "name": m.name,
+        "provenance": m.provenance,
+        "attributes": attributes,
+        "platforms": platforms,
+        "cost": m.cost,
+        "mass_kg": m.mass_kg,
+        "parts": _parts(m.parts),
+    }
 
 
 def _platform_doc(catalog: Catalog, pid: str) -> dict[str, object]:
@@ -61,7 +98,13 @@ def _platform_doc(catalog: Catalog, pid: str) -> dict[str, object]:
 
 def _brand_doc(catalog: Catalog, bid: str) -> dict[str, object]:
     b = catalog.brands[bid]
-    return {"id": b.id, "name": b.name, "group": b.group, "sources": list(b.sources), "parts": _parts(b.parts)}
+    return {
+        "id": b.id,
+        "name": b.name,
+        "group": b.group,
+        "sources": list(b.sources),
+        "parts": _parts(b.parts),
+    }
 
 
 def _vehicle_doc(catalog: Catalog, vid: str) -> dict[str, object]:
@@ -87,7 +130,12 @@ def run_list(args: argparse.Namespace) -> int:
     """catalog list."""
     catalog = load_catalog(args.catalog)
     doc = {
-        "modules": [_module_doc(catalog, m) for m in sorted(catalog.modules, key=lambda i: (KINDS.index(catalog.modules[i].kind), i))],
+        "modules": [
+            _module_doc(catalog, m)
+            for m in sorted(
+                catalog.modules, key=lambda i: (KINDS.index(catalog.modules[i].kind), i)
+            )
+        ],
         "platforms": [_platform_doc(catalog, p) for p in sorted(catalog.platforms)],
         "brands": [_brand_doc(catalog, b) for b in sorted(catalog.brands)],
         "vehicles": [_vehicle_doc(catalog, v) for v in sorted(catalog.vehicles)],
@@ -100,11 +148,17 @@ def run_list(args: argparse.Namespace) -> int:
         lines.append(f"  {kind}:")
         lines += [f"    {m.id:<28} {m.name}" for m in catalog.modules_of(kind)]
     lines.append("platforms:")
-    lines += [f"  {p.id:<14} {p.name:<26} {', '.join(p.segments)}" for p in sorted(catalog.platforms.values(), key=lambda p: p.id)]
+    lines += [
+        f"  {p.id:<14} {p.name:<26} {', '.join(p.segments)}"
+        for p in sorted(catalog.platforms.values(), key=lambda p: p.id)
+    ]
     lines.append("brands:")
     lines += [f"  {b.id:<14} {b.name}" for b in sorted(catalog.brands.values(), key=lambda b: b.id)]
     lines.append("vehicles:")
-    lines += [f"  {v.id:<22} {v.config.name:<40} {v.config.brand} / {v.config.platform}" for v in sorted(catalog.vehicles.values(), key=lambda v: v.id)]
+    lines += [
+        f"  {v.id:<22} {v.config.name:<40} {v.config.brand} / {v.config.platform}"
+        for v in sorted(catalog.vehicles.values(), key=lambda v: v.id)
+    ]
     emit("\n".join(lines) + "\n")
     return ExitCode.OK
 
@@ -123,7 +177,10 @@ def run_show(args: argparse.Namespace) -> int:
         doc = _vehicle_doc(catalog, ident)
     else:
         pool = [*catalog.modules, *catalog.platforms, *catalog.brands, *catalog.vehicles]
-        raise UsageError(f"no module, platform, brand or vehicle has the id '{ident}'{did_you_mean(ident, pool)}", "see `cmf-config catalog list`")
+        raise UsageError(
+            f"no module, platform, brand or vehicle has the id '{ident}'{did_you_mean(ident, pool)}",
+            "see `cmf-config catalog list`",
+        )
     if args.format == "json":
         emit(report.to_json(doc))
     else:
@@ -137,7 +194,9 @@ def _text(doc: dict[str, object]) -> str:
         if key == "parts" and isinstance(value, list):
             lines.append("parts:")
             for p in value:
-                lines.append(f"  {p['part']:<16} {p['name']:<36} x{p['quantity']:<3} {p['unit_cost']:>9.2f} EUR {p['unit_mass_kg']:>8.3f} kg")
+                lines.append(
+                    f"  {p['part']:<16} {p['name']:<36} x{p['quantity']:<3} {p['unit_cost']:>9.2f} EUR {p['unit_mass_kg']:>8.3f} kg"
+                )
         elif isinstance(value, dict):
             lines.append(f"{key}:")
             lines += [f"  {k}: {v}" for k, v in value.items()]

@@ -17,45 +17,108 @@ from cmf_config.workspace import Workspace, load_configs
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the configuration commands."""
-    p = sub.add_parser("validate", help="check configuration files against the catalog and the rules", description="Check configuration files: names, types, and every rule. Exit 0 all valid, 1 some configuration breaks the rules, 2 unusable input.")
+    p = sub.add_parser(
+        "validate",
+        help="check configuration files against the catalog and the rules",
+        description="Check configuration files: names, types, and every rule. Exit 0 all valid, 1 some configuration breaks the rules, 2 unusable input.",
+    )
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     add_common(p)
     p.set_defaults(run=run_validate)
 
-    p = sub.add_parser("build", help="resolve a configuration into modules and a bill of materials", description="Resolve a configuration (completing open slots at least cost) into its module variants and bill of materials.")
+    p = sub.add_parser(
+        "build",
+        help="resolve a configuration into modules and a bill of materials",
+        description="Resolve a configuration (completing open slots at least cost) into its module variants and bill of materials.",
+    )
     p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write the result to OUT (atomically)")
-    p.add_argument("--diagram", type=Path, default=None, metavar="OUT", help="also draw the vehicle diagram (.dot, .svg, .png, .pdf)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help="write the result to OUT (atomically)",
+    )
+    p.add_argument(
+        "--diagram",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help="also draw the vehicle diagram (.dot, .svg, .png, .pdf)",
+    )
     add_common(p)
     p.set_defaults(run=run_build)
 
-    p = sub.add_parser("explain", help="explain why a configuration cannot be valid", description="For an infeasible configuration, show a minimal set of choices and rules that cannot hold together.")
+    p = sub.add_parser(
+        "explain",
+        help="explain why a configuration cannot be valid",
+        description="For an infeasible configuration, show a minimal set of choices and rules that cannot hold together.",
+    )
     p.add_argument("file", type=Path, metavar="FILE")
     add_common(p)
     p.set_defaults(run=run_explain)
 
-    p = sub.add_parser("fix", help="propose the nearest valid configuration", description="Change the fewest choices (ties broken by module cost) to make the configuration valid.")
+    p = sub.add_parser(
+        "fix",
+        help="propose the nearest valid configuration",
+        description="Change the fewest choices (ties broken by module cost) to make the configuration valid.",
+    )
     p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write the corrected configuration file to OUT")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help="write the corrected configuration file to OUT",
+    )
     add_common(p)
     p.set_defaults(run=run_fix)
 
-    p = sub.add_parser("complete", help="fill the open slots of a partial configuration optimally", description="Fill the open slots with the valid choices of least module cost or mass, or of most parts shared with a vehicle.")
+    p = sub.add_parser(
+        "complete",
+        help="fill the open slots of a partial configuration optimally",
+        description="Fill the open slots with the valid choices of least module cost or mass, or of most parts shared with a vehicle.",
+    )
     p.add_argument("file", type=Path, metavar="FILE")
     goal = p.add_mutually_exclusive_group()
-    goal.add_argument("--minimize", choices=("cost", "mass"), default="cost", help="what to minimise (default: cost)")
-    goal.add_argument("--maximize-sharing-with", default=None, metavar="VEHICLE", help="a configuration file or catalog vehicle id to share the most parts with")
-    p.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="write the completed configuration file to OUT")
+    goal.add_argument(
+        "--minimize",
+        choices=("cost", "mass"),
+        default="cost",
+        help="what to minimise (default: cost)",
+    )
+    goal.add_argument(
+        "--maximize-sharing-with",
+        default=None,
+        metavar="VEHICLE",
+        help="a configuration file or catalog vehicle id to share the most parts with",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help="write the completed configuration file to OUT",
+    )
     add_common(p)
     p.set_defaults(run=run_complete)
 
-    p = sub.add_parser("options", help="show what each open slot may still take", description="For each open slot, the values that have a valid completion and, for each excluded one, the rules that exclude it.")
+    p = sub.add_parser(
+        "options",
+        help="show what each open slot may still take",
+        description="For each open slot, the values that have a valid completion and, for each excluded one, the rules that exclude it.",
+    )
     p.add_argument("file", type=Path, metavar="FILE")
     add_common(p)
     p.set_defaults(run=run_options)
 
 
-def _open_one(args: argparse.Namespace, extra: list[Path] | None = None) -> tuple[Workspace, Vehicle]:
+def _open_one(
+    args: argparse.Namespace, extra: list[Path] | None = None
+) -> tuple[Workspace, Vehicle]:
     workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file, *(extra or [])])
     return workspace, vehicles[0]
 
@@ -73,7 +136,9 @@ def run_validate(args: argparse.Namespace) -> int:
     for diag in diagnostics:
         by_file.setdefault(diag.span.path, []).append(diag)
     try:
-        workspace = Workspace(catalog, args.rules or bundled_dir("rules"), [v.config for v in vehicles])
+        workspace = Workspace(
+            catalog, args.rules or bundled_dir("rules"), [v.config for v in vehicles]
+        )
     except InputError as exc:
         return _unusable(args, exc.diagnostics)
     rules = rules_by_id(workspace.rules)
@@ -120,7 +185,12 @@ def _invalid_config(args: argparse.Namespace, workspace: Workspace, vehicle: Veh
     diags = report.verdict_diagnostics(verdict, workspace.problem, rules_by_id(workspace.rules))
     if not diags:  # complete and every rule holds, yet inconsistent: cannot happen, but say so
         diags = [
-            Diagnostic(code="E302", span=vehicle.config.span, message="no valid vehicle matches this configuration", hint="run `cmf-config explain`")
+            Diagnostic(
+                code="E302",
+                span=vehicle.config.span,
+                message="no valid vehicle matches this configuration",
+                hint="run `cmf-config explain`",
+            )
         ]
     results = [(vehicle.config.span.path, False, diags)]
     emit(report.validate_json(results) if args.format == "json" else report.validate_text(results))
@@ -140,7 +210,11 @@ def run_build(args: argparse.Namespace) -> int:
         from cmf_config.commands.diagram import draw_built_vehicle
 
         draw_built_vehicle(workspace, vehicle, built, args.diagram)
-    text = report.build_json(built) if args.format == "json" else report.build_text(built, workspace.catalog)
+    text = (
+        report.build_json(built)
+        if args.format == "json"
+        else report.build_text(built, workspace.catalog)
+    )
     emit(text, args.output)
     return ExitCode.OK
 
@@ -154,7 +228,9 @@ def run_explain(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(report.explain_json(conflict, workspace.problem, rules, vehicle.config, assignment))
     elif conflict is None:
-        emit(f"{vehicle.config.span.path}: consistent: a valid vehicle completes these choices; nothing to explain\n")
+        emit(
+            f"{vehicle.config.span.path}: consistent: a valid vehicle completes these choices; nothing to explain\n"
+        )
     else:
         emit(report.explanation(conflict, workspace.problem, rules, vehicle.config, assignment))
     return ExitCode.OK if conflict is None else ExitCode.INVALID
@@ -165,14 +241,24 @@ def run_fix(args: argparse.Namespace) -> int:
     workspace, vehicle = _open_one(args)
     found = workspace.fix(vehicle.config)
     if found is None:
-        raise UsageError("no valid configuration exists at all with this catalog and these rules", "run `cmf-config lint` to find the contradiction")
+        raise UsageError(
+            "no valid configuration exists at all with this catalog and these rules",
+            "run `cmf-config lint` to find the contradiction",
+        )
     assignment, changes = found
     written = None
     if args.output is not None:
         fixed = workspace.config_from(vehicle.config, assignment, fill=False)
-        emit(config_to_yaml(fixed, f"corrected by cmf-config fix from {vehicle.config.span.path}"), args.output)
+        emit(
+            config_to_yaml(fixed, f"corrected by cmf-config fix from {vehicle.config.span.path}"),
+            args.output,
+        )
         written = str(args.output)
-    emit(report.changes_json(changes, written) if args.format == "json" else report.changes_text(changes, workspace.problem))
+    emit(
+        report.changes_json(changes, written)
+        if args.format == "json"
+        else report.changes_text(changes, workspace.problem)
+    )
     return ExitCode.OK
 
 
@@ -190,13 +276,27 @@ def run_complete(args: argparse.Namespace) -> int:
     if completed is None:
         return _invalid_config(args, workspace, vehicle)
     config = workspace.config_from(vehicle.config, completed, fill=True)
-    text = config_to_yaml(config, f"completed by cmf-config complete from {vehicle.config.span.path}")
+    text = config_to_yaml(
+        config, f"completed by cmf-config complete from {vehicle.config.span.path}"
+    )
     if args.output is not None:
         emit(text, args.output)
     assignment = workspace.assignment(vehicle.config)
-    filled = {s.name: workspace.value_id(s.name, completed[s.name]) for s in workspace.problem.slots if s.name not in assignment}
+    filled = {
+        s.name: workspace.value_id(s.name, completed[s.name])
+        for s in workspace.problem.slots
+        if s.name not in assignment
+    }
     if args.format == "json":
-        emit(report.to_json({"filled": filled, "objective": "sharing" if ref else args.minimize, "written": str(args.output) if args.output else None}))
+        emit(
+            report.to_json(
+                {
+                    "filled": filled,
+                    "objective": "sharing" if ref else args.minimize,
+                    "written": str(args.output) if args.output else None,
+                }
+            )
+        )
     elif args.output is None:
         emit(text)
     else:
@@ -214,6 +314,8 @@ def run_options(args: argparse.Namespace) -> int:
         emit(report.options_json(options, consistent))
     else:
         if not consistent:
-            emit("the choices already contradict the rules: no slot has a possible value (run `cmf-config explain`)\n")
+            emit(
+                "the choices already contradict the rules: no slot has a possible value (run `cmf-config explain`)\n"
+            )
         emit(report.options_text(options, workspace.problem))
     return ExitCode.OK if consistent else ExitCode.INVALID

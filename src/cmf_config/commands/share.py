@@ -47,16 +47,54 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "product,part,quantity table. Definitions: docs/sharing.md."
         ),
     )
-    p.add_argument("vehicles", nargs="*", metavar="VEHICLE", help="two configuration files or catalog vehicle ids")
+    p.add_argument(
+        "vehicles",
+        nargs="*",
+        metavar="VEHICLE",
+        help="two configuration files or catalog vehicle ids",
+    )
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--fleet", nargs="+", default=None, metavar="VEHICLE", help="a fleet of vehicles (files or ids)")
+    mode.add_argument(
+        "--fleet",
+        nargs="+",
+        default=None,
+        metavar="VEHICLE",
+        help="a fleet of vehicles (files or ids)",
+    )
     mode.add_argument("--all", action="store_true", help="every reference vehicle of the catalog")
-    mode.add_argument("--bom-table", type=Path, default=None, metavar="FILE", help="a product,part,quantity CSV table")
-    p.add_argument("--by", choices=("platform", "brand"), default=None, help="also give the family indices per platform or brand")
-    p.add_argument("--measure", choices=MEASURES, default="ratio", help="the measure of the matrix (default: ratio)")
-    p.add_argument("--common", choices=("all", "at-least-two"), default="all", help="what %%C counts as common for more than two products (default: all)")
+    mode.add_argument(
+        "--bom-table",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a product,part,quantity CSV table",
+    )
+    p.add_argument(
+        "--by",
+        choices=("platform", "brand"),
+        default=None,
+        help="also give the family indices per platform or brand",
+    )
+    p.add_argument(
+        "--measure",
+        choices=MEASURES,
+        default="ratio",
+        help="the measure of the matrix (default: ratio)",
+    )
+    p.add_argument(
+        "--common",
+        choices=("all", "at-least-two"),
+        default="all",
+        help="what %%C counts as common for more than two products (default: all)",
+    )
     p.add_argument("--csv", type=Path, default=None, metavar="OUT", help="write the matrix as CSV")
-    p.add_argument("--heatmap", type=Path, default=None, metavar="OUT", help="draw the matrix as a heatmap (.png or .svg)")
+    p.add_argument(
+        "--heatmap",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help="draw the matrix as a heatmap (.png or .svg)",
+    )
     add_common(p)
     p.set_defaults(run=run_share)
 
@@ -76,11 +114,22 @@ def _product(workspace: Workspace, vehicle: Vehicle) -> ProductBom:
     lines = workspace.bom_lines(config, assignment)
     return ProductBom(
         name=vehicle.id,
-        lines=tuple(BomLine(part=b.part, quantity=float(b.quantity), unit_cost=b.unit_cost, unit_mass_kg=b.unit_mass_kg, module=b.module) for b in lines),
+        lines=tuple(
+            BomLine(
+                part=b.part,
+                quantity=float(b.quantity),
+                unit_cost=b.unit_cost,
+                unit_mass_kg=b.unit_mass_kg,
+                module=b.module,
+            )
+            for b in lines
+        ),
     )
 
 
-def _load_vehicles(args: argparse.Namespace, refs: Sequence[str]) -> tuple[Workspace, list[Vehicle]]:
+def _load_vehicles(
+    args: argparse.Namespace, refs: Sequence[str]
+) -> tuple[Workspace, list[Vehicle]]:
     files = [Path(r) for r in refs if r.endswith((".yaml", ".yml"))]
     workspace, loaded = Workspace.open(args.catalog, args.rules, files)
     by_path = {str(path): vehicle for path, vehicle in zip(files, loaded, strict=True)}
@@ -98,11 +147,15 @@ def run_share(args: argparse.Namespace) -> int:
     try:
         if args.bom_table is not None:
             if args.vehicles:
-                raise UsageError("give either vehicles or --bom-table, not both", "drop the vehicle arguments")
+                raise UsageError(
+                    "give either vehicles or --bom-table, not both", "drop the vehicle arguments"
+                )
             return _fleet(args, _read_table(args.bom_table), {})
         if args.fleet is not None or args.all:
             if args.vehicles:
-                raise UsageError("give the fleet after --fleet only", "move the vehicles after --fleet")
+                raise UsageError(
+                    "give the fleet after --fleet only", "move the vehicles after --fleet"
+                )
             workspace, vehicles = _load_vehicles(args, args.fleet or [])
             if args.all:
                 vehicles = sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id)
@@ -129,10 +182,19 @@ def _read_table(path: Path) -> list[ProductBom]:
     except BomTableError as exc:
         lines: dict[int, str] = {}
         with contextlib.suppress(OSError):
-            lines = dict(enumerate(path.read_text(encoding="utf-8-sig", errors="replace").splitlines(), start=1))
+            lines = dict(
+                enumerate(
+                    path.read_text(encoding="utf-8-sig", errors="replace").splitlines(), start=1
+                )
+            )
         raise InputError(
             [
-                Diagnostic(code=d.code, span=_field_span(d.path, d.line, d.column, lines.get(d.line)), message=d.message, hint=d.hint)
+                Diagnostic(
+                    code=d.code,
+                    span=_field_span(d.path, d.line, d.column, lines.get(d.line)),
+                    message=d.message,
+                    hint=d.hint,
+                )
                 for d in exc.diagnostics
             ]
         ) from None
@@ -156,7 +218,9 @@ def _field_span(path: str, line: int, field: int, text: str | None) -> Span:
     return Span(path, line, start + 1, max(end + 1, start + 2))
 
 
-def _groups(workspace: Workspace, vehicles: Sequence[Vehicle], by: str | None) -> dict[str, list[str]]:
+def _groups(
+    workspace: Workspace, vehicles: Sequence[Vehicle], by: str | None
+) -> dict[str, list[str]]:
     if by is None:
         return {}
     groups: dict[str, list[str]] = {}
@@ -166,26 +230,49 @@ def _groups(workspace: Workspace, vehicles: Sequence[Vehicle], by: str | None) -
     return dict(sorted(groups.items()))
 
 
-def _fleet(args: argparse.Namespace, products: list[ProductBom], groups: dict[str, list[str]]) -> int:
+def _fleet(
+    args: argparse.Namespace, products: list[ProductBom], groups: dict[str, list[str]]
+) -> int:
     if len(products) < 2:
         raise UsageError("a fleet needs at least two products", "name more vehicles, or use --all")
     matrix = fleet_matrix(products, args.measure)
     indices = family_indices(products, args.common)
     by_name = {p.name: p for p in products}
-    group_indices = {key: family_indices([by_name[n] for n in names], args.common) for key, names in groups.items()}
+    group_indices = {
+        key: family_indices([by_name[n] for n in names], args.common)
+        for key, names in groups.items()
+    }
     if args.csv is not None:
         write_atomic(args.csv, _matrix_csv(matrix))
     if args.heatmap is not None:
-        render_heatmap(matrix, args.heatmap, f"Parts sharing ({args.measure}), {len(products)} products")
-    pairs = [compare(products[i], products[j]) for i in range(len(products)) for j in range(i + 1, len(products))] if len(products) <= 200 else []
+        render_heatmap(
+            matrix, args.heatmap, f"Parts sharing ({args.measure}), {len(products)} products"
+        )
+    pairs = (
+        [
+            compare(products[i], products[j])
+            for i in range(len(products))
+            for j in range(i + 1, len(products))
+        ]
+        if len(products) <= 200
+        else []
+    )
     if args.format == "json":
         emit(
             report.to_json(
                 {
                     "products": [p.name for p in products],
                     "indices": _indices_json(indices),
-                    "groups": {key: {"products": groups[key], "indices": _indices_json(value)} for key, value in group_indices.items()},
-                    "matrix": {"measure": matrix.measure, "names": list(matrix.names), "values": [list(row) for row in matrix.values], "order": cluster_order(matrix)},
+                    "groups": {
+                        key: {"products": groups[key], "indices": _indices_json(value)}
+                        for key, value in group_indices.items()
+                    },
+                    "matrix": {
+                        "measure": matrix.measure,
+                        "names": list(matrix.names),
+                        "values": [list(row) for row in matrix.values],
+                        "order": cluster_order(matrix),
+                    },
                     "pairs": [_pair_json(p, short=True) for p in pairs],
                     "csv": str(args.csv) if args.csv else None,
                     "heatmap": str(args.heatmap) if args.heatmap else None,
@@ -233,5 +320,7 @@ def _pair_json(pair: PairShare, short: bool = False) -> dict[str, object]:
         data["only_in_a"] = list(pair.only_in_a)
         data["only_in_b"] = list(pair.only_in_b)
         data["by_module"] = {k: attrs.asdict(v) for k, v in pair.by_module.items()}
-    data["definition"] = "ratio = Dice over distinct part numbers: 2|A and B| / (|A| + |B|) (docs/sharing.md)"
+    data["definition"] = (
+        "ratio = Dice over distinct part numbers: 2|A and B| / (|A| + |B|) (docs/sharing.md)"
+    )
     return data
