@@ -1,0 +1,504 @@
+"""Running an order-bank check: in this process, on all cores, or on a Dask cluster.
+
+The reader cuts the files into chunks in file order; workers decode and check chunks (see
+`orders.check_columns`); results come back and are merged and written strictly in chunk order,
+so the outputs are the same bytes whatever the number of workers. At most a few chunks per
+worker are in flight, which bounds memory. A worker that dies takes its chunks with it: they
+are sent again (a chunk that keeps killing workers stops the run with a clear message), so no
+order is lost or counted twice. Outputs are written under temporary names and renamed only
+when the whole run succeeded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pyarrow as pa
+
+from cmf_config.errors import UsageError
+from cmf_config.load import bundled_dir, load_catalog
+from cmf_config.orderio import AtomicFile, BankFile, RawChunk, TableWriter, decode, open_bank, read_chunks
+from cmf_config.orders import (
+    ORDER_ID,
+    Checker,
+    ChunkResult,
+    Layout,
+    Tally,
+    check_columns,
+    verdict_schema,
+)
+
+MAX_TRIES = 3
+"""Times a chunk is sent to a worker before a run gives up on it."""
+FAULT_ENV = "CMF_CONFIG_ORDERS_FAULT"
+"""Test hook: `kill:N[:MARKER]` makes the worker that takes chunk N kill itself (once, if a
+MARKER path is given and does not exist yet). Used by the tests of lost workers."""
+
+
+class WorkerDied(UsageError):
+    """A worker process died and its chunks could not be redone."""
+
+
+@attrs.frozen(kw_only=True)
+class CheckerSpec:
+    """What a worker needs to build the same Checker: the catalog and rules files' bytes.
+
+    Shipped instead of file paths so that Dask workers on other machines need no copy of
+    them; `fingerprint` (SHA-256 of every file) names what was checked in the summary.
+    """
+
+    catalog: Mapping[str, bytes]
+    rules: Mapping[str, bytes]
+    catalog_label: str
+    rules_label: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, catalog_dir: Path | None, rules_dir: Path | None) -> CheckerSpec:
+        """Read the catalog and rules directories (the bundled ones by default)."""
+        catalog = _tree(catalog_dir or bundled_dir("catalog"))
+        rules = _tree(rules_dir or bundled_dir("rules"))
+        digest = hashlib.sha256()
+        for prefix, files in (("catalog/", catalog), ("rules/", rules)):
+            for name in sorted(files):
+                digest.update(f"{prefix}{name}\0{len(files[name])}\0".encode())
+                digest.update(files[name])
+        return cls(
+            catalog=catalog,
+            rules=rules,
+            catalog_label=str(catalog_dir) if catalog_dir else "bundled catalog",
+            rules_label=str(rules_dir) if rules_dir else "bundled rules",
+            fingerprint=digest.hexdigest(),
+        )
+
+    def build(self) -> Checker:
+        """A Checker from the shipped files (unpacked once per process)."""
+        found = _CHECKERS.get(self.fingerprint)
+        if found is None:
+            root = Path(tempfile.mkdtemp(prefix="cmf-orders-"))
+            try:
+                for sub, files in (("catalog", self.catalog), ("rules", self.rules)):
+                    for name, data in files.items():
+                        target = root / sub / name
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        target.write_bytes(data)
+                (root / "rules").mkdir(exist_ok=True)
+                catalog = load_catalog(root / "catalog")
+                found = Checker(catalog, root / "rules", self.catalog_label, self.rules_label)
+            finally:
+                shutil.rmtree(root, ignore_errors=True)
+            _CHECKERS[self.fingerprint] = found
+        return found
+
+
+_CHECKERS: dict[str, Checker] = {}
+
+
+def _tree(directory: Path) -> dict[str, bytes]:
+    """Every regular file under a directory, by relative path (the catalog is small)."""
+    if not directory.is_dir():
+        return {}
+    out: dict[str, bytes] = {}
+    for path in sorted(directory.rglob("*")):
+        if path.is_file() and not any(p.startswith(".") for p in path.relative_to(directory).parts):
+            out[path.relative_to(directory).as_posix()] = path.read_bytes()
+    return out
+
+
+@attrs.frozen(kw_only=True)
+class Job:
+    """One chunk to check, with what the worker needs besides the checker."""
+
+    seq: int
+    raw: RawChunk
+    layout: Layout
+    group_by: tuple[str, ...]
+
+
+def check_job(checker: Checker, job: Job) -> ChunkResult:
+    """Decode and check one chunk."""
+    columns = decode(job.raw, job.layout.coded)
+    return check_columns(checker, job.layout, columns, job.group_by)
+
+
+# ------------------------------------------------------------------ planning
+
+
+@attrs.frozen(kw_only=True)
+class Plan:
+    """The files of a run, their layouts, and the columns every verdict row carries."""
+
+    banks: tuple[BankFile, ...]
+    layouts: tuple[Layout, ...]
+    passthrough: tuple[str, ...]
+    group_by: tuple[str, ...]
+
+    @property
+    def rows(self) -> int | None:
+        """Rows in all files, when every format tells (Parquet)."""
+        counts = [b.rows for b in self.banks]
+        return None if any(c is None for c in counts) else sum(c or 0 for c in counts)
+
+
+def plan(checker: Checker, paths: Sequence[Path], group_by: Sequence[str]) -> Plan:
+    """Open every file and sort its columns; raise BankError for an unusable file."""
+    banks = [open_bank(p) for p in paths]
+    layouts = [checker.layout(b.path, b.columns) for b in banks]
+    passthrough: dict[str, None] = {}
+    for layout in layouts:
+        passthrough.update(dict.fromkeys(layout.passthrough))
+    for column in group_by:
+        for bank in banks:
+            if column not in bank.columns:
+                raise UsageError(
+                    f"--group-by {column}: {bank.path} has no column '{column}'",
+                    f"group by columns every file has: {', '.join(bank.columns)}",
+                )
+    return Plan(
+        banks=tuple(banks),
+        layouts=tuple(layouts),
+        passthrough=tuple(passthrough),
+        group_by=tuple(group_by),
+    )
+
+
+def jobs(run: Plan, chunk_rows: int) -> Iterator[Job]:
+    """The chunks of every file, in order."""
+    seq = 0
+    for bank, layout in zip(run.banks, run.layouts, strict=True):
+        for raw in read_chunks(bank, chunk_rows):
+            yield Job(seq=seq, raw=raw, layout=layout, group_by=run.group_by)
+            seq += 1
+
+
+# ------------------------------------------------------------------ executing
+
+
+def results_here(checker: Checker, work: Iterator[Job]) -> Iterator[ChunkResult]:
+    """Check the chunks in this process."""
+    for job in work:
+        yield check_job(checker, job)
+
+
+_WORKER: Checker | None = None
+
+
+def _init_worker(spec: CheckerSpec) -> None:
+    global _WORKER  # noqa: PLW0603 (one checker per worker process, built once)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _WORKER = spec.build()
+
+
+def _pool_work(job: Job) -> ChunkResult:
+    _fault(job.seq)
+    assert _WORKER is not None
+    return check_job(_WORKER, job)
+
+
+def _dask_work(spec: CheckerSpec, job: Job) -> ChunkResult:
+    _fault(job.seq)
+    return check_job(spec.build(), job)
+
+
+def _fault(seq: int) -> None:
+    """The test hook of FAULT_ENV: die like a worker killed by the OOM killer."""
+    setting = os.environ.get(FAULT_ENV, "")
+    if not setting.startswith("kill:"):
+        return
+    _, chunk, *marker = setting.split(":", 2)
+    if int(chunk) != seq:
+        return
+    if marker:
+        try:
+            fd = os.open(marker[0], os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return
+        os.close(fd)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def results_pool(spec: CheckerSpec, work: Iterator[Job], workers: int) -> Iterator[ChunkResult]:
+    """Check the chunks on `workers` processes; results in chunk order."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+
+    def start() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(spec,)
+        )
+
+    pool = start()
+    window = workers * 3
+    waiting: dict[int, Job] = {}
+    futures: dict[int, Future[ChunkResult]] = {}
+    tries: dict[int, int] = {}
+    following = 0
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(futures) < window:
+                job = next(work, None)
+                if job is None:
+                    exhausted = True
+                    break
+                waiting[job.seq] = job
+                tries[job.seq] = 1
+                futures[job.seq] = pool.submit(_pool_work, job)
+            if following not in futures:
+                return
+            try:
+                result = futures[following].result()
+            except BrokenProcessPool:
+                pool.shutdown(wait=True, cancel_futures=True)
+                lost = [s for s, f in futures.items() if not _succeeded(f)]
+                for seq in lost:
+                    tries[seq] += 1
+                    if tries[seq] > MAX_TRIES:
+                        raise _died(waiting[seq], MAX_TRIES) from None
+                pool = start()
+                for seq in lost:
+                    futures[seq] = pool.submit(_pool_work, waiting[seq])
+                continue
+            yield result
+            del futures[following], waiting[following], tries[following]
+            following += 1
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _succeeded(future: Future[ChunkResult]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None
+
+
+def _died(job: Job, tries: int) -> WorkerDied:
+    raw = job.raw
+    return WorkerDied(
+        f"a worker process died each of the {tries} times it was given rows "
+        f"{raw.start + 1:,}-{raw.start + raw.size:,} of {raw.file} (out of memory, or killed); "
+        "no output was written",
+        "rerun with fewer --workers, or free memory; `dmesg` names what killed it",
+    )
+
+
+def results_dask(
+    spec: CheckerSpec, work: Iterator[Job], address: str, workers: int
+) -> Iterator[ChunkResult]:
+    """Check the chunks on a Dask cluster (`local`: a LocalCluster of `workers` processes)."""
+    import logging
+
+    from distributed import Client, LocalCluster
+    from distributed.client import FutureCancelledError
+    from distributed.scheduler import KilledWorker
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    cluster: LocalCluster | None = None
+    try:
+        if address == "local":
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            client = Client(cluster)
+        else:
+            client = Client(address, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(
+            f"cannot reach the Dask scheduler at {address}: {exc}",
+            "start one with `dask scheduler` and `dask worker ADDRESS`, or use --dask local",
+        ) from None
+    try:
+        capacity = max(len(client.scheduler_info().get("workers", {})), workers, 1)
+        shipped = client.scatter(spec, broadcast=True)
+        window = capacity * 3
+        futures: dict[int, Any] = {}
+        waiting: dict[int, Job] = {}
+        following = 0
+        exhausted = False
+        while True:
+            while not exhausted and len(futures) < window:
+                job = next(work, None)
+                if job is None:
+                    exhausted = True
+                    break
+                waiting[job.seq] = job
+                futures[job.seq] = client.submit(
+                    _dask_work, shipped, job, pure=False, key=f"cmf-orders-{job.seq}-{os.getpid()}"
+                )
+            if following not in futures:
+                return
+            try:
+                result: ChunkResult = futures[following].result()
+            except (KilledWorker, FutureCancelledError):
+                raise _died(waiting[following], MAX_TRIES) from None
+            yield result
+            del futures[following], waiting[following]
+            following += 1
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# ------------------------------------------------------------------ outputs
+
+
+@attrs.frozen(kw_only=True)
+class Outputs:
+    """Where each result goes (None: not written)."""
+
+    verdicts: Path | None = None
+    demand: Path | None = None
+    boms: Path | None = None
+    summary: Path | None = None
+
+    @classmethod
+    def in_directory(cls, directory: Path) -> Outputs:
+        """The default layout of -o DIR."""
+        return cls(
+            verdicts=directory / "verdicts.parquet",
+            demand=directory / "demand.parquet",
+            boms=directory / "boms.parquet",
+            summary=directory / "summary.json",
+        )
+
+    def named(self) -> dict[str, str]:
+        """Output name -> path, for the summary."""
+        return {k: str(v) for k, v in attrs.asdict(self).items() if v is not None}
+
+
+def execute(
+    checker: Checker,
+    spec: CheckerSpec,
+    run: Plan,
+    outputs: Outputs,
+    results: Callable[[Iterator[Job]], Iterator[ChunkResult]],
+    chunk_rows: int,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[Tally, dict[str, object]]:
+    """Check every order, write the outputs atomically; return the tally and the summary."""
+    schema = verdict_schema(run.passthrough)
+    tally = Tally()
+    writers: list[TableWriter | _DocumentWriter] = []
+    verdicts = None
+    try:
+        if outputs.verdicts is not None:
+            verdicts = TableWriter(outputs.verdicts, schema)
+            writers.append(verdicts)
+        for result in results(jobs(run, chunk_rows)):
+            tally.add(result)
+            if verdicts is not None:
+                verdicts.write(_fit(result.verdicts, schema))
+            if progress is not None:
+                progress(result.verdicts.num_rows)
+        summary = summarize(checker, spec, run, tally, outputs)
+        if tally.orders:
+            for path, table in (
+                (outputs.demand, lambda: tally.demand_table(checker, run.group_by)),
+                (outputs.boms, lambda: tally.bom_table(checker)),
+            ):
+                if path is not None:
+                    built = table()
+                    writer = TableWriter(path, built.schema)
+                    writers.append(writer)
+                    writer.write(built)
+            if outputs.summary is not None:
+                document = _DocumentWriter(outputs.summary)
+                writers.append(document)
+                document.write_json(summary)
+            for writer in writers:
+                writer.commit()
+            writers = []
+        return tally, summary
+    finally:
+        for writer in writers:
+            writer.discard()
+
+
+class _DocumentWriter:
+    """The summary document, written through an atomic file like the tables."""
+
+    def __init__(self, path: Path) -> None:
+        if path.suffix.lower() != ".json":
+            raise UsageError(
+                f"the summary is a JSON document: name '{path}' .json", "write --summary OUT.json"
+            )
+        self.file = AtomicFile(path)
+
+    def write_json(self, document: object) -> None:
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        with self.file.temp.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+
+    def commit(self) -> None:
+        self.file.commit()
+
+    def discard(self) -> None:
+        self.file.discard()
+
+
+def _fit(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """A chunk's verdicts with every pass-through column of the run (null where a file lacks it)."""
+    missing = [name for name in schema.names if name not in table.column_names]
+    for name in missing:
+        table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
+    return table.select(schema.names)
+
+
+def summarize(
+    checker: Checker, spec: CheckerSpec, run: Plan, tally: Tally, outputs: Outputs
+) -> dict[str, object]:
+    """The summary document (deterministic: no times, no worker counts)."""
+    valid, invalid, malformed = tally.counts
+    return {
+        "catalog": spec.catalog_label,
+        "rules": spec.rules_label,
+        "fingerprint": spec.fingerprint,
+        "rules_checked": len(checker.rules),
+        "files": [b.path for b in run.banks],
+        "orders": tally.orders,
+        "valid": valid,
+        "invalid": invalid,
+        "malformed": malformed,
+        "configurations": len(tally.boms),
+        "rules_broken": [
+            {"rule": rule, "orders": count, "message": checker.messages.get(rule, "")}
+            for rule, count in sorted(tally.broken.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        "warnings": [
+            {"rule": rule, "orders": count, "message": checker.messages.get(rule, "")}
+            for rule, count in sorted(tally.warned.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        "group_by": list(run.group_by),
+        "examples": [attrs.asdict(e) for e in tally.examples],
+        "outputs": outputs.named(),
+    }
+
+
+__all__ = [
+    "ORDER_ID",
+    "CheckerSpec",
+    "Outputs",
+    "Plan",
+    "WorkerDied",
+    "execute",
+    "plan",
+    "results_dask",
+    "results_here",
+    "results_pool",
+]
