@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import os
 import stat
@@ -415,12 +416,14 @@ def _decode_csv(raw: RawChunk, coded: frozenset[str]) -> Columns:
     rows = raw.rows
     for i, row in enumerate(rows):
         if len(row) != width:
-            row_errors[i] = (
-                f"the row has {len(row)} fields where the header has {width}: "
-                "quote values that contain commas"
-            )
+            more = "quote values that contain commas" if len(row) > width else "fill every column"
+            row_errors[i] = f"the row has {len(row)} fields where the header has {width}: {more}"
     if row_errors:
-        rows = [row if i not in row_errors else [""] * width for i, row in enumerate(rows)]
+        # a ragged row keeps its first fields (the order id, usually) and nothing else
+        rows = [
+            row if i not in row_errors else [*row[:1], *[""] * (width - 1)]
+            for i, row in enumerate(rows)
+        ]
     cells: dict[str, Coded] = {}
     text: dict[str, pa.Array] = {}
     for j, name in enumerate(raw.columns):
@@ -607,7 +610,12 @@ class TableWriter:
         else:
             self._handle = self.file.temp.open("wb")
             if kind == "csv":
-                self._csv = pacsv.CSVWriter(self._handle, schema)
+                # the header as Python's csv writes it: quoted only where needed
+                header = io.StringIO()
+                csv.writer(header, lineterminator="\n").writerow(schema.names)
+                self._handle.write(header.getvalue().encode("utf-8"))
+                options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+                self._csv = pacsv.CSVWriter(self._handle, schema, write_options=options)
             elif kind == "json":
                 self._handle.write(b"[")
 

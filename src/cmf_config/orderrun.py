@@ -11,12 +11,9 @@ when the whole run succeeded.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import signal
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,7 +24,6 @@ import attrs
 import pyarrow as pa
 
 from cmf_config.errors import UsageError
-from cmf_config.load import bundled_dir, load_catalog
 from cmf_config.orderio import AtomicFile, BankFile, RawChunk, TableWriter, decode, open_bank, read_chunks
 from cmf_config.orders import (
     ORDER_ID,
@@ -48,72 +44,6 @@ MARKER path is given and does not exist yet). Used by the tests of lost workers.
 
 class WorkerDied(UsageError):
     """A worker process died and its chunks could not be redone."""
-
-
-@attrs.frozen(kw_only=True)
-class CheckerSpec:
-    """What a worker needs to build the same Checker: the catalog and rules files' bytes.
-
-    Shipped instead of file paths so that Dask workers on other machines need no copy of
-    them; `fingerprint` (SHA-256 of every file) names what was checked in the summary.
-    """
-
-    catalog: Mapping[str, bytes]
-    rules: Mapping[str, bytes]
-    catalog_label: str
-    rules_label: str
-    fingerprint: str
-
-    @classmethod
-    def of(cls, catalog_dir: Path | None, rules_dir: Path | None) -> CheckerSpec:
-        """Read the catalog and rules directories (the bundled ones by default)."""
-        catalog = _tree(catalog_dir or bundled_dir("catalog"))
-        rules = _tree(rules_dir or bundled_dir("rules"))
-        digest = hashlib.sha256()
-        for prefix, files in (("catalog/", catalog), ("rules/", rules)):
-            for name in sorted(files):
-                digest.update(f"{prefix}{name}\0{len(files[name])}\0".encode())
-                digest.update(files[name])
-        return cls(
-            catalog=catalog,
-            rules=rules,
-            catalog_label=str(catalog_dir) if catalog_dir else "bundled catalog",
-            rules_label=str(rules_dir) if rules_dir else "bundled rules",
-            fingerprint=digest.hexdigest(),
-        )
-
-    def build(self) -> Checker:
-        """A Checker from the shipped files (unpacked once per process)."""
-        found = _CHECKERS.get(self.fingerprint)
-        if found is None:
-            root = Path(tempfile.mkdtemp(prefix="cmf-orders-"))
-            try:
-                for sub, files in (("catalog", self.catalog), ("rules", self.rules)):
-                    for name, data in files.items():
-                        target = root / sub / name
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        target.write_bytes(data)
-                (root / "rules").mkdir(exist_ok=True)
-                catalog = load_catalog(root / "catalog")
-                found = Checker(catalog, root / "rules", self.catalog_label, self.rules_label)
-            finally:
-                shutil.rmtree(root, ignore_errors=True)
-            _CHECKERS[self.fingerprint] = found
-        return found
-
-
-_CHECKERS: dict[str, Checker] = {}
-
-
-def _tree(directory: Path) -> dict[str, bytes]:
-    """Every regular file under a directory, by relative path (the catalog is small)."""
-    if not directory.is_dir():
-        return {}
-    out: dict[str, bytes] = {}
-    for path in sorted(directory.rglob("*")):
-        if path.is_file() and not any(p.startswith(".") for p in path.relative_to(directory).parts):
-            out[path.relative_to(directory).as_posix()] = path.read_bytes()
-    return out
 
 
 @attrs.frozen(kw_only=True)
@@ -194,10 +124,10 @@ def results_here(checker: Checker, work: Iterator[Job]) -> Iterator[ChunkResult]
 _WORKER: Checker | None = None
 
 
-def _init_worker(spec: CheckerSpec) -> None:
-    global _WORKER  # noqa: PLW0603 (one checker per worker process, built once)
+def _init_worker(checker: Checker) -> None:
+    global _WORKER  # noqa: PLW0603 (one checker per worker process, received once)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _WORKER = spec.build()
+    _WORKER = checker
 
 
 def _pool_work(job: Job) -> ChunkResult:
@@ -206,9 +136,9 @@ def _pool_work(job: Job) -> ChunkResult:
     return check_job(_WORKER, job)
 
 
-def _dask_work(spec: CheckerSpec, job: Job) -> ChunkResult:
+def _dask_work(checker: Checker, job: Job) -> ChunkResult:
     _fault(job.seq)
-    return check_job(spec.build(), job)
+    return check_job(checker, job)
 
 
 def _fault(seq: int) -> None:
@@ -228,7 +158,7 @@ def _fault(seq: int) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def results_pool(spec: CheckerSpec, work: Iterator[Job], workers: int) -> Iterator[ChunkResult]:
+def results_pool(checker: Checker, work: Iterator[Job], workers: int) -> Iterator[ChunkResult]:
     """Check the chunks on `workers` processes; results in chunk order."""
     import multiprocessing
 
@@ -236,7 +166,7 @@ def results_pool(spec: CheckerSpec, work: Iterator[Job], workers: int) -> Iterat
 
     def start() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(spec,)
+            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(checker,)
         )
 
     pool = start()
@@ -248,38 +178,52 @@ def results_pool(spec: CheckerSpec, work: Iterator[Job], workers: int) -> Iterat
     exhausted = False
     try:
         while True:
-            while not exhausted and len(futures) < window:
-                job = next(work, None)
-                if job is None:
-                    exhausted = True
-                    break
-                waiting[job.seq] = job
-                tries[job.seq] = 1
-                futures[job.seq] = pool.submit(_pool_work, job)
-            if following not in futures:
-                return
             try:
+                while not exhausted and len(futures) < window:
+                    job = next(work, None)
+                    if job is None:
+                        exhausted = True
+                        break
+                    waiting[job.seq] = job
+                    tries[job.seq] = 0
+                    futures[job.seq] = _submit(pool, job)
+                    tries[job.seq] = 1
+                if following not in futures:
+                    return
                 result = futures[following].result()
             except BrokenProcessPool:
+                # Every chunk in flight died with the pool: send them again to a new one.
                 pool.shutdown(wait=True, cancel_futures=True)
-                lost = [s for s, f in futures.items() if not _succeeded(f)]
+                lost = [seq for seq, future in futures.items() if not _succeeded(future)]
                 for seq in lost:
-                    tries[seq] += 1
-                    if tries[seq] > MAX_TRIES:
+                    if tries[seq] >= MAX_TRIES:
                         raise _died(waiting[seq], MAX_TRIES) from None
                 pool = start()
                 for seq in lost:
-                    futures[seq] = pool.submit(_pool_work, waiting[seq])
+                    futures[seq] = _submit(pool, waiting[seq])
+                    tries[seq] += 1
                 continue
             yield result
             del futures[following], waiting[following], tries[following]
             following += 1
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _submit(pool: ProcessPoolExecutor, job: Job) -> Future[ChunkResult]:
+    """Send a chunk to the pool. A pool that breaks while it replaces a dead worker can fail
+    to start the new process (ValueError on its closed pipes): that is a broken pool too."""
+    try:
+        return pool.submit(_pool_work, job)
+    except (ValueError, OSError) as exc:
+        raise BrokenProcessPool(str(exc)) from exc
 
 
 def _succeeded(future: Future[ChunkResult]) -> bool:
-    return future.done() and not future.cancelled() and future.exception() is None
+    """Whether a future finished with a result (never waits)."""
+    if not future.done() or future.cancelled():
+        return False
+    return future.exception(timeout=0) is None
 
 
 def _died(job: Job, tries: int) -> WorkerDied:
@@ -293,7 +237,7 @@ def _died(job: Job, tries: int) -> WorkerDied:
 
 
 def results_dask(
-    spec: CheckerSpec, work: Iterator[Job], address: str, workers: int
+    checker: Checker, work: Iterator[Job], address: str, workers: int
 ) -> Iterator[ChunkResult]:
     """Check the chunks on a Dask cluster (`local`: a LocalCluster of `workers` processes)."""
     import logging
@@ -324,7 +268,7 @@ def results_dask(
         ) from None
     try:
         capacity = max(len(client.scheduler_info().get("workers", {})), workers, 1)
-        shipped = client.scatter(spec, broadcast=True)
+        shipped = client.scatter(checker, broadcast=True)
         window = capacity * 3
         futures: dict[int, Any] = {}
         waiting: dict[int, Job] = {}
@@ -384,7 +328,6 @@ class Outputs:
 
 def execute(
     checker: Checker,
-    spec: CheckerSpec,
     run: Plan,
     outputs: Outputs,
     results: Callable[[Iterator[Job]], Iterator[ChunkResult]],
@@ -406,7 +349,7 @@ def execute(
                 verdicts.write(_fit(result.verdicts, schema))
             if progress is not None:
                 progress(result.verdicts.num_rows)
-        summary = summarize(checker, spec, run, tally, outputs)
+        summary = summarize(checker, run, tally, outputs)
         if tally.orders:
             for path, table in (
                 (outputs.demand, lambda: tally.demand_table(checker, run.group_by)),
@@ -460,15 +403,13 @@ def _fit(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return table.select(schema.names)
 
 
-def summarize(
-    checker: Checker, spec: CheckerSpec, run: Plan, tally: Tally, outputs: Outputs
-) -> dict[str, object]:
+def summarize(checker: Checker, run: Plan, tally: Tally, outputs: Outputs) -> dict[str, object]:
     """The summary document (deterministic: no times, no worker counts)."""
     valid, invalid, malformed = tally.counts
     return {
-        "catalog": spec.catalog_label,
-        "rules": spec.rules_label,
-        "fingerprint": spec.fingerprint,
+        "catalog": checker.catalog_label,
+        "rules": checker.rules_label,
+        "fingerprint": checker.fingerprint,
         "rules_checked": len(checker.rules),
         "files": [b.path for b in run.banks],
         "orders": tally.orders,
@@ -492,7 +433,6 @@ def summarize(
 
 __all__ = [
     "ORDER_ID",
-    "CheckerSpec",
     "Outputs",
     "Plan",
     "WorkerDied",

@@ -10,8 +10,10 @@ across chunks), and the verdicts fanned back out to the rows with numpy. Demand 
 
 from __future__ import annotations
 
+import copyreg
 import hashlib
 import math
+import types
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -163,6 +165,7 @@ class Checker:
         self.catalog = catalog
         self.catalog_label = catalog_label or catalog.root
         self.rules_label = rules_label or str(rules_dir)
+        self.fingerprint = fingerprint(Path(catalog.root) if catalog.root else None, rules_dir)
         self._vehicle_configs = [v.config for v in catalog.vehicles.values()]
         self.problem: Problem = catalog_problem(catalog, self._vehicle_configs)
         self.rules: list[Rule] = platform_rules(catalog, self.problem) + load_rules(
@@ -185,14 +188,25 @@ class Checker:
     @classmethod
     def open(cls, catalog_dir: Path | None, rules_dir: Path | None) -> Checker:
         """Load a catalog and rules (the bundled ones by default); raise InputError if unusable."""
-        catalog = load_catalog(catalog_dir)
-        rules = rules_dir or bundled_dir("rules")
-        return cls(
-            catalog,
-            rules,
-            str(catalog_dir) if catalog_dir else "bundled catalog",
-            str(rules_dir) if rules_dir else "bundled rules",
+        catalog_path = catalog_dir or bundled_dir("catalog")
+        rules_path = rules_dir or bundled_dir("rules")
+        checker = cls(
+            load_catalog(catalog_dir),
+            rules_path,
+            str(catalog_dir) if catalog_dir else f"the bundled catalog ({catalog_path})",
+            str(rules_dir) if rules_dir else f"the bundled rules ({rules_path})",
         )
+        return checker
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled for the workers without its caches (each worker fills its own)."""
+        state = dict(self.__dict__)
+        for cache in ("_problems", "_cells", "_outcomes"):
+            state[cache] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
 
     # ------------------------------------------------------------- layout
 
@@ -452,6 +466,30 @@ class Checker:
                 for p in (*parts, *selected.get(owner_id, ()))
             ]
         return lines
+
+
+def fingerprint(catalog_dir: Path | None, rules_dir: Path) -> str:
+    """SHA-256 of every file of the catalog and rules directories: what a summary checked."""
+    digest = hashlib.sha256()
+    for prefix, directory in (("catalog", catalog_dir), ("rules", rules_dir)):
+        if directory is None or not directory.is_dir():
+            continue
+        for path in sorted(directory.rglob("*")):
+            rel = path.relative_to(directory)
+            if path.is_file() and not any(p.startswith(".") for p in rel.parts):
+                data = path.read_bytes()
+                digest.update(f"{prefix}/{rel.as_posix()}\0{len(data)}\0".encode())
+                digest.update(data)
+    return digest.hexdigest()
+
+
+def _proxy(mapping: dict[str, object]) -> types.MappingProxyType[str, object]:
+    return types.MappingProxyType(mapping)
+
+
+# The model's read-only mappings (MappingProxyType) have no pickle support of their own; the
+# workers receive the compiled Checker pickled (0.1 s) instead of compiling it again (1.5 s).
+copyreg.pickle(types.MappingProxyType, lambda m: (_proxy, (dict(m),)))
 
 
 def bom_id(configuration: Sequence[tuple[str, str]]) -> str:

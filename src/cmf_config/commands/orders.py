@@ -14,7 +14,6 @@ from cmf_config.commands.common import add_common, emit
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.orderio import CHUNK_ROWS
 from cmf_config.orderrun import (
-    CheckerSpec,
     Job,
     Outputs,
     execute,
@@ -127,7 +126,6 @@ def run_orders(args: argparse.Namespace) -> int:
     workers = args.workers or os.cpu_count() or 1
     group_by = tuple(c.strip() for c in args.group_by.split(",") if c.strip())
     checker = Checker.open(args.catalog, args.rules)
-    spec = CheckerSpec.of(args.catalog, args.rules)
     run = plan(checker, args.files, group_by)
     outputs = _outputs(args)
     if args.dask:
@@ -135,11 +133,11 @@ def run_orders(args: argparse.Namespace) -> int:
         count = workers if args.workers else os.cpu_count() or 1
 
         def results(work: Iterator[Job]) -> Iterator[ChunkResult]:
-            return results_dask(spec, work, address, count)
+            return results_dask(checker, work, address, count)
     elif workers > 1:
 
         def results(work: Iterator[Job]) -> Iterator[ChunkResult]:
-            return results_pool(spec, work, workers)
+            return results_pool(checker, work, workers)
     else:
 
         def results(work: Iterator[Job]) -> Iterator[ChunkResult]:
@@ -150,7 +148,6 @@ def run_orders(args: argparse.Namespace) -> int:
     try:
         tally, summary = execute(
             checker,
-            spec,
             run,
             outputs,
             results,
