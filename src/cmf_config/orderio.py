@@ -40,6 +40,8 @@ INPUT_KINDS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet":
 OUTPUT_KINDS = {".csv": "csv", ".jsonl": "jsonl", ".json": "json", ".parquet": "parquet"}
 
 Codes = npt.NDArray[np.int32]
+TEXT = pa.dictionary(pa.int32(), pa.string())
+"""The type of text columns in verdicts: repeated values (status, plant, week...) stored once."""
 
 
 @attrs.frozen(kw_only=True)
@@ -102,15 +104,15 @@ class Columns:
     row_errors: Mapping[int, str]
 
     def text_of(self, column: str) -> pa.Array:
-        """A column as text (null for empty cells and missing columns)."""
+        """A column as dictionary-encoded text (null for empty cells and missing columns)."""
         if column in self.text:
-            return self.text[column]
+            return as_text(self.text[column])
         coded = self.cells.get(column)
         if coded is None:
-            return pa.nulls(self.size, pa.string())
+            return pa.nulls(self.size, TEXT)
         words = pa.array([_as_text(u) for u in coded.uniques], pa.string())
         indices = pa.array(coded.codes, mask=coded.codes < 0)
-        return pc.take(words, indices)
+        return pa.DictionaryArray.from_arrays(indices, words)
 
 
 class BankError(UsageError):
@@ -239,7 +241,13 @@ def read_chunks(bank: BankFile, chunk_rows: int = CHUNK_ROWS) -> Iterator[RawChu
 def _parquet_chunks(bank: BankFile, path: Path, chunk_rows: int) -> Iterator[RawChunk]:
     start = 0
     try:
-        parquet = pq.ParquetFile(path)
+        schema = pq.ParquetFile(path).schema_arrow
+        # Text columns come out dictionary-encoded as Parquet stores them: no string is
+        # materialised or hashed again, and chunks travel to the workers small.
+        text = [
+            f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+        ]
+        parquet = pq.ParquetFile(path, read_dictionary=text)
         for index, batch in enumerate(parquet.iter_batches(batch_size=chunk_rows)):
             table = pa.Table.from_batches([batch])
             yield RawChunk(
@@ -355,7 +363,7 @@ def _decode_arrow(raw: RawChunk, coded: frozenset[str]) -> Columns:
         if name in coded:
             cells[name] = _encode_arrow(column)
         else:
-            text[name] = _arrow_text(column)
+            text[name] = column
     return Columns(
         file=raw.file,
         start=raw.start,
@@ -380,6 +388,8 @@ def _encode_arrow(column: pa.Array) -> Coded:
             return Coded(codes=_indices(encoded), uniques=uniques)
         return _encode_python(column.to_pylist())
     if pa.types.is_dictionary(kind):
+        if pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type):
+            return Coded(codes=_indices(column), uniques=column.dictionary.to_pylist())
         column = column.cast(kind.value_type)
         kind = column.type
     if pa.types.is_null(kind):
@@ -397,16 +407,22 @@ def _indices(encoded: pa.DictionaryArray) -> Codes:
     return np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int32)
 
 
-def _arrow_text(column: pa.Array) -> pa.Array:
+def as_text(column: pa.Array) -> pa.Array:
+    """A column as dictionary-encoded text (int32 indices, string values)."""
     kind = column.type
-    if pa.types.is_string(kind):
+    if kind == TEXT:
         return column
-    if pa.types.is_large_string(kind) or pa.types.is_dictionary(kind):
-        return column.cast(pa.string())
-    try:
-        return column.cast(pa.string())
-    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
-        return pa.array([_as_text(v) for v in column.to_pylist()], pa.string())
+    if pa.types.is_dictionary(kind):
+        if pa.types.is_string(kind.value_type):
+            return column.cast(TEXT)
+        column = column.cast(kind.value_type)
+        kind = column.type
+    if not pa.types.is_string(kind):
+        try:
+            column = column.cast(pa.string())
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+            column = pa.array([_as_text(v) for v in column.to_pylist()], pa.string())
+    return pc.dictionary_encode(column).cast(TEXT)
 
 
 def _decode_csv(raw: RawChunk, coded: frozenset[str]) -> Columns:
@@ -599,6 +615,13 @@ class TableWriter:
                 "name it .parquet, .csv, .jsonl or .json",
             )
         self.kind = kind
+        if kind != "parquet":  # text formats have no dictionaries: plain strings
+            schema = pa.schema(
+                [
+                    pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f
+                    for f in schema
+                ]
+            )
         self.schema = schema
         self.file = AtomicFile(path)
         self.rows = 0

@@ -24,7 +24,15 @@ import attrs
 import pyarrow as pa
 
 from cmf_config.errors import UsageError
-from cmf_config.orderio import AtomicFile, BankFile, RawChunk, TableWriter, decode, open_bank, read_chunks
+from cmf_config.orderio import (
+    AtomicFile,
+    BankFile,
+    RawChunk,
+    TableWriter,
+    decode,
+    open_bank,
+    read_chunks,
+)
 from cmf_config.orders import (
     ORDER_ID,
     Checker,
@@ -171,7 +179,7 @@ def results_pool(checker: Checker, work: Iterator[Job], workers: int) -> Iterato
 
     pool = start()
     window = workers * 3
-    waiting: dict[int, Job] = {}
+    waiting: dict[int, Job] = {}  # every chunk read and not yet yielded, in order
     futures: dict[int, Future[ChunkResult]] = {}
     tries: dict[int, int] = {}
     following = 0
@@ -179,29 +187,31 @@ def results_pool(checker: Checker, work: Iterator[Job], workers: int) -> Iterato
     try:
         while True:
             try:
-                while not exhausted and len(futures) < window:
+                for seq, job in waiting.items():  # chunks lost with a broken pool
+                    if seq not in futures:
+                        futures[seq] = _submit(pool, job)
+                while not exhausted and len(waiting) < window:
                     job = next(work, None)
                     if job is None:
                         exhausted = True
                         break
                     waiting[job.seq] = job
-                    tries[job.seq] = 0
-                    futures[job.seq] = _submit(pool, job)
                     tries[job.seq] = 1
-                if following not in futures:
+                    futures[job.seq] = _submit(pool, job)
+                if not waiting:
                     return
                 result = futures[following].result()
             except BrokenProcessPool:
-                # Every chunk in flight died with the pool: send them again to a new one.
+                # The chunks in flight died with the pool: a new pool gets them again.
                 pool.shutdown(wait=True, cancel_futures=True)
-                lost = [seq for seq, future in futures.items() if not _succeeded(future)]
-                for seq in lost:
+                for seq in list(waiting):
+                    if seq in futures and _succeeded(futures[seq]):
+                        continue
+                    futures.pop(seq, None)
                     if tries[seq] >= MAX_TRIES:
                         raise _died(waiting[seq], MAX_TRIES) from None
-                pool = start()
-                for seq in lost:
-                    futures[seq] = _submit(pool, waiting[seq])
                     tries[seq] += 1
+                pool = start()
                 continue
             yield result
             del futures[following], waiting[following], tries[following]
@@ -275,7 +285,7 @@ def results_dask(
         following = 0
         exhausted = False
         while True:
-            while not exhausted and len(futures) < window:
+            while not exhausted and len(waiting) < window:
                 job = next(work, None)
                 if job is None:
                     exhausted = True
@@ -284,7 +294,7 @@ def results_dask(
                 futures[job.seq] = client.submit(
                     _dask_work, shipped, job, pure=False, key=f"cmf-orders-{job.seq}-{os.getpid()}"
                 )
-            if following not in futures:
+            if not waiting:
                 return
             try:
                 result: ChunkResult = futures[following].result()
@@ -336,19 +346,28 @@ def execute(
 ) -> tuple[Tally, dict[str, object]]:
     """Check every order, write the outputs atomically; return the tally and the summary."""
     schema = verdict_schema(run.passthrough)
-    tally = Tally()
+    tally = Tally(parts=len(checker.part_keys))
     writers: list[TableWriter | _DocumentWriter] = []
     verdicts = None
     try:
         if outputs.verdicts is not None:
             verdicts = TableWriter(outputs.verdicts, schema)
             writers.append(verdicts)
-        for result in results(jobs(run, chunk_rows)):
+        read = [0]
+
+        def counted() -> Iterator[Job]:
+            for job in jobs(run, chunk_rows):
+                read[0] += job.raw.size
+                yield job
+
+        for result in results(counted()):
             tally.add(result)
             if verdicts is not None:
                 verdicts.write(_fit(result.verdicts, schema))
             if progress is not None:
                 progress(result.verdicts.num_rows)
+        if tally.orders != read[0]:  # never: each chunk is merged exactly once, in order
+            raise RuntimeError(f"{read[0]:,} orders read but {tally.orders:,} checked")
         summary = summarize(checker, run, tally, outputs)
         if tally.orders:
             for path, table in (

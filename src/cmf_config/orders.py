@@ -20,6 +20,7 @@ from pathlib import Path
 
 import attrs
 import numpy as np
+import scipy.sparse
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,7 +28,7 @@ import pyarrow.compute as pc
 from cmf_config.errors import Severity
 from cmf_config.load import bundled_dir, load_catalog
 from cmf_config.model import KINDS, BomLine, Catalog, PartLine, VehicleConfig, VehicleOptions
-from cmf_config.orderio import BankError, Coded, Columns
+from cmf_config.orderio import TEXT, BankError, Coded, Columns
 from cmf_config.problem import Problem, catalog_problem
 from cmf_config.rules import Rule, holds, load_rules, platform_rules
 from cmf_config.suggest import closest, did_you_mean
@@ -114,6 +115,16 @@ class Example:
 
 
 @attrs.frozen(kw_only=True)
+class Demand:
+    """Part demand of some orders, sparse: (group, part index, quantity) triples."""
+
+    groups: tuple[tuple[str | None, ...], ...]
+    rows: npt.NDArray[np.int64]
+    parts: npt.NDArray[np.int64]
+    quantities: npt.NDArray[np.int64]
+
+
+@attrs.frozen(kw_only=True)
 class ChunkResult:
     """What checking one chunk found; merged in chunk order by `Tally`."""
 
@@ -121,7 +132,7 @@ class ChunkResult:
     counts: tuple[int, int, int]
     broken: Mapping[str, int]
     warned: Mapping[str, int]
-    pairs: Mapping[tuple[tuple[str | None, ...], str], int]
+    demand: Demand
     boms: Mapping[str, tuple[tuple[str, str], ...]]
     examples: tuple[Example, ...]
 
@@ -146,8 +157,11 @@ def verdict_schema(passthrough: Sequence[str]) -> pa.Schema:
     names = {n for n, _ in VERDICT_COLUMNS}
     return pa.schema(
         [
-            *(pa.field(n, t) for n, t in VERDICT_COLUMNS),
-            *(pa.field(c, pa.string()) for c in passthrough if c not in names),
+            *(
+                pa.field(n, TEXT if t == pa.string() and n != ORDER_ID else t)
+                for n, t in VERDICT_COLUMNS
+            ),
+            *(pa.field(c, TEXT) for c in passthrough if c not in names),
         ]
     )
 
@@ -181,6 +195,9 @@ class Checker:
             for name in FIELDS
             if not self.problem.slot(name).is_numeric
         }
+        self.part_keys: list[tuple[str, str, float, float]] = _part_keys(catalog)
+        self._part_index = {key: i for i, key in enumerate(self.part_keys)}
+        self._vectors: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
         self._problems: dict[tuple[float, float], Problem] = {}
         self._cells: dict[tuple[str, bool, type, object], object] = {}
         self._outcomes: dict[tuple[Layout, tuple[object, ...]], Outcome] = {}
@@ -201,7 +218,7 @@ class Checker:
     def __getstate__(self) -> dict[str, object]:
         """Pickled for the workers without its caches (each worker fills its own)."""
         state = dict(self.__dict__)
-        for cache in ("_problems", "_cells", "_outcomes"):
+        for cache in ("_problems", "_cells", "_outcomes", "_vectors"):
             state[cache] = {}
         return state
 
@@ -275,9 +292,7 @@ class Checker:
         if field.startswith(FEATURE_PREFIX):
             return _parse_bool(column, value, typed)
         if value is None:
-            return Issue(
-                column, f"missing {field}: an order must be complete to be scheduled"
-            )
+            return Issue(column, f"missing {field}: an order must be complete to be scheduled")
         if field in NUMERIC:
             return _parse_number(column, field, value, typed)
         if not isinstance(value, str):
@@ -431,14 +446,32 @@ class Checker:
             out[slot.name] = index
         return problem, out
 
-    def evaluate(
-        self, configuration: Mapping[str, str]
-    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    def evaluate(self, configuration: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The error rules and the warning rules a complete configuration breaks."""
         problem, assignment = self.assignment(configuration)
         broken = tuple(r.id for r in self.errors if not holds(problem, r, assignment))
         warned = tuple(r.id for r in self.warning_rules if not holds(problem, r, assignment))
         return broken, warned
+
+    def bom_vector(self, outcome: Outcome) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """A valid outcome's BOM as (part index, quantity) pairs (empty for other outcomes)."""
+        if outcome.status != "valid":
+            return _EMPTY_I64, _EMPTY_I64
+        found = self._vectors.get(outcome.bom)
+        if found is None:
+            merged: dict[int, int] = {}
+            for line in self.bom(dict(outcome.configuration)):
+                index = self._part_index[(line.part, line.name, line.unit_cost, line.unit_mass_kg)]
+                merged[index] = merged.get(index, 0) + line.quantity
+            ordered = sorted(merged.items())
+            found = (
+                np.array([i for i, _ in ordered], np.int64),
+                np.array([q for _, q in ordered], np.int64),
+            )
+            if len(self._vectors) > _CACHE_LIMIT:
+                self._vectors.clear()
+            self._vectors[outcome.bom] = found
+        return found
 
     def bom(self, configuration: Mapping[str, str]) -> list[BomLine]:
         """The resolved bill of materials of a valid configuration: each module's fixed parts
@@ -492,6 +525,17 @@ def _proxy(mapping: dict[str, object]) -> types.MappingProxyType[str, object]:
 copyreg.pickle(types.MappingProxyType, lambda m: (_proxy, (dict(m),)))
 
 
+def _part_keys(catalog: Catalog) -> list[tuple[str, str, float, float]]:
+    """Every part line of the catalog (fixed parts and position alternatives) as a demand key,
+    sorted: the same index in every process."""
+    keys: set[tuple[str, str, float, float]] = set()
+    owners = [*catalog.modules.values(), *catalog.brands.values()]
+    for owner in owners:
+        lines = [*owner.parts, *(a for p in owner.positions for a in p.alternatives)]
+        keys |= {(p.part, p.name, p.unit_cost, p.unit_mass_kg) for p in lines}
+    return sorted(keys)
+
+
 def bom_id(configuration: Sequence[tuple[str, str]]) -> str:
     """A stable id of a configuration's resolved BOM: the same whatever the run or worker."""
     text = ";".join(f"{k}={v}" for k, v in configuration)
@@ -508,7 +552,9 @@ def configuration_text(configuration: Sequence[tuple[str, str]]) -> str:
 # ------------------------------------------------------------------ chunks
 
 
-def check_columns(checker: Checker, layout: Layout, columns: Columns, group_by: Sequence[str]) -> ChunkResult:
+def check_columns(
+    checker: Checker, layout: Layout, columns: Columns, group_by: Sequence[str]
+) -> ChunkResult:
     """Check every row of a decoded chunk: verdicts, counts, demand pairs, examples."""
     n = columns.size
     components: list[tuple[npt.NDArray[np.int64], list[object]]] = []
@@ -556,14 +602,14 @@ def check_columns(checker: Checker, layout: Layout, columns: Columns, group_by: 
         for rule in outcome.warnings:
             warned[rule] += count
     verdicts = _verdicts(checker, layout, columns, outcomes, inverse, order_ids)
-    pairs = _pairs(columns, group_by, outcomes, inverse, statuses)
+    demand = _demand(checker, columns, group_by, outcomes, inverse, statuses)
     boms = {o.bom: o.configuration for o in outcomes if o.status == "valid"}
     return ChunkResult(
         verdicts=verdicts,
         counts=(int(counts[0]), int(counts[1]), int(counts[2])),
         broken=dict(broken),
         warned=dict(warned),
-        pairs=pairs,
+        demand=demand,
         boms=boms,
         examples=_examples(checker, columns, outcomes, inverse, statuses, order_ids),
     )
@@ -586,7 +632,9 @@ def _canon(
     return mapping[coded.codes.astype(np.int64) + 1], values
 
 
-def _combine(codes: Sequence[npt.NDArray[np.int64]], sizes: Sequence[int], n: int) -> npt.NDArray[np.int64]:
+def _combine(
+    codes: Sequence[npt.NDArray[np.int64]], sizes: Sequence[int], n: int
+) -> npt.NDArray[np.int64]:
     """One int64 key per row from several code columns (renumbered before it could overflow)."""
     key = np.zeros(n, np.int64)
     span = 1
@@ -602,7 +650,17 @@ def _combine(codes: Sequence[npt.NDArray[np.int64]], sizes: Sequence[int], n: in
 
 
 def _dictionary(words: Sequence[str | None], inverse: npt.NDArray[np.int64]) -> pa.Array:
-    return pc.take(pa.array(list(words), pa.string()), pa.array(inverse))
+    """Per-row text from per-key text: int32 indices into the distinct values, no copies."""
+    distinct: dict[str, int] = {}
+    remap = np.array(
+        [-1 if w is None else distinct.setdefault(w, len(distinct)) for w in words], np.int32
+    )
+    indices = remap[inverse] if len(remap) else np.zeros(0, np.int32)
+    mask = indices < 0
+    return pa.DictionaryArray.from_arrays(
+        pa.array(np.maximum(indices, 0), pa.int32(), mask=mask if mask.any() else None),
+        pa.array(list(distinct), pa.string()),
+    )
 
 
 def _verdicts(
@@ -623,7 +681,7 @@ def _verdicts(
     data: dict[str, pa.Array] = {
         "file": pa.DictionaryArray.from_arrays(
             pa.array(np.zeros(n, np.int32)), pa.array([columns.file])
-        ).cast(pa.string()),
+        ),
         "row": pa.array(rows),
         "line": lines,
         ORDER_ID: order_ids.cast(pa.string()),
@@ -645,43 +703,72 @@ def _verdicts(
     return pa.table(data)
 
 
+TEXT_COLUMNS = frozenset(
+    {"file", "status", "rules", "messages", "warnings", "columns", "problems", "bom"}
+)
+
+
 def _problem_text(problems: Sequence[Issue]) -> str:
     return " | ".join(f"{p.column}: {p.message}" if p.column else p.message for p in problems)
 
 
-def _pairs(
+def _demand(
+    checker: Checker,
     columns: Columns,
     group_by: Sequence[str],
     outcomes: Sequence[Outcome],
     inverse: npt.NDArray[np.int64],
     statuses: npt.NDArray[np.int8],
-) -> dict[tuple[tuple[str | None, ...], str], int]:
-    """Valid orders counted per (group values, configuration)."""
+) -> Demand:
+    """The chunk's part demand per group: valid orders counted per (group, configuration),
+    times each configuration's BOM vector, as one sparse product."""
     valid = statuses == 0
     if not valid.any():
-        return {}
+        return Demand(groups=(), rows=_EMPTY_I64, parts=_EMPTY_I64, quantities=_EMPTY_I64)
     codes: list[npt.NDArray[np.int64]] = []
     sizes: list[int] = []
     words: list[list[str | None]] = []
     for column in group_by:
-        encoded = pc.dictionary_encode(columns.text_of(column))
-        indices = encoded.indices
+        text = columns.text_of(column)
+        indices = text.indices
         if indices.null_count:
             indices = pc.fill_null(indices, -1)
         codes.append(np.asarray(indices.to_numpy(zero_copy_only=False), np.int64) + 1)
-        sizes.append(len(encoded.dictionary) + 1)
-        words.append([None, *encoded.dictionary.to_pylist()])
-    codes.append(inverse.astype(np.int64))
-    sizes.append(len(outcomes))
-    key = _combine(codes, sizes, columns.size)[valid]
-    unique, first, counts = np.unique(key, return_index=True, return_counts=True)
-    rows = np.nonzero(valid)[0][first]
-    out: dict[tuple[tuple[str | None, ...], str], int] = {}
-    for row, count in zip(rows.tolist(), counts.tolist(), strict=True):
-        group = tuple(w[int(c[row])] for w, c in zip(words, codes, strict=False))
-        out[(group, outcomes[int(inverse[row])].bom)] = int(count)
-    del unique
-    return out
+        sizes.append(len(text.dictionary) + 1)
+        words.append([None, *text.dictionary.to_pylist()])
+    group_key = _combine(codes, sizes, columns.size)[valid]
+    groups, group_of = np.unique(group_key, return_inverse=True)
+    first = np.nonzero(valid)[0][np.unique(group_of.reshape(-1), return_index=True)[1]]
+    names = tuple(
+        tuple(w[int(c[row])] for w, c in zip(words, codes, strict=True)) for row in first.tolist()
+    )
+    configs = inverse[valid]
+    pair = group_of.reshape(-1).astype(np.int64) * len(outcomes) + configs
+    pairs, counts = np.unique(pair, return_counts=True)
+    orders = scipy.sparse.csr_matrix(
+        (counts.astype(np.int64), (pairs // len(outcomes), pairs % len(outcomes))),
+        shape=(len(groups), len(outcomes)),
+    )
+    lines = [checker.bom_vector(o) for o in outcomes]
+    indptr = np.cumsum([0, *(len(p) for p, _ in lines)])
+    boms = scipy.sparse.csr_matrix(
+        (
+            np.concatenate([q for _, q in lines]) if lines else _EMPTY_I64,
+            np.concatenate([p for p, _ in lines]) if lines else _EMPTY_I64,
+            indptr,
+        ),
+        shape=(len(outcomes), len(checker.part_keys)),
+    )
+    product = (orders @ boms).tocoo()
+    return Demand(
+        groups=names,
+        rows=product.row.astype(np.int64),
+        parts=product.col.astype(np.int64),
+        quantities=product.data.astype(np.int64),
+    )
+
+
+_EMPTY_I64: npt.NDArray[np.int64] = np.zeros(0, np.int64)
 
 
 def _examples(
@@ -727,13 +814,17 @@ class Tally:
     whatever the number of workers.
     """
 
+    parts: int
     counts: list[int] = attrs.field(factory=lambda: [0, 0, 0])
     broken: Counter[str] = attrs.field(factory=Counter)
     warned: Counter[str] = attrs.field(factory=Counter)
-    pairs: Counter[tuple[tuple[str | None, ...], str]] = attrs.field(factory=Counter)
     boms: dict[str, tuple[tuple[str, str], ...]] = attrs.field(factory=dict)
     examples: list[Example] = attrs.field(factory=list)
     example_limit: int = 10
+    groups: dict[tuple[str | None, ...], int] = attrs.field(factory=dict)
+    _keys: list[npt.NDArray[np.int64]] = attrs.field(factory=list)
+    _quantities: list[npt.NDArray[np.int64]] = attrs.field(factory=list)
+    _pending: int = 0
 
     def add(self, result: ChunkResult) -> None:
         """Merge one chunk's result (call in chunk order)."""
@@ -741,13 +832,34 @@ class Tally:
             self.counts[i] += count
         self.broken.update(result.broken)
         self.warned.update(result.warned)
-        self.pairs.update(result.pairs)
         for key, configuration in result.boms.items():
             self.boms.setdefault(key, configuration)
         for example in result.examples:
             same = sum(1 for e in self.examples if e.status == example.status)
             if same < self.example_limit:
                 self.examples.append(example)
+        demand = result.demand
+        if len(demand.rows):
+            local = np.array(
+                [self.groups.setdefault(g, len(self.groups)) for g in demand.groups], np.int64
+            )
+            self._keys.append(local[demand.rows] * self.parts + demand.parts)
+            self._quantities.append(demand.quantities)
+            self._pending += len(demand.rows)
+            if self._pending > 4_000_000:
+                self._compact()
+
+    def _compact(self) -> None:
+        """Sum equal (group, part) keys: memory stays that of the demand table itself."""
+        if len(self._keys) <= 1:
+            return
+        keys = np.concatenate(self._keys)
+        quantities = np.concatenate(self._quantities)
+        unique, inverse = np.unique(keys, return_inverse=True)
+        summed = np.zeros(len(unique), np.int64)
+        np.add.at(summed, inverse.reshape(-1), quantities)
+        self._keys, self._quantities = [unique], [summed]
+        self._pending = len(unique)
 
     @property
     def orders(self) -> int:
@@ -756,20 +868,18 @@ class Tally:
 
     def bom_table(self, checker: Checker) -> pa.Table:
         """Every distinct valid configuration's resolved BOM, one row per line, by BOM id."""
-        data: dict[str, list[object]] = {
-            k: []
-            for k in (
-                "bom",
-                "line",
-                "module",
-                "part",
-                "name",
-                "quantity",
-                "unit_cost",
-                "unit_mass_kg",
-                "configuration",
-            )
-        }
+        names = (
+            "bom",
+            "line",
+            "module",
+            "part",
+            "name",
+            "quantity",
+            "unit_cost",
+            "unit_mass_kg",
+            "configuration",
+        )
+        data: dict[str, list[object]] = {k: [] for k in names}
         for key in sorted(self.boms):
             configuration = self.boms[key]
             text = configuration_text(configuration)
@@ -783,54 +893,46 @@ class Tally:
                 data["unit_cost"].append(line.unit_cost)
                 data["unit_mass_kg"].append(line.unit_mass_kg)
                 data["configuration"].append(text)
-        return pa.table(
-            data,
-            schema=pa.schema(
-                [
-                    ("bom", pa.string()),
-                    ("line", pa.int64()),
-                    ("module", pa.string()),
-                    ("part", pa.string()),
-                    ("name", pa.string()),
-                    ("quantity", pa.int64()),
-                    ("unit_cost", pa.float64()),
-                    ("unit_mass_kg", pa.float64()),
-                    ("configuration", pa.string()),
-                ]
-            ),
+        schema = pa.schema(
+            [
+                ("bom", pa.string()),
+                ("line", pa.int64()),
+                ("module", pa.string()),
+                ("part", pa.string()),
+                ("name", pa.string()),
+                ("quantity", pa.int64()),
+                ("unit_cost", pa.float64()),
+                ("unit_mass_kg", pa.float64()),
+                ("configuration", pa.string()),
+            ]
         )
+        return pa.table(data, schema=schema)
 
     def demand_table(self, checker: Checker, group_by: Sequence[str]) -> pa.Table:
-        """Part demand over the valid orders, per group: quantity, cost and mass."""
-        parts: dict[tuple[str, str, float, float], int] = {}
-        lines_of: dict[str, list[tuple[int, int]]] = {}
-        for key in sorted(self.boms):
-            merged: dict[int, int] = {}
-            for line in checker.bom(dict(self.boms[key])):
-                part_key = (line.part, line.name, line.unit_cost, line.unit_mass_kg)
-                index = parts.setdefault(part_key, len(parts))
-                merged[index] = merged.get(index, 0) + line.quantity
-            lines_of[key] = sorted(merged.items())
-        groups: dict[tuple[str | None, ...], dict[int, int]] = {}
-        for (group, key), count in self.pairs.items():
-            into = groups.setdefault(group, {})
-            for index, quantity in lines_of[key]:
-                into[index] = into.get(index, 0) + quantity * count
-        by_index = sorted(parts, key=parts.__getitem__)
-        names = [*group_by, "part", "name", "quantity", "cost", "mass_kg"]
-        data: dict[str, list[object]] = {n: [] for n in names}
-        for group in sorted(groups, key=_group_order):
-            totals = groups[group]
-            for index in sorted(totals, key=lambda i: by_index[i]):
-                part, name, unit_cost, unit_mass = by_index[index]
-                quantity = totals[index]
-                for column, value in zip(group_by, group, strict=True):
-                    data[column].append(value)
-                data["part"].append(part)
-                data["name"].append(name)
-                data["quantity"].append(quantity)
-                data["cost"].append(round(quantity * unit_cost, 2))
-                data["mass_kg"].append(round(quantity * unit_mass, 3))
+        """Part demand over the valid orders, per group (sorted), then part number."""
+        self._compact()
+        keys = self._keys[0] if self._keys else _EMPTY_I64
+        quantities = self._quantities[0] if self._quantities else _EMPTY_I64
+        names = {gid: group for group, gid in self.groups.items()}
+        rank = {gid: r for r, gid in enumerate(sorted(names, key=lambda g: _group_order(names[g])))}
+        group_ids = keys // self.parts
+        part_ids = keys % self.parts
+        ranks = np.array([rank[int(g)] for g in group_ids.tolist()], np.int64)
+        order = np.lexsort((part_ids, ranks)) if len(keys) else _EMPTY_I64
+        data: dict[str, list[object]] = {
+            n: [] for n in (*group_by, "part", "name", "quantity", "cost", "mass_kg")
+        }
+        for i in order.tolist():
+            group = names[int(group_ids[i])]
+            part, name, unit_cost, unit_mass = checker.part_keys[int(part_ids[i])]
+            quantity = int(quantities[i])
+            for column, value in zip(group_by, group, strict=True):
+                data[column].append(value)
+            data["part"].append(part)
+            data["name"].append(name)
+            data["quantity"].append(quantity)
+            data["cost"].append(round(quantity * unit_cost, 2))
+            data["mass_kg"].append(round(quantity * unit_mass, 3))
         schema = pa.schema(
             [
                 *((c, pa.string()) for c in group_by),
@@ -852,12 +954,12 @@ def _group_order(group: tuple[str | None, ...]) -> tuple[tuple[bool, str], ...]:
 
 
 def _parse_number(column: str, field: str, value: object, typed: bool) -> object:
+    """A number, or text that reads as one (CSV, and banks that store every column as text)."""
+    del typed
     number: float
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return Issue(column, f"wrong type: {field} is a number, not {_describe(value)}")
     if isinstance(value, str):
-        if typed:
-            return Issue(column, f"wrong type: {field} is a number, not {_describe(value)}")
         try:
             number = float(value.strip())
         except ValueError:
@@ -874,9 +976,10 @@ def _parse_number(column: str, field: str, value: object, typed: bool) -> object
 def _parse_bool(column: str, value: object, typed: bool) -> object:
     if value is None:
         return Issue(column, f"missing {column}: write true or false")
+    del typed
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and not typed:
+    if isinstance(value, str):
         word = value.strip().lower()
         if word in _TRUE:
             return True
