@@ -41,7 +41,6 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from cmf_config.model import KINDS
-from cmf_config.orderio import BankFile, decode, read_chunks
 from cmf_config.orders import FIELDS, Checker
 from cmf_config.workspace import Workspace
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from clirun import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clirun import run_cli
 from cmf_config.model import KINDS, VehicleConfig
 from cmf_config.orderrun import FAULT_ENV
 from cmf_config.orders import FIELDS, Checker, Layout
@@ -119,9 +119,10 @@ def _write(rows: Sequence[Mapping[str, object]], path: Path) -> Path:
         arrays = {}
         for name, values in columns.items():
             kind = types.get(name, pa.string())
-            if name == "battery_kwh":
-                values = [v if not isinstance(v, str) else None for v in values]
-            arrays[name] = pa.array(values, kind)
+            if name == "battery_kwh":  # a typed column cannot hold the text 'lots'
+                arrays[name] = pa.array([None if isinstance(v, str) else v for v in values], kind)
+            else:
+                arrays[name] = pa.array(values, kind)
         pq.write_table(pa.table(arrays), path)
     return path
 
@@ -164,9 +165,7 @@ def test_verdict_equals_the_sat_engines_validate(
     verdict = workspace.validate(config)
     expected = sorted(v.rule.id for v in verdict.violations if v.rule.severity.value == "error")
     row = _row(config)
-    chosen = {
-        f: (float(row[f]) if f in ("battery_kwh", "wheelbase_mm") else row[f]) for f in FIELDS
-    }  # type: ignore[arg-type]
+    chosen = {f: _cell(row, f) for f in FIELDS}
     layout = Layout(fields=FIELDS, features=True, feature_columns=(), unknown=(), passthrough=())
     outcome = checker.outcome(
         layout, (*chosen.values(), frozenset(config.options.features or ()), None, None)
@@ -193,11 +192,21 @@ def test_numbers_off_the_catalog_join_the_domain_as_in_validate(
     layout = Layout(fields=FIELDS, features=True, feature_columns=(), unknown=(), passthrough=())
     for row, config in zip(rows, configs, strict=True):
         verdict = ws.validate(config)
-        values = [float(row[f]) if f in ("battery_kwh", "wheelbase_mm") else row[f] for f in FIELDS]  # type: ignore[arg-type]
-        outcome = checker.outcome(layout, (*values, frozenset(row["features"]), None, None))  # type: ignore[arg-type]
+        values = [_cell(row, f) for f in FIELDS]
+        features = frozenset(str(f) for f in row["features"])  # type: ignore[attr-defined]
+        outcome = checker.outcome(layout, (*values, features, None, None))
         expected = sorted(v.rule.id for v in verdict.violations if v.rule.severity.value == "error")
         assert sorted(outcome.rules) == expected
         assert (outcome.status == "valid") == verdict.is_valid
+
+
+def _cell(row: Mapping[str, object], field: str) -> object:
+    """A field as the checker's canonical cell value (numbers as floats)."""
+    value = row[field]
+    if field in ("battery_kwh", "wheelbase_mm"):
+        assert isinstance(value, int | float)
+        return float(value)
+    return value
 
 
 def _rules_dir() -> Path:
@@ -250,7 +259,9 @@ def test_every_order_lands_in_exactly_one_verdict(
     assert summary["orders"] == len(rows)
     assert {k: summary[k] for k in statuses} == dict(statuses)
     assert summary["valid"] + summary["invalid"] + summary["malformed"] == len(rows)
-    assert summary["catalog"] and summary["rules"] and summary["rules_checked"] == 100
+    assert summary["catalog"]
+    assert summary["rules"]
+    assert summary["rules_checked"] == 100
     # each mutation lands where it should
     for row, verdict in zip(rows, verdicts, strict=True):
         if row["platform"] is None or row["cockpit"] == "ck-no-such":
@@ -334,7 +345,9 @@ def test_malformed_rows_name_row_column_and_what_is_wrong(
         "features: unknown feature 'sunrooof'; did you mean 'sunroof'"
     )
     last = _verdicts(tmp_path / "out")[-1]
-    assert last["row"] == 7 and last["line"] == 7 and last["status"] == "malformed"
+    assert last["row"] == 7
+    assert last["line"] == 7
+    assert last["status"] == "malformed"
     assert str(last["problems"]).startswith("not valid JSON")
     assert f"{path}:3: row 3 (order type): wheelbase_mm: wrong type" in out
 
@@ -351,7 +364,7 @@ def test_workers_give_the_same_bytes_and_a_killed_worker_loses_nothing(
     args = ("--chunk-rows", "50", "--group-by", "plant")
     _run(capsys, bank, "-o", tmp_path / "one", *args)
     monkeypatch.setenv(FAULT_ENV, f"kill:3:{tmp_path / 'killed'}")
-    code, out, err = _run(capsys, bank, "-o", tmp_path / "two", "--workers", "2", *args)
+    code, _out, err = _run(capsys, bank, "-o", tmp_path / "two", "--workers", "2", *args)
     assert code == 1, err
     assert (tmp_path / "killed").exists()  # the worker did die
     for name in ("verdicts.parquet", "demand.parquet", "boms.parquet"):
@@ -373,7 +386,7 @@ def test_a_chunk_that_keeps_killing_workers_fails_the_run_cleanly(
     bank = _write(_bank(workspace, 200, seed=5), tmp_path / "b.csv")
     monkeypatch.setenv(FAULT_ENV, "kill:1")
     out_dir = tmp_path / "out"
-    code, out, err = _run(capsys, bank, "-o", out_dir, "--workers", "2", "--chunk-rows", "50")
+    code, _out, err = _run(capsys, bank, "-o", out_dir, "--workers", "2", "--chunk-rows", "50")
     assert code == 2
     assert err == (
         "cmf-config: error: a worker process died each of the 3 times it was given rows "
@@ -430,7 +443,9 @@ def test_unusable_input_exits_2_with_the_path_and_no_traceback(
     for path, words in _bad_inputs(tmp_path, good):
         code, out, err = _run(capsys, path)
         assert code == 2, (path, out, err)
-        assert words in err and str(path) in err and "hint:" in err, err
+        assert words in err, err
+        assert str(path) in err
+        assert "hint:" in err
         assert "Traceback" not in err
 
 

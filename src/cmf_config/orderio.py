@@ -164,7 +164,8 @@ def _open_parquet(path: Path, size: int) -> BankFile:
 def _open_csv(path: Path, size: int) -> BankFile:
     with _text(path) as handle:
         try:
-            header = next(_csv_reader(handle), None)
+            csv.field_size_limit(_CSV_FIELD_LIMIT)
+            header = next(csv.reader(handle, strict=True), None)
         except (csv.Error, UnicodeDecodeError) as exc:
             raise BankError(
                 f"{path}:1: cannot read the CSV header: {exc}", "save the file as UTF-8 CSV"
@@ -214,11 +215,6 @@ def _text(path: Path) -> IO[str]:
     return path.open("r", encoding="utf-8-sig", newline="")
 
 
-def _csv_reader(handle: IO[str]) -> Iterator[list[str]]:
-    csv.field_size_limit(_CSV_FIELD_LIMIT)
-    return csv.reader(handle, strict=True)
-
-
 # ------------------------------------------------------------------ reading
 
 
@@ -263,7 +259,8 @@ def _parquet_chunks(bank: BankFile, path: Path, chunk_rows: int) -> Iterator[Raw
 
 def _csv_chunks(bank: BankFile, path: Path, chunk_rows: int) -> Iterator[RawChunk]:
     with _text(path) as handle:
-        reader = _csv_reader(handle)
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
+        reader = csv.reader(handle, strict=True)
         start = 0
         index = 0
         rows: list[list[str]] = []

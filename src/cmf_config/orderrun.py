@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -187,9 +187,9 @@ def results_pool(checker: Checker, work: Iterator[Job], workers: int) -> Iterato
     try:
         while True:
             try:
-                for seq, job in waiting.items():  # chunks lost with a broken pool
+                for seq, lost in waiting.items():  # chunks lost with a broken pool
                     if seq not in futures:
-                        futures[seq] = _submit(pool, job)
+                        futures[seq] = _submit(pool, lost)
                 while not exhausted and len(waiting) < window:
                     job = next(work, None)
                     if job is None:
@@ -260,7 +260,7 @@ def results_dask(
     cluster: LocalCluster | None = None
     try:
         if address == "local":
-            cluster = LocalCluster(
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
@@ -268,9 +268,9 @@ def results_dask(
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
             )
-            client = Client(cluster)
+            client = Client(cluster)  # type: ignore[no-untyped-call]
         else:
-            client = Client(address, timeout="20s")
+            client = Client(address, timeout="20s")  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(
             f"cannot reach the Dask scheduler at {address}: {exc}",
@@ -278,7 +278,7 @@ def results_dask(
         ) from None
     try:
         capacity = max(len(client.scheduler_info().get("workers", {})), workers, 1)
-        shipped = client.scatter(checker, broadcast=True)
+        shipped = client.scatter(checker, broadcast=True)  # type: ignore[no-untyped-call]
         window = capacity * 3
         futures: dict[int, Any] = {}
         waiting: dict[int, Job] = {}
@@ -304,7 +304,7 @@ def results_dask(
             del futures[following], waiting[following]
             following += 1
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
 
@@ -370,15 +370,16 @@ def execute(
             raise RuntimeError(f"{read[0]:,} orders read but {tally.orders:,} checked")
         summary = summarize(checker, run, tally, outputs)
         if tally.orders:
-            for path, table in (
-                (outputs.demand, lambda: tally.demand_table(checker, run.group_by)),
-                (outputs.boms, lambda: tally.bom_table(checker)),
-            ):
-                if path is not None:
-                    built = table()
-                    writer = TableWriter(path, built.schema)
-                    writers.append(writer)
-                    writer.write(built)
+            if outputs.demand is not None:
+                demand = tally.demand_table(checker, run.group_by)
+                demand_writer = TableWriter(outputs.demand, demand.schema)
+                writers.append(demand_writer)
+                demand_writer.write(demand)
+            if outputs.boms is not None:
+                boms = tally.bom_table(checker)
+                bom_writer = TableWriter(outputs.boms, boms.schema)
+                writers.append(bom_writer)
+                bom_writer.write(boms)
             if outputs.summary is not None:
                 document = _DocumentWriter(outputs.summary)
                 writers.append(document)

@@ -20,14 +20,23 @@ from pathlib import Path
 
 import attrs
 import numpy as np
-import scipy.sparse
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+import scipy.sparse
 
 from cmf_config.errors import Severity
 from cmf_config.load import bundled_dir, load_catalog
-from cmf_config.model import KINDS, BomLine, Catalog, PartLine, VehicleConfig, VehicleOptions
+from cmf_config.model import (
+    KINDS,
+    BomLine,
+    Brand,
+    Catalog,
+    ModuleVariant,
+    PartLine,
+    VehicleConfig,
+    VehicleOptions,
+)
 from cmf_config.orderio import TEXT, BankError, Coded, Columns
 from cmf_config.problem import Problem, catalog_problem
 from cmf_config.rules import Rule, holds, load_rules, platform_rules
@@ -329,10 +338,10 @@ class Checker:
                 return Issue(
                     column, f"wrong type: a feature is an id (text), not {_describe(item)}"
                 )
-            item = item.strip()
-            if item not in known:
-                return Issue(column, f"unknown feature '{item}'{did_you_mean(item, known)}")
-            out.add(item)
+            name = item.strip()
+            if name not in known:
+                return Issue(column, f"unknown feature '{name}'{did_you_mean(name, known)}")
+            out.add(name)
         return frozenset(out)
 
     # ------------------------------------------------------------- configurations
@@ -529,10 +538,11 @@ def _part_keys(catalog: Catalog) -> list[tuple[str, str, float, float]]:
     """Every part line of the catalog (fixed parts and position alternatives) as a demand key,
     sorted: the same index in every process."""
     keys: set[tuple[str, str, float, float]] = set()
-    owners = [*catalog.modules.values(), *catalog.brands.values()]
+    owners: list[ModuleVariant | Brand] = [*catalog.modules.values(), *catalog.brands.values()]
     for owner in owners:
-        lines = [*owner.parts, *(a for p in owner.positions for a in p.alternatives)]
-        keys |= {(p.part, p.name, p.unit_cost, p.unit_mass_kg) for p in lines}
+        keys |= {(p.part, p.name, p.unit_cost, p.unit_mass_kg) for p in owner.parts}
+        for position in owner.positions:
+            keys |= {(a.part, a.name, a.unit_cost, a.unit_mass_kg) for a in position.alternatives}
     return sorted(keys)
 
 
@@ -638,8 +648,8 @@ def _combine(
     """One int64 key per row from several code columns (renumbered before it could overflow)."""
     key = np.zeros(n, np.int64)
     span = 1
-    for column, size in zip(codes, sizes, strict=True):
-        size = max(size, 1)
+    for column, count in zip(codes, sizes, strict=True):
+        size = max(count, 1)
         if span * size >= _KEY_LIMIT:
             _, key = np.unique(key, return_inverse=True)
             key = key.reshape(-1).astype(np.int64)
