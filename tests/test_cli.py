@@ -188,13 +188,13 @@ def test_explain_on_a_bundled_conflict_is_minimal(capsys: pytest.CaptureFixture[
     engine = workspace.engine
     chosen = {k: assignment[k] for k in conflict.choices}
     selectors = [engine.selectors[r] for r in conflict.rules]
-    assert engine._solve([*engine.choice_lits(chosen), *selectors]) is None
+    assert engine.solve([*engine.choice_lits(chosen), *selectors]) is None
     for rule in conflict.rules:
         rest = [engine.selectors[r] for r in conflict.rules if r != rule]
-        assert engine._solve([*engine.choice_lits(chosen), *rest]) is not None
+        assert engine.solve([*engine.choice_lits(chosen), *rest]) is not None
     for slot in conflict.choices:
         rest_choices = {k: v for k, v in chosen.items() if k != slot}
-        assert engine._solve([*engine.choice_lits(rest_choices), *selectors]) is not None
+        assert engine.solve([*engine.choice_lits(rest_choices), *selectors]) is not None
 
 
 def test_schema_accepts_every_example(capsys: pytest.CaptureFixture[str]) -> None:

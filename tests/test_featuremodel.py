@@ -17,16 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cmf_config.count import count_models, normalise_clauses, small_count
 from cmf_config.errors import InputError
-from cmf_config.featuremodel import (
-    FeatureAnalysis,
-    compile_model,
-    normalise_clauses,
-    small_count,
-    unit_implied,
-)
+from cmf_config.featuremodel import FeatureAnalysis, compile_model, unit_implied
 from cmf_config.rules import holds
-from cmf_config.solver import Engine, count_models
+from cmf_config.solver import Engine
 from cmf_config.uvl import load_uvl, parse_uvl
 from cmf_config.uvlexport import export_uvl, feature_model_uvl
 from cmf_config.workspace import Workspace

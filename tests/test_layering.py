@@ -7,15 +7,16 @@ from pathlib import Path
 
 SRC = Path(__file__).parents[1] / "src" / "cmf_config"
 LAYERS = [
-    ["errors", "suggest", "files"],
+    ["errors", "suggest", "files", "sat", "count"],
     ["model", "source", "expr"],
     ["load", "dump", "schema"],
     ["problem"],
     ["rules"],
-    ["encode"],
+    ["encode", "fmodel"],
+    ["uvl", "dimacs", "uvlexport"],
     ["solver", "sharing", "bomtable"],
-    ["featuremodel", "uvl", "dimacs", "variantbom"],
-    ["workspace", "uvlexport"],
+    ["featuremodel", "variantbom"],
+    ["workspace"],
     ["lint", "heatmap", "diagram"],
     ["report"],
     ["commands"],

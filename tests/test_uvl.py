@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from cmf_config.errors import InputError
-from cmf_config.featuremodel import Attributes, FeatureAnalysis, compile_model
+from cmf_config.featuremodel import FeatureAnalysis, compile_model
+from cmf_config.fmodel import Attributes
 from cmf_config.report import render_diagnostics
 from cmf_config.rules import Op, Ref
 from cmf_config.uvl import load_uvl, parse_uvl

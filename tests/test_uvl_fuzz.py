@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from cmf_config.dimacs import parse_dimacs
 from cmf_config.errors import InputError
-from cmf_config.featuremodel import FeatureAnalysis, FeatureModel, compile_model
+from cmf_config.featuremodel import FeatureAnalysis, compile_model
+from cmf_config.fmodel import FeatureModel
 from cmf_config.report import render_diagnostics
 from cmf_config.uvl import parse_uvl
 

@@ -77,7 +77,7 @@ def lint(workspace: Workspace) -> list[Finding]:
             continue
         authored = [rid for rid in hard_authored if rid != rule.id]
         lit = engine.rule_lits[rule.id]
-        if engine._solve([-lit]) is None:
+        if engine.solve([-lit]) is None:
             findings.append(
                 Finding(
                     code="L201",

@@ -413,6 +413,11 @@ def pair_text(pair: PairShare) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cell(value: float | None) -> str:
+    """A matrix cell as a right-aligned percentage, '-' when undefined."""
+    return "   -" if value is None else f"{100 * value:>4.0f}"
+
+
 def _num(value: float | None, digits: int = 3) -> str:
     return "undefined" if value is None else f"{value:.{digits}f}"
 
@@ -446,10 +451,7 @@ def fleet_text(
         lines.append(f"matrix ({matrix.measure}, %, clustered):")
         lines.append(" " * (width + 2) + " ".join(f"{i + 1:>4}" for i in range(len(names))))
         for row_number, i in enumerate(order, start=1):
-            cells = " ".join(
-                "   -" if matrix.values[i][j] is None else f"{100 * matrix.values[i][j]:>4.0f}"
-                for j in order
-            )  # type: ignore[operator]
+            cells = " ".join(_cell(matrix.values[i][j]) for j in order)
             lines.append(f"{row_number:>2} {matrix.names[i]:<{width}} {cells}")
     else:
         lines.append(

@@ -21,21 +21,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import attrs
-from pysat.solvers import Solver
 
 from cmf_config.errors import NO_SPAN, Diagnostic, InputError, Span
 from cmf_config.model import Catalog, PartLine, Position
 from cmf_config.problem import Assignment, Problem
 from cmf_config.rules import IR, TRUE, K, Op, Ref, compile_expression, evaluate, slots_of
+from cmf_config.sat import BULK_SOLVER, Session
 from cmf_config.solver import Engine
 from cmf_config.source import Document, MapNode, ScalarNode, SeqNode, parse_file
 
 CHECKS: tuple[str, ...] = ("uniqueness", "completeness", "superfluous")
 """The three checks, in the order a position's findings are listed."""
-
-SESSION_SOLVER = "cd19"
-"""The SAT solver of a check (PySAT name; CaDiCaL 1.9.5). Chosen for this workload whatever the
-engine uses: on the 35,000-part benchmark it takes 22 s where Glucose 4 takes 29 s."""
 
 
 @attrs.frozen(kw_only=True)
@@ -246,34 +242,25 @@ def check(engine: Engine, compiled: Sequence[CompiledPosition]) -> list[Finding]
 
 
 class _Session:
-    """The valid configurations, asked about by one check: a solver of its own in which the
-    error rules are unit clauses, propagated once instead of being assumed (thousands of
-    literals) on each of the check's calls. Clauses the engine's encoding gains meanwhile (new
-    condition literals) are sent before each call."""
+    """The valid configurations, asked about by one check: a `sat.Session` of its own (on the
+    solver for long runs of satisfiable calls, `sat.BULK_SOLVER`) in which the error rules are
+    unit clauses, propagated once instead of being assumed (thousands of literals) on each of
+    the check's calls. It follows the engine's encoding, which gains condition literals meanwhile."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.solver = Solver(name=SESSION_SOLVER, bootstrap_with=engine.encoding.clauses)
-        self.sent = len(engine.encoding.clauses)
-        for lit in engine.hard_lits():
-            self.solver.add_clause([lit])
+        self.solver = Session.following(engine.encoding.clauses, solver=BULK_SOLVER)
+        self.solver.add_clauses([lit] for lit in engine.hard_lits())
 
     def __enter__(self) -> _Session:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.solver.delete()
+        self.solver.close()
 
     def model(self, assumptions: Sequence[int]) -> list[int] | None:
         """A model of the valid configurations under the assumptions, or None."""
-        clauses = self.engine.encoding.clauses
-        for clause in clauses[self.sent :]:
-            self.solver.add_clause(clause)
-        self.sent = len(clauses)
-        if not self.solver.solve(assumptions=list(assumptions)):
-            return None
-        model: list[int] = self.solver.get_model() or []
-        return model
+        return self.solver.solution(assumptions)
 
     def shuffle_phases(self, rng: random.Random) -> None:
         """Random preferred values for the slot variables: the next model lands somewhere else

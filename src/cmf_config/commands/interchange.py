@@ -20,12 +20,12 @@ from cmf_config.errors import ExitCode, UsageError
 from cmf_config.featuremodel import (
     Compiled,
     FeatureAnalysis,
-    FeatureModel,
     Forced,
     Selection,
     compile_model,
 )
 from cmf_config.files import write_atomic
+from cmf_config.fmodel import FeatureModel
 from cmf_config.load import _rel
 from cmf_config.rules import Rule
 from cmf_config.solver import Conflict
