@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from clirun import run_cli
+from golden import assert_golden
 
 ROOT = Path(__file__).parents[1]
 GOLDEN = Path(__file__).parent / "cases" / "cli"
@@ -67,10 +68,7 @@ def test_golden_output(name: str, capsys: pytest.CaptureFixture[str], update_gol
     got = (
         f"$ cmf-config {' '.join(CASES[name])}\n--- stdout\n{out}--- stderr\n{err}--- exit {code}\n"
     )
-    path = GOLDEN / f"{name}.txt"
-    if update_goldens or not path.exists():
-        path.write_text(got, encoding="utf-8")
-    assert got == path.read_text(encoding="utf-8")
+    assert_golden(GOLDEN / f"{name}.txt", got, update_goldens)
 
 
 def test_same_input_same_bytes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -243,7 +241,4 @@ def test_golden_per_example(
     if "invalid" in example.parts and code == 1:
         e_code, e_out, e_err = run(capsys, ["explain", str(example)])
         got += f"$ cmf-config explain {example}\n{e_out}{e_err}--- exit {e_code}\n"
-    path = GOLDEN.parent / "examples" / (example.stem + ".txt")
-    if update_goldens or not path.exists():
-        path.write_text(got, encoding="utf-8")
-    assert got == path.read_text(encoding="utf-8")
+    assert_golden(GOLDEN.parent / "examples" / (example.stem + ".txt"), got, update_goldens)

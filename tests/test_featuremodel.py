@@ -28,7 +28,7 @@ from cmf_config.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
 MODELS = REPO.parent / "shared" / "benchmarks" / "models"
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow])
 
 # file: (count, core, dead) from models/README.md (flamapy/benchmarking models_info.py)
 PUBLISHED = {
@@ -239,7 +239,6 @@ def test_normalised_uvl_reads_back_to_the_same_model(spec: Spec) -> None:
     )
 
 
-@settings(max_examples=300, deadline=None)
 @given(
     st.integers(1, 10),
     st.lists(st.lists(st.tuples(st.integers(1, 10), st.booleans()), max_size=4), max_size=25),
@@ -281,6 +280,7 @@ def test_truck_explains_its_dead_feature() -> None:
     assert [f.feature for f in report.false_optional] == ["Bed1"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("uvl", "dimacs"),
     [
@@ -323,6 +323,7 @@ def _catalog_workspace() -> Workspace:
     return workspace
 
 
+@pytest.mark.slow
 def test_export_then_import_gives_the_same_count() -> None:
     """The catalog exported as UVL, read back, has exactly the catalog's number of configurations."""
     workspace = _catalog_workspace()

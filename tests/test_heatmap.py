@@ -126,6 +126,7 @@ def test_missing_directory_raises_oserror(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_cells_are_annotated_up_to_forty_products() -> None:
     """40 products get 1,600 percentage labels, ordered by cluster_order; 41 get none."""
     drawn = heatmap._draw(fleet_of(heatmap.ANNOTATE_MAX), "t")
@@ -141,6 +142,7 @@ def test_annotations_show_percentages_and_none() -> None:
     assert "62%" in texts  # Kangoo-Kubistar, 8/13
 
 
+@pytest.mark.slow
 def test_large_fleet_renders_without_labels(tmp_path: Path) -> None:
     """A fleet too large to label still renders (as a plain colour field)."""
     path = tmp_path / "fleet.png"

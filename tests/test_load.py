@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cmf_config.dump import config_to_yaml
@@ -63,7 +63,6 @@ def configs(draw: st.DrawFn) -> VehicleConfig:
     )
 
 
-@settings(max_examples=200, deadline=None)
 @given(configs())
 def test_load_of_dump_is_identity(config: VehicleConfig) -> None:
     """load(dump(x)) == x for every configuration (spans do not take part in equality)."""

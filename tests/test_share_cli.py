@@ -68,6 +68,7 @@ def test_config_file_and_catalog_id_mix(capsys: pytest.CaptureFixture[str]) -> N
     assert json.loads(out)["a"] == "sedan"
 
 
+@pytest.mark.slow
 def test_fleet_all_writes_csv_and_heatmap(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

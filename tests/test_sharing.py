@@ -8,7 +8,7 @@ from typing import get_args
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import sharing_oracle as oracle
@@ -527,7 +527,6 @@ def test_line_order_does_not_matter(a: ProductBom, b: ProductBom, rng: random.Ra
     assert compare(shuffled_a, shuffled_b) == compare(a, b)
 
 
-@settings(max_examples=50)
 @given(fleets(), st.sampled_from(MEASURES))
 def test_fleet_matrix_agrees_with_pairwise_compare(
     fleet: list[ProductBom], measure: Measure

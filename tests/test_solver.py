@@ -12,7 +12,7 @@ from cmf_config.solver import Engine
 from oracle import assignments, changes, valid, valid_assignments
 from strategies import partial_assignments, worlds
 
-SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow])
 
 
 def _world(data: st.DataObject) -> tuple[Problem, list[Rule], dict[str, int], Engine]:

@@ -203,6 +203,7 @@ def test_written_uvl_reads_back_identically() -> None:
         assert [c.formula for c in again.constraints] == [c.formula for c in model.constraints]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
     [

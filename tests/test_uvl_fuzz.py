@@ -25,11 +25,7 @@ SEEDS_UVL = [
     "softvare-fmb/eshop_Lau2006.uvl",
 ]
 LOCAL_SEEDS = sorted((Path(__file__).parent / "data" / "uvl").glob("*.uvl"))
-SETTINGS = settings(
-    max_examples=500,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 TOKENS = [
     "features",

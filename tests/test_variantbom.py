@@ -25,7 +25,7 @@ from strategies import expressions, worlds
 
 ROOT = Path(__file__).parents[1]
 DATA = Path(__file__).parent / "data" / "variantbom"
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow])
 
 Key = tuple[str, str, tuple[str, ...]]
 
