@@ -229,7 +229,7 @@ def check(engine: Engine, compiled: Sequence[CompiledPosition]) -> list[Finding]
         encoding.and_([scope, -_exactly_one(engine, item.conditions, lits)])
         for item, scope, lits in zip(compiled, scopes, conditions, strict=True)
     ]
-    with _Session(engine) as session:
+    with CheckSession(engine) as session:
         reached = _reachable(session, [lit for lits in selects for lit in lits], violations)
         reachable = [[lit in reached for lit in lits] for lits in selects]
         suspects = _violated(session, violations, reached)
@@ -241,7 +241,7 @@ def check(engine: Engine, compiled: Sequence[CompiledPosition]) -> list[Finding]
     return findings
 
 
-class _Session:
+class CheckSession:
     """The valid configurations, asked about by one check: a `sat.Session` of its own (on the
     solver for long runs of satisfiable calls, `sat.BULK_SOLVER`) in which the error rules are
     unit clauses, propagated once instead of being assumed (thousands of literals) on each of
@@ -252,7 +252,7 @@ class _Session:
         self.solver = Session.following(engine.encoding.clauses, solver=BULK_SOLVER)
         self.solver.add_clauses([lit] for lit in engine.hard_lits())
 
-    def __enter__(self) -> _Session:
+    def __enter__(self) -> CheckSession:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -313,7 +313,7 @@ def _exactly_one(engine: Engine, conditions: Sequence[IR], lits: Sequence[int]) 
     return engine.encoding.cardinality("exactly", 1, list(lits))
 
 
-def _reachable(session: _Session, targets: Sequence[int], watched: Sequence[int]) -> set[int]:
+def _reachable(session: CheckSession, targets: Sequence[int], watched: Sequence[int]) -> set[int]:
     """The target literals some valid configuration makes true (and the watched ones that
     the models met on the way make true).
 
@@ -340,7 +340,7 @@ def _reachable(session: _Session, targets: Sequence[int], watched: Sequence[int]
     return reached
 
 
-def _violated(session: _Session, violations: Sequence[int], known: set[int]) -> set[int]:
+def _violated(session: CheckSession, violations: Sequence[int], known: set[int]) -> set[int]:
     """The positions (indices) whose violation literal some valid configuration makes true;
     `known`: literals already seen true in a valid configuration.
 
@@ -380,7 +380,7 @@ def _violated(session: _Session, violations: Sequence[int], known: set[int]) -> 
 
 
 def _position_findings(
-    session: _Session,
+    session: CheckSession,
     item: CompiledPosition,
     scope: int,
     lits: Sequence[int],
@@ -429,7 +429,7 @@ def _completeness(engine: Engine, item: CompiledPosition, gap: Mapping[str, int]
 
 
 def _uniqueness(
-    session: _Session,
+    session: CheckSession,
     item: CompiledPosition,
     scope: int,
     lits: Sequence[int],
