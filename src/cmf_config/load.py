@@ -36,6 +36,7 @@ from cmf_config.model import (
     Vehicle,
     VehicleConfig,
     VehicleOptions,
+    YearSpan,
 )
 from cmf_config.source import Document, MapNode, Node, ScalarNode, SeqNode, node_at, parse_file
 from cmf_config.suggest import did_you_mean
@@ -470,6 +471,11 @@ class VehicleFile:
     sources: tuple[str, ...] = ()
     status: str = "confirmed"
     notes: str = ""
+    production: YearSpan | None = None
+    generation: str | None = None
+    plants: tuple[str, ...] = ()
+    markets: tuple[str, ...] = ()
+    provenance: str = ""
     span: Span = attrs.field(default=Span("<none>", 0, 0), eq=False)
     field_spans: Mapping[str, Span] = attrs.field(factory=dict, eq=False)
 
@@ -610,6 +616,7 @@ def _load_catalog_cached(directory: str) -> Catalog:
         raise InputError(diagnostics)
     for doc, module, index in module_docs:
         diagnostics.extend(_check_module(doc, module, index, kinds))
+        diagnostics.extend(_check_module_era(module))
     catalog = Catalog(
         kinds=kinds,
         modules=modules,
@@ -796,6 +803,20 @@ def _check_platform(platform: Platform, catalog: Catalog) -> list[Diagnostic]:
     return out
 
 
+def _check_module_era(module: ModuleVariant) -> list[Diagnostic]:
+    era = module.era
+    if era is None or era.end is None or era.end >= era.start:
+        return []
+    return [
+        Diagnostic(
+            code="E234",
+            span=era.field_spans.get("end", era.span),
+            message=f"module '{module.id}': its era ends ({era.end}) before it starts ({era.start})",
+            hint="write the first year as `start` and the last year as `end`",
+        )
+    ]
+
+
 def _check_part_numbers(catalog: Catalog) -> list[Diagnostic]:
     """A part number means one part: the same number must not carry two different names."""
     seen: dict[str, PartLine] = {}
@@ -854,6 +875,7 @@ def vehicle_from_document(doc: Document, catalog: Catalog) -> Vehicle:
     config = raw.config()
     diagnostics += check_config_names(config, catalog)
     diagnostics += _check_parts(config.extra_parts)
+    diagnostics += _check_time_and_markets(raw, catalog)
     if diagnostics:
         raise InputError(diagnostics)
     vid = raw.id or Path(doc.path).stem
@@ -863,8 +885,46 @@ def vehicle_from_document(doc: Document, catalog: Catalog) -> Vehicle:
         sources=raw.sources,
         status=raw.status,
         notes=raw.notes,
+        production=raw.production,
+        generation=raw.generation,
+        plants=raw.plants,
+        markets=raw.markets,
+        provenance=raw.provenance,
         span=raw.span,
     )
+
+
+def _check_time_and_markets(raw: VehicleFile, catalog: Catalog) -> list[Diagnostic]:
+    """Production years in order; markets known; the configuration's market among them."""
+    spans = raw.field_spans
+    out: list[Diagnostic] = []
+    market_ids = [m.id for m in catalog.options.markets]
+    markets_span = spans.get("markets", raw.span)
+    for market in raw.markets:
+        out += _name_check(
+            market, market_ids, "market", markets_span, f"the markets are {', '.join(market_ids)}"
+        )
+    chosen = raw.options.market
+    if raw.markets and chosen is not None and chosen in market_ids and chosen not in raw.markets:
+        out.append(
+            Diagnostic(
+                code="E233",
+                span=raw.options.field_spans.get("market", raw.options.span),
+                message=f"market '{chosen}' is not one of the vehicle's markets ({', '.join(raw.markets)})",
+                hint="pick one of `markets` here, or add the market to the `markets` list",
+            )
+        )
+    years = raw.production
+    if years is not None and years.end is not None and years.end < years.start:
+        out.append(
+            Diagnostic(
+                code="E234",
+                span=years.field_spans.get("end", years.span),
+                message=f"production ends ({years.end}) before it starts ({years.start})",
+                hint="write the start of production as `start` and the last year as `end`",
+            )
+        )
+    return out
 
 
 def _check_parts(lines: Iterable[PartLine]) -> list[Diagnostic]:

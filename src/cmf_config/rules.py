@@ -827,3 +827,46 @@ def platform_rules(catalog: Catalog, problem: Problem) -> list[Rule]:
 def rules_by_id(rules: Iterable[Rule]) -> dict[str, Rule]:
     """Index rules by id."""
     return {r.id: r for r in rules}
+
+
+def year_rules(catalog: Catalog, problem: Problem, year: int) -> list[Rule]:
+    """Built-in rules for "buildable in `year`": the platform was launched, the E/E was built.
+
+    They are ordinary engine constraints (a membership per slot), so counting, enumerating and
+    the options step answer for that year exactly, like any other rule. A platform without a
+    launch year, or an E/E architecture without an era, is buildable in no year.
+    """
+    platforms = frozenset(
+        p.id
+        for p in catalog.platforms.values()
+        if p.launch_year is not None and p.launch_year <= year
+    )
+    ees = frozenset(
+        m.id
+        for m in catalog.modules_of("ee_architecture")
+        if m.era is not None and m.era.contains(year)
+    )
+    out = [
+        Rule(
+            id=f"year:{year}:platform",
+            description=f"the platform was launched by {year}",
+            message=f"in {year} only these platforms had been launched: {', '.join(sorted(platforms)) or '(none)'}",
+            fact="catalog/platforms.yaml launch_year (docs/catalog.md §11)",
+            constraint=Op("in", (Ref("platform"), K(platforms))),
+            constraint_text=f"platform.launch_year <= {year}",
+            builtin=True,
+        )
+    ]
+    if problem.has("ee_architecture"):
+        out.append(
+            Rule(
+                id=f"year:{year}:ee_architecture",
+                description=f"the E/E architecture generation was built in {year}",
+                message=f"in {year} only these E/E architectures were built: {', '.join(sorted(ees)) or '(none)'}",
+                fact="catalog/modules-ee-architecture.yaml era (docs/catalog.md §11)",
+                constraint=Op("in", (Ref("ee_architecture"), K(ees))),
+                constraint_text=f"ee_architecture.era contains {year}",
+                builtin=True,
+            )
+        )
+    return out

@@ -26,7 +26,7 @@ from cmf_config.model import (
     VehicleConfig,
 )
 from cmf_config.problem import Problem, catalog_problem, choice_span, config_assignment
-from cmf_config.rules import Rule, holds, load_rules, platform_rules
+from cmf_config.rules import Rule, holds, load_rules, platform_rules, year_rules
 from cmf_config.solver import Change, Conflict, Engine, SlotOptions
 from cmf_config.suggest import did_you_mean
 from cmf_config.variantbom import CompiledPosition, compile_positions, selected_parts
@@ -64,21 +64,33 @@ class Workspace:
     """A catalog + rules + the configurations of one command, compiled once."""
 
     def __init__(
-        self, catalog: Catalog, rules_dir: Path, configs: Sequence[VehicleConfig] = ()
+        self,
+        catalog: Catalog,
+        rules_dir: Path,
+        configs: Sequence[VehicleConfig] = (),
+        year: int | None = None,
     ) -> None:
         self.catalog = catalog
+        self.year = year
         extra = [v.config for v in catalog.vehicles.values()]
         self.problem: Problem = catalog_problem(catalog, [*configs, *extra])
         self.rules: list[Rule] = platform_rules(catalog, self.problem) + load_rules(
             rules_dir, self.problem
         )
+        if year is not None:
+            # "buildable in year" is a pair of engine constraints, not a filter on answers
+            self.rules += year_rules(catalog, self.problem, year)
         self.engine = Engine(self.problem, self.rules)
         self.warning_rules = [r for r in self.rules if r.severity is Severity.WARNING]
         self.positions: list[CompiledPosition] = compile_positions(catalog, self.problem)
 
     @classmethod
     def open(
-        cls, catalog_dir: Path | None, rules_dir: Path | None, config_paths: Sequence[Path] = ()
+        cls,
+        catalog_dir: Path | None,
+        rules_dir: Path | None,
+        config_paths: Sequence[Path] = (),
+        year: int | None = None,
     ) -> tuple[Workspace, list[Vehicle]]:
         """Load everything; raise InputError with all diagnostics of every file."""
         catalog = load_catalog(catalog_dir)
@@ -86,7 +98,7 @@ class Workspace:
         if diagnostics:
             raise InputError(diagnostics)
         return cls(
-            catalog, rules_dir or bundled_dir("rules"), [v.config for v in vehicles]
+            catalog, rules_dir or bundled_dir("rules"), [v.config for v in vehicles], year
         ), vehicles
 
     # ------------------------------------------------------------- helpers

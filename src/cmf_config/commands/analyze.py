@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from cmf_config import report
-from cmf_config.commands.common import add_common, emit
+from cmf_config.commands.common import add_common, add_year, emit
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.lint import lint
 from cmf_config.suggest import did_you_mean
@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--platform", default=None, metavar="P")
     p.add_argument("--brand", default=None, metavar="B")
+    add_year(p)
     add_common(p)
     p.set_defaults(run=run_count)
 
@@ -34,6 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--limit", type=int, default=10, metavar="N")
     p.add_argument("--platform", default=None, metavar="P")
     p.add_argument("--brand", default=None, metavar="B")
+    add_year(p)
     add_common(p)
     p.set_defaults(run=run_enumerate)
 
@@ -65,13 +67,19 @@ def _fixed(workspace: Workspace, args: argparse.Namespace) -> dict[str, int]:
 
 def run_count(args: argparse.Namespace) -> int:
     """count [--platform P] [--brand B]."""
-    workspace, _ = Workspace.open(args.catalog, args.rules)
+    workspace, _ = Workspace.open(args.catalog, args.rules, year=args.year)
     fixed = _fixed(workspace, args)
     total = workspace.engine.count(fixed)
     if args.format == "json":
         emit(
             report.to_json(
-                {"count": total, "platform": args.platform, "brand": args.brand, "counter": "d4"}
+                {
+                    "count": total,
+                    "platform": args.platform,
+                    "brand": args.brand,
+                    "year": args.year,
+                    "counter": "d4",
+                }
             )
         )
     else:
@@ -83,7 +91,9 @@ def run_enumerate(args: argparse.Namespace) -> int:
     """enumerate [FILE] --limit N."""
     if args.limit < 0:
         raise UsageError("--limit must be zero or more", "write --limit 10")
-    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file] if args.file else [])
+    workspace, vehicles = Workspace.open(
+        args.catalog, args.rules, [args.file] if args.file else [], year=args.year
+    )
     fixed = workspace.assignment(vehicles[0].config) if vehicles else {}
     fixed.update(_fixed(workspace, args))
     found = workspace.engine.enumerate(fixed, args.limit)
@@ -92,7 +102,7 @@ def run_enumerate(args: argparse.Namespace) -> int:
         for a in found
     ]
     if args.format == "json":
-        emit(report.to_json({"configurations": rows, "limit": args.limit}))
+        emit(report.to_json({"configurations": rows, "limit": args.limit, "year": args.year}))
     else:
         emit("".join(" ".join(f"{k}={v}" for k, v in row.items()) + "\n" for row in rows))
     return ExitCode.OK

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from cmf_config import report
-from cmf_config.commands.common import add_common, emit
+from cmf_config.commands.common import add_common, add_year, emit
 from cmf_config.dump import config_to_yaml
 from cmf_config.errors import Diagnostic, ExitCode, InputError, UsageError
 from cmf_config.load import bundled_dir, load_catalog
@@ -112,6 +112,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="For each open slot, the values that have a valid completion and, for each excluded one, the rules that exclude it.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
+    add_year(p)
     add_common(p)
     p.set_defaults(run=run_options)
 
@@ -305,8 +306,9 @@ def run_complete(args: argparse.Namespace) -> int:
 
 
 def run_options(args: argparse.Namespace) -> int:
-    """options FILE."""
-    workspace, vehicle = _open_one(args)
+    """options FILE [--year Y]."""
+    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file], year=args.year)
+    vehicle = vehicles[0]
     assignment = workspace.assignment(vehicle.config)
     consistent = workspace.engine.is_consistent(assignment)
     options = workspace.options(vehicle.config)

@@ -35,6 +35,27 @@ def add_common(parser: argparse.ArgumentParser, formats: bool = True) -> None:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
 
+def _year(text: str) -> int:
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a year (write e.g. --year 2019)") from None
+    if not 1900 <= year <= 2100:
+        raise argparse.ArgumentTypeError(f"{year} is outside 1900-2100 (write e.g. --year 2019)")
+    return year
+
+
+def add_year(parser: argparse.ArgumentParser) -> None:
+    """--year Y: answer for what was buildable in that year."""
+    parser.add_argument(
+        "--year",
+        type=_year,
+        default=None,
+        metavar="Y",
+        help="only what was buildable in year Y: platforms launched by then, E/E generations then built",
+    )
+
+
 def emit(text: str, out: Path | None = None) -> None:
     """Print, or write atomically to a file."""
     if out is None:
