@@ -104,7 +104,8 @@ def verdict_diagnostics(
                 message="no valid vehicle completes this partial configuration: "
                 + conflict_summary(conflict, rules),
                 hint="run `cmf-config explain` for the full reasoning or `cmf-config fix` for the nearest valid choices",
-                related=tuple(spans[1:]) + tuple(rules[r].span for r in conflict.rules),
+                related=tuple(spans[1:])
+                + tuple(rules[r].span for r in conflict.rules if rules[r].span.line),
                 rule=conflict.rules[0] if conflict.rules else None,
             )
         )

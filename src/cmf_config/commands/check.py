@@ -103,6 +103,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="OUT",
         help="write the completed configuration file to OUT",
     )
+    add_year(p)
     add_common(p)
     p.set_defaults(run=run_complete)
 
@@ -267,7 +268,9 @@ def run_complete(args: argparse.Namespace) -> int:
     """complete FILE [--minimize cost|mass] [--maximize-sharing-with VEHICLE]."""
     ref = args.maximize_sharing_with
     extra = [Path(ref)] if ref and Path(ref).suffix in (".yaml", ".yml") else []
-    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file, *extra])
+    workspace, vehicles = Workspace.open(
+        args.catalog, args.rules, [args.file, *extra], year=args.year
+    )
     vehicle = vehicles[0]
     share_with = None
     if ref:

@@ -39,7 +39,9 @@ def _year(text: str) -> int:
     try:
         year = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a year (write e.g. --year 2019)") from None
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a year (write e.g. --year 2019)"
+        ) from None
     if not 1900 <= year <= 2100:
         raise argparse.ArgumentTypeError(f"{year} is outside 1900-2100 (write e.g. --year 2019)")
     return year
