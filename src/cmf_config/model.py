@@ -388,6 +388,13 @@ class Catalog:
         """The market `mid`, or None."""
         return next((m for m in self.options.markets if m.id == mid), None)
 
+    @property
+    def provenance(self) -> str:
+        """Where the catalog's parts, costs and masses come from: "illustrative" when any module
+        variant or brand says so (the bundled catalog: no public BOM exists), else "catalog"."""
+        owners = [*self.modules.values(), *self.brands.values()]
+        return "illustrative" if any(o.provenance == "illustrative" for o in owners) else "catalog"
+
 
 @attrs.frozen(kw_only=True)
 class BomLine:

@@ -322,13 +322,28 @@ def options_json(options: Mapping[str, SlotOptions], consistent: bool) -> str:
     )
 
 
+# ------------------------------------------------------------------ provenance
+
+PROVENANCE_NOTES = {
+    "illustrative": "provenance: illustrative data: the catalog's part numbers, costs and masses are invented (no public bill of materials exists; docs/catalog.md §1), so these figures are not published ones",
+    "catalog": "provenance: the catalog's own part data",
+    "bom-table": "provenance: the BOM table given",
+}
+
+
+def provenance_text(provenance: str) -> str:
+    """One line saying where the figures above come from."""
+    return PROVENANCE_NOTES.get(provenance, f"provenance: {provenance}") + "\n"
+
+
 # ------------------------------------------------------------------ build
 
 
-def build_json(built: BuiltVehicle) -> str:
+def build_json(built: BuiltVehicle, provenance: str = "illustrative") -> str:
     """The documented build document."""
     return to_json(
         {
+            "provenance": provenance,
             "name": built.name,
             "brand": built.brand,
             "platform": built.platform,
@@ -380,16 +395,17 @@ def build_text(built: BuiltVehicle, catalog: Catalog) -> str:
             f"    {line.part:<16} {line.name[:36]:<36} {line.module:<19} {line.quantity:>4} {line.unit_cost:>10.2f} {line.unit_mass_kg:>8.3f}"
         )
     lines.append(
-        f"  totals: {built.total_parts} pieces, {built.total_cost:.2f} EUR, {built.total_mass_kg:.3f} kg (illustrative)"
+        f"  totals: {built.total_parts} pieces, {built.total_cost:.2f} EUR, {built.total_mass_kg:.3f} kg"
+        + (" (illustrative)" if catalog.provenance == "illustrative" else "")
     )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + provenance_text(catalog.provenance)
 
 
 def _pct(value: float | None) -> str:
     return "undefined (0/0)" if value is None else f"{100 * value:.1f}%"
 
 
-def pair_text(pair: PairShare) -> str:
+def pair_text(pair: PairShare, provenance: str = "illustrative") -> str:
     """Pairwise sharing of two products, each measure with its basis."""
     a, b = pair.a_name, pair.b_name
     lines = [
@@ -411,7 +427,7 @@ def pair_text(pair: PairShare) -> str:
             f", ... ({len(parts) - 12} more)" if len(parts) > 12 else ""
         )
         lines.append(f"  only in {who} ({len(parts)}): {shown or '-'}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + provenance_text(provenance)
 
 
 def _cell(value: float | None) -> str:
@@ -440,6 +456,7 @@ def fleet_text(
     indices: FamilyIndices,
     groups: Mapping[str, FamilyIndices],
     order: Sequence[int],
+    provenance: str = "illustrative",
 ) -> str:
     """Family indices, per-group indices, and the matrix (clustered) when it fits a screen."""
     lines = ["family commonality indices:", *indices_text(indices)]
@@ -458,4 +475,4 @@ def fleet_text(
         lines.append(
             f"matrix: {len(names)} x {len(names)} ({matrix.measure}); write it with --csv or draw it with --heatmap"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + provenance_text(provenance)

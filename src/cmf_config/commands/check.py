@@ -213,7 +213,7 @@ def run_build(args: argparse.Namespace) -> int:
 
         draw_built_vehicle(workspace, vehicle, built, args.diagram)
     text = (
-        report.build_json(built)
+        report.build_json(built, workspace.catalog.provenance)
         if args.format == "json"
         else report.build_text(built, workspace.catalog)
     )

@@ -20,12 +20,15 @@ from cmf_config.diagram import (
     Reference,
     RuleState,
     catalog_diagram,
+    provenance_caption,
     rules_diagram,
     sharing_diagram,
+    timeline_diagram,
     vehicle_diagram,
 )
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.files import write_atomic
+from cmf_config.load import load_catalog
 from cmf_config.model import KINDS, BomLine, BuiltVehicle, Vehicle, VehicleConfig
 from cmf_config.rules import K, Rule, bind, rules_by_id
 from cmf_config.workspace import Verdict, Workspace
@@ -48,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Draw a Graphviz diagram. The extension of -o picks the format: .dot (source), .svg, .png, .pdf (rendered by Graphviz's dot).",
     )
     dsub = p.add_subparsers(
-        dest="diagram_kind", metavar="vehicle|catalog|rules|sharing", required=True
+        dest="diagram_kind", metavar="vehicle|catalog|rules|sharing|timeline", required=True
     )
 
     vp = dsub.add_parser(
@@ -103,6 +106,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     _add_output(sp)
     sp.set_defaults(run=run_sharing)
+
+    tp = dsub.add_parser(
+        "timeline",
+        help="platforms and vehicles over the years, with the consolidation story",
+        description="Draw the platforms from their launch years and the vehicles in the year their production started (with their years), on a year axis counting the platforms launched by then, with the sourced Alliance platform events (2013 first wave, 2020 halving to four, 2022 five EV platforms, 2023 AmpR names).",
+    )
+    _add_output(tp)
+    tp.set_defaults(run=run_timeline)
 
 
 def _add_output(parser: argparse.ArgumentParser) -> None:
@@ -223,7 +234,7 @@ def run_vehicle(args: argparse.Namespace) -> int:
         violated=_violated(workspace, verdict),
         reference=reference,
     )
-    write_diagram(graph, args.output)
+    write_diagram(provenance_caption(graph, workspace.catalog.provenance), args.output)
     return ExitCode.OK
 
 
@@ -245,7 +256,7 @@ def draw_built_vehicle(
     graph = vehicle_diagram(
         workspace.catalog, vehicle.config, built=built, violated=_violated(workspace, verdict)
     )
-    write_diagram(graph, path)
+    write_diagram(provenance_caption(graph, workspace.catalog.provenance), path)
 
 
 # ------------------------------------------------------------------ catalog, rules, sharing
@@ -254,7 +265,10 @@ def draw_built_vehicle(
 def run_catalog(args: argparse.Namespace) -> int:
     """diagram catalog [-o OUT]."""
     workspace, _ = Workspace.open(args.catalog, args.rules)
-    write_diagram(catalog_diagram(workspace.catalog), args.output)
+    write_diagram(
+        provenance_caption(catalog_diagram(workspace.catalog), workspace.catalog.provenance),
+        args.output,
+    )
     return ExitCode.OK
 
 
@@ -318,7 +332,17 @@ def run_sharing(args: argparse.Namespace) -> int:
     else:
         names, values = (), ()
     write_diagram(
-        sharing_diagram(names, platforms, values, threshold=threshold, captions=captions),
+        provenance_caption(
+            sharing_diagram(names, platforms, values, threshold=threshold, captions=captions),
+            workspace.catalog.provenance,
+        ),
         args.output,
     )
+    return ExitCode.OK
+
+
+def run_timeline(args: argparse.Namespace) -> int:
+    """diagram timeline [-o OUT]."""
+    catalog = load_catalog(args.catalog)
+    write_diagram(timeline_diagram(catalog), args.output)
     return ExitCode.OK

@@ -150,7 +150,7 @@ def run_share(args: argparse.Namespace) -> int:
                 raise UsageError(
                     "give either vehicles or --bom-table, not both", "drop the vehicle arguments"
                 )
-            return _fleet(args, _read_table(args.bom_table), {})
+            return _fleet(args, _read_table(args.bom_table), {}, "bom-table")
         if args.fleet is not None or args.all:
             if args.vehicles:
                 raise UsageError(
@@ -160,7 +160,12 @@ def run_share(args: argparse.Namespace) -> int:
             if args.all:
                 vehicles = sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id)
             groups = _groups(workspace, vehicles, args.by)
-            return _fleet(args, [_product(workspace, v) for v in vehicles], groups)
+            return _fleet(
+                args,
+                [_product(workspace, v) for v in vehicles],
+                groups,
+                workspace.catalog.provenance,
+            )
         if len(args.vehicles) != 2:
             raise UsageError(
                 f"share compares two vehicles, got {len(args.vehicles)}",
@@ -168,7 +173,12 @@ def run_share(args: argparse.Namespace) -> int:
             )
         workspace, vehicles = _load_vehicles(args, args.vehicles)
         pair = compare(_product(workspace, vehicles[0]), _product(workspace, vehicles[1]))
-        emit(report.to_json(_pair_json(pair)) if args.format == "json" else report.pair_text(pair))
+        provenance = workspace.catalog.provenance
+        emit(
+            report.to_json({"provenance": provenance, **_pair_json(pair)})
+            if args.format == "json"
+            else report.pair_text(pair, provenance)
+        )
         return ExitCode.OK
     except SharingOptionError as exc:
         raise UsageError(str(exc), "see `cmf-config share --help`") from None
@@ -231,7 +241,10 @@ def _groups(
 
 
 def _fleet(
-    args: argparse.Namespace, products: list[ProductBom], groups: dict[str, list[str]]
+    args: argparse.Namespace,
+    products: list[ProductBom],
+    groups: dict[str, list[str]],
+    provenance: str,
 ) -> int:
     if len(products) < 2:
         raise UsageError("a fleet needs at least two products", "name more vehicles, or use --all")
@@ -246,7 +259,10 @@ def _fleet(
         write_atomic(args.csv, _matrix_csv(matrix))
     if args.heatmap is not None:
         render_heatmap(
-            matrix, args.heatmap, f"Parts sharing ({args.measure}), {len(products)} products"
+            matrix,
+            args.heatmap,
+            f"Parts sharing ({args.measure}), {len(products)} products"
+            + (", illustrative data" if provenance == "illustrative" else ""),
         )
     pairs = (
         [
@@ -261,6 +277,7 @@ def _fleet(
         emit(
             report.to_json(
                 {
+                    "provenance": provenance,
                     "products": [p.name for p in products],
                     "indices": _indices_json(indices),
                     "groups": {
@@ -280,7 +297,11 @@ def _fleet(
             )
         )
     else:
-        emit(report.fleet_text(matrix, indices, group_indices, cluster_order(matrix)))
+        emit(
+            report.fleet_text(
+                matrix, indices, group_indices, cluster_order(matrix), provenance
+            )
+        )
     return ExitCode.OK
 
 
