@@ -1147,7 +1147,10 @@ def sharing_diagram(
 
 TIMELINE_EVENTS: tuple[tuple[int, str], ...] = (
     (2013, "2013: first CMF cars, Nissan Rogue, Qashqai, X-Trail [S77]"),
-    (2020, "May 2020: the Alliance halves its platforms, to four [S47] (\"from seven\" is unsupported)"),
+    (
+        2020,
+        'May 2020: the Alliance halves its platforms, to four [S47] ("from seven" is unsupported)',
+    ),
     (2022, "Jan 2022: five common EV platforms: CMF-AEV, KEI-EV, LCV-EV, CMF-EV, CMF-BEV [S43]"),
     (2023, "Nov 2023: CMF-EV and CMF-BEV become AmpR Medium and AmpR Small [S35]"),
 )
@@ -1190,7 +1193,11 @@ def timeline_diagram(catalog: Catalog) -> graphviz.Digraph:
         if platform.launch_year is None:
             continue
         pid = _node_id("tp", platform.id)
-        aliases = f"<BR/>{_font(_esc(', '.join(platform.aliases[:2])), size='8')}" if platform.aliases else ""
+        aliases = (
+            f"<BR/>{_font(_esc(', '.join(platform.aliases[:2])), size='8')}"
+            if platform.aliases
+            else ""
+        )
         graph.node(
             pid,
             label=_label(_b(_esc(platform.name)) + aliases),

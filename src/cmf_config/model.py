@@ -392,8 +392,9 @@ class Catalog:
     def provenance(self) -> str:
         """Where the catalog's parts, costs and masses come from: "illustrative" when any module
         variant or brand says so (the bundled catalog: no public BOM exists), else "catalog"."""
-        owners = [*self.modules.values(), *self.brands.values()]
-        return "illustrative" if any(o.provenance == "illustrative" for o in owners) else "catalog"
+        labels = [m.provenance for m in self.modules.values()]
+        labels += [b.provenance for b in self.brands.values()]
+        return "illustrative" if "illustrative" in labels else "catalog"
 
 
 @attrs.frozen(kw_only=True)

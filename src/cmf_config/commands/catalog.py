@@ -239,9 +239,11 @@ def _text(doc: dict[str, object]) -> str:
                 lines.append(
                     f"  {p['part']:<16} {p['name']:<36} x{p['quantity']:<3} {p['unit_cost']:>9.2f} EUR {p['unit_mass_kg']:>8.3f} kg"
                 )
+        elif value is None:
+            lines.append(f"{key}: -")
         elif isinstance(value, dict):
             lines.append(f"{key}:")
-            lines += [f"  {k}: {v}" for k, v in value.items()]
+            lines += [f"  {k}: {'-' if v is None else v}" for k, v in value.items()]
         elif isinstance(value, list):
             lines.append(f"{key}: {', '.join(str(v) for v in value)}")
         else:

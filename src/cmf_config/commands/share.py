@@ -297,11 +297,7 @@ def _fleet(
             )
         )
     else:
-        emit(
-            report.fleet_text(
-                matrix, indices, group_indices, cluster_order(matrix), provenance
-            )
-        )
+        emit(report.fleet_text(matrix, indices, group_indices, cluster_order(matrix), provenance))
     return ExitCode.OK
 
 
