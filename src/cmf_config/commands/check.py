@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from cmf_config import report
-from cmf_config.commands.common import add_common, emit
+from cmf_config.commands.common import add_common, emit, note_sources, stamp
 from cmf_config.dump import config_to_yaml
 from cmf_config.errors import Diagnostic, ExitCode, InputError, UsageError
 from cmf_config.load import bundled_dir, load_catalog
@@ -153,7 +153,14 @@ def run_validate(args: argparse.Namespace) -> int:
             results.append((shown, verdict.is_valid, diags))
         else:
             results.append((shown, False, by_file.get(shown, [])))
-    emit(report.validate_json(results) if args.format == "json" else report.validate_text(results))
+    emit(
+        stamp(
+            args,
+            report.validate_json(results)
+            if args.format == "json"
+            else report.validate_text(results),
+        )
+    )
     if unusable:
         return ExitCode.USAGE
     return ExitCode.INVALID if invalid else ExitCode.OK
@@ -173,9 +180,9 @@ def _unusable(args: argparse.Namespace, diags: tuple[Diagnostic, ...] | list[Dia
         by_file: dict[str, list[Diagnostic]] = {}
         for diag in diags:
             by_file.setdefault(diag.span.path, []).append(diag)
-        emit(report.validate_json([(path, False, ds) for path, ds in by_file.items()]))
+        emit(stamp(args, report.validate_json([(path, False, ds) for path, ds in by_file.items()])))
     else:
-        emit(report.render_diagnostics(list(diags)))
+        emit(stamp(args, report.render_diagnostics(list(diags))))
     return ExitCode.USAGE
 
 
@@ -193,7 +200,14 @@ def _invalid_config(args: argparse.Namespace, workspace: Workspace, vehicle: Veh
             )
         ]
     results = [(vehicle.config.span.path, False, diags)]
-    emit(report.validate_json(results) if args.format == "json" else report.validate_text(results))
+    emit(
+        stamp(
+            args,
+            report.validate_json(results)
+            if args.format == "json"
+            else report.validate_text(results),
+        )
+    )
     return ExitCode.INVALID
 
 
@@ -215,7 +229,7 @@ def run_build(args: argparse.Namespace) -> int:
         if args.format == "json"
         else report.build_text(built, workspace.catalog)
     )
-    emit(text, args.output)
+    emit(stamp(args, text), args.output)
     return ExitCode.OK
 
 
@@ -226,13 +240,12 @@ def run_explain(args: argparse.Namespace) -> int:
     conflict = workspace.explain(vehicle.config)
     rules = rules_by_id(workspace.rules)
     if args.format == "json":
-        emit(report.explain_json(conflict, workspace.problem, rules, vehicle.config, assignment))
+        text = report.explain_json(conflict, workspace.problem, rules, vehicle.config, assignment)
     elif conflict is None:
-        emit(
-            f"{vehicle.config.span.path}: consistent: a valid vehicle completes these choices; nothing to explain\n"
-        )
+        text = f"{vehicle.config.span.path}: consistent: a valid vehicle completes these choices; nothing to explain\n"
     else:
-        emit(report.explanation(conflict, workspace.problem, rules, vehicle.config, assignment))
+        text = report.explanation(conflict, workspace.problem, rules, vehicle.config, assignment)
+    emit(stamp(args, text))
     return ExitCode.OK if conflict is None else ExitCode.INVALID
 
 
@@ -255,9 +268,12 @@ def run_fix(args: argparse.Namespace) -> int:
         )
         written = str(args.output)
     emit(
-        report.changes_json(changes, written)
-        if args.format == "json"
-        else report.changes_text(changes, workspace.problem)
+        stamp(
+            args,
+            report.changes_json(changes, written)
+            if args.format == "json"
+            else report.changes_text(changes, workspace.problem),
+        )
     )
     return ExitCode.OK
 
@@ -289,18 +305,22 @@ def run_complete(args: argparse.Namespace) -> int:
     }
     if args.format == "json":
         emit(
-            report.to_json(
-                {
-                    "filled": filled,
-                    "objective": "sharing" if ref else args.minimize,
-                    "written": str(args.output) if args.output else None,
-                }
+            stamp(
+                args,
+                report.to_json(
+                    {
+                        "filled": filled,
+                        "objective": "sharing" if ref else args.minimize,
+                        "written": str(args.output) if args.output else None,
+                    }
+                ),
             )
         )
     elif args.output is None:
+        note_sources(args)
         emit(text)
     else:
-        emit(f"filled {len(filled)} open slots; wrote {args.output}\n")
+        emit(stamp(args, f"filled {len(filled)} open slots; wrote {args.output}\n"))
     return ExitCode.OK
 
 
@@ -311,11 +331,12 @@ def run_options(args: argparse.Namespace) -> int:
     consistent = workspace.engine.is_consistent(assignment)
     options = workspace.options(vehicle.config)
     if args.format == "json":
-        emit(report.options_json(options, consistent))
+        emit(stamp(args, report.options_json(options, consistent)))
     else:
-        if not consistent:
-            emit(
-                "the choices already contradict the rules: no slot has a possible value (run `cmf-config explain`)\n"
-            )
-        emit(report.options_text(options, workspace.problem))
+        head = (
+            ""
+            if consistent
+            else "the choices already contradict the rules: no slot has a possible value (run `cmf-config explain`)\n"
+        )
+        emit(stamp(args, head + report.options_text(options, workspace.problem)))
     return ExitCode.OK if consistent else ExitCode.INVALID

@@ -15,7 +15,7 @@ from pathlib import Path
 import graphviz
 
 from cmf_config import sharing
-from cmf_config.commands.common import add_common
+from cmf_config.commands.common import add_common, note_sources
 from cmf_config.diagram import (
     Reference,
     RuleState,
@@ -207,6 +207,7 @@ def run_vehicle(args: argparse.Namespace) -> int:
     ref: str | None = args.against
     extra = [Path(ref)] if ref and Path(ref).suffix in (".yaml", ".yml") else []
     workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file, *extra])
+    note_sources(args)
     vehicle = vehicles[0]
     verdict = workspace.validate(vehicle.config)
     built = workspace.build(vehicle.config) if verdict.is_valid else None
@@ -254,6 +255,7 @@ def draw_built_vehicle(
 def run_catalog(args: argparse.Namespace) -> int:
     """diagram catalog [-o OUT]."""
     workspace, _ = Workspace.open(args.catalog, args.rules)
+    note_sources(args)
     write_diagram(catalog_diagram(workspace.catalog), args.output)
     return ExitCode.OK
 
@@ -283,6 +285,7 @@ def run_rules(args: argparse.Namespace) -> int:
     """diagram rules [--config FILE] [-o OUT]."""
     paths = [args.config] if args.config is not None else []
     workspace, vehicles = Workspace.open(args.catalog, args.rules, paths)
+    note_sources(args)
     status = rule_states(workspace, vehicles[0].config) if vehicles else None
     write_diagram(
         rules_diagram(workspace.rules, workspace.problem, status, workspace.catalog), args.output
@@ -299,6 +302,7 @@ def run_sharing(args: argparse.Namespace) -> int:
             "write a ratio such as --threshold 0.5",
         )
     workspace, _ = Workspace.open(args.catalog, args.rules)
+    note_sources(args)
     products: list[sharing.ProductBom] = []
     platforms: dict[str, str | None] = {}
     captions: dict[str, str] = {}
