@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from cmf_config import __version__
-from cmf_config.commands import analyze, catalog, check
+from cmf_config.commands import analyze, catalog, check, init
 from cmf_config.commands.common import prepare
 from cmf_config.errors import ExitCode, InputError, UsageError
 from cmf_config.report import render_diagnostics
 
-COMMAND_MODULES = [check, catalog, analyze]
+COMMAND_MODULES = [check, catalog, analyze, init]
 
 
 def _optional_modules() -> list[ModuleType]:

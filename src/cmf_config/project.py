@@ -11,6 +11,7 @@ project is found.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -50,7 +51,7 @@ class Project:
     @property
     def shown(self) -> str:
         """The file as reports show it: `pyproject.toml [tool.cmf-config]` or `cmf-config.toml`."""
-        where = _rel(self.file)
+        where = shown_path(self.file, self.file.parent)
         return f"{where} [{self.table}]" if self.table else where
 
 
@@ -60,11 +61,12 @@ class DataDir:
 
     path: Path
     origin: Origin
+    root: Path | None = None  # the project's folder, when the project chose this one
 
     @property
     def shown(self) -> str:
         """The folder as reports show it (relative to the working directory when inside it)."""
-        return _rel(self.path)
+        return shown_path(self.path, self.root)
 
 
 @attrs.frozen(kw_only=True)
@@ -78,12 +80,21 @@ class Sources:
     def as_json(self, rules: bool = True) -> dict[str, object]:
         """The stable JSON shape documented in docs/cli.md ("sources")."""
         doc: dict[str, object] = {
-            "project": _rel(self.project.file) if self.project else None,
+            "project": self.project and shown_path(self.project.file, self.project.file.parent),
             "catalog": {"path": self.catalog.shown, "source": self.catalog.origin},
         }
         if rules:
             doc["rules"] = {"path": self.rules.shown, "source": self.rules.origin}
         return doc
+
+
+def shown_path(path: Path, root: Path | None = None) -> str:
+    """A path as reports show it: relative to the working directory when it lies inside it,
+    or inside the project folder `root` above it ('../../catalog'); else absolute."""
+    here = Path.cwd().resolve()
+    if root is not None and here.is_relative_to(root.resolve()) and path.is_relative_to(root):
+        return os.path.relpath(path, here)
+    return _rel(path)
 
 
 # ------------------------------------------------------------------ discovery
@@ -129,7 +140,7 @@ def _has_table(path: Path) -> bool:
 
 def load_project(path: Path, table: str) -> Project:
     """Read and check one project file; raise InputError with positioned diagnostics."""
-    shown = _rel(path)
+    shown = shown_path(path, path.parent)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -334,17 +345,19 @@ def resolve(
         named = getattr(project, key) if project is not None else None
         if project is not None and named is not None:
             if not named.is_dir():
-                where = project.spans.get(key, Span(_rel(project.file), 1, 1))
+                where = project.spans.get(
+                    key, Span(shown_path(project.file, project.file.parent), 1, 1)
+                )
                 what = "exists but is not a folder" if named.exists() else "does not exist"
                 diagnostics.append(
                     Diagnostic(
                         code="E013",
                         span=where,
-                        message=f"the {key} folder '{_rel(named)}' named here {what}",
-                        hint=f"fix the path (relative to {_rel(project.file)}), or run `cmf-config init` in a new folder to start one",
+                        message=f"the {key} folder '{shown_path(named, project.file.parent)}' named here {what}",
+                        hint=f"fix the path (relative to {project.shown}), or run `cmf-config init` in a new folder to start one",
                     )
                 )
-            return DataDir(path=named, origin="project")
+            return DataDir(path=named, origin="project", root=project.file.parent)
         if project is not None:
             # A project that names no folder uses the conventional one beside its file.
             beside = (project.file.parent / key).resolve()
@@ -352,12 +365,12 @@ def resolve(
                 diagnostics.append(
                     Diagnostic(
                         code="E013",
-                        span=Span(_rel(project.file), 1, 1),
-                        message=f"the project names no {key} folder and there is no '{_rel(beside)}'",
+                        span=Span(shown_path(project.file, project.file.parent), 1, 1),
+                        message=f"the project names no {key} folder and there is no '{shown_path(beside, project.file.parent)}'",
                         hint=f'add {key} = "PATH" to {project.shown}, or create the folder',
                     )
                 )
-            return DataDir(path=beside, origin="project")
+            return DataDir(path=beside, origin="project", root=project.file.parent)
         return DataDir(path=bundled_dir(key).resolve(), origin="bundled")
 
     sources = Sources(project=project, catalog=pick(catalog, "catalog"), rules=pick(rules, "rules"))
@@ -371,9 +384,12 @@ def describe(sources: Sources, rules: bool = True) -> str:
     catalog, rule_dir = sources.catalog, sources.rules
     if catalog.origin == "bundled" and (not rules or rule_dir.origin == "bundled"):
         what = "catalog and rules" if rules else "catalog"
+        unused = ""
+        if (Path.cwd() / "catalog" / "kinds.yaml").is_file():
+            unused = f"; the catalog/ folder here is NOT used: name it in {CONFIG_NAME}"
         return (
             f"catalog: the bundled demo {what} (no {CONFIG_NAME} or [{TABLE}] in {PYPROJECT} "
-            "found here or above; `cmf-config init` starts a project)"
+            f"found here or above; `cmf-config init` starts a project{unused})"
         )
     if not rules:
         return f"catalog: {catalog.shown}/ (from {_why(sources, catalog, '--catalog')})"

@@ -15,7 +15,7 @@ from pathlib import Path
 import graphviz
 
 from cmf_config import sharing
-from cmf_config.commands.common import add_common, note_sources
+from cmf_config.commands.common import add_common, emit, note_sources, stamp
 from cmf_config.diagram import (
     Reference,
     RuleState,
@@ -145,6 +145,15 @@ def write_diagram(graph: graphviz.Digraph, path: Path | None) -> None:
     write_atomic(path, data)
 
 
+def _write(args: argparse.Namespace, graph: graphviz.Digraph) -> None:
+    """Write a diagram, then say what was drawn from (stdout, or stderr when DOT went there)."""
+    write_diagram(graph, args.output)
+    if args.output is None:
+        note_sources(args)
+    else:
+        emit(stamp(args, f"wrote {args.output}\n"))
+
+
 # ------------------------------------------------------------------ vehicle
 
 
@@ -207,7 +216,6 @@ def run_vehicle(args: argparse.Namespace) -> int:
     ref: str | None = args.against
     extra = [Path(ref)] if ref and Path(ref).suffix in (".yaml", ".yml") else []
     workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file, *extra])
-    note_sources(args)
     vehicle = vehicles[0]
     verdict = workspace.validate(vehicle.config)
     built = workspace.build(vehicle.config) if verdict.is_valid else None
@@ -224,7 +232,7 @@ def run_vehicle(args: argparse.Namespace) -> int:
         violated=_violated(workspace, verdict),
         reference=reference,
     )
-    write_diagram(graph, args.output)
+    _write(args, graph)
     return ExitCode.OK
 
 
@@ -255,8 +263,7 @@ def draw_built_vehicle(
 def run_catalog(args: argparse.Namespace) -> int:
     """diagram catalog [-o OUT]."""
     workspace, _ = Workspace.open(args.catalog, args.rules)
-    note_sources(args)
-    write_diagram(catalog_diagram(workspace.catalog), args.output)
+    _write(args, catalog_diagram(workspace.catalog))
     return ExitCode.OK
 
 
@@ -285,11 +292,8 @@ def run_rules(args: argparse.Namespace) -> int:
     """diagram rules [--config FILE] [-o OUT]."""
     paths = [args.config] if args.config is not None else []
     workspace, vehicles = Workspace.open(args.catalog, args.rules, paths)
-    note_sources(args)
     status = rule_states(workspace, vehicles[0].config) if vehicles else None
-    write_diagram(
-        rules_diagram(workspace.rules, workspace.problem, status, workspace.catalog), args.output
-    )
+    _write(args, rules_diagram(workspace.rules, workspace.problem, status, workspace.catalog))
     return ExitCode.OK
 
 
@@ -302,7 +306,6 @@ def run_sharing(args: argparse.Namespace) -> int:
             "write a ratio such as --threshold 0.5",
         )
     workspace, _ = Workspace.open(args.catalog, args.rules)
-    note_sources(args)
     products: list[sharing.ProductBom] = []
     platforms: dict[str, str | None] = {}
     captions: dict[str, str] = {}
@@ -321,8 +324,5 @@ def run_sharing(args: argparse.Namespace) -> int:
         names, values = matrix.names, matrix.values
     else:
         names, values = (), ()
-    write_diagram(
-        sharing_diagram(names, platforms, values, threshold=threshold, captions=captions),
-        args.output,
-    )
+    _write(args, sharing_diagram(names, platforms, values, threshold=threshold, captions=captions))
     return ExitCode.OK
