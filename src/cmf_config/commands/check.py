@@ -7,11 +7,13 @@ from pathlib import Path
 
 from cmf_config import report
 from cmf_config.commands.common import add_common, emit, note_sources, stamp
-from cmf_config.dump import config_to_yaml
+from cmf_config.dump import config_to_data
 from cmf_config.errors import Diagnostic, ExitCode, InputError, UsageError
 from cmf_config.load import bundled_dir, load_catalog
-from cmf_config.model import Vehicle
+from cmf_config.model import Vehicle, VehicleConfig
+from cmf_config.roundtrip import edit_config
 from cmf_config.rules import rules_by_id
+from cmf_config.source import parse_file
 from cmf_config.workspace import Workspace, load_configs
 
 
@@ -65,14 +67,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Change the fewest choices (ties broken by module cost) to make the configuration valid.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        default=None,
-        metavar="OUT",
-        help="write the corrected configuration file to OUT",
-    )
+    _add_write(p, "corrected")
     add_common(p)
     p.set_defaults(run=run_fix)
 
@@ -95,14 +90,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="VEHICLE",
         help="a configuration file or catalog vehicle id to share the most parts with",
     )
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        default=None,
-        metavar="OUT",
-        help="write the completed configuration file to OUT",
-    )
+    _add_write(p, "completed")
     add_common(p)
     p.set_defaults(run=run_complete)
 
@@ -114,6 +102,34 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("file", type=Path, metavar="FILE")
     add_common(p)
     p.set_defaults(run=run_options)
+
+
+def _add_write(p: argparse.ArgumentParser, what: str) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help=f"write the {what} configuration file to OUT (atomically); only the changed values differ from FILE",
+    )
+    where.add_argument(
+        "-i",
+        "--in-place",
+        action="store_true",
+        help=f"rewrite FILE with the {what} values (atomically), keeping its comments and layout",
+    )
+
+
+def _edited(vehicle: Vehicle, config: VehicleConfig) -> str:
+    """The vehicle's file with the values of `config` (comments and layout kept)."""
+    doc = parse_file(Path(vehicle.config.span.path))
+    return edit_config(doc, config_to_data(vehicle.config), config_to_data(config))
+
+
+def _target(args: argparse.Namespace) -> Path | None:
+    return Path(args.file) if args.in_place else args.output
 
 
 def _open_one(
@@ -260,19 +276,18 @@ def run_fix(args: argparse.Namespace) -> int:
         )
     assignment, changes = found
     written = None
-    if args.output is not None:
+    target = _target(args)
+    if target is not None:
         fixed = workspace.config_from(vehicle.config, assignment, fill=False)
-        emit(
-            config_to_yaml(fixed, f"corrected by cmf-config fix from {vehicle.config.span.path}"),
-            args.output,
-        )
-        written = str(args.output)
+        emit(_edited(vehicle, fixed), target)
+        written = str(target)
     emit(
         stamp(
             args,
             report.changes_json(changes, written)
             if args.format == "json"
-            else report.changes_text(changes, workspace.problem),
+            else report.changes_text(changes, workspace.problem)
+            + (f"wrote {written}\n" if written else ""),
         )
     )
     return ExitCode.OK
@@ -292,11 +307,10 @@ def run_complete(args: argparse.Namespace) -> int:
     if completed is None:
         return _invalid_config(args, workspace, vehicle)
     config = workspace.config_from(vehicle.config, completed, fill=True)
-    text = config_to_yaml(
-        config, f"completed by cmf-config complete from {vehicle.config.span.path}"
-    )
-    if args.output is not None:
-        emit(text, args.output)
+    text = _edited(vehicle, config)
+    target = _target(args)
+    if target is not None:
+        emit(text, target)
     assignment = workspace.assignment(vehicle.config)
     filled = {
         s.name: workspace.value_id(s.name, completed[s.name])
@@ -311,16 +325,16 @@ def run_complete(args: argparse.Namespace) -> int:
                     {
                         "filled": filled,
                         "objective": "sharing" if ref else args.minimize,
-                        "written": str(args.output) if args.output else None,
+                        "written": str(target) if target else None,
                     }
                 ),
             )
         )
-    elif args.output is None:
+    elif target is None:
         note_sources(args)
         emit(text)
     else:
-        emit(stamp(args, f"filled {len(filled)} open slots; wrote {args.output}\n"))
+        emit(stamp(args, f"filled {len(filled)} open slots; wrote {target}\n"))
     return ExitCode.OK
 
 
