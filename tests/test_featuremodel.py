@@ -478,7 +478,8 @@ def test_cli_export_writes_uvl_that_reads_back(
         capsys,
     )
     assert code == 0
-    assert out.startswith(f"wrote {target}:")
+    assert out.splitlines()[0].startswith("catalog: ")  # what it exported (docs/project.md)
+    assert out.splitlines()[1].startswith(f"wrote {target}:")
     assert "rule 'no-tow-bar-on-ev' not exported: a warning rule" in err
     workspace, _ = Workspace.open(mini / "catalog", mini / "rules")
     assert FeatureAnalysis(compile_model(load_uvl(target))).count() == workspace.engine.count({})

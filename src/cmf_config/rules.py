@@ -724,7 +724,10 @@ def load_rules(directory: Path, problem: Problem) -> list[Rule]:
                 )
             ]
         )
-    for path in sorted(directory.glob("*.yaml")):
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise InputError([_nothing_to_check(directory, "holds no rule files (*.yaml)")])
+    for path in files:
         try:
             doc = parse_file(path, _rel(path))
             parsed = structure(doc, _RulesFile)
@@ -749,7 +752,20 @@ def load_rules(directory: Path, problem: Problem) -> list[Rule]:
                 rules.append(rule)
     if diagnostics:
         raise InputError(diagnostics)
+    if not rules:
+        raise InputError([_nothing_to_check(directory, "holds rule files but no rules")])
     return rules
+
+
+def _nothing_to_check(directory: Path, what: str) -> Diagnostic:
+    """A check with nothing to check against is an error, never a pass."""
+    return Diagnostic(
+        code="E002",
+        span=Span(_rel(directory), 1, 1),
+        message=f"the rules folder {what}: nothing would be checked",
+        hint="point --rules (or `rules` in cmf-config.toml) at the folder of your rule files; "
+        "`cmf-config init` writes a starting set",
+    )
 
 
 def _compile_rule(

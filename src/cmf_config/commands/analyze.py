@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from cmf_config import report
-from cmf_config.commands.common import add_common, add_year, emit
+from cmf_config.commands.common import add_common, add_year, emit, sources_of, stamp
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.lint import lint
 from cmf_config.suggest import did_you_mean
@@ -72,18 +72,21 @@ def run_count(args: argparse.Namespace) -> int:
     total = workspace.engine.count(fixed)
     if args.format == "json":
         emit(
-            report.to_json(
-                {
-                    "count": total,
-                    "platform": args.platform,
-                    "brand": args.brand,
-                    "year": args.year,
-                    "counter": "d4",
-                }
+            stamp(
+                args,
+                report.to_json(
+                    {
+                        "count": total,
+                        "platform": args.platform,
+                        "brand": args.brand,
+                        "year": args.year,
+                        "counter": "d4",
+                    }
+                ),
             )
         )
     else:
-        emit(f"{total}\n")
+        emit(stamp(args, f"{total}\n"))
     return ExitCode.OK
 
 
@@ -102,44 +105,63 @@ def run_enumerate(args: argparse.Namespace) -> int:
         for a in found
     ]
     if args.format == "json":
-        emit(report.to_json({"configurations": rows, "limit": args.limit, "year": args.year}))
+        emit(
+            stamp(
+                args,
+                report.to_json({"configurations": rows, "limit": args.limit, "year": args.year}),
+            )
+        )
     else:
-        emit("".join(" ".join(f"{k}={v}" for k, v in row.items()) + "\n" for row in rows))
+        emit(
+            stamp(
+                args, "".join(" ".join(f"{k}={v}" for k, v in row.items()) + "\n" for row in rows)
+            )
+        )
     return ExitCode.OK
 
 
 def run_lint(args: argparse.Namespace) -> int:
     """lint."""
     workspace, _ = Workspace.open(args.catalog, args.rules)
-    findings = lint(workspace)
+    sources = sources_of(args)
+    ignored = set(sources.project.ignore) if sources.project is not None else set()
+    findings = [f for f in lint(workspace) if f.code not in ignored]
     if args.format == "json":
         emit(
-            report.to_json(
-                {
-                    "clean": not findings,
-                    "findings": [
-                        {
-                            "code": f.code,
-                            "kind": f.kind,
-                            "subject": f.subject,
-                            "message": f.message,
-                            "file": f.span.path,
-                            "line": f.span.line,
-                            "column": f.span.col,
-                            "rules": list(f.rules),
-                        }
-                        for f in findings
-                    ],
-                }
+            stamp(
+                args,
+                report.to_json(
+                    {
+                        "clean": not findings,
+                        "findings": [
+                            {
+                                "code": f.code,
+                                "kind": f.kind,
+                                "subject": f.subject,
+                                "message": f.message,
+                                "file": f.span.path,
+                                "line": f.span.line,
+                                "column": f.span.col,
+                                "rules": list(f.rules),
+                            }
+                            for f in findings
+                        ],
+                        "ignored": sorted(ignored),
+                    }
+                ),
             )
         )
     else:
+        lines = []
         for f in findings:
             where = f"{f.span}: " if f.span.line else ""
             because = f" (because of {', '.join(f.rules)})" if f.rules else ""
-            emit(f"{where}{f.code} {f.kind}: {f.message}{because}\n")
+            lines.append(f"{where}{f.code} {f.kind}: {f.message}{because}\n")
         rule_count = sum(1 for r in workspace.rules if not r.builtin)
-        emit(
-            f"lint: {len(findings)} finding{'s' if len(findings) != 1 else ''} ({rule_count} rules, {len(workspace.catalog.modules)} module variants, {len(workspace.catalog.vehicles)} reference vehicle{'s' if len(workspace.catalog.vehicles) != 1 else ''} checked)\n"
+        vehicles = len(workspace.catalog.vehicles)
+        skipped = f"; ignored codes: {', '.join(sorted(ignored))}" if ignored else ""
+        lines.append(
+            f"lint: {len(findings)} finding{'s' if len(findings) != 1 else ''} ({rule_count} rules, {len(workspace.catalog.modules)} module variants, {vehicles} reference vehicle{'s' if vehicles != 1 else ''} checked{skipped})\n"
         )
+        emit(stamp(args, "".join(lines)))
     return ExitCode.INVALID if findings else ExitCode.OK

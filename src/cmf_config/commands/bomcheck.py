@@ -6,7 +6,7 @@ import argparse
 from collections import Counter
 
 from cmf_config import report
-from cmf_config.commands.common import add_common, emit
+from cmf_config.commands.common import add_common, emit, stamp
 from cmf_config.errors import ExitCode
 from cmf_config.variantbom import CHECKS, Finding, check
 from cmf_config.workspace import Workspace
@@ -42,28 +42,31 @@ def run_bom_check(args: argparse.Namespace) -> int:
     alternatives = sum(len(p.position.alternatives) for p in workspace.positions)
     counts = Counter(f.check for f in findings)
     if args.format == "json":
-        emit(
-            report.to_json(
-                {
-                    "clean": not findings,
-                    "positions": len(workspace.positions),
-                    "alternatives": alternatives,
-                    "counts": {name: counts[name] for name in CHECKS},
-                    "findings": [_finding_json(f) for f in findings],
-                }
-            )
+        text = report.to_json(
+            {
+                "clean": not findings,
+                "positions": len(workspace.positions),
+                "alternatives": alternatives,
+                "counts": {name: counts[name] for name in CHECKS},
+                "findings": [_finding_json(f) for f in findings],
+            }
         )
     else:
+        lines = []
         for f in findings:
-            emit(f"{f.span}: {f.check}: {f.message}\n")
+            lines.append(f"{f.span}: {f.check}: {f.message}\n")
             if f.witness is not None:
-                emit("  witness: " + " ".join(f"{k}={v}" for k, v in f.witness.items()) + "\n")
-            emit(f"  hint: {HINTS[f.check]}\n")
+                lines.append(
+                    "  witness: " + " ".join(f"{k}={v}" for k, v in f.witness.items()) + "\n"
+                )
+            lines.append(f"  hint: {HINTS[f.check]}\n")
         by_check = ", ".join(f"{counts[name]} {name}" for name in CHECKS)
-        emit(
+        lines.append(
             f"bom-check: {len(findings)} finding{'s' if len(findings) != 1 else ''} ({by_check}) "
             f"in {len(workspace.positions)} positions with {alternatives} alternative parts\n"
         )
+        text = "".join(lines)
+    emit(stamp(args, text))
     return ExitCode.INVALID if findings else ExitCode.OK
 
 

@@ -7,7 +7,7 @@ import argparse
 import attrs
 
 from cmf_config import report
-from cmf_config.commands.common import add_common, add_year, emit
+from cmf_config.commands.common import add_common, add_year, emit, note_sources, stamp
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.load import load_catalog
 from cmf_config.model import KINDS, Catalog, PartLine, YearSpan
@@ -182,7 +182,7 @@ def run_list(args: argparse.Namespace) -> int:
         "vehicles": [_vehicle_doc(catalog, v) for v in sorted(catalog.vehicles)],
     }
     if args.format == "json":
-        emit(report.to_json(doc))
+        emit(stamp(args, report.to_json(doc), rules=False))
         return ExitCode.OK
     lines = [] if args.year is None else [f"as of {args.year}:"]
     lines.append("module variants:")
@@ -201,7 +201,7 @@ def run_list(args: argparse.Namespace) -> int:
         f"  {v.id:<22} {v.config.name:<40} {_years_text(v.production):<10} {v.config.brand} / {v.config.platform}"
         for v in sorted(catalog.vehicles.values(), key=lambda v: v.id)
     ]
-    emit("\n".join(lines) + "\n")
+    emit(stamp(args, "\n".join(lines) + "\n", rules=False))
     return ExitCode.OK
 
 
@@ -224,9 +224,9 @@ def run_show(args: argparse.Namespace) -> int:
             "see `cmf-config catalog list`",
         )
     if args.format == "json":
-        emit(report.to_json(doc))
+        emit(stamp(args, report.to_json(doc), rules=False))
     else:
-        emit(_text(doc))
+        emit(stamp(args, _text(doc), rules=False))
     return ExitCode.OK
 
 
@@ -254,5 +254,6 @@ def _text(doc: dict[str, object]) -> str:
 def run_schema(args: argparse.Namespace) -> int:
     """schema."""
     catalog = load_catalog(args.catalog)
+    note_sources(args, rules=False)
     emit(report.to_json(config_schema(catalog)))
     return ExitCode.OK

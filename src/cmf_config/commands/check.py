@@ -6,12 +6,14 @@ import argparse
 from pathlib import Path
 
 from cmf_config import report
-from cmf_config.commands.common import add_common, add_year, emit
-from cmf_config.dump import config_to_yaml
+from cmf_config.commands.common import add_common, add_year, emit, note_sources, stamp
+from cmf_config.dump import config_to_data
 from cmf_config.errors import Diagnostic, ExitCode, InputError, UsageError
 from cmf_config.load import bundled_dir, load_catalog
-from cmf_config.model import Vehicle
+from cmf_config.model import Vehicle, VehicleConfig
+from cmf_config.roundtrip import edit_config
 from cmf_config.rules import rules_by_id
+from cmf_config.source import parse_file
 from cmf_config.workspace import Workspace, load_configs
 
 
@@ -65,14 +67,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Change the fewest choices (ties broken by module cost) to make the configuration valid.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        default=None,
-        metavar="OUT",
-        help="write the corrected configuration file to OUT",
-    )
+    _add_write(p, "corrected")
     add_common(p)
     p.set_defaults(run=run_fix)
 
@@ -95,14 +90,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="VEHICLE",
         help="a configuration file or catalog vehicle id to share the most parts with",
     )
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        default=None,
-        metavar="OUT",
-        help="write the completed configuration file to OUT",
-    )
+    _add_write(p, "completed")
     add_year(p)
     add_common(p)
     p.set_defaults(run=run_complete)
@@ -116,6 +104,34 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_year(p)
     add_common(p)
     p.set_defaults(run=run_options)
+
+
+def _add_write(p: argparse.ArgumentParser, what: str) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help=f"write the {what} configuration file to OUT (atomically); only the changed values differ from FILE",
+    )
+    where.add_argument(
+        "-i",
+        "--in-place",
+        action="store_true",
+        help=f"rewrite FILE with the {what} values (atomically), keeping its comments and layout",
+    )
+
+
+def _edited(vehicle: Vehicle, config: VehicleConfig) -> str:
+    """The vehicle's file with the values of `config` (comments and layout kept)."""
+    doc = parse_file(Path(vehicle.config.span.path))
+    return edit_config(doc, config_to_data(vehicle.config), config_to_data(config))
+
+
+def _target(args: argparse.Namespace) -> Path | None:
+    return Path(args.file) if args.in_place else args.output
 
 
 def _open_one(
@@ -155,7 +171,14 @@ def run_validate(args: argparse.Namespace) -> int:
             results.append((shown, verdict.is_valid, diags))
         else:
             results.append((shown, False, by_file.get(shown, [])))
-    emit(report.validate_json(results) if args.format == "json" else report.validate_text(results))
+    emit(
+        stamp(
+            args,
+            report.validate_json(results)
+            if args.format == "json"
+            else report.validate_text(results),
+        )
+    )
     if unusable:
         return ExitCode.USAGE
     return ExitCode.INVALID if invalid else ExitCode.OK
@@ -175,9 +198,9 @@ def _unusable(args: argparse.Namespace, diags: tuple[Diagnostic, ...] | list[Dia
         by_file: dict[str, list[Diagnostic]] = {}
         for diag in diags:
             by_file.setdefault(diag.span.path, []).append(diag)
-        emit(report.validate_json([(path, False, ds) for path, ds in by_file.items()]))
+        emit(stamp(args, report.validate_json([(path, False, ds) for path, ds in by_file.items()])))
     else:
-        emit(report.render_diagnostics(list(diags)))
+        emit(stamp(args, report.render_diagnostics(list(diags))))
     return ExitCode.USAGE
 
 
@@ -195,7 +218,14 @@ def _invalid_config(args: argparse.Namespace, workspace: Workspace, vehicle: Veh
             )
         ]
     results = [(vehicle.config.span.path, False, diags)]
-    emit(report.validate_json(results) if args.format == "json" else report.validate_text(results))
+    emit(
+        stamp(
+            args,
+            report.validate_json(results)
+            if args.format == "json"
+            else report.validate_text(results),
+        )
+    )
     return ExitCode.INVALID
 
 
@@ -217,7 +247,7 @@ def run_build(args: argparse.Namespace) -> int:
         if args.format == "json"
         else report.build_text(built, workspace.catalog)
     )
-    emit(text, args.output)
+    emit(stamp(args, text), args.output)
     return ExitCode.OK
 
 
@@ -228,13 +258,12 @@ def run_explain(args: argparse.Namespace) -> int:
     conflict = workspace.explain(vehicle.config)
     rules = rules_by_id(workspace.rules)
     if args.format == "json":
-        emit(report.explain_json(conflict, workspace.problem, rules, vehicle.config, assignment))
+        text = report.explain_json(conflict, workspace.problem, rules, vehicle.config, assignment)
     elif conflict is None:
-        emit(
-            f"{vehicle.config.span.path}: consistent: a valid vehicle completes these choices; nothing to explain\n"
-        )
+        text = f"{vehicle.config.span.path}: consistent: a valid vehicle completes these choices; nothing to explain\n"
     else:
-        emit(report.explanation(conflict, workspace.problem, rules, vehicle.config, assignment))
+        text = report.explanation(conflict, workspace.problem, rules, vehicle.config, assignment)
+    emit(stamp(args, text))
     return ExitCode.OK if conflict is None else ExitCode.INVALID
 
 
@@ -249,17 +278,19 @@ def run_fix(args: argparse.Namespace) -> int:
         )
     assignment, changes = found
     written = None
-    if args.output is not None:
+    target = _target(args)
+    if target is not None:
         fixed = workspace.config_from(vehicle.config, assignment, fill=False)
-        emit(
-            config_to_yaml(fixed, f"corrected by cmf-config fix from {vehicle.config.span.path}"),
-            args.output,
-        )
-        written = str(args.output)
+        emit(_edited(vehicle, fixed), target)
+        written = str(target)
     emit(
-        report.changes_json(changes, written)
-        if args.format == "json"
-        else report.changes_text(changes, workspace.problem)
+        stamp(
+            args,
+            report.changes_json(changes, written)
+            if args.format == "json"
+            else report.changes_text(changes, workspace.problem)
+            + (f"wrote {written}\n" if written else ""),
+        )
     )
     return ExitCode.OK
 
@@ -280,11 +311,10 @@ def run_complete(args: argparse.Namespace) -> int:
     if completed is None:
         return _invalid_config(args, workspace, vehicle)
     config = workspace.config_from(vehicle.config, completed, fill=True)
-    text = config_to_yaml(
-        config, f"completed by cmf-config complete from {vehicle.config.span.path}"
-    )
-    if args.output is not None:
-        emit(text, args.output)
+    text = _edited(vehicle, config)
+    target = _target(args)
+    if target is not None:
+        emit(text, target)
     assignment = workspace.assignment(vehicle.config)
     filled = {
         s.name: workspace.value_id(s.name, completed[s.name])
@@ -293,18 +323,22 @@ def run_complete(args: argparse.Namespace) -> int:
     }
     if args.format == "json":
         emit(
-            report.to_json(
-                {
-                    "filled": filled,
-                    "objective": "sharing" if ref else args.minimize,
-                    "written": str(args.output) if args.output else None,
-                }
+            stamp(
+                args,
+                report.to_json(
+                    {
+                        "filled": filled,
+                        "objective": "sharing" if ref else args.minimize,
+                        "written": str(target) if target else None,
+                    }
+                ),
             )
         )
-    elif args.output is None:
+    elif target is None:
+        note_sources(args)
         emit(text)
     else:
-        emit(f"filled {len(filled)} open slots; wrote {args.output}\n")
+        emit(stamp(args, f"filled {len(filled)} open slots; wrote {target}\n"))
     return ExitCode.OK
 
 
@@ -316,11 +350,12 @@ def run_options(args: argparse.Namespace) -> int:
     consistent = workspace.engine.is_consistent(assignment)
     options = workspace.options(vehicle.config)
     if args.format == "json":
-        emit(report.options_json(options, consistent))
+        emit(stamp(args, report.options_json(options, consistent)))
     else:
-        if not consistent:
-            emit(
-                "the choices already contradict the rules: no slot has a possible value (run `cmf-config explain`)\n"
-            )
-        emit(report.options_text(options, workspace.problem))
+        head = (
+            ""
+            if consistent
+            else "the choices already contradict the rules: no slot has a possible value (run `cmf-config explain`)\n"
+        )
+        emit(stamp(args, head + report.options_text(options, workspace.problem)))
     return ExitCode.OK if consistent else ExitCode.INVALID

@@ -15,7 +15,7 @@ from pathlib import Path
 import graphviz
 
 from cmf_config import sharing
-from cmf_config.commands.common import add_common
+from cmf_config.commands.common import add_common, emit, note_sources, stamp
 from cmf_config.diagram import (
     Reference,
     RuleState,
@@ -156,6 +156,15 @@ def write_diagram(graph: graphviz.Digraph, path: Path | None) -> None:
     write_atomic(path, data)
 
 
+def _write(args: argparse.Namespace, graph: graphviz.Digraph) -> None:
+    """Write a diagram, then say what was drawn from (stdout, or stderr when DOT went there)."""
+    write_diagram(graph, args.output)
+    if args.output is None:
+        note_sources(args)
+    else:
+        emit(stamp(args, f"wrote {args.output}\n"))
+
+
 # ------------------------------------------------------------------ vehicle
 
 
@@ -234,7 +243,7 @@ def run_vehicle(args: argparse.Namespace) -> int:
         violated=_violated(workspace, verdict),
         reference=reference,
     )
-    write_diagram(provenance_caption(graph, workspace.catalog.provenance), args.output)
+    _write(args, provenance_caption(graph, workspace.catalog.provenance))
     return ExitCode.OK
 
 
@@ -265,9 +274,8 @@ def draw_built_vehicle(
 def run_catalog(args: argparse.Namespace) -> int:
     """diagram catalog [-o OUT]."""
     workspace, _ = Workspace.open(args.catalog, args.rules)
-    write_diagram(
-        provenance_caption(catalog_diagram(workspace.catalog), workspace.catalog.provenance),
-        args.output,
+    _write(
+        args, provenance_caption(catalog_diagram(workspace.catalog), workspace.catalog.provenance)
     )
     return ExitCode.OK
 
@@ -298,9 +306,7 @@ def run_rules(args: argparse.Namespace) -> int:
     paths = [args.config] if args.config is not None else []
     workspace, vehicles = Workspace.open(args.catalog, args.rules, paths)
     status = rule_states(workspace, vehicles[0].config) if vehicles else None
-    write_diagram(
-        rules_diagram(workspace.rules, workspace.problem, status, workspace.catalog), args.output
-    )
+    _write(args, rules_diagram(workspace.rules, workspace.problem, status, workspace.catalog))
     return ExitCode.OK
 
 
@@ -331,12 +337,12 @@ def run_sharing(args: argparse.Namespace) -> int:
         names, values = matrix.names, matrix.values
     else:
         names, values = (), ()
-    write_diagram(
+    _write(
+        args,
         provenance_caption(
             sharing_diagram(names, platforms, values, threshold=threshold, captions=captions),
             workspace.catalog.provenance,
         ),
-        args.output,
     )
     return ExitCode.OK
 
@@ -344,5 +350,5 @@ def run_sharing(args: argparse.Namespace) -> int:
 def run_timeline(args: argparse.Namespace) -> int:
     """diagram timeline [-o OUT]."""
     catalog = load_catalog(args.catalog)
-    write_diagram(timeline_diagram(catalog), args.output)
+    _write(args, timeline_diagram(catalog))
     return ExitCode.OK

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from cmf_config import report
-from cmf_config.commands.common import add_common, emit
+from cmf_config.commands.common import add_common, emit, note_sources, sources_of, stamp
 from cmf_config.dimacs import load_dimacs
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.featuremodel import (
@@ -374,28 +374,38 @@ def run_import(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     """export uvl [-o FILE]."""
     workspace, _ = Workspace.open(args.catalog, args.rules)
-    source = _rel(args.catalog) if args.catalog else "the bundled catalog"
+    sources = sources_of(args)
+    source = (
+        "the bundled catalog" if sources.catalog.origin == "bundled" else _rel(sources.catalog.path)
+    )
     result = export_uvl(workspace.problem, workspace.rules, source=source)
     if args.output is not None:
         write_atomic(args.output, result.text)
     if args.format == "json":
         emit(
-            report.to_json(
-                {
-                    "output": None if args.output is None else str(args.output),
-                    "uvl": result.text if args.output is None else None,
-                    "features": result.features,
-                    "rules_written": list(result.written),
-                    "skipped": [{"rule": r, "reason": why} for r, why in result.skipped],
-                }
+            stamp(
+                args,
+                report.to_json(
+                    {
+                        "output": None if args.output is None else str(args.output),
+                        "uvl": result.text if args.output is None else None,
+                        "features": result.features,
+                        "rules_written": list(result.written),
+                        "skipped": [{"rule": r, "reason": why} for r, why in result.skipped],
+                    }
+                ),
             )
         )
         return ExitCode.OK
     if args.output is None:
+        note_sources(args)
         emit(result.text)
     else:
         emit(
-            f"wrote {args.output}: {result.features} features, {len(result.written)} rules as constraints, {len(result.skipped)} skipped\n"
+            stamp(
+                args,
+                f"wrote {args.output}: {result.features} features, {len(result.written)} rules as constraints, {len(result.skipped)} skipped\n",
+            )
         )
     for rule_id, why in result.skipped:
         import sys

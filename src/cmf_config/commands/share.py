@@ -13,7 +13,7 @@ import attrs
 
 from cmf_config import report
 from cmf_config.bomtable import BomTableError, read_bom_table
-from cmf_config.commands.common import add_common, emit
+from cmf_config.commands.common import add_common, emit, stamp
 from cmf_config.errors import Diagnostic, ExitCode, InputError, Span, UsageError
 from cmf_config.files import write_atomic
 from cmf_config.heatmap import HeatmapError, render_heatmap
@@ -175,9 +175,12 @@ def run_share(args: argparse.Namespace) -> int:
         pair = compare(_product(workspace, vehicles[0]), _product(workspace, vehicles[1]))
         provenance = workspace.catalog.provenance
         emit(
-            report.to_json({"provenance": provenance, **_pair_json(pair)})
-            if args.format == "json"
-            else report.pair_text(pair, provenance)
+            stamp(
+                args,
+                report.to_json({"provenance": provenance, **_pair_json(pair)})
+                if args.format == "json"
+                else report.pair_text(pair, provenance),
+            )
         )
         return ExitCode.OK
     except SharingOptionError as exc:
@@ -274,30 +277,35 @@ def _fleet(
         else []
     )
     if args.format == "json":
-        emit(
-            report.to_json(
-                {
-                    "provenance": provenance,
-                    "products": [p.name for p in products],
-                    "indices": _indices_json(indices),
-                    "groups": {
-                        key: {"products": groups[key], "indices": _indices_json(value)}
-                        for key, value in group_indices.items()
-                    },
-                    "matrix": {
-                        "measure": matrix.measure,
-                        "names": list(matrix.names),
-                        "values": [list(row) for row in matrix.values],
-                        "order": cluster_order(matrix),
-                    },
-                    "pairs": [_pair_json(p, short=True) for p in pairs],
-                    "csv": str(args.csv) if args.csv else None,
-                    "heatmap": str(args.heatmap) if args.heatmap else None,
-                }
-            )
+        text = report.to_json(
+            {
+                "provenance": provenance,
+                "products": [p.name for p in products],
+                "indices": _indices_json(indices),
+                "groups": {
+                    key: {"products": groups[key], "indices": _indices_json(value)}
+                    for key, value in group_indices.items()
+                },
+                "matrix": {
+                    "measure": matrix.measure,
+                    "names": list(matrix.names),
+                    "values": [list(row) for row in matrix.values],
+                    "order": cluster_order(matrix),
+                },
+                "pairs": [_pair_json(p, short=True) for p in pairs],
+                "csv": str(args.csv) if args.csv else None,
+                "heatmap": str(args.heatmap) if args.heatmap else None,
+            }
         )
     else:
-        emit(report.fleet_text(matrix, indices, group_indices, cluster_order(matrix), provenance))
+        text = report.fleet_text(matrix, indices, group_indices, cluster_order(matrix), provenance)
+        if args.csv is not None:
+            text += (
+                f"wrote the {len(products)}x{len(products)} similarity matrix (CSV) to {args.csv}\n"
+            )
+        if args.heatmap is not None:
+            text += f"wrote the heatmap to {args.heatmap}\n"
+    emit(stamp(args, text) if args.bom_table is None else text)
     return ExitCode.OK
 
 
