@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from cmf_config.errors import Diagnostic, Severity, Span
@@ -154,6 +155,14 @@ def validate_json(results: Sequence[tuple[str, bool, Sequence[Diagnostic]]]) -> 
             ]
         }
     )
+
+
+def unusable_json(diagnostics: Sequence[Diagnostic]) -> str:
+    """The validate-style JSON document of unusable input: every file invalid, with its diagnostics."""
+    by_file: dict[str, list[Diagnostic]] = {}
+    for diag in diagnostics:
+        by_file.setdefault(diag.span.path, []).append(diag)
+    return validate_json([(path, False, ds) for path, ds in by_file.items()])
 
 
 def validate_text(results: Sequence[tuple[str, bool, Sequence[Diagnostic]]]) -> str:
@@ -458,3 +467,100 @@ def fleet_text(
             f"matrix: {len(names)} x {len(names)} ({matrix.measure}); write it with --csv or draw it with --heatmap"
         )
     return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ catalog lint
+
+
+def lint_json(findings: Sequence[Diagnostic], ignored: Iterable[str] = ()) -> str:
+    """The JSON document of `cmf-config lint` (`ignored`: the codes the project ignores)."""
+    return to_json(
+        {
+            "clean": not findings,
+            "findings": [
+                {
+                    "code": f.code,
+                    "kind": f.kind,
+                    "subject": f.subject,
+                    "message": f.message,
+                    "file": f.span.path,
+                    "line": f.span.line,
+                    "column": f.span.col,
+                    "rules": list(f.rules),
+                }
+                for f in findings
+            ],
+            "ignored": sorted(ignored),
+        }
+    )
+
+
+def lint_text(
+    findings: Sequence[Diagnostic],
+    *,
+    rules: int,
+    modules: int,
+    vehicles: int,
+    ignored: Iterable[str] = (),
+) -> str:
+    """One line per lint finding, then what was checked (and which codes were ignored)."""
+    out: list[str] = []
+    for f in findings:
+        where = f"{f.span}: " if f.span.line else ""
+        because = f" (because of {', '.join(f.rules)})" if f.rules else ""
+        out.append(f"{where}{f.code} {f.kind}: {f.message}{because}\n")
+    skipped = f"; ignored codes: {', '.join(sorted(ignored))}" if ignored else ""
+    out.append(
+        f"lint: {_plural(len(findings), 'finding')} ({rules} rules, {modules} module variants, "
+        f"{_plural(vehicles, 'reference vehicle')} checked{skipped})\n"
+    )
+    return "".join(out)
+
+
+# ------------------------------------------------------------------ variant-BOM checks
+
+_CHECKS = ("uniqueness", "completeness", "superfluous")
+
+
+def bomcheck_json(findings: Sequence[Diagnostic], positions: int, alternatives: int) -> str:
+    """The JSON document of `cmf-config bom-check`."""
+    counts = Counter(f.kind for f in findings)
+    return to_json(
+        {
+            "clean": not findings,
+            "positions": positions,
+            "alternatives": alternatives,
+            "counts": {name: counts[name] for name in _CHECKS},
+            "findings": [
+                {
+                    "check": f.kind,
+                    "position": f.subject,
+                    "parts": list(f.parts),
+                    "message": f.message,
+                    "hint": f.hint,
+                    "file": f.span.path,
+                    "line": f.span.line,
+                    "column": f.span.col,
+                    "witness": dict(f.witness) if f.witness is not None else None,
+                }
+                for f in findings
+            ],
+        }
+    )
+
+
+def bomcheck_text(findings: Sequence[Diagnostic], positions: int, alternatives: int) -> str:
+    """Each finding with its witness and hint, then the counts per check."""
+    out: list[str] = []
+    for f in findings:
+        out.append(f"{f.span}: {f.kind}: {f.message}\n")
+        if f.witness is not None:
+            out.append("  witness: " + " ".join(f"{k}={v}" for k, v in f.witness) + "\n")
+        out.append(f"  hint: {f.hint}\n")
+    counts = Counter(f.kind for f in findings)
+    by_check = ", ".join(f"{counts[name]} {name}" for name in _CHECKS)
+    out.append(
+        f"bom-check: {_plural(len(findings), 'finding')} ({by_check}) "
+        f"in {positions} positions with {alternatives} alternative parts\n"
+    )
+    return "".join(out)

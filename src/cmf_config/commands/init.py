@@ -14,7 +14,7 @@ from cmf_config import report
 from cmf_config.commands.common import emit
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.files import write_atomic
-from cmf_config.load import _rel, bundled_dir, load_catalog
+from cmf_config.load import bundled_dir, display_path, load_catalog
 from cmf_config.project import CONFIG_NAME
 from cmf_config.schema import config_schema
 
@@ -105,7 +105,7 @@ def run_init(args: argparse.Namespace) -> int:
     if target.exists() and not target.is_dir():
         raise UsageError(f"'{target}' exists and is not a folder", "give a folder to start in")
     files = _plan(target)
-    existing = [_rel(p) for p in files if p.exists() or p.is_symlink()]
+    existing = [display_path(p) for p in files if p.exists() or p.is_symlink()]
     if existing:
         shown = ", ".join(existing[:5]) + (
             f" and {len(existing) - 5} more" if len(existing) > 5 else ""
@@ -125,17 +125,17 @@ def run_init(args: argparse.Namespace) -> int:
         ) from None
     hooks = target / ".pre-commit-config.yaml"
     copied = [p for p in files if p.relative_to(target).parts[0] in ("catalog", "rules")]
-    lines = [f"started a cmf-config project in {_rel(target.resolve())}/:"]
-    lines += [f"  {_rel(p)}" for p in files if p not in copied]
+    lines = [f"started a cmf-config project in {display_path(target.resolve())}/:"]
+    lines += [f"  {display_path(p)}" for p in files if p not in copied]
     lines.append(f"  catalog/ and rules/: {len(copied)} files copied from the bundled demo data")
     if hooks.exists():
-        lines.append(f"left {_rel(hooks)} as it is; add these hooks to it:")
+        lines.append(f"left {display_path(hooks)} as it is; add these hooks to it:")
         lines += ["    " + line for line in PRE_COMMIT.splitlines()[4:]]
     else:
         write_atomic(hooks, PRE_COMMIT)
-        lines.append(f"  {_rel(hooks)}")
+        lines.append(f"  {display_path(hooks)}")
     here = target.resolve() == Path.cwd().resolve()
-    go = "" if here else f"cd {_rel(target.resolve())} and "
+    go = "" if here else f"cd {display_path(target.resolve())} and "
     lines.append(f"next: {go}run `cmf-config validate configs/example.yaml`")
     emit("\n".join(lines) + "\n")
     return ExitCode.OK

@@ -26,7 +26,7 @@ from cmf_config.featuremodel import (
 )
 from cmf_config.files import write_atomic
 from cmf_config.fmodel import FeatureModel
-from cmf_config.load import _rel
+from cmf_config.load import display_path
 from cmf_config.rules import Rule
 from cmf_config.solver import Conflict
 from cmf_config.suggest import did_you_mean
@@ -172,7 +172,7 @@ def _add_file(p: argparse.ArgumentParser) -> None:
 
 def load_model(path: Path) -> FeatureModel:
     """Read a UVL or DIMACS file (by extension, else by its first line); InputError if unusable."""
-    display = _rel(path)
+    display = display_path(path)
     suffix = path.suffix.lower()
     if suffix in (".dimacs", ".cnf"):
         return load_dimacs(path, display)
@@ -376,7 +376,9 @@ def run_export(args: argparse.Namespace) -> int:
     workspace, _ = Workspace.open(args.catalog, args.rules)
     sources = sources_of(args)
     source = (
-        "the bundled catalog" if sources.catalog.origin == "bundled" else _rel(sources.catalog.path)
+        "the bundled catalog"
+        if sources.catalog.origin == "bundled"
+        else display_path(sources.catalog.path)
     )
     result = export_uvl(workspace.problem, workspace.rules, source=source)
     if args.output is not None:
