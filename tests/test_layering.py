@@ -13,6 +13,7 @@ LAYERS = [
     ["problem"],
     ["rules"],
     ["encode", "fmodel"],
+    ["derivation"],
     ["uvl", "dimacs", "uvlexport"],
     ["solver", "sharing", "bomtable"],
     ["featuremodel", "variantbom"],

@@ -250,12 +250,15 @@ def run_explain(args: argparse.Namespace) -> int:
     assignment = workspace.assignment(vehicle.config)
     conflict = workspace.explain(vehicle.config)
     rules = rules_by_id(workspace.rules)
+    derivation = workspace.derive(vehicle.config, conflict) if conflict is not None else None
     if args.format == "json":
-        text = report.explain_json(conflict, workspace.problem, rules, vehicle.config, assignment)
-    elif conflict is None:
+        text = report.explain_json(
+            conflict, derivation, workspace.problem, rules, vehicle.config, assignment
+        )
+    elif derivation is None:
         text = f"{vehicle.config.span.path}: consistent: a valid vehicle completes these choices; nothing to explain\n"
     else:
-        text = report.explanation(conflict, workspace.problem, rules, vehicle.config, assignment)
+        text = report.explanation(derivation, workspace.problem, rules, vehicle.config)
     emit(stamp(args, text))
     return ExitCode.OK if conflict is None else ExitCode.INVALID
 
