@@ -9,7 +9,7 @@ SRC = Path(__file__).parents[1] / "src" / "cmf_config"
 LAYERS = [
     ["errors", "suggest", "files", "sat", "count"],
     ["model", "source", "expr"],
-    ["load", "dump", "schema", "project", "roundtrip"],
+    ["load", "dump", "project", "roundtrip"],
     ["problem"],
     ["rules"],
     ["encode", "fmodel"],

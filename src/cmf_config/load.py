@@ -83,6 +83,8 @@ def _str(value: object, _: object) -> str:
 def _int(value: object, _: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # 2600.0 is the integer 2600, as JSON Schema's "integer" says
     raise _WrongType("a whole number", value, "write a whole number such as 2")
 
 
@@ -1009,6 +1011,16 @@ def check_config_names(config: VehicleConfig, catalog: Catalog) -> list[Diagnost
             "feature",
             ospans.get("features", options.span),
             f"the features are {', '.join(features)}",
+        )
+    listed = list(options.features or ())
+    for feature in sorted({f for f in listed if listed.count(f) > 1}):
+        out.append(
+            Diagnostic(
+                code="E232",
+                span=ospans.get("features", options.span),
+                message=f"feature '{feature}' is listed {listed.count(feature)} times",
+                hint="list each feature once (the JSON Schema says so too: uniqueItems)",
+            )
         )
     for name, value in (
         ("battery_kwh", options.battery_kwh),
