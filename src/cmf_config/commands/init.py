@@ -144,7 +144,9 @@ def run_init(args: argparse.Namespace) -> int:
     hooks = target / ".pre-commit-config.yaml"
     copied = [p for p in files if p.relative_to(target).parts[0] in ("catalog", "rules")]
     lines = [f"started a cmf-config project in {display_path(target.resolve())}/:"]
-    lines += [f"  {display_path(p)}" for p in files if p not in copied and p.parent.name != "schemas"]
+    lines += [
+        f"  {display_path(p)}" for p in files if p not in copied and p.parent.name != "schemas"
+    ]
     lines.append(
         f"  {display_path(target / 'schemas')}/: JSON Schemas for editors (vehicle, catalog, rules files)"
     )
