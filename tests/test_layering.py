@@ -7,12 +7,13 @@ from pathlib import Path
 
 SRC = Path(__file__).parents[1] / "src" / "cmf_config"
 LAYERS = [
-    ["errors", "suggest", "files", "sat", "count"],
+    ["errors", "suggest", "files", "sat", "count", "yaml12"],
     ["model", "source", "expr"],
-    ["load", "dump", "schema", "project", "roundtrip"],
+    ["load", "dump", "project", "roundtrip"],
     ["problem"],
     ["rules"],
-    ["encode", "fmodel"],
+    ["encode", "fmodel", "schema"],
+    ["derivation"],
     ["uvl", "dimacs", "uvlexport"],
     ["solver", "sharing", "bomtable"],
     ["featuremodel", "variantbom"],

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -109,3 +111,17 @@ def test_catalog_errors_are_all_reported(tmp_path: Path) -> None:
     assert any("did you mean 'cockpit'" in m for m in messages)
     assert any("unknown attribute 'tray'" in m for m in messages)
     assert any("unknown module 'ru-icee'; did you mean 'ru-ice'" in m for m in messages)
+
+
+def test_catalog_cache_keeps_no_paths_of_another_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loaded again from another working directory, a catalog's spans are relative to that one
+    (the cache once returned the first directory's relative paths)."""
+    shutil.copytree(MINI / "catalog", tmp_path / "work" / "cat")
+    monkeypatch.chdir(tmp_path / "work")
+    first = load_catalog(Path("cat"))
+    assert first.modules["ru-ev"].span.path == str(Path("cat") / "modules.yaml")
+    monkeypatch.chdir(tmp_path)
+    second = load_catalog(tmp_path / "work" / "cat")
+    assert second.modules["ru-ev"].span.path == str(Path("work") / "cat" / "modules.yaml")

@@ -15,12 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cmf_config.derivation import Chosen, Conflict, Derivation, Derived, Fact
 from cmf_config.featuremodel import FeatureAnalysis, compile_model
 from cmf_config.fmodel import Constraint, Feature, FeatureModel
 from cmf_config.problem import Problem, bool_slot
 from cmf_config.rules import IR, Rule, evaluate
 from cmf_config.sat import Session, maxsat
-from cmf_config.solver import Conflict, Engine
+from cmf_config.solver import Engine
 from cmf_config.variantbom import CheckSession
 from strategies import expressions
 
@@ -124,6 +125,9 @@ class Asker(Protocol):
 class Explainer(Asker, Protocol):
     """A user of the SAT session that also explains conflicts."""
 
+    def derivation(self, choices: Choices) -> Derivation | None:
+        """The derivation of the conflict of the choices, with rule ids 'r<index>'; None if consistent."""
+
     def conflict(self, choices: Choices) -> tuple[set[str], set[int]] | None:
         """Minimal (choices, rule indices) that cannot hold together; None if consistent."""
 
@@ -143,6 +147,11 @@ class EngineAsker:
         return _indices(
             self.engine.explain({n: int(v) for n, v in choices.items()}), lambda r: int(r[1:])
         )
+
+    def derivation(self, choices: Choices) -> Derivation | None:
+        assignment = {n: int(v) for n, v in choices.items()}
+        conflict = self.engine.explain(assignment)
+        return None if conflict is None else self.engine.derive(assignment, conflict)
 
 
 class FeatureAsker:
@@ -165,6 +174,12 @@ class FeatureAsker:
     def conflict(self, choices: Choices) -> tuple[set[str], set[int]] | None:
         # constraint:N is the N-th constraint, counted from 1
         return _indices(self.analysis.explain(choices), lambda r: int(r.split(":")[1]) - 1)
+
+    def derivation(self, choices: Choices) -> Derivation | None:
+        conflict = self.analysis.explain(choices)
+        if conflict is None:
+            return None
+        return self.analysis.derive(choices, conflict)
 
 
 class CheckAsker:
@@ -242,3 +257,45 @@ def test_conflicts_are_minimal_by_the_oracle(
         assert any(True for _ in world.models(fewer, sorted(rules)))
     for rule in rules:
         assert any(True for _ in world.models(chosen, sorted(rules - {rule})))
+
+
+def _rule_index(rule_id: str) -> int:
+    """r3 (engine) or constraint:4 (feature model, counted from 1) -> 3."""
+    return int(rule_id[1:]) if rule_id.startswith("r") else int(rule_id.split(":")[1]) - 1
+
+
+def _holds(fact: Fact, values: Choices) -> bool:
+    return values[fact.slot] == fact.holds
+
+
+@SETTINGS
+@given(boolean_worlds())
+def test_derivations_are_sound_and_cite_the_whole_conflict(
+    explainer: Callable[[World], Explainer], case: tuple[World, dict[str, bool]]
+) -> None:
+    """Every step's fact holds in every model of its premises and rules; the root's causes have
+    no model; the derivation cites exactly the conflict's choices and rules."""
+    world, choices = case
+    asker = explainer(world)
+    derivation = asker.derivation(choices)
+    conflict = asker.conflict(choices)
+    assert (derivation is None) == (conflict is None)
+    if derivation is None or conflict is None:
+        return
+    for step in derivation.steps():
+        facts = [c.fact for c in step.premises if isinstance(c, Chosen)]
+        facts += [c.fact for c in step.premises if isinstance(c, Derived) and c.fact is not None]
+        rules = sorted(_rule_index(r) for r in step.rules)
+        assert rules, "every step applies a rule"
+        models = [
+            values
+            for values in world.models({}, rules)
+            if all(_holds(fact, values) for fact in facts)
+        ]
+        if step.fact is None:
+            assert not models
+        else:
+            assert all(_holds(step.fact, values) for values in models)
+    cited = {r for step in derivation.steps() for r in step.rules}
+    assert {_rule_index(r) for r in cited} == conflict[1]
+    assert {fact.slot for fact in derivation.choices()} == conflict[0]

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 import attrs
 
 from cmf_config.count import count_clauses
+from cmf_config.derivation import Conflict, Derivation, Fact, RuleInput, derive
 from cmf_config.encode import Encoding
 from cmf_config.errors import Span
 from cmf_config.fmodel import (
@@ -36,7 +37,6 @@ from cmf_config.fmodel import (
 from cmf_config.problem import Problem, bool_slot
 from cmf_config.rules import IR, K, Op, Ref, Rule
 from cmf_config.sat import Session
-from cmf_config.solver import Conflict
 
 GROUP_KINDS = ("mandatory", "optional", "alternative", "or", "cardinality")
 AMO_PAIRWISE_LIMIT = 8
@@ -738,6 +738,34 @@ class FeatureAnalysis:
         """Why `feature` cannot be `value` under the selection: minimal choices and rules."""
         others = {n: on for n, on in selection.items() if n != feature}
         return self._minimal_conflict(others, [self.var[feature] if value else -self.var[feature]])
+
+    def derive(self, selection: Selection, conflict: Conflict) -> Derivation:
+        """How the rules of a conflict force each other from its choices (see `derivation`)."""
+        session = self.selecting
+        choices = [
+            (
+                Fact(name, "true", selection[name]),
+                self.var[name] if selection[name] else -self.var[name],
+            )
+            for name in conflict.choices
+        ]
+        rules = self.compiled.rule_map()
+        inputs = [
+            RuleInput(
+                id=rule_id,
+                selector=self.selectors[rule_id],
+                candidates=[
+                    pair
+                    for name in sorted(rules[rule_id].slots, key=self.var.__getitem__)
+                    for pair in (
+                        (Fact(name, "true", True), self.var[name]),
+                        (Fact(name, "true", False), -self.var[name]),
+                    )
+                ],
+            )
+            for rule_id in conflict.rules
+        ]
+        return derive(session, choices, inputs)
 
     def _minimal_conflict(self, selection: Selection, fixed: Sequence[int]) -> Conflict | None:
         choice_lits = {self.var[n] if on else -self.var[n]: n for n, on in selection.items()}

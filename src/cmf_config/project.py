@@ -21,7 +21,7 @@ from typing import Literal
 import attrs
 
 from cmf_config.errors import Diagnostic, InputError, Span
-from cmf_config.load import _rel, bundled_dir
+from cmf_config.load import bundled_dir, display_path
 from cmf_config.suggest import did_you_mean
 
 CONFIG_NAME = "cmf-config.toml"
@@ -94,7 +94,7 @@ def shown_path(path: Path, root: Path | None = None) -> str:
     here = Path.cwd().resolve()
     if root is not None and here.is_relative_to(root.resolve()) and path.is_relative_to(root):
         return os.path.relpath(path, here)
-    return _rel(path)
+    return display_path(path)
 
 
 # ------------------------------------------------------------------ discovery

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
+from cmf_config import yaml12
 from cmf_config.source import Document, MapNode, Node, ScalarNode, SeqNode
 
 # The order keys are written in (docs/formats.md); a missing key is inserted after the last
@@ -161,7 +162,11 @@ def scalar_text(value: object, style: str | None = None) -> str:
         return "'" + string.replace("'", "''") + "'"
     if style == '"':
         return json.dumps(string, ensure_ascii=False)
-    if _PLAIN.match(string) and string.lower() not in _SPECIAL:
+    if (
+        _PLAIN.match(string)
+        and string.lower() not in _SPECIAL
+        and yaml12.resolve(string) == yaml12.STR
+    ):
         return string
     return json.dumps(string, ensure_ascii=False)
 

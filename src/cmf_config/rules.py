@@ -16,7 +16,7 @@ import attrs
 
 from cmf_config import expr as E
 from cmf_config.errors import NO_SPAN, Diagnostic, InputError, Severity, Span
-from cmf_config.load import _rel, structure
+from cmf_config.load import display_path, structure
 from cmf_config.model import KINDS, AttrValue, Catalog
 from cmf_config.problem import Assignment, Problem
 from cmf_config.source import (
@@ -718,7 +718,7 @@ def load_rules(directory: Path, problem: Problem) -> list[Rule]:
             [
                 Diagnostic(
                     code="E001",
-                    span=Span(_rel(directory), 1, 1),
+                    span=Span(display_path(directory), 1, 1),
                     message="the rules directory does not exist",
                     hint="give --rules the path of a directory holding *.yaml rule files",
                 )
@@ -729,7 +729,7 @@ def load_rules(directory: Path, problem: Problem) -> list[Rule]:
         raise InputError([_nothing_to_check(directory, "holds no rule files (*.yaml)")])
     for path in files:
         try:
-            doc = parse_file(path, _rel(path))
+            doc = parse_file(path, display_path(path))
             parsed = structure(doc, _RulesFile)
         except InputError as exc:
             diagnostics.extend(exc.diagnostics)
@@ -761,7 +761,7 @@ def _nothing_to_check(directory: Path, what: str) -> Diagnostic:
     """A check with nothing to check against is an error, never a pass."""
     return Diagnostic(
         code="E002",
-        span=Span(_rel(directory), 1, 1),
+        span=Span(display_path(directory), 1, 1),
         message=f"the rules folder {what}: nothing would be checked",
         hint="point --rules (or `rules` in cmf-config.toml) at the folder of your rule files; "
         "`cmf-config init` writes a starting set",

@@ -13,19 +13,12 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from cmf_config.count import count_models
+from cmf_config.derivation import Conflict, Derivation, Fact, RuleInput, derive
 from cmf_config.encode import Encoding
 from cmf_config.errors import Severity
 from cmf_config.problem import Assignment, Problem
 from cmf_config.rules import IR, Rule, holds
 from cmf_config.sat import Session, maxsat
-
-
-@attrs.frozen(kw_only=True)
-class Conflict:
-    """A minimal conflict: choices and rules that cannot all hold (drop any one and they can)."""
-
-    choices: tuple[str, ...]
-    rules: tuple[str, ...]
 
 
 @attrs.frozen(kw_only=True)
@@ -254,6 +247,42 @@ class Engine:
             choices=tuple(sorted(choice_by_lit[lit] for lit in kept if lit in choice_by_lit)),
             rules=(rule.id,),
         )
+
+    def derive(self, assignment: Assignment, conflict: Conflict) -> Derivation:
+        """How the rules of a conflict force each other from its choices (see `derivation`)."""
+        choices = [
+            (self._fact(name, assignment[name]), self.encoding.slot_lits[name][assignment[name]])
+            for name in sorted(conflict.choices, key=self.encoding.order.__getitem__)
+        ]
+        by_id = {r.id: r for r in self.rules}
+        rules = [
+            RuleInput(
+                id=rule_id,
+                selector=self.selectors[rule_id],
+                candidates=self._candidates(by_id[rule_id].slots),
+            )
+            for rule_id in conflict.rules
+        ]
+        return derive(self.sat, choices, rules)
+
+    def _fact(self, name: str, index: int) -> Fact:
+        slot = self.problem.slot(name)
+        if slot.is_bool:
+            return Fact(name, "true", index == 1)
+        return Fact(name, slot.values[index].id, True)
+
+    def _candidates(self, slots: frozenset[str]) -> list[tuple[Fact, int]]:
+        """Every slot fact a rule reading `slots` may force: slot = value, slot != value."""
+        out: list[tuple[Fact, int]] = []
+        for name in sorted(slots, key=self.encoding.order.__getitem__):
+            slot = self.problem.slot(name)
+            lits = self.encoding.slot_lits[name]
+            if slot.is_bool:
+                out += [(Fact(name, "true", True), lits[1]), (Fact(name, "true", False), lits[0])]
+                continue
+            out += [(Fact(name, v.id, True), lits[i]) for i, v in enumerate(slot.values)]
+            out += [(Fact(name, v.id, False), -lits[i]) for i, v in enumerate(slot.values)]
+        return out
 
     def fix(
         self, assignment: Assignment, tie_cost: Mapping[str, Sequence[float]] | None = None

@@ -50,20 +50,39 @@ class CompiledPosition:
         return f"{self.owner}/{self.position.id}"
 
 
-@attrs.frozen(kw_only=True)
-class Finding:
-    """A product-data problem found by a check, with the configuration that shows it.
+CODES = {"uniqueness": "B101", "completeness": "B102", "superfluous": "B103"}
+"""The diagnostic code of each check's findings."""
 
-    `witness` is a valid configuration (slot -> value id) exhibiting the problem; superfluous
-    parts have none, since their finding is that no valid configuration selects them.
-    """
+HINTS = {
+    "uniqueness": "make the two selection conditions exclusive: the witness satisfies both",
+    "completeness": "add an alternative whose condition holds for the witness, or narrow the position's `needed` condition",
+    "superfluous": "drop the part, or fix its selection condition (or the position's `needed`) so that a valid vehicle can take it",
+}
+"""What to do about each check's findings."""
 
-    check: str  # uniqueness | completeness | superfluous
-    position: str
-    parts: tuple[str, ...]
-    span: Span
-    witness: Mapping[str, str] | None
-    message: str
+
+def _finding(
+    check: str,
+    position: str,
+    parts: tuple[str, ...],
+    span: Span,
+    witness: Mapping[str, str] | None,
+    message: str,
+) -> Diagnostic:
+    """A product-data problem found by a check (`kind`), about a position (`subject`), with
+    the valid configuration that shows it (`witness`, slot -> value id in slot order);
+    superfluous parts have none, since their finding is that no valid configuration selects
+    them."""
+    return Diagnostic(
+        code=CODES[check],
+        span=span,
+        message=message,
+        hint=HINTS[check],
+        kind=check,
+        subject=position,
+        parts=parts,
+        witness=None if witness is None else tuple(witness.items()),
+    )
 
 
 # ---------------------------------------------------------------- compiling conditions
@@ -204,7 +223,7 @@ def selected_parts(
 # ---------------------------------------------------------------- the checks
 
 
-def check(engine: Engine, compiled: Sequence[CompiledPosition]) -> list[Finding]:
+def check(engine: Engine, compiled: Sequence[CompiledPosition]) -> list[Diagnostic]:
     """Uniqueness, completeness and superfluous parts of every position, through the solver.
 
     Findings come position by position (in `compiled` order), each position's in the order
@@ -233,7 +252,7 @@ def check(engine: Engine, compiled: Sequence[CompiledPosition]) -> list[Finding]
         reached = _reachable(session, [lit for lits in selects for lit in lits], violations)
         reachable = [[lit in reached for lit in lits] for lits in selects]
         suspects = _violated(session, violations, reached)
-        findings: list[Finding] = []
+        findings: list[Diagnostic] = []
         for i, item in enumerate(compiled):
             findings += _position_findings(
                 session, item, scopes[i], conditions[i], reachable[i], i in suspects
@@ -386,10 +405,10 @@ def _position_findings(
     lits: Sequence[int],
     reachable: Sequence[bool],
     is_suspect: bool,
-) -> list[Finding]:
+) -> list[Diagnostic]:
     """The findings of one position; `is_suspect`: some valid configuration that needs it
     selects none or several of its alternatives."""
-    out: list[Finding] = []
+    out: list[Diagnostic] = []
     if is_suspect:
         out += _uniqueness(session, item, scope, lits, reachable)
         gap = session.witness([scope, *(-lit for lit in lits)])
@@ -405,7 +424,7 @@ def _position_findings(
                 else "its condition never holds where the position is needed"
             )
             out.append(
-                Finding(
+                _finding(
                     check="superfluous",
                     position=item.key,
                     parts=(alternative.part,),
@@ -417,8 +436,8 @@ def _position_findings(
     return out
 
 
-def _completeness(engine: Engine, item: CompiledPosition, gap: Mapping[str, int]) -> Finding:
-    return Finding(
+def _completeness(engine: Engine, item: CompiledPosition, gap: Mapping[str, int]) -> Diagnostic:
+    return _finding(
         check="completeness",
         position=item.key,
         parts=(),
@@ -434,14 +453,14 @@ def _uniqueness(
     scope: int,
     lits: Sequence[int],
     reachable: Sequence[bool],
-) -> list[Finding]:
+) -> list[Diagnostic]:
     """Every pair of alternatives some valid configuration selects together."""
     if len(lits) < 2:
         return []
     encoding = session.engine.encoding
     if session.model([scope, encoding.cardinality("at_least", 2, list(lits))]) is None:
         return []
-    out: list[Finding] = []
+    out: list[Diagnostic] = []
     alts = item.position.alternatives
     for i in range(len(lits)):
         for j in range(i + 1, len(lits)):
@@ -450,7 +469,7 @@ def _uniqueness(
             both = session.witness([scope, lits[i], lits[j]])
             if both is not None:
                 out.append(
-                    Finding(
+                    _finding(
                         check="uniqueness",
                         position=item.key,
                         parts=(alts[i].part, alts[j].part),

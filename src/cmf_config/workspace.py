@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import attrs
 
+from cmf_config.derivation import Conflict, Derivation
 from cmf_config.errors import Diagnostic, InputError, Severity, Span, UsageError
 from cmf_config.load import bundled_dir, load_catalog, load_vehicle_file
 from cmf_config.model import (
@@ -27,7 +28,7 @@ from cmf_config.model import (
 )
 from cmf_config.problem import Problem, catalog_problem, choice_span, config_assignment
 from cmf_config.rules import Rule, holds, load_rules, platform_rules, year_rules
-from cmf_config.solver import Change, Conflict, Engine, SlotOptions
+from cmf_config.solver import Change, Engine, SlotOptions
 from cmf_config.suggest import did_you_mean
 from cmf_config.variantbom import CompiledPosition, compile_positions, selected_parts
 
@@ -161,6 +162,10 @@ class Workspace:
     def explain(self, config: VehicleConfig) -> Conflict | None:
         """A minimal conflict of choices and rules, or None when a valid completion exists."""
         return self.engine.explain(self.assignment(config))
+
+    def derive(self, config: VehicleConfig, conflict: Conflict) -> Derivation:
+        """How the rules of a conflict force each other from the configuration's choices."""
+        return self.engine.derive(self.assignment(config), conflict)
 
     def options(self, config: VehicleConfig) -> dict[str, SlotOptions]:
         """Possible and excluded values of every open slot."""

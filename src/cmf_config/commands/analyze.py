@@ -127,41 +127,14 @@ def run_lint(args: argparse.Namespace) -> int:
     ignored = set(sources.project.ignore) if sources.project is not None else set()
     findings = [f for f in lint(workspace) if f.code not in ignored]
     if args.format == "json":
-        emit(
-            stamp(
-                args,
-                report.to_json(
-                    {
-                        "clean": not findings,
-                        "findings": [
-                            {
-                                "code": f.code,
-                                "kind": f.kind,
-                                "subject": f.subject,
-                                "message": f.message,
-                                "file": f.span.path,
-                                "line": f.span.line,
-                                "column": f.span.col,
-                                "rules": list(f.rules),
-                            }
-                            for f in findings
-                        ],
-                        "ignored": sorted(ignored),
-                    }
-                ),
-            )
-        )
+        emit(stamp(args, report.lint_json(findings, ignored)))
     else:
-        lines = []
-        for f in findings:
-            where = f"{f.span}: " if f.span.line else ""
-            because = f" (because of {', '.join(f.rules)})" if f.rules else ""
-            lines.append(f"{where}{f.code} {f.kind}: {f.message}{because}\n")
-        rule_count = sum(1 for r in workspace.rules if not r.builtin)
-        vehicles = len(workspace.catalog.vehicles)
-        skipped = f"; ignored codes: {', '.join(sorted(ignored))}" if ignored else ""
-        lines.append(
-            f"lint: {len(findings)} finding{'s' if len(findings) != 1 else ''} ({rule_count} rules, {len(workspace.catalog.modules)} module variants, {vehicles} reference vehicle{'s' if vehicles != 1 else ''} checked{skipped})\n"
+        text = report.lint_text(
+            findings,
+            rules=sum(1 for r in workspace.rules if not r.builtin),
+            modules=len(workspace.catalog.modules),
+            vehicles=len(workspace.catalog.vehicles),
+            ignored=ignored,
         )
-        emit(stamp(args, "".join(lines)))
+        emit(stamp(args, text))
     return ExitCode.INVALID if findings else ExitCode.OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import attrs
 
@@ -11,7 +12,7 @@ from cmf_config.commands.common import add_common, add_year, emit, note_sources,
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.load import load_catalog
 from cmf_config.model import KINDS, Catalog, PartLine, YearSpan
-from cmf_config.schema import config_schema
+from cmf_config.schema import FILE_KINDS, config_schema, file_schema
 from cmf_config.suggest import did_you_mean
 
 
@@ -42,8 +43,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser(
         "schema",
-        help="print the JSON Schema of configuration files",
-        description="Print the JSON Schema (draft 2020-12) of vehicle configuration files, with the catalog's ids as enums.",
+        help="print the JSON Schema of configuration, catalog or rules files",
+        description=(
+            "Print the JSON Schema (draft 2020-12) of vehicle configuration files, with the "
+            "catalog's ids as choices described by their names (the default), or of one kind of "
+            "catalog or rules file. Point the editor at it with a first line "
+            "`# yaml-language-server: $schema=PATH`."
+        ),
+    )
+    p.add_argument(
+        "kind",
+        nargs="?",
+        default="vehicle",
+        choices=("vehicle", *FILE_KINDS),
+        help="which files: vehicle (default), kinds, modules, platforms, brands, options, rules",
+    )
+    p.add_argument(
+        "-o", "--output", type=Path, default=None, metavar="OUT", help="write to OUT (atomically)"
     )
     add_common(p, formats=False)
     p.set_defaults(run=run_schema)
@@ -253,7 +269,10 @@ def _text(doc: dict[str, object]) -> str:
 
 def run_schema(args: argparse.Namespace) -> int:
     """schema."""
-    catalog = load_catalog(args.catalog)
-    note_sources(args, rules=False)
-    emit(report.to_json(config_schema(catalog)))
+    if args.kind == "vehicle":
+        document = config_schema(load_catalog(args.catalog))
+        note_sources(args, rules=False)
+    else:
+        document = file_schema(args.kind)
+    emit(report.to_json(document), args.output)
     return ExitCode.OK

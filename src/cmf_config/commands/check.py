@@ -9,7 +9,7 @@ from cmf_config import report
 from cmf_config.commands.common import add_common, add_year, emit, note_sources, stamp
 from cmf_config.dump import config_to_data
 from cmf_config.errors import Diagnostic, ExitCode, InputError, UsageError
-from cmf_config.load import bundled_dir, load_catalog
+from cmf_config.load import bundled_dir, display_path, load_catalog
 from cmf_config.model import Vehicle, VehicleConfig
 from cmf_config.roundtrip import edit_config
 from cmf_config.rules import rules_by_id
@@ -185,9 +185,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def _shown(path: Path, loaded: dict[str, Vehicle], by_file: dict[str, list[Diagnostic]]) -> str:
-    from cmf_config.load import _rel
-
-    shown = _rel(path)
+    shown = display_path(path)
     if shown in loaded or shown in by_file:
         return shown
     return str(path)
@@ -195,10 +193,7 @@ def _shown(path: Path, loaded: dict[str, Vehicle], by_file: dict[str, list[Diagn
 
 def _unusable(args: argparse.Namespace, diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> int:
     if getattr(args, "format", "text") == "json":
-        by_file: dict[str, list[Diagnostic]] = {}
-        for diag in diags:
-            by_file.setdefault(diag.span.path, []).append(diag)
-        emit(stamp(args, report.validate_json([(path, False, ds) for path, ds in by_file.items()])))
+        emit(stamp(args, report.unusable_json(diags)))
     else:
         emit(stamp(args, report.render_diagnostics(list(diags))))
     return ExitCode.USAGE
@@ -257,12 +252,15 @@ def run_explain(args: argparse.Namespace) -> int:
     assignment = workspace.assignment(vehicle.config)
     conflict = workspace.explain(vehicle.config)
     rules = rules_by_id(workspace.rules)
+    derivation = workspace.derive(vehicle.config, conflict) if conflict is not None else None
     if args.format == "json":
-        text = report.explain_json(conflict, workspace.problem, rules, vehicle.config, assignment)
-    elif conflict is None:
+        text = report.explain_json(
+            conflict, derivation, workspace.problem, rules, vehicle.config, assignment
+        )
+    elif derivation is None:
         text = f"{vehicle.config.span.path}: consistent: a valid vehicle completes these choices; nothing to explain\n"
     else:
-        text = report.explanation(conflict, workspace.problem, rules, vehicle.config, assignment)
+        text = report.explanation(derivation, workspace.problem, rules, vehicle.config)
     emit(stamp(args, text))
     return ExitCode.OK if conflict is None else ExitCode.INVALID
 

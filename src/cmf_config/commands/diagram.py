@@ -191,7 +191,7 @@ def _product(name: str, lines: Sequence[BomLine]) -> sharing.ProductBom:
     return sharing.ProductBom(
         name=name,
         lines=tuple(
-            sharing.BomLine(
+            sharing.PartUse(
                 part=line.part,
                 quantity=line.quantity,
                 unit_cost=line.unit_cost,

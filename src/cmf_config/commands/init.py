@@ -14,9 +14,9 @@ from cmf_config import report
 from cmf_config.commands.common import emit
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.files import write_atomic
-from cmf_config.load import _rel, bundled_dir, load_catalog
+from cmf_config.load import bundled_dir, display_path, load_catalog
 from cmf_config.project import CONFIG_NAME
-from cmf_config.schema import config_schema
+from cmf_config.schema import FILE_KINDS, config_schema, file_schema
 
 PROJECT_FILE = """\
 # cmf-config project settings (see docs/project.md). Every cmf-config command run in this
@@ -86,15 +86,33 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(run=run_init)
 
 
+def _schema_kind(relative: Path) -> str:
+    """Which schema a copied catalog or rules file follows."""
+    if relative.parts[0] == "rules":
+        return "rules"
+    if len(relative.parts) > 2:  # catalog/vehicles/*.yaml
+        return "vehicle"
+    stem = relative.stem
+    return "modules" if stem.startswith("modules") else stem
+
+
 def _plan(target: Path) -> dict[Path, bytes]:
-    """Every file init writes, with its content."""
+    """Every file init writes, with its content (copied YAML files get the schema modeline)."""
     files: dict[Path, bytes] = {target / CONFIG_NAME: PROJECT_FILE.encode()}
     for name in ("catalog", "rules"):
         source = bundled_dir(name)
         for path in sorted(source.rglob("*.yaml")):
-            files[target / name / path.relative_to(source)] = path.read_bytes()
+            relative = Path(name) / path.relative_to(source)
+            kind = _schema_kind(relative)
+            up = "../" * (len(relative.parts) - 1)
+            modeline = f"# yaml-language-server: $schema={up}schemas/{kind}.schema.json\n"
+            files[target / relative] = modeline.encode() + path.read_bytes()
     catalog = load_catalog(bundled_dir("catalog"))
     files[target / SCHEMA_PATH] = report.to_json(config_schema(catalog)).encode()
+    for kind in FILE_KINDS:
+        files[target / "schemas" / f"{kind}.schema.json"] = report.to_json(
+            file_schema(kind)
+        ).encode()
     files[target / "configs" / "example.yaml"] = EXAMPLE.encode()
     return files
 
@@ -105,7 +123,7 @@ def run_init(args: argparse.Namespace) -> int:
     if target.exists() and not target.is_dir():
         raise UsageError(f"'{target}' exists and is not a folder", "give a folder to start in")
     files = _plan(target)
-    existing = [_rel(p) for p in files if p.exists() or p.is_symlink()]
+    existing = [display_path(p) for p in files if p.exists() or p.is_symlink()]
     if existing:
         shown = ", ".join(existing[:5]) + (
             f" and {len(existing) - 5} more" if len(existing) > 5 else ""
@@ -125,17 +143,22 @@ def run_init(args: argparse.Namespace) -> int:
         ) from None
     hooks = target / ".pre-commit-config.yaml"
     copied = [p for p in files if p.relative_to(target).parts[0] in ("catalog", "rules")]
-    lines = [f"started a cmf-config project in {_rel(target.resolve())}/:"]
-    lines += [f"  {_rel(p)}" for p in files if p not in copied]
+    lines = [f"started a cmf-config project in {display_path(target.resolve())}/:"]
+    lines += [
+        f"  {display_path(p)}" for p in files if p not in copied and p.parent.name != "schemas"
+    ]
+    lines.append(
+        f"  {display_path(target / 'schemas')}/: JSON Schemas for editors (vehicle, catalog, rules files)"
+    )
     lines.append(f"  catalog/ and rules/: {len(copied)} files copied from the bundled demo data")
     if hooks.exists():
-        lines.append(f"left {_rel(hooks)} as it is; add these hooks to it:")
+        lines.append(f"left {display_path(hooks)} as it is; add these hooks to it:")
         lines += ["    " + line for line in PRE_COMMIT.splitlines()[4:]]
     else:
         write_atomic(hooks, PRE_COMMIT)
-        lines.append(f"  {_rel(hooks)}")
+        lines.append(f"  {display_path(hooks)}")
     here = target.resolve() == Path.cwd().resolve()
-    go = "" if here else f"cd {_rel(target.resolve())} and "
+    go = "" if here else f"cd {display_path(target.resolve())} and "
     lines.append(f"next: {go}run `cmf-config validate configs/example.yaml`")
     emit("\n".join(lines) + "\n")
     return ExitCode.OK

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cmf_config import report
 from cmf_config.commands.common import add_common, emit, note_sources, sources_of, stamp
+from cmf_config.derivation import Conflict
 from cmf_config.dimacs import load_dimacs
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.featuremodel import (
@@ -26,9 +27,8 @@ from cmf_config.featuremodel import (
 )
 from cmf_config.files import write_atomic
 from cmf_config.fmodel import FeatureModel
-from cmf_config.load import _rel
+from cmf_config.load import display_path
 from cmf_config.rules import Rule
-from cmf_config.solver import Conflict
 from cmf_config.suggest import did_you_mean
 from cmf_config.uvl import load_uvl
 from cmf_config.uvlexport import export_uvl, feature_model_uvl
@@ -172,7 +172,7 @@ def _add_file(p: argparse.ArgumentParser) -> None:
 
 def load_model(path: Path) -> FeatureModel:
     """Read a UVL or DIMACS file (by extension, else by its first line); InputError if unusable."""
-    display = _rel(path)
+    display = display_path(path)
     suffix = path.suffix.lower()
     if suffix in (".dimacs", ".cnf"):
         return load_dimacs(path, display)
@@ -376,7 +376,9 @@ def run_export(args: argparse.Namespace) -> int:
     workspace, _ = Workspace.open(args.catalog, args.rules)
     sources = sources_of(args)
     source = (
-        "the bundled catalog" if sources.catalog.origin == "bundled" else _rel(sources.catalog.path)
+        "the bundled catalog"
+        if sources.catalog.origin == "bundled"
+        else display_path(sources.catalog.path)
     )
     result = export_uvl(workspace.problem, workspace.rules, source=source)
     if args.output is not None:
@@ -446,7 +448,9 @@ def run_options(args: argparse.Namespace) -> int:
     if args.reasons < 0:
         raise UsageError("--reasons must be zero or more", "write --reasons 100")
     if not analysis.is_satisfiable(selection):
-        return _conflict_out(args, model, rules, selection, analysis.explain(selection), "options")
+        return _conflict_out(
+            args, model, rules, selection, analysis.explain(selection), "options", analysis
+        )
     forced, free = analysis.forced(selection, args.reasons)
     if args.format == "json":
         emit(
@@ -494,7 +498,9 @@ def _conflict_out(
     selection: Selection,
     conflict: Conflict | None,
     what: str,
+    analysis: FeatureAnalysis,
 ) -> int:
+    derivation = analysis.derive(selection, conflict) if conflict is not None else None
     if args.format == "json":
         emit(
             report.to_json(
@@ -503,13 +509,14 @@ def _conflict_out(
                     "selection": _selection_json(selection),
                     "satisfiable": False,
                     "conflict": _conflict_json(rules, conflict),
+                    "derivation": [] if derivation is None else report.derivation_json(derivation),
                 }
             )
         )
     else:
-        emit(f"{model.path}: no valid configuration extends this selection ({what}); because:\n")
-        if conflict is not None:
-            emit(_because(rules, conflict, selection))
+        emit(f"{model.path}: no valid configuration extends this selection ({what}):\n")
+        if derivation is not None:
+            emit(report.model_explanation(derivation, rules))
     return ExitCode.INVALID
 
 
@@ -627,7 +634,7 @@ def run_explain(args: argparse.Namespace) -> int:
                 f"{model.path}: a valid configuration extends this selection; nothing to explain\n"
             )
         return ExitCode.OK
-    return _conflict_out(args, model, rules, selection, conflict, "explain")
+    return _conflict_out(args, model, rules, selection, conflict, "explain", analysis)
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -655,6 +662,7 @@ def run_validate(args: argparse.Namespace) -> int:
             )
         return ExitCode.OK
     conflict = analysis.explain(selection)
+    derivation = analysis.derive(selection, conflict) if conflict is not None else None
     if args.format == "json":
         emit(
             report.to_json(
@@ -664,11 +672,12 @@ def run_validate(args: argparse.Namespace) -> int:
                     "valid": False,
                     "example": None,
                     "conflict": _conflict_json(rules, conflict),
+                    "derivation": [] if derivation is None else report.derivation_json(derivation),
                 }
             )
         )
         return ExitCode.INVALID
-    emit(f"{model.path}: invalid: no valid configuration extends this selection; because:\n")
-    if conflict is not None:
-        emit(_because(rules, conflict, selection))
+    emit(f"{model.path}: invalid: no valid configuration extends this selection:\n")
+    if derivation is not None:
+        emit(report.model_explanation(derivation, rules))
     return ExitCode.INVALID

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import io
 from collections.abc import Sequence
@@ -12,18 +11,17 @@ from pathlib import Path
 import attrs
 
 from cmf_config import report
-from cmf_config.bomtable import BomTableError, read_bom_table
+from cmf_config.bomtable import read_bom_table
 from cmf_config.commands.common import add_common, emit, stamp
-from cmf_config.errors import Diagnostic, ExitCode, InputError, Span, UsageError
+from cmf_config.errors import ExitCode, UsageError
 from cmf_config.files import write_atomic
-from cmf_config.heatmap import HeatmapError, render_heatmap
+from cmf_config.heatmap import render_heatmap
 from cmf_config.model import Vehicle
 from cmf_config.sharing import (
-    BomLine,
     FamilyIndices,
     PairShare,
+    PartUse,
     ProductBom,
-    SharingOptionError,
     SimilarityMatrix,
     cluster_order,
     compare,
@@ -115,7 +113,7 @@ def _product(workspace: Workspace, vehicle: Vehicle) -> ProductBom:
     return ProductBom(
         name=vehicle.id,
         lines=tuple(
-            BomLine(
+            PartUse(
                 part=b.part,
                 quantity=float(b.quantity),
                 unit_cost=b.unit_cost,
@@ -144,91 +142,39 @@ def _load_vehicles(
 
 def run_share(args: argparse.Namespace) -> int:
     """share A B | --fleet ... | --all | --bom-table FILE."""
-    try:
-        if args.bom_table is not None:
-            if args.vehicles:
-                raise UsageError(
-                    "give either vehicles or --bom-table, not both", "drop the vehicle arguments"
-                )
-            return _fleet(args, _read_table(args.bom_table), {}, "bom-table")
-        if args.fleet is not None or args.all:
-            if args.vehicles:
-                raise UsageError(
-                    "give the fleet after --fleet only", "move the vehicles after --fleet"
-                )
-            workspace, vehicles = _load_vehicles(args, args.fleet or [])
-            if args.all:
-                vehicles = sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id)
-            groups = _groups(workspace, vehicles, args.by)
-            return _fleet(
-                args,
-                [_product(workspace, v) for v in vehicles],
-                groups,
-                workspace.catalog.provenance,
-            )
-        if len(args.vehicles) != 2:
+    if args.bom_table is not None:
+        if args.vehicles:
             raise UsageError(
-                f"share compares two vehicles, got {len(args.vehicles)}",
-                "write `cmf-config share A B`, or use --fleet / --all / --bom-table for more",
+                "give either vehicles or --bom-table, not both", "drop the vehicle arguments"
             )
-        workspace, vehicles = _load_vehicles(args, args.vehicles)
-        pair = compare(_product(workspace, vehicles[0]), _product(workspace, vehicles[1]))
-        provenance = workspace.catalog.provenance
-        emit(
-            stamp(
-                args,
-                report.to_json({"provenance": provenance, **_pair_json(pair)})
-                if args.format == "json"
-                else report.pair_text(pair, provenance),
-            )
+        return _fleet(args, read_bom_table(args.bom_table), {}, "bom-table")
+    if args.fleet is not None or args.all:
+        if args.vehicles:
+            raise UsageError("give the fleet after --fleet only", "move the vehicles after --fleet")
+        workspace, vehicles = _load_vehicles(args, args.fleet or [])
+        if args.all:
+            vehicles = sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id)
+        groups = _groups(workspace, vehicles, args.by)
+        return _fleet(
+            args, [_product(workspace, v) for v in vehicles], groups, workspace.catalog.provenance
         )
-        return ExitCode.OK
-    except SharingOptionError as exc:
-        raise UsageError(str(exc), "see `cmf-config share --help`") from None
-    except HeatmapError as exc:
-        raise UsageError(f"cannot draw the heatmap '{exc.path}': {exc.reason}", exc.hint) from None
-
-
-def _read_table(path: Path) -> list[ProductBom]:
-    try:
-        return read_bom_table(path)
-    except BomTableError as exc:
-        lines: dict[int, str] = {}
-        with contextlib.suppress(OSError):
-            lines = dict(
-                enumerate(
-                    path.read_text(encoding="utf-8-sig", errors="replace").splitlines(), start=1
-                )
-            )
-        raise InputError(
-            [
-                Diagnostic(
-                    code=d.code,
-                    span=_field_span(d.path, d.line, d.column, lines.get(d.line)),
-                    message=d.message,
-                    hint=d.hint,
-                )
-                for d in exc.diagnostics
-            ]
-        ) from None
-
-
-def _field_span(path: str, line: int, field: int, text: str | None) -> Span:
-    """The character span of CSV field number `field` (1-based) on a line, quotes honoured."""
-    if line < 1 or field < 1 or text is None:
-        return Span(path, max(line, 1), 1)
-    starts = [0]
-    quoted = False
-    for index, char in enumerate(text):
-        if char == '"':
-            quoted = not quoted
-        elif char == "," and not quoted:
-            starts.append(index + 1)
-    if field > len(starts):
-        return Span(path, line, len(text) + 1)
-    start = starts[field - 1]
-    end = starts[field] - 1 if field < len(starts) else len(text)
-    return Span(path, line, start + 1, max(end + 1, start + 2))
+    if len(args.vehicles) != 2:
+        raise UsageError(
+            f"share compares two vehicles, got {len(args.vehicles)}",
+            "write `cmf-config share A B`, or use --fleet / --all / --bom-table for more",
+        )
+    workspace, vehicles = _load_vehicles(args, args.vehicles)
+    pair = compare(_product(workspace, vehicles[0]), _product(workspace, vehicles[1]))
+    provenance = workspace.catalog.provenance
+    emit(
+        stamp(
+            args,
+            report.to_json({"provenance": provenance, **_pair_json(pair)})
+            if args.format == "json"
+            else report.pair_text(pair, provenance),
+        )
+    )
+    return ExitCode.OK
 
 
 def _groups(
