@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from cmf_config.api import (
         Explanation,
+        FileResult,
         Fix,
         analyse_model,
         assignment_of,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
         options,
         share,
         validate,
+        validate_files,
     )
     from cmf_config.derivation import Conflict, Derivation
     from cmf_config.errors import (
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
 _HOMES = {
     "api": [
         "Explanation",
+        "FileResult",
         "Fix",
         "analyse_model",
         "assignment_of",
@@ -72,6 +75,7 @@ _HOMES = {
         "options",
         "share",
         "validate",
+        "validate_files",
     ],
     "derivation": ["Conflict", "Derivation"],
     "errors": ["CmfConfigError", "Diagnostic", "InputError", "Severity", "Span", "UsageError"],
@@ -98,6 +102,7 @@ __all__ = [
     "Explanation",
     "FeatureAnalysis",
     "FeatureModel",
+    "FileResult",
     "Fix",
     "InputError",
     "PairShare",
@@ -127,6 +132,7 @@ __all__ = [
     "render_diagnostics",
     "share",
     "validate",
+    "validate_files",
 ]
 
 
