@@ -20,6 +20,7 @@ LAYERS = [
     ["workspace"],
     ["lint", "heatmap", "diagram"],
     ["report"],
+    ["api"],
     ["commands"],
     ["cli", "__main__"],
 ]

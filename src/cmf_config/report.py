@@ -327,6 +327,11 @@ def explanation(
     )
 
 
+def consistent_text(path: str) -> str:
+    """explain on a configuration that a valid vehicle completes."""
+    return f"{path}: consistent: a valid vehicle completes these choices; nothing to explain\n"
+
+
 def explain_json(
     conflict: Conflict | None,
     derivation: Derivation | None,

@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cmf_config import report
+from cmf_config import api, report
 from cmf_config.commands.common import add_common, add_year, emit, sources_of, stamp
 from cmf_config.errors import ExitCode, UsageError
-from cmf_config.lint import lint
-from cmf_config.suggest import did_you_mean
 from cmf_config.workspace import Workspace
 
 
@@ -49,27 +47,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _fixed(workspace: Workspace, args: argparse.Namespace) -> dict[str, int]:
-    fixed: dict[str, int] = {}
-    for slot in ("platform", "brand"):
-        value = getattr(args, slot)
-        if value is None:
-            continue
-        index = workspace.problem.slot(slot).index(value)
-        if index is None:
-            known = [v.id for v in workspace.problem.slot(slot).values]
-            raise UsageError(
-                f"unknown {slot} '{value}'{did_you_mean(value, known)}",
-                f"the {slot}s are {', '.join(known)}",
-            )
-        fixed[slot] = index
-    return fixed
+    values = {slot: getattr(args, slot) for slot in ("platform", "brand")}
+    return api.assignment_of(workspace, {k: v for k, v in values.items() if v is not None})
 
 
 def run_count(args: argparse.Namespace) -> int:
     """count [--platform P] [--brand B]."""
-    workspace, _ = Workspace.open(args.catalog, args.rules, year=args.year)
-    fixed = _fixed(workspace, args)
-    total = workspace.engine.count(fixed)
+    workspace = api.open_workspace(args.catalog, args.rules, year=args.year)
+    fixed = {slot: getattr(args, slot) for slot in ("platform", "brand")}
+    total = api.count_vehicles(workspace, {k: v for k, v in fixed.items() if v is not None})
     if args.format == "json":
         emit(
             stamp(
@@ -94,16 +80,13 @@ def run_enumerate(args: argparse.Namespace) -> int:
     """enumerate [FILE] --limit N."""
     if args.limit < 0:
         raise UsageError("--limit must be zero or more", "write --limit 10")
-    workspace, vehicles = Workspace.open(
+    workspace = api.open_workspace(
         args.catalog, args.rules, [args.file] if args.file else [], year=args.year
     )
+    vehicles = workspace.loaded
     fixed = workspace.assignment(vehicles[0].config) if vehicles else {}
     fixed.update(_fixed(workspace, args))
-    found = workspace.engine.enumerate(fixed, args.limit)
-    rows = [
-        {s.name: workspace.value_id(s.name, a[s.name]) for s in workspace.problem.slots}
-        for a in found
-    ]
+    rows = api.enumerate_vehicles(workspace, args.limit, fixed)
     if args.format == "json":
         emit(
             stamp(
@@ -122,10 +105,10 @@ def run_enumerate(args: argparse.Namespace) -> int:
 
 def run_lint(args: argparse.Namespace) -> int:
     """lint."""
-    workspace, _ = Workspace.open(args.catalog, args.rules)
+    workspace = api.open_workspace(args.catalog, args.rules)
     sources = sources_of(args)
     ignored = set(sources.project.ignore) if sources.project is not None else set()
-    findings = [f for f in lint(workspace) if f.code not in ignored]
+    findings = [f for f in api.lint_catalog(workspace) if f.code not in ignored]
     if args.format == "json":
         emit(stamp(args, report.lint_json(findings, ignored)))
     else:

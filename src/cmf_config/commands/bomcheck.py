@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from cmf_config import report
+from cmf_config import api, report
 from cmf_config.commands.common import add_common, emit, stamp
 from cmf_config.errors import ExitCode
-from cmf_config.variantbom import check
-from cmf_config.workspace import Workspace
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,8 +28,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_bom_check(args: argparse.Namespace) -> int:
     """bom-check."""
-    workspace, _ = Workspace.open(args.catalog, args.rules)
-    findings = check(workspace.engine, workspace.positions)
+    workspace = api.open_workspace(args.catalog, args.rules)
+    findings = api.bom_check(workspace)
     alternatives = sum(len(p.position.alternatives) for p in workspace.positions)
     if args.format == "json":
         text = report.bomcheck_json(findings, len(workspace.positions), alternatives)

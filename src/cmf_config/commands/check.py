@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cmf_config import report
+from cmf_config import api, report
 from cmf_config.commands.common import add_common, add_year, emit, note_sources, stamp
 from cmf_config.dump import config_to_data
 from cmf_config.errors import Diagnostic, ExitCode, InputError, UsageError
-from cmf_config.load import bundled_dir, display_path, load_catalog
 from cmf_config.model import Vehicle, VehicleConfig
 from cmf_config.roundtrip import edit_config
 from cmf_config.rules import rules_by_id
 from cmf_config.source import parse_file
-from cmf_config.workspace import Workspace, load_configs
+from cmf_config.workspace import Workspace
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -137,40 +136,17 @@ def _target(args: argparse.Namespace) -> Path | None:
 def _open_one(
     args: argparse.Namespace, extra: list[Path] | None = None
 ) -> tuple[Workspace, Vehicle]:
-    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file, *(extra or [])])
-    return workspace, vehicles[0]
+    workspace = api.open_workspace(args.catalog, args.rules, [args.file, *(extra or [])])
+    return workspace, workspace.loaded[0]
 
 
 def run_validate(args: argparse.Namespace) -> int:
     """validate FILE..."""
-    results: list[tuple[str, bool, list[Diagnostic]]] = []
     try:
-        catalog = load_catalog(args.catalog)
+        found = api.validate_files(args.files, args.catalog, args.rules)
     except InputError as exc:
         return _unusable(args, exc.diagnostics)
-    vehicles, diagnostics = load_configs(catalog, args.files)
-    unusable = bool(diagnostics)
-    by_file: dict[str, list[Diagnostic]] = {}
-    for diag in diagnostics:
-        by_file.setdefault(diag.span.path, []).append(diag)
-    try:
-        workspace = Workspace(
-            catalog, args.rules or bundled_dir("rules"), [v.config for v in vehicles]
-        )
-    except InputError as exc:
-        return _unusable(args, exc.diagnostics)
-    rules = rules_by_id(workspace.rules)
-    loaded = {v.config.span.path: v for v in vehicles}
-    invalid = False
-    for path in args.files:
-        shown = _shown(path, loaded, by_file)
-        if shown in loaded:
-            verdict = workspace.validate(loaded[shown].config)
-            diags = report.verdict_diagnostics(verdict, workspace.problem, rules)
-            invalid = invalid or not verdict.is_valid
-            results.append((shown, verdict.is_valid, diags))
-        else:
-            results.append((shown, False, by_file.get(shown, [])))
+    results = [(r.path, r.valid, list(r.diagnostics)) for r in found]
     emit(
         stamp(
             args,
@@ -179,16 +155,9 @@ def run_validate(args: argparse.Namespace) -> int:
             else report.validate_text(results),
         )
     )
-    if unusable:
+    if not all(r.usable for r in found):
         return ExitCode.USAGE
-    return ExitCode.INVALID if invalid else ExitCode.OK
-
-
-def _shown(path: Path, loaded: dict[str, Vehicle], by_file: dict[str, list[Diagnostic]]) -> str:
-    shown = display_path(path)
-    if shown in loaded or shown in by_file:
-        return shown
-    return str(path)
+    return ExitCode.OK if all(r.valid for r in found) else ExitCode.INVALID
 
 
 def _unusable(args: argparse.Namespace, diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> int:
@@ -201,8 +170,7 @@ def _unusable(args: argparse.Namespace, diags: tuple[Diagnostic, ...] | list[Dia
 
 def _invalid_config(args: argparse.Namespace, workspace: Workspace, vehicle: Vehicle) -> int:
     """Print why a configuration is invalid (as validate would) and return exit code 1."""
-    verdict = workspace.validate(vehicle.config)
-    diags = report.verdict_diagnostics(verdict, workspace.problem, rules_by_id(workspace.rules))
+    diags = api.diagnostics(workspace, api.validate(workspace, vehicle.config))
     if not diags:  # complete and every rule holds, yet inconsistent: cannot happen, but say so
         diags = [
             Diagnostic(
@@ -227,10 +195,10 @@ def _invalid_config(args: argparse.Namespace, workspace: Workspace, vehicle: Veh
 def run_build(args: argparse.Namespace) -> int:
     """build FILE [-o OUT] [--diagram OUT]."""
     workspace, vehicle = _open_one(args)
-    verdict = workspace.validate(vehicle.config)
+    verdict = api.validate(workspace, vehicle.config)
     if not verdict.is_valid:
         return _invalid_config(args, workspace, vehicle)
-    built = workspace.build(vehicle.config)
+    built = api.build(workspace, vehicle.config)
     if built is None:
         return _invalid_config(args, workspace, vehicle)
     if args.diagram is not None:
@@ -249,37 +217,38 @@ def run_build(args: argparse.Namespace) -> int:
 def run_explain(args: argparse.Namespace) -> int:
     """explain FILE."""
     workspace, vehicle = _open_one(args)
-    assignment = workspace.assignment(vehicle.config)
-    conflict = workspace.explain(vehicle.config)
-    rules = rules_by_id(workspace.rules)
-    derivation = workspace.derive(vehicle.config, conflict) if conflict is not None else None
+    found = api.explain(workspace, vehicle.config)
     if args.format == "json":
         text = report.explain_json(
-            conflict, derivation, workspace.problem, rules, vehicle.config, assignment
+            None if found is None else found.conflict,
+            None if found is None else found.derivation,
+            workspace.problem,
+            rules_by_id(workspace.rules),
+            vehicle.config,
+            workspace.assignment(vehicle.config),
         )
-    elif derivation is None:
-        text = f"{vehicle.config.span.path}: consistent: a valid vehicle completes these choices; nothing to explain\n"
+    elif found is None:
+        text = report.consistent_text(vehicle.config.span.path)
     else:
-        text = report.explanation(derivation, workspace.problem, rules, vehicle.config)
+        text = found.text
     emit(stamp(args, text))
-    return ExitCode.OK if conflict is None else ExitCode.INVALID
+    return ExitCode.OK if found is None else ExitCode.INVALID
 
 
 def run_fix(args: argparse.Namespace) -> int:
     """fix FILE [-o OUT]."""
     workspace, vehicle = _open_one(args)
-    found = workspace.fix(vehicle.config)
+    found = api.fix(workspace, vehicle.config)
     if found is None:
         raise UsageError(
             "no valid configuration exists at all with this catalog and these rules",
             "run `cmf-config lint` to find the contradiction",
         )
-    assignment, changes = found
+    changes = list(found.changes)
     written = None
     target = _target(args)
     if target is not None:
-        fixed = workspace.config_from(vehicle.config, assignment, fill=False)
-        emit(_edited(vehicle, fixed), target)
+        emit(_edited(vehicle, found.config), target)
         written = str(target)
     emit(
         stamp(
@@ -297,23 +266,21 @@ def run_complete(args: argparse.Namespace) -> int:
     """complete FILE [--minimize cost|mass] [--maximize-sharing-with VEHICLE]."""
     ref = args.maximize_sharing_with
     extra = [Path(ref)] if ref and Path(ref).suffix in (".yaml", ".yml") else []
-    workspace, vehicles = Workspace.open(
-        args.catalog, args.rules, [args.file, *extra], year=args.year
-    )
-    vehicle = vehicles[0]
+    workspace = api.open_workspace(args.catalog, args.rules, [args.file, *extra], year=args.year)
+    vehicle = workspace.loaded[0]
     share_with = None
     if ref:
-        loaded = {str(p): v for p, v in zip(extra, vehicles[1:], strict=True)}
+        loaded = {str(p): v for p, v in zip(extra, workspace.loaded[1:], strict=True)}
         share_with = workspace.resolve_vehicle(ref, loaded).config
-    completed = workspace.complete(vehicle.config, args.minimize, share_with)
-    if completed is None:
+    config = api.complete(workspace, vehicle.config, args.minimize, share_with)
+    if config is None:
         return _invalid_config(args, workspace, vehicle)
-    config = workspace.config_from(vehicle.config, completed, fill=True)
     text = _edited(vehicle, config)
     target = _target(args)
     if target is not None:
         emit(text, target)
     assignment = workspace.assignment(vehicle.config)
+    completed = workspace.assignment(config)
     filled = {
         s.name: workspace.value_id(s.name, completed[s.name])
         for s in workspace.problem.slots
@@ -346,7 +313,7 @@ def run_options(args: argparse.Namespace) -> int:
     vehicle = vehicles[0]
     assignment = workspace.assignment(vehicle.config)
     consistent = workspace.engine.is_consistent(assignment)
-    options = workspace.options(vehicle.config)
+    options = api.options(workspace, vehicle.config)
     if args.format == "json":
         emit(stamp(args, report.options_json(options, consistent)))
     else:

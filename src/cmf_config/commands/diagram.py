@@ -14,7 +14,7 @@ from pathlib import Path
 
 import graphviz
 
-from cmf_config import sharing
+from cmf_config import api, sharing
 from cmf_config.commands.common import add_common, emit, note_sources, stamp
 from cmf_config.diagram import (
     Reference,
@@ -183,7 +183,7 @@ def _bom(workspace: Workspace, config: VehicleConfig) -> list[BomLine] | None:
     assignment = workspace.assignment(config)
     if all(slot in assignment for slot in (*KINDS, "brand")):
         return workspace.bom_lines(config, assignment)
-    built = workspace.build(config)
+    built = api.build(workspace, config)
     return list(built.bom) if built is not None else None
 
 
@@ -226,10 +226,11 @@ def run_vehicle(args: argparse.Namespace) -> int:
     """diagram vehicle FILE [--against VEHICLE] [-o OUT]."""
     ref: str | None = args.against
     extra = [Path(ref)] if ref and Path(ref).suffix in (".yaml", ".yml") else []
-    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file, *extra])
+    workspace = api.open_workspace(args.catalog, args.rules, [args.file, *extra])
+    vehicles = list(workspace.loaded)
     vehicle = vehicles[0]
-    verdict = workspace.validate(vehicle.config)
-    built = workspace.build(vehicle.config) if verdict.is_valid else None
+    verdict = api.validate(workspace, vehicle.config)
+    built = api.build(workspace, vehicle.config) if verdict.is_valid else None
     reference = None
     if ref:
         loaded = {str(p): v for p, v in zip(extra, vehicles[1:], strict=True)}
@@ -261,7 +262,7 @@ def draw_built_vehicle(
 
     Raises UsageError for an unknown extension or when dot is needed but missing.
     """
-    verdict = workspace.validate(vehicle.config)
+    verdict = api.validate(workspace, vehicle.config)
     graph = vehicle_diagram(
         workspace.catalog, vehicle.config, built=built, violated=_violated(workspace, verdict)
     )
@@ -273,7 +274,7 @@ def draw_built_vehicle(
 
 def run_catalog(args: argparse.Namespace) -> int:
     """diagram catalog [-o OUT]."""
-    workspace, _ = Workspace.open(args.catalog, args.rules)
+    workspace = api.open_workspace(args.catalog, args.rules)
     _write(
         args, provenance_caption(catalog_diagram(workspace.catalog), workspace.catalog.provenance)
     )
@@ -304,7 +305,8 @@ def rule_states(workspace: Workspace, config: VehicleConfig) -> dict[str, RuleSt
 def run_rules(args: argparse.Namespace) -> int:
     """diagram rules [--config FILE] [-o OUT]."""
     paths = [args.config] if args.config is not None else []
-    workspace, vehicles = Workspace.open(args.catalog, args.rules, paths)
+    workspace = api.open_workspace(args.catalog, args.rules, paths)
+    vehicles = list(workspace.loaded)
     status = rule_states(workspace, vehicles[0].config) if vehicles else None
     _write(args, rules_diagram(workspace.rules, workspace.problem, status, workspace.catalog))
     return ExitCode.OK
@@ -318,7 +320,7 @@ def run_sharing(args: argparse.Namespace) -> int:
             f"the threshold must lie between 0 and 1, not {threshold:g}",
             "write a ratio such as --threshold 0.5",
         )
-    workspace, _ = Workspace.open(args.catalog, args.rules)
+    workspace = api.open_workspace(args.catalog, args.rules)
     products: list[sharing.ProductBom] = []
     platforms: dict[str, str | None] = {}
     captions: dict[str, str] = {}

@@ -13,26 +13,22 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from cmf_config import report
+from cmf_config import api, report
 from cmf_config.commands.common import add_common, emit, note_sources, sources_of, stamp
 from cmf_config.derivation import Conflict
-from cmf_config.dimacs import load_dimacs
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.featuremodel import (
     Compiled,
     FeatureAnalysis,
     Forced,
     Selection,
-    compile_model,
 )
 from cmf_config.files import write_atomic
 from cmf_config.fmodel import FeatureModel
 from cmf_config.load import display_path
 from cmf_config.rules import Rule
 from cmf_config.suggest import did_you_mean
-from cmf_config.uvl import load_uvl
 from cmf_config.uvlexport import export_uvl, feature_model_uvl
-from cmf_config.workspace import Workspace
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -170,22 +166,6 @@ def _add_file(p: argparse.ArgumentParser) -> None:
 # ------------------------------------------------------------------ loading
 
 
-def load_model(path: Path) -> FeatureModel:
-    """Read a UVL or DIMACS file (by extension, else by its first line); InputError if unusable."""
-    display = display_path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".dimacs", ".cnf"):
-        return load_dimacs(path, display)
-    if suffix == ".uvl":
-        return load_uvl(path, display)
-    if path.is_file():
-        with path.open("rb") as handle:
-            head = handle.read(4096).lstrip()
-        if head.startswith((b"p cnf", b"c ")):
-            return load_dimacs(path, display)
-    return load_uvl(path, display)
-
-
 def count_within(
     analysis: FeatureAnalysis, selection: Selection, seconds: float
 ) -> tuple[int | None, str]:
@@ -248,10 +228,10 @@ def _selection(model: FeatureModel, args: argparse.Namespace) -> dict[str, bool]
 def _open(
     args: argparse.Namespace,
 ) -> tuple[FeatureModel, Compiled, FeatureAnalysis, dict[str, bool]]:
-    model = load_model(args.file)
+    model = api.import_model(args.file)
     selection = _selection(model, args)
-    compiled = compile_model(model)
-    return model, compiled, FeatureAnalysis(compiled), selection
+    analysis = api.analyse_model(model)
+    return model, analysis.compiled, analysis, selection
 
 
 def _selection_json(selection: Selection) -> dict[str, list[str]]:
@@ -314,10 +294,10 @@ def _forced_line(rules: Mapping[str, Rule], forced: Forced, selection: Selection
 def run_import(args: argparse.Namespace) -> int:
     """import FILE [-o DIR] [--no-count]."""
     start = time.perf_counter()
-    model = load_model(args.file)
+    model = api.import_model(args.file)
     read_s = time.perf_counter() - start
-    compiled = compile_model(model)
-    analysis = FeatureAnalysis(compiled)
+    analysis = api.analyse_model(model)
+    compiled = analysis.compiled
     satisfiable = analysis.is_satisfiable()
     count, counter = (
         (None, None) if args.no_count else count_within(analysis, {}, args.count_timeout)
@@ -373,7 +353,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """export uvl [-o FILE]."""
-    workspace, _ = Workspace.open(args.catalog, args.rules)
+    workspace = api.open_workspace(args.catalog, args.rules)
     sources = sources_of(args)
     source = (
         "the bundled catalog"
@@ -522,9 +502,9 @@ def _conflict_out(
 
 def run_lint(args: argparse.Namespace) -> int:
     """model lint FILE."""
-    model = load_model(args.file)
-    compiled = compile_model(model)
-    analysis = FeatureAnalysis(compiled)
+    model = api.import_model(args.file)
+    analysis = api.analyse_model(model)
+    compiled = analysis.compiled
     rules = compiled.rule_map()
     if args.reasons < 0:
         raise UsageError("--reasons must be zero or more", "write --reasons 100")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import attrs
 
-from cmf_config import report
+from cmf_config import api, report
 from cmf_config.bomtable import read_bom_table
 from cmf_config.commands.common import add_common, emit, stamp
 from cmf_config.errors import ExitCode, UsageError
@@ -20,7 +20,6 @@ from cmf_config.model import Vehicle
 from cmf_config.sharing import (
     FamilyIndices,
     PairShare,
-    PartUse,
     ProductBom,
     SimilarityMatrix,
     cluster_order,
@@ -97,39 +96,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(run=run_share)
 
 
-def _product(workspace: Workspace, vehicle: Vehicle) -> ProductBom:
-    """A vehicle's resolved bill of materials as a sharing product."""
-    config = vehicle.config
-    assignment = workspace.assignment(config)
-    if not workspace.is_complete(assignment):
-        completed = workspace.complete(config)
-        if completed is None:
-            raise UsageError(
-                f"vehicle '{vehicle.id}' has no valid completion, so it has no bill of materials",
-                f"run `cmf-config explain {config.span.path}`",
-            )
-        assignment = completed
-    lines = workspace.bom_lines(config, assignment)
-    return ProductBom(
-        name=vehicle.id,
-        lines=tuple(
-            PartUse(
-                part=b.part,
-                quantity=float(b.quantity),
-                unit_cost=b.unit_cost,
-                unit_mass_kg=b.unit_mass_kg,
-                module=b.module,
-            )
-            for b in lines
-        ),
-    )
-
-
 def _load_vehicles(
     args: argparse.Namespace, refs: Sequence[str]
 ) -> tuple[Workspace, list[Vehicle]]:
     files = [Path(r) for r in refs if r.endswith((".yaml", ".yml"))]
-    workspace, loaded = Workspace.open(args.catalog, args.rules, files)
+    workspace = api.open_workspace(args.catalog, args.rules, files)
+    loaded = workspace.loaded
     by_path = {str(path): vehicle for path, vehicle in zip(files, loaded, strict=True)}
     vehicles = [workspace.resolve_vehicle(ref, by_path) for ref in refs]
     seen: set[str] = set()
@@ -156,7 +128,7 @@ def run_share(args: argparse.Namespace) -> int:
             vehicles = sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id)
         groups = _groups(workspace, vehicles, args.by)
         return _fleet(
-            args, [_product(workspace, v) for v in vehicles], groups, workspace.catalog.provenance
+            args, [workspace.product(v) for v in vehicles], groups, workspace.catalog.provenance
         )
     if len(args.vehicles) != 2:
         raise UsageError(
@@ -164,7 +136,7 @@ def run_share(args: argparse.Namespace) -> int:
             "write `cmf-config share A B`, or use --fleet / --all / --bom-table for more",
         )
     workspace, vehicles = _load_vehicles(args, args.vehicles)
-    pair = compare(_product(workspace, vehicles[0]), _product(workspace, vehicles[1]))
+    pair = api.share(workspace, vehicles[0], vehicles[1])
     provenance = workspace.catalog.provenance
     emit(
         stamp(
