@@ -21,7 +21,7 @@ def _optional_modules() -> list[ModuleType]:
     import importlib
 
     found: list[ModuleType] = []
-    for name in ("share", "diagram", "bomcheck", "interchange"):
+    for name in ("share", "diagram", "bomcheck", "interchange", "serve"):
         try:
             found.append(importlib.import_module(f"cmf_config.commands.{name}"))
         except ModuleNotFoundError as exc:
