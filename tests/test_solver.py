@@ -105,10 +105,10 @@ def test_complete_is_optimal(data: st.DataObject) -> None:
     """The completion minimises the summed weight `w` among all valid completions."""
     problem, rules, fixed, engine = _world(data)
     weights = {
-        s.name: [float(v.attributes.get("w", 0.0)) for v in s.values]
+        s.name: [float(v.attributes.get("w", 0.0)) for v in s.values]  # type: ignore[arg-type]
         for s in problem.slots
         if not s.is_bool
-    }  # type: ignore[arg-type]
+    }
 
     def cost(a: dict[str, int]) -> float:
         return sum(weights[n][i] for n, i in a.items() if n in weights)

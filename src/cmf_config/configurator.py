@@ -177,7 +177,9 @@ class Configurator:
             count=count,
         )
 
-    def options(self, assignment: Mapping[str, int], slots: Sequence[str]) -> dict[str, SlotOptions]:
+    def options(
+        self, assignment: Mapping[str, int], slots: Sequence[str]
+    ) -> dict[str, SlotOptions]:
         """Possible values of `slots` under the choices, and the rules excluding the others.
 
         Exact (backtrack-free): a value is possible when the solver finds a valid vehicle

@@ -142,8 +142,11 @@ def _make_converter() -> cattrs.Converter:
         if "field_spans" in names:
             overrides["field_spans"] = override(rename=_FIELDS_KEY)
         inner: Callable[[Any, Any], object] = make_dict_structure_fn(
-            cls, conv, _cattrs_forbid_extra_keys=True, **overrides
-        )  # type: ignore[arg-type]
+            cls,
+            conv,
+            _cattrs_forbid_extra_keys=True,
+            **overrides,  # type: ignore[arg-type]
+        )
 
         unused = [
             key

@@ -447,9 +447,9 @@ def fleet_text(
         lines.append(" " * (width + 2) + " ".join(f"{i + 1:>4}" for i in range(len(names))))
         for row_number, i in enumerate(order, start=1):
             cells = " ".join(
-                "   -" if matrix.values[i][j] is None else f"{100 * matrix.values[i][j]:>4.0f}"
+                "   -" if matrix.values[i][j] is None else f"{100 * matrix.values[i][j]:>4.0f}"  # type: ignore[operator]
                 for j in order
-            )  # type: ignore[operator]
+            )
             lines.append(f"{row_number:>2} {matrix.names[i]:<{width}} {cells}")
     else:
         lines.append(

@@ -181,6 +181,7 @@ class Service:
         similar: list[Any] = []
         explanation = None
         conflict_rules: tuple[str, ...] = ()
+        conflict_choices: tuple[str, ...] = ()
         fix_query = None
         fix_changes: list[Any] = []
         if step.completion is not None:
@@ -194,13 +195,12 @@ class Service:
                     conflict, ws.problem, self.rules, config, state.assignment
                 )
                 conflict_rules = conflict.rules
+                conflict_choices = conflict.choices
             found = conf.fix(state.assignment)
             if found is not None:
                 fixed, fix_changes = found
                 fix_query = self.query(with_assignment(state, fixed))
-        fields = [
-            (k, v) for k, v in (p.split("=", 1) for p in query.split("&") if "=" in p)
-        ]
+        fields = [(k, v) for k, v in (p.split("=", 1) for p in query.split("&") if "=" in p)]
         from urllib.parse import unquote
 
         return pages.PageData(
@@ -217,6 +217,7 @@ class Service:
             similar=similar,
             explanation=explanation,
             conflict_rules=conflict_rules,
+            conflict_choices=conflict_choices,
             fix_query=fix_query,
             fix_changes=fix_changes,
             state_fields=[(unquote(k), unquote(v)) for k, v in fields],
@@ -381,9 +382,7 @@ async def fix(request: Request) -> Response:
     found = await run_in_threadpool(service.configurator.fix, state.assignment)
     if found is None:
         raise StateError([_nothing_valid()])
-    return RedirectResponse(
-        f"/?{service.query(with_assignment(state, found[0]))}", status_code=303
-    )
+    return RedirectResponse(f"/?{service.query(with_assignment(state, found[0]))}", status_code=303)
 
 
 def _nothing_valid() -> Diagnostic:
@@ -446,7 +445,9 @@ async def download(request: Request) -> Response:
     service = _service(request)
     state = service.state(request)
     config = config_of(service.workspace, state)
-    text = config_to_yaml(config, "written by cmf-config serve; check it with `cmf-config validate`")
+    text = config_to_yaml(
+        config, "written by cmf-config serve; check it with `cmf-config validate`"
+    )
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", state.name).strip("-").lower()[:60] or "vehicle"
     return Response(
         text,

@@ -48,6 +48,7 @@ class PageData:
     similar: Sequence[Similar] = ()
     explanation: str | None = None
     conflict_rules: Sequence[str] = ()
+    conflict_choices: Sequence[str] = ()
     fix_query: str | None = None
     fix_changes: Sequence[Change] = ()
     state_fields: Sequence[tuple[str, str]] = ()
@@ -74,10 +75,7 @@ def _rule_line(rule: Rule | None, rule_id: str) -> str:
     if rule is None:
         return f"<code>{esc(rule_id)}</code>"
     message = rule.message or rule.description
-    return (
-        f"<code>{esc(rule.id)}</code> {esc(message)} "
-        f'<span class="where">{esc(rule.span)}</span>'
-    )
+    return f'<code>{esc(rule.id)}</code> {esc(message)} <span class="where">{esc(rule.span)}</span>'
 
 
 def _control(data: PageData, slot: str) -> str:
@@ -92,7 +90,9 @@ def _control(data: PageData, slot: str) -> str:
     open_text = "(open)"
     if found is not None and chosen is None:
         open_text = f"(open: {len(found.possible)} possible)"
-    opts.append(f'<option value=""{" selected" if chosen is None else ""}>{esc(open_text)}</option>')
+    opts.append(
+        f'<option value=""{" selected" if chosen is None else ""}>{esc(open_text)}</option>'
+    )
 
     def option(index: int, extra: str = "", cls: str = "") -> str:
         value = s.values[index].id
@@ -121,7 +121,9 @@ def _control(data: PageData, slot: str) -> str:
     state = ""
     if chosen is not None:
         state = ' data-state="chosen"'
-        if found is not None and s.values[chosen].id in found.excluded:
+        if slot in data.conflict_choices or (
+            found is not None and s.values[chosen].id in found.excluded
+        ):
             state = ' data-state="conflict"'
     why = ""
     if excluded_ids:
@@ -166,9 +168,7 @@ def _status(data: PageData) -> str:
     out = ['<section class="card" id="status" aria-live="polite"><h2>Status</h2>']
     open_slots = len(data.problem.slots) - len(step.assignment)
     if not step.consistent:
-        out.append(
-            '<p class="bad"><b>Conflict:</b> no valid vehicle has all these choices.</p>'
-        )
+        out.append('<p class="bad"><b>Conflict:</b> no valid vehicle has all these choices.</p>')
         if data.explanation:
             out.append(f'<pre class="explanation">{esc(data.explanation)}</pre>')
         if data.conflict_rules:
@@ -203,12 +203,14 @@ def _bom(data: PageData) -> str:
     for total in data.totals:
         filled = " (filled)" if total.module in built.filled else ""
         rows.append(
-            f"<tr><th scope=row>{esc(total.module)}</th><td>{esc(total.variant)}{esc(filled)}</td>"
+            f"<tr><th scope=row>{esc(total.module.replace('_', ' '))}</th><td>{esc(total.variant)}{esc(filled)}</td>"
             f'<td class="num">{total.parts}</td><td class="num">{total.cost:,.2f}</td><td class="num">{total.mass_kg:,.1f}</td></tr>'
         )
     filled = ", ".join(f"{k}={v}" for k, v in sorted(built.filled.items()))
     note = (
-        f'<p class="note">Open slots filled at least cost: {esc(filled)}</p>' if filled else ""
+        f'<details class="note"><summary>{len(built.filled)} open slots filled at least cost</summary>{esc(filled)}</details>'
+        if filled
+        else ""
     )
     lines = "".join(
         f"<tr><td>{esc(b.part)}</td><td>{esc(b.name)}</td><td>{esc(b.module)}</td><td class=num>{b.quantity}</td>"
@@ -217,11 +219,11 @@ def _bom(data: PageData) -> str:
     )
     return (
         '<section class="card" id="bom"><h2>Bill of materials <small>(illustrative data)</small></h2>'
-        f"{note}<table><thead><tr><th>module</th><th>variant</th><th>pieces</th><th>cost EUR</th><th>mass kg</th></tr></thead>"
+        f'{note}<div class="scroll"><table><thead><tr><th>module</th><th>variant</th><th>pieces</th><th>cost EUR</th><th>mass kg</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody><tfoot><tr><th>total</th><td></td><td class=num>{built.total_parts}</td>"
-        f'<td class=num id="total-cost">{built.total_cost:,.2f}</td><td class=num>{built.total_mass_kg:,.1f}</td></tr></tfoot></table>'
-        f"<details><summary>{len(built.bom)} BOM lines</summary><table><thead><tr><th>part</th><th>name</th><th>module</th><th>qty</th><th>unit cost</th><th>unit kg</th></tr></thead>"
-        f"<tbody>{lines}</tbody></table></details>"
+        f'<td class=num id="total-cost">{built.total_cost:,.2f}</td><td class=num>{built.total_mass_kg:,.1f}</td></tr></tfoot></table></div>'
+        f'<details><summary>{len(built.bom)} BOM lines</summary><div class="scroll"><table><thead><tr><th>part</th><th>name</th><th>module</th><th>qty</th><th>unit cost</th><th>unit kg</th></tr></thead>'
+        f"<tbody>{lines}</tbody></table></div></details>"
         "<p class=note>Part numbers, costs and masses of the bundled catalog are illustrative, not real data.</p></section>"
     )
 
@@ -230,7 +232,7 @@ def _similar(data: PageData) -> str:
     if not data.similar:
         return ""
     items = "".join(
-        f'<li><b>{esc(s.name)}</b> <code>{esc(s.vehicle)}</code>: {100 * s.ratio:.1f}% of part numbers shared ({s.shared}) '
+        f"<li><b>{esc(s.name)}</b> <code>{esc(s.vehicle)}</code>: {100 * s.ratio:.1f}% of part numbers shared ({s.shared}) "
         f'<a href="/complete?{esc(data.query)}{"&amp;" if data.query else ""}goal=sharing&amp;with={esc(s.vehicle)}">complete sharing the most with it</a></li>'
         for s in data.similar
     )
@@ -251,9 +253,7 @@ def _diagram(data: PageData) -> str:
 
 
 def _hidden(fields: Sequence[tuple[str, str]]) -> str:
-    return "".join(
-        f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">' for k, v in fields
-    )
+    return "".join(f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">' for k, v in fields)
 
 
 def _actions(data: PageData) -> str:
@@ -326,7 +326,7 @@ def error_page(
             source = f"<pre>{esc(text)}\n{esc(caret)}</pre>"
         hint = f"<p>hint: {esc(d.hint)}</p>" if d.hint else ""
         items.append(
-            f'<li><code>{esc(d.span)}</code>: {esc(d.severity.value)} <b>{esc(d.code)}</b>: {esc(d.message)}{source}{hint}</li>'
+            f"<li><code>{esc(d.span)}</code>: {esc(d.severity.value)} <b>{esc(d.code)}</b>: {esc(d.message)}{source}{hint}</li>"
         )
     body = (
         f'<section class="card" id="errors"><h2>{esc(title)}</h2><ul class="diagnostics">{"".join(items)}</ul>'

@@ -20,6 +20,7 @@ from cmf_config.model import (
     BrandId,
     ModuleChoices,
     ModuleId,
+    PartLine,
     PlatformId,
     VehicleConfig,
     VehicleOptions,
@@ -256,7 +257,7 @@ def config_of(workspace: Workspace, state: State) -> VehicleConfig:
     feature_spans = [state.spans[f] for f in features if f in state.spans]
     if feature_spans:
         option_spans["features"] = feature_spans[0]
-    extra = ()
+    extra: tuple[PartLine, ...] = ()
     if state.vehicle is not None and state.vehicle in workspace.catalog.vehicles:
         extra = workspace.catalog.vehicles[state.vehicle].config.extra_parts
     brand = value("brand")
