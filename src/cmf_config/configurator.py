@@ -12,20 +12,28 @@ the choices of their core.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
+import multiprocessing.connection
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 
 import attrs
 import py_d4
+from pysat.solvers import Solver
 
 from cmf_config.model import KINDS, BomLine, BuiltVehicle, VehicleConfig
 from cmf_config.sharing import BomLine as ShareLine
 from cmf_config.sharing import ProductBom, compare
-from cmf_config.solver import Conflict, SlotOptions, _quiet_stdout
+from cmf_config.rules import Rule, holds
+from cmf_config.solver import SOLVER_NAME, Conflict, Engine, SlotOptions, _quiet_stdout
 from cmf_config.workspace import Workspace
 
-SHRINK_BUDGET = 12
+COVERING_ROUNDS = 64
+"""At most this many models asked for with phases preferring unseen values (while each
+finds a new value), before the values left are tried one by one."""
+
+SHRINK_BUDGET = 4
 """At most this many extra solver calls shrink one excluded value's core (a bounded shrink)."""
 
 CACHE_STATES = 256
@@ -77,29 +85,79 @@ class Counter:
     """Exact counts under choices from a d-DNNF that d4 compiles once (classic branching)."""
 
     def __init__(self, clauses: Sequence[Sequence[int]], nvars: int) -> None:
-        options = py_d4.dump_options_to_dict(py_d4.OptionDpllStyleMethod())
-        options["branching"]["branchingHeuristicType"] = "classic"
-        cleaned = [sorted(set(c)) for c in clauses]
-        cleaned = [c for c in cleaned if not any(-lit in c for lit in c)]
         with _quiet_stdout():
-            solver = py_d4.Solver(cleaned, nvars, py_d4.load_options_from_dict(options))
-            self._compiled = solver.compile()
+            self._compiled = _compile(_clean(clauses), nvars)
         self.nodes = int(self._compiled.getNbNodes())
+
+    @classmethod
+    def within(cls, clauses: Sequence[Sequence[int]], nvars: int, seconds: float) -> Counter | None:
+        """A counter, or None when d4 cannot compile the formula within `seconds`.
+
+        The compilation is tried first in a forked child under the time limit (d4 cannot be
+        interrupted in process); only a formula that compiles in time is compiled here.
+        """
+        ctx = multiprocessing.get_context("fork")
+        receiver, sender = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=_compile_child, args=(clauses, nvars, sender))
+        child.start()
+        sender.close()
+        try:
+            if not receiver.poll(seconds):
+                return None
+            try:
+                receiver.recv()
+            except EOFError:  # the child died (d4 crashed or ran out of memory)
+                return None
+        finally:
+            if child.is_alive():
+                child.kill()
+            child.join()
+            receiver.close()
+        return cls(clauses, nvars)
 
     def count(self, lits: Sequence[int]) -> int:
         """Models of the compiled formula that make every literal of `lits` true."""
         return int(str(self._compiled.count(list(lits))).strip().split()[-1])
 
 
-class Configurator:
-    """A workspace kept warm for interactive steps; thread-safe (one lock per process)."""
+def _clean(clauses: Sequence[Sequence[int]]) -> list[list[int]]:
+    """Literals deduplicated, tautologies dropped (d4 has crashed on repeated literals)."""
+    cleaned = [sorted(set(c)) for c in clauses]
+    return [c for c in cleaned if not any(-lit in c for lit in c)]
 
-    def __init__(self, workspace: Workspace, *, count: bool = True) -> None:
-        self.workspace = workspace
-        self.engine = workspace.engine
-        self.problem = workspace.problem
+
+def _compile(clauses: list[list[int]], nvars: int) -> py_d4.CompileResult:
+    options = py_d4.dump_options_to_dict(py_d4.OptionDpllStyleMethod())
+    options["branching"]["branchingHeuristicType"] = "classic"
+    return py_d4.Solver(clauses, nvars, py_d4.load_options_from_dict(options)).compile()
+
+
+def _compile_child(
+    clauses: Sequence[Sequence[int]], nvars: int, sender: multiprocessing.connection.Connection
+) -> None:
+    with _quiet_stdout():
+        nodes = _compile(_clean(clauses), nvars).getNbNodes()
+    sender.send(int(nodes))
+
+
+class Stepper:
+    """An engine kept warm for interactive steps: options with reasons, completion, count.
+
+    Thread-safe (one lock). Adds no clause or variable to the engine's solver.
+    `weights` is the objective of the completion (per slot, per value; least total wins).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        weights: Mapping[str, Sequence[float]],
+        *,
+        count_seconds: float | None = 30.0,
+    ) -> None:
+        self.engine = engine
+        self.problem = engine.problem
+        self.weights = weights
         self.lock = threading.RLock()
-        engine = self.engine
         self._hard = list(engine.hard_lits())
         self._rule_of = {engine.selectors[r.id]: r.id for r in engine.hard}
         self._lit_item = {
@@ -109,41 +167,25 @@ class Configurator:
         }
         self._steps: OrderedDict[frozenset[tuple[str, int]], Step] = OrderedDict()
         self._reasons: dict[int, list[tuple[frozenset[int], tuple[str, ...]]]] = {}
-        self._cost = workspace.module_weights("cost")
+        self._units: Solver | None = None
+        self._units_sent = 0
+        # Per slot, the error rules reading it with the slots they read (authored rules and
+        # rules reading fewer slots first: they make the plainest reasons).
+        reading: dict[str, list[tuple[Rule, frozenset[str]]]] = {}
+        for rule in sorted(engine.hard, key=lambda r: (r.builtin, len(r.slots), r.id)):
+            read = rule.slots
+            for slot in read:
+                reading.setdefault(slot, []).append((rule, read))
+        self._rules_reading = reading
         self.counter: Counter | None = None
-        if count:
-            units = engine._selector_units()
-            self.counter = Counter([*engine.encoding.clauses, *units], engine.encoding.nvars)
-        self._products = {
-            vid: _product(vid, workspace.bom_lines(v.config, self._resolved(v.config)))
-            for vid, v in sorted(workspace.catalog.vehicles.items())
-            if self._resolvable(v.config)
-        }
-
-    # ------------------------------------------------------------- set-up helpers
-
-    def _resolvable(self, config: VehicleConfig) -> bool:
-        return self.engine.complete_any(self.workspace.assignment(config)) is not None
-
-    def _resolved(self, config: VehicleConfig) -> dict[str, int]:
-        assignment = self.workspace.assignment(config)
-        if self.workspace.is_complete(assignment):
-            return assignment
-        completed = self.workspace.complete(config)
-        assert completed is not None  # _resolvable said so
-        return completed
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        with self.lock:
-            yield
-
-    # ------------------------------------------------------------- the step
+        if count_seconds is not None:
+            clauses = [*engine.encoding.clauses, *engine._selector_units()]
+            self.counter = Counter.within(clauses, engine.encoding.nvars, count_seconds)
 
     def step(self, assignment: Mapping[str, int]) -> Step:
         """Options of every slot, the least-cost completion and the count, for one state."""
         key = frozenset(assignment.items())
-        with self._locked():
+        with self.lock:
             cached = self._steps.get(key)
             if cached is not None:
                 self._steps.move_to_end(key)
@@ -153,6 +195,12 @@ class Configurator:
             if len(self._steps) > CACHE_STATES:
                 self._steps.popitem(last=False)
             return step
+
+    def clear(self) -> None:
+        """Forget the cached steps and reasons (benchmarks measure cold steps)."""
+        with self.lock:
+            self._steps.clear()
+            self._reasons.clear()
 
     def _compute(self, assignment: dict[str, int]) -> Step:
         engine = self.engine
@@ -164,7 +212,7 @@ class Configurator:
             for name in sorted(assignment, key=engine.encoding.order.__getitem__):
                 others = {k: v for k, v in assignment.items() if k != name}
                 options.update(self.options(others, [name]))
-        completion = engine.complete(assignment, self._cost) if consistent else None
+        completion = engine.complete(assignment, self.weights) if consistent else None
         count = None
         if self.counter is not None:
             count = self.counter.count(engine.choice_lits(assignment)) if consistent else 0
@@ -183,41 +231,44 @@ class Configurator:
         """Possible values of `slots` under the choices, and the rules excluding the others.
 
         Exact (backtrack-free): a value is possible when the solver finds a valid vehicle
-        with it, excluded when the solver proves none exists. Adds no clause to the solver.
+        with it, excluded when unit propagation or the solver proves that none exists.
+        Adds no clause to either solver.
         """
-        engine = self.engine
-        sat = engine.sat
-        choices = engine.choice_lits(assignment)
-        base = [*choices, *self._hard]
+        units = self._units_solver()
+        choices = self.engine.choice_lits(assignment)
         seen: dict[str, set[int]] = {name: set() for name in slots}
-        model = engine._solve(base)
-        if model is None:
+        if not units.solve(assumptions=choices):
             return {name: SlotOptions(possible=(), excluded={}) for name in slots}
-        self._mark(seen, model)
-        # Models that prefer unseen values vouch for many values at once.
-        for _ in range(4):
+        self._mark(seen, units.get_model() or [])
+        # Models that prefer values not seen yet vouch for many values at once.
+        for _ in range(COVERING_ROUNDS):
             unseen = self._unseen(seen)
             if not unseen:
                 break
-            sat.set_phases(unseen)
-            model = engine._solve(base)
-            if model is None or not self._mark(seen, model):
+            units.set_phases(unseen)
+            if not units.solve(assumptions=choices):
                 break
-        chosen = set(choices)
-        excluded: dict[str, dict[str, tuple[str, ...]]] = {name: {} for name in slots}
+            if not self._mark(seen, units.get_model() or []):
+                break
+        excluded_lits: list[int] = []
         for lit in self._unseen(seen):
             name, index = self._lit_item[lit]
             if index in seen[name]:
                 continue  # a model found for an earlier value covered this one
-            known = self._known_reason(lit, chosen)
-            if known is not None:
-                excluded[name][self.problem.slot(name).values[index].id] = known
+            # Propagation alone refutes most excluded values; a search settles the rest.
+            if units.propagate(assumptions=[*choices, lit])[0] and units.solve(
+                assumptions=[*choices, lit]
+            ):
+                self._mark(seen, units.get_model() or [])
                 continue
-            model = engine._solve([lit, *base])
-            if model is not None:
-                self._mark(seen, model)
-                continue
-            rules = self._reason(lit, choices)
+            excluded_lits.append(lit)
+        excluded: dict[str, dict[str, tuple[str, ...]]] = {name: {} for name in slots}
+        chosen = set(choices)
+        for lit in excluded_lits:
+            name, index = self._lit_item[lit]
+            rules = self._known_reason(lit, chosen)
+            if rules is None:
+                rules = self._reason(lit, assignment, choices)
             excluded[name][self.problem.slot(name).values[index].id] = rules
         out: dict[str, SlotOptions] = {}
         for name in slots:
@@ -227,6 +278,22 @@ class Configurator:
                 excluded=dict(sorted(excluded[name].items())),
             )
         return out
+
+    def _units_solver(self) -> Solver:
+        """A second solver with the error rules as unit clauses: its propagation starts from
+        a formula already simplified by them, so value queries cost a fraction of the
+        engine's (which switches rules on as assumptions, to name them in cores)."""
+        clauses = self.engine.encoding.clauses
+        if self._units is None:
+            self._units = Solver(name=SOLVER_NAME, bootstrap_with=clauses)
+            for selector in self._hard:
+                self._units.add_clause([selector])
+            self._units_sent = len(clauses)
+        elif self._units_sent < len(clauses):  # definitions other callers added since
+            for clause in clauses[self._units_sent :]:
+                self._units.add_clause(clause)
+            self._units_sent = len(clauses)
+        return self._units
 
     def _unseen(self, seen: Mapping[str, set[int]]) -> list[int]:
         lits = self.engine.encoding.slot_lits
@@ -238,12 +305,17 @@ class Configurator:
         ]
 
     def _mark(self, seen: dict[str, set[int]], model: Sequence[int]) -> bool:
-        decoded = self.engine.decode(model)
+        """Add the values a model uses; True when any was new. (A PySAT model lists
+        variable v at position v - 1.)"""
+        lits = self.engine.encoding.slot_lits
         grew = False
         for name, indices in seen.items():
-            if decoded[name] not in indices:
-                indices.add(decoded[name])
-                grew = True
+            for index, lit in enumerate(lits[name]):
+                if model[abs(lit) - 1] == lit:
+                    if index not in indices:
+                        indices.add(index)
+                        grew = True
+                    break
         return grew
 
     def _known_reason(self, lit: int, chosen: set[int]) -> tuple[str, ...] | None:
@@ -252,12 +324,29 @@ class Configurator:
                 return rules
         return None
 
-    def _reason(self, lit: int, choices: Sequence[int]) -> tuple[str, ...]:
-        """The rules of a core of (choices, value), shrunk with at most SHRINK_BUDGET calls.
+    def _reason(
+        self, lit: int, assignment: Mapping[str, int], choices: Sequence[int]
+    ) -> tuple[str, ...]:
+        """Rules that, with (some of) the choices, exclude the value of `lit`.
 
-        Any unsatisfiable subset is a true reason; the shrink only makes it shorter.
+        First a rule that the choices and the value break outright (one rule: the shortest
+        reason there is); else the rules of an unsatisfiable core of the engine's solver,
+        shrunk by deletion with at most SHRINK_BUDGET further calls. Any unsatisfiable subset
+        is a true reason; the shrink only makes it shorter. Remembered with the choices it
+        needs, for later states.
         """
+        name, index = self._lit_item[lit]
+        trial = {**assignment, name: index}
+        for rule, read in self._rules_reading.get(name, ()):
+            if read <= trial.keys() and not holds(self.problem, rule, trial):
+                lits = self.engine.encoding.slot_lits
+                needed = frozenset(lits[s][trial[s]] for s in read if s != name)
+                return self._remember(lit, needed, (rule.id,))
         sat = self.engine.sat
+        if sat.solve(assumptions=[lit, *choices, *self._hard]):
+            raise AssertionError(
+                "the engine's solver found a value possible that propagation refuted"
+            )
         core = set(sat.get_core() or [])
         needed = frozenset(c for c in choices if c in core)
         kept = [s for s in self._hard if s in core]
@@ -266,18 +355,54 @@ class Configurator:
         i = 0
         while i < len(kept) and budget > 0 and len(kept) > 1:
             budget -= 1
-            trial = kept[:i] + kept[i + 1 :]
-            if not sat.solve(assumptions=[*fixed, *trial]):
-                smaller = set(sat.get_core() or [])
-                kept = [s for s in trial if s in smaller]
+            smaller = kept[:i] + kept[i + 1 :]
+            if not sat.solve(assumptions=[*fixed, *smaller]):
+                still = set(sat.get_core() or [])
+                kept = [s for s in smaller if s in still]
                 i = min(i, len(kept))
                 continue
             i += 1
-        rules = tuple(sorted(self._rule_of[s] for s in kept))
+        return self._remember(lit, needed, tuple(sorted(self._rule_of[s] for s in kept)))
+
+    def _remember(
+        self, lit: int, needed: frozenset[int], rules: tuple[str, ...]
+    ) -> tuple[str, ...]:
         remembered = self._reasons.setdefault(lit, [])
         if len(remembered) < CACHE_REASONS_PER_VALUE:
             remembered.append((needed, rules))
         return rules
+
+
+class Configurator(Stepper):
+    """A catalog workspace kept warm: steps, plus explain, fix, complete, BOM and sharing."""
+
+    def __init__(self, workspace: Workspace, *, count_seconds: float | None = 30.0) -> None:
+        super().__init__(
+            workspace.engine, workspace.module_weights("cost"), count_seconds=count_seconds
+        )
+        self.workspace = workspace
+        self._cost = workspace.module_weights("cost")
+        self._products = {
+            vid: _product(vid, workspace.bom_lines(v.config, self._resolved(v.config)))
+            for vid, v in sorted(workspace.catalog.vehicles.items())
+            if self._resolvable(v.config)
+        }
+
+    def _resolvable(self, config: VehicleConfig) -> bool:
+        return self.engine.complete_any(self.workspace.assignment(config)) is not None
+
+    def _resolved(self, config: VehicleConfig) -> dict[str, int]:
+        assignment = self.workspace.assignment(config)
+        if self.workspace.is_complete(assignment):
+            return assignment
+        completed = self.workspace.complete(config)
+        assert completed is not None  # _resolvable said so
+        return completed
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self.lock:
+            yield
 
     # ------------------------------------------------------------- questions
 

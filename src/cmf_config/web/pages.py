@@ -191,6 +191,10 @@ def _status(data: PageData) -> str:
         out.append(
             f'<p class="count"><span id="count">{step.count:,}</span> buildable vehicles left (exact count, d4)</p>'
         )
+    else:
+        out.append(
+            '<p class="count">The number of buildable vehicles is not available: d4 did not compile this catalog within 30 s.</p>'
+        )
     out.append(f'<p class="source">checked against {esc(data.source)}</p></section>')
     return "".join(out)
 
