@@ -23,9 +23,9 @@ import py_d4
 from pysat.solvers import Solver
 
 from cmf_config.model import KINDS, BomLine, BuiltVehicle, VehicleConfig
+from cmf_config.rules import Rule, holds
 from cmf_config.sharing import BomLine as ShareLine
 from cmf_config.sharing import ProductBom, compare
-from cmf_config.rules import Rule, holds
 from cmf_config.solver import SOLVER_NAME, Conflict, Engine, SlotOptions, _quiet_stdout
 from cmf_config.workspace import Workspace
 
