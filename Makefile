@@ -36,8 +36,10 @@ demo: $(STAMP)
 	@cat out/sedan-bom.txt
 	@echo "diagram written to out/sedan.svg"
 
+# -n auto: one pytest-xdist worker per core (tests write only under tmp paths; goldens only
+# under --update-goldens, one file per test).
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks

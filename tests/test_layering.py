@@ -7,17 +7,20 @@ from pathlib import Path
 
 SRC = Path(__file__).parents[1] / "src" / "cmf_config"
 LAYERS = [
-    ["errors", "suggest", "files"],
+    ["errors", "suggest", "files", "sat", "count", "yaml12"],
     ["model", "source", "expr"],
-    ["load", "dump", "schema"],
+    ["load", "dump", "project", "roundtrip"],
     ["problem"],
     ["rules"],
-    ["encode"],
+    ["encode", "fmodel", "schema"],
+    ["derivation"],
+    ["uvl", "dimacs", "uvlexport"],
     ["solver", "sharing", "bomtable"],
-    ["featuremodel", "uvl", "dimacs", "variantbom"],
-    ["workspace", "uvlexport"],
+    ["featuremodel", "variantbom"],
+    ["workspace"],
     ["lint", "heatmap", "diagram", "configurator"],
     ["report"],
+    ["api"],
     ["commands", "web"],
     ["cli", "__main__"],
 ]

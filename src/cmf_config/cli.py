@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from cmf_config import __version__
-from cmf_config.commands import analyze, catalog, check
+from cmf_config.commands import analyze, catalog, check, init
+from cmf_config.commands.common import prepare, stamp
 from cmf_config.errors import ExitCode, InputError, UsageError
-from cmf_config.report import render_diagnostics
+from cmf_config.report import render_diagnostics, unusable_json
 
-COMMAND_MODULES = [check, catalog, analyze]
+COMMAND_MODULES = [check, catalog, analyze, init]
 
 
 def _optional_modules() -> list[ModuleType]:
@@ -48,13 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        prepare(args)
         code: int = args.run(args)
         return code
     except InputError as exc:
         if getattr(args, "format", "text") == "json":
-            from cmf_config.commands.check import _unusable
-
-            return _unusable(args, exc.diagnostics)
+            sys.stdout.write(stamp(args, unusable_json(exc.diagnostics)))
+            return ExitCode.USAGE
         sys.stdout.flush()
         sys.stderr.write(render_diagnostics(list(exc.diagnostics)))
         return ExitCode.USAGE

@@ -22,11 +22,13 @@ import attrs
 import py_d4
 from pysat.solvers import Solver
 
+from cmf_config.count import _quiet_stdout
+from cmf_config.derivation import Conflict, Derivation
 from cmf_config.model import KINDS, BomLine, BuiltVehicle, VehicleConfig
 from cmf_config.rules import Rule, holds
-from cmf_config.sharing import BomLine as ShareLine
-from cmf_config.sharing import ProductBom, compare
-from cmf_config.solver import SOLVER_NAME, Conflict, Engine, SlotOptions, _quiet_stdout
+from cmf_config.sat import SOLVER
+from cmf_config.sharing import PartUse, ProductBom, compare
+from cmf_config.solver import Engine, SlotOptions
 from cmf_config.workspace import Workspace
 
 COVERING_ROUNDS = 64
@@ -285,7 +287,7 @@ class Stepper:
         engine's (which switches rules on as assumptions, to name them in cores)."""
         clauses = self.engine.encoding.clauses
         if self._units is None:
-            self._units = Solver(name=SOLVER_NAME, bootstrap_with=clauses)
+            self._units = Solver(name=SOLVER, bootstrap_with=clauses)
             for selector in self._hard:
                 self._units.add_clause([selector])
             self._units_sent = len(clauses)
@@ -343,11 +345,11 @@ class Stepper:
                 needed = frozenset(lits[s][trial[s]] for s in read if s != name)
                 return self._remember(lit, needed, (rule.id,))
         sat = self.engine.sat
-        if sat.solve(assumptions=[lit, *choices, *self._hard]):
+        if sat.solve([lit, *choices, *self._hard]):
             raise AssertionError(
                 "the engine's solver found a value possible that propagation refuted"
             )
-        core = set(sat.get_core() or [])
+        core = sat.core()
         needed = frozenset(c for c in choices if c in core)
         kept = [s for s in self._hard if s in core]
         fixed = [lit, *needed]
@@ -356,8 +358,8 @@ class Stepper:
         while i < len(kept) and budget > 0 and len(kept) > 1:
             budget -= 1
             smaller = kept[:i] + kept[i + 1 :]
-            if not sat.solve(assumptions=[*fixed, *smaller]):
-                still = set(sat.get_core() or [])
+            if not sat.solve([*fixed, *smaller]):
+                still = sat.core()
                 kept = [s for s in smaller if s in still]
                 i = min(i, len(kept))
                 continue
@@ -406,10 +408,13 @@ class Configurator(Stepper):
 
     # ------------------------------------------------------------- questions
 
-    def explain(self, assignment: Mapping[str, int]) -> Conflict | None:
-        """A minimal conflict of the choices (the engine's explain), or None."""
+    def explain(self, assignment: Mapping[str, int]) -> tuple[Conflict, Derivation] | None:
+        """A minimal conflict of the choices and its derivation (the engine's), or None."""
         with self._locked():
-            return self.engine.explain(assignment)
+            conflict = self.engine.explain(assignment)
+            if conflict is None:
+                return None
+            return conflict, self.engine.derive(assignment, conflict)
 
     def fix(self, assignment: Mapping[str, int]) -> tuple[dict[str, int], list[object]] | None:
         """The nearest valid choices: the engine's fix, restricted to the slots chosen."""
@@ -501,7 +506,7 @@ def _product(name: str, lines: Sequence[BomLine]) -> ProductBom:
     return ProductBom(
         name=name,
         lines=tuple(
-            ShareLine(
+            PartUse(
                 part=line.part,
                 quantity=float(line.quantity),
                 unit_cost=line.unit_cost,

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from cmf_config.errors import Diagnostic, InputError, Span
-from cmf_config.featuremodel import Attributes, ClauseTable, Feature, FeatureModel, paused_gc
+from cmf_config.fmodel import Attributes, ClauseTable, Feature, FeatureModel, paused_gc
 from cmf_config.uvl import read_text
 
 _BASE_TYPES = (

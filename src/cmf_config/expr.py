@@ -26,12 +26,15 @@ from collections.abc import Iterator
 
 import attrs
 
+from cmf_config.errors import CmfConfigError
+
 MAX_EXPR_DEPTH = 60
 
 
 @attrs.frozen
-class ExprSyntaxError(Exception):
-    """A syntax error at `offset` in the expression text."""
+class ExprSyntaxError(CmfConfigError):
+    """A syntax error at `offset` in the expression text (`rules.py` turns it into an E120
+    Diagnostic at the right file position)."""
 
     offset: int
     length: int

@@ -27,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from cmf_config.errors import OutputError
 from cmf_config.sharing import SimilarityMatrix, cluster_order
 
 __all__ = ["ANNOTATE_MAX", "FORMATS", "HeatmapError", "render_heatmap"]
@@ -49,21 +50,15 @@ _MEASURE_LABELS: Final = {
 }
 
 
-class HeatmapError(Exception):
+class HeatmapError(OutputError):
     """A heatmap that cannot be drawn: an unknown file extension or an empty matrix.
 
-    Raised by `render_heatmap` before anything is written. Errors of the file system
-    itself propagate as OSError.
+    Raised by `render_heatmap` before anything is written (a `UsageError`, so a
+    `CmfConfigError`). Errors of the file system itself propagate as OSError.
     """
 
     def __init__(self, path: str, reason: str, hint: str) -> None:
-        super().__init__(path, reason, hint)
-        self.path = path
-        self.reason = reason
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}; {self.hint}"
+        super().__init__(path, reason, hint, what="the heatmap")
 
 
 def render_heatmap(matrix: SimilarityMatrix, path: str | os.PathLike[str], title: str) -> None:

@@ -83,6 +83,8 @@ def _str(value: object, _: object) -> str:
 def _int(value: object, _: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # 2600.0 is the integer 2600, as JSON Schema's "integer" says
     raise _WrongType("a whole number", value, "write a whole number such as 2")
 
 
@@ -498,8 +500,9 @@ def bundled_dir(name: str) -> Path:
     return Path(__file__).resolve().parents[2] / name
 
 
-def _rel(path: Path) -> str:
-    """Display paths relative to the working directory when possible (stable output)."""
+def display_path(path: Path) -> str:
+    """A path as shown to the user: relative to the working directory when it is inside it
+    (stable output whatever the checkout's location), else as given."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
@@ -508,11 +511,16 @@ def _rel(path: Path) -> str:
 
 def load_catalog(directory: Path | None = None) -> Catalog:
     """Load and cross-check a catalog directory; raise InputError with every problem."""
-    return _load_catalog_cached(str((directory or bundled_dir("catalog")).resolve()))
+    # Spans hold paths relative to the working directory, so the cache is per directory too:
+    # a catalog loaded elsewhere would show another directory's relative paths.
+    return _load_catalog_cached(
+        str((directory or bundled_dir("catalog")).resolve()), str(Path.cwd().resolve())
+    )
 
 
 @functools.lru_cache(maxsize=8)
-def _load_catalog_cached(directory: str) -> Catalog:
+def _load_catalog_cached(directory: str, cwd: str) -> Catalog:
+    """The catalog of `directory` as seen from the working directory `cwd` (the cache key)."""
     root = Path(directory)
     diagnostics: list[Diagnostic] = []
     if not root.is_dir():
@@ -520,7 +528,7 @@ def _load_catalog_cached(directory: str) -> Catalog:
             [
                 Diagnostic(
                     code="E001",
-                    span=Span(_rel(root), 1, 1),
+                    span=Span(display_path(root), 1, 1),
                     message="the catalog directory does not exist",
                     hint="give --catalog the path of a directory holding kinds.yaml, modules*.yaml, ...",
                 )
@@ -529,7 +537,7 @@ def _load_catalog_cached(directory: str) -> Catalog:
 
     def parse(path: Path, cls: type[T]) -> tuple[Document, T] | None:
         try:
-            doc = parse_file(path, _rel(path))
+            doc = parse_file(path, display_path(path))
             return doc, structure(doc, cls)
         except InputError as exc:
             diagnostics.extend(exc.diagnostics)
@@ -541,7 +549,7 @@ def _load_catalog_cached(directory: str) -> Catalog:
         diagnostics.append(
             Diagnostic(
                 code="E001",
-                span=Span(_rel(kinds_path), 1, 1),
+                span=Span(display_path(kinds_path), 1, 1),
                 message="the catalog has no kinds.yaml",
                 hint="declare the five module kinds in kinds.yaml (see docs/formats.md)",
             )
@@ -842,7 +850,7 @@ def _check_part_numbers(catalog: Catalog) -> list[Diagnostic]:
 
 def load_vehicle_file(path: Path, catalog: Catalog) -> Vehicle:
     """Load one configuration file and check its names against the catalog."""
-    doc = parse_file(path, _rel(path))
+    doc = parse_file(path, display_path(path))
     return vehicle_from_document(doc, catalog)
 
 
@@ -1003,6 +1011,16 @@ def check_config_names(config: VehicleConfig, catalog: Catalog) -> list[Diagnost
             "feature",
             ospans.get("features", options.span),
             f"the features are {', '.join(features)}",
+        )
+    listed = list(options.features or ())
+    for feature in sorted({f for f in listed if listed.count(f) > 1}):
+        out.append(
+            Diagnostic(
+                code="E232",
+                span=ospans.get("features", options.span),
+                message=f"feature '{feature}' is listed {listed.count(feature)} times",
+                hint="list each feature once (the JSON Schema says so too: uniqueItems)",
+            )
         )
     for name, value in (
         ("battery_kwh", options.battery_kwh),

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
+import attrs
+
+from cmf_config.derivation import Applied, Chosen, Conflict, Derivation, Derived, Fact
 from cmf_config.errors import Diagnostic, Severity, Span
 from cmf_config.model import KINDS, BuiltVehicle, Catalog, VehicleConfig
 from cmf_config.problem import Problem, choice_span
 from cmf_config.rules import Rule
 from cmf_config.sharing import FamilyIndices, PairShare, SimilarityMatrix
-from cmf_config.solver import Change, Conflict, SlotOptions
+from cmf_config.solver import Change, SlotOptions
 from cmf_config.workspace import Verdict, Violation
 
 LineSource = Callable[[str, int], str | None]
@@ -156,6 +160,14 @@ def validate_json(results: Sequence[tuple[str, bool, Sequence[Diagnostic]]]) -> 
     )
 
 
+def unusable_json(diagnostics: Sequence[Diagnostic]) -> str:
+    """The validate-style JSON document of unusable input: every file invalid, with its diagnostics."""
+    by_file: dict[str, list[Diagnostic]] = {}
+    for diag in diagnostics:
+        by_file.setdefault(diag.span.path, []).append(diag)
+    return validate_json([(path, False, ds) for path, ds in by_file.items()])
+
+
 def validate_text(results: Sequence[tuple[str, bool, Sequence[Diagnostic]]]) -> str:
     """Human output of validate."""
     out = []
@@ -182,40 +194,146 @@ def _choice_words(
     return f"{label} '{value}' ({choice_span(config, slot)})"
 
 
+def derivation_text(
+    derivation: Derivation,
+    *,
+    choices: Callable[[Sequence[Fact]], str],
+    rule: Callable[[str], str],
+    fact: Callable[[Fact], str],
+    conclusion: str,
+) -> str:
+    """A derivation as PubGrub words it: one sentence per step, "Because ..., and because ...,
+    so ...", a cause per line. A step that only the next one uses is its implicit start
+    ("And because ..."); a step used later or more than once gets a number, and the steps
+    using it cite it.
+    """
+    steps = derivation.steps()
+    users: dict[int, list[int]] = {}
+    for index, step in enumerate(steps):
+        for cause in step.premises:
+            if isinstance(cause, Derived):
+                users.setdefault(id(cause), []).append(index)
+    numbers: dict[int, int] = {}
+    for index, step in enumerate(steps):
+        used_by = users.get(id(step), [])
+        if len(used_by) > 1 or (used_by and used_by[0] != index + 1):
+            numbers[id(step)] = len(numbers) + 1
+    lines = []
+    for index, step in enumerate(steps):
+        chained = False
+        chosen = [c.fact for c in step.causes if isinstance(c, Chosen)]
+        parts = [choices(chosen)] if chosen else []
+        for item in step.causes:
+            if isinstance(item, Derived):
+                if index > 0 and item is steps[index - 1] and id(item) not in numbers:
+                    chained = True
+                else:
+                    assert item.fact is not None
+                    parts.append(f"{fact(item.fact)} ({numbers[id(item)]})")
+            elif isinstance(item, Applied):
+                parts.append(rule(item.rule))
+        end = conclusion if step.fact is None else fact(step.fact)
+        clauses = [
+            f"{'And because' if chained else 'Because'} {parts[0]},",
+            *(f"    and because {part}," for part in parts[1:]),
+            f"    so {end}.",
+        ]
+        number = numbers.get(id(step))
+        if number is not None:
+            clauses[0] = f"({number}) {clauses[0]}"
+        lines += clauses
+    return "\n".join(lines) + "\n"
+
+
+def derivation_json(derivation: Derivation) -> list[dict[str, object]]:
+    """The steps of a derivation: each with its causes (choices, rules, earlier steps by
+    their 1-based index) and what follows from them (None: the conflict)."""
+    steps = derivation.steps()
+    index = {id(step): n for n, step in enumerate(steps, start=1)}
+    out: list[dict[str, object]] = []
+    for step in steps:
+        because: list[dict[str, object]] = []
+        for cause in step.causes:
+            if isinstance(cause, Chosen):
+                because.append({"choice": cause.fact.slot, "value": _fact_value(cause.fact)})
+            elif isinstance(cause, Applied):
+                because.append({"rule": cause.rule})
+            else:
+                because.append({"step": index[id(cause)]})
+        so = None if step.fact is None else attrs.asdict(step.fact)
+        out.append({"step": index[id(step)], "because": because, "so": so})
+    return out
+
+
+def _fact_value(fact: Fact) -> str:
+    """The value a chosen fact gives its slot ('true'/'false' for a feature)."""
+    if fact.value == "true" and not fact.holds:
+        return "false"
+    return fact.value
+
+
+def _slot_choices(problem: Problem, config: VehicleConfig) -> Callable[[Sequence[Fact]], str]:
+    def words(facts: Sequence[Fact]) -> str:
+        named = []
+        for f in facts:
+            slot = problem.slot(f.slot)
+            where = choice_span(config, f.slot)
+            if slot.is_bool:
+                named.append(f"feature '{f.slot}'{'' if f.holds else ' off'} ({where})")
+            else:
+                named.append(f"{slot.label or f.slot} '{f.value}' ({where})")
+        return "you chose " + _and(named)
+
+    return words
+
+
+def _slot_fact(problem: Problem) -> Callable[[Fact], str]:
+    def words(f: Fact) -> str:
+        slot = problem.slot(f.slot)
+        if slot.is_bool:
+            return f"feature '{f.slot}' must be {'on' if f.holds else 'off'}"
+        return f"{slot.label or f.slot} {'must' if f.holds else 'cannot'} be '{f.value}'"
+
+    return words
+
+
+def _and(items: Sequence[str]) -> str:
+    """a; a and b; a, b and c."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def explanation(
-    conflict: Conflict,
+    derivation: Derivation,
     problem: Problem,
     rules: Mapping[str, Rule],
     config: VehicleConfig,
-    assignment: Mapping[str, int],
 ) -> str:
-    """A PubGrub-style chain: Because ..., and rule ... (file:line), X cannot be used."""
-    order = {s.name: i for i, s in enumerate(problem.slots)}
-    choices = sorted(conflict.choices, key=order.__getitem__)
-    steps: list[str] = []
-    conclusion_slot = choices[-1] if choices else None
-    premises = choices[:-1]
-    for slot in premises:
-        steps.append(f"you chose {_choice_words(problem, config, assignment, slot)}")
-    for rule_id in conflict.rules:
+    """Why a configuration has no valid completion, step by step (see `derivation_text`)."""
+
+    def rule_words(rule_id: str) -> str:
         rule = rules[rule_id]
-        steps.append(f"rule '{rule.id}' ({rule.span}) says: {rule.message or rule.description}")
-    lines = []
-    for number, step in enumerate(steps, start=1):
-        lead = "Because" if number == 1 else "and"
-        lines.append(f"({number}) {lead} {step},")
-    if conclusion_slot is not None:
-        final = f"{_choice_words(problem, config, assignment, conclusion_slot)} cannot be used."
-        lines.append(f"({len(steps) + 1}) {'so ' if steps else ''}{final}")
-        if not steps:
-            lines[-1] = f"(1) {final[0].upper()}{final[1:]}"
-    else:
-        lines.append(f"({len(steps) + 1}) so no vehicle at all satisfies these rules together.")
-    return "\n".join(lines) + "\n"
+        return f"rule '{rule.id}' ({rule.span}) says: {rule.message or rule.description}"
+
+    has_choices = any(True for _ in derivation.choices())
+    return derivation_text(
+        derivation,
+        choices=_slot_choices(problem, config),
+        rule=rule_words,
+        fact=_slot_fact(problem),
+        conclusion="no valid vehicle has these choices"
+        if has_choices
+        else "no vehicle at all satisfies these rules together",
+    )
+
+
+def consistent_text(path: str) -> str:
+    """explain on a configuration that a valid vehicle completes."""
+    return f"{path}: consistent: a valid vehicle completes these choices; nothing to explain\n"
 
 
 def explain_json(
     conflict: Conflict | None,
+    derivation: Derivation | None,
     problem: Problem,
     rules: Mapping[str, Rule],
     config: VehicleConfig,
@@ -257,7 +375,10 @@ def explain_json(
         {
             "consistent": False,
             "conflict": items,
-            "text": explanation(conflict, problem, rules, config, assignment),
+            "derivation": derivation_json(derivation) if derivation is not None else [],
+            "text": explanation(derivation, problem, rules, config)
+            if derivation is not None
+            else "",
         }
     )
 
@@ -413,6 +534,11 @@ def pair_text(pair: PairShare) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cell(value: float | None) -> str:
+    """A matrix cell as a right-aligned percentage, '-' when undefined."""
+    return "   -" if value is None else f"{100 * value:>4.0f}"
+
+
 def _num(value: float | None, digits: int = 3) -> str:
     return "undefined" if value is None else f"{value:.{digits}f}"
 
@@ -446,13 +572,140 @@ def fleet_text(
         lines.append(f"matrix ({matrix.measure}, %, clustered):")
         lines.append(" " * (width + 2) + " ".join(f"{i + 1:>4}" for i in range(len(names))))
         for row_number, i in enumerate(order, start=1):
-            cells = " ".join(
-                "   -" if matrix.values[i][j] is None else f"{100 * matrix.values[i][j]:>4.0f}"  # type: ignore[operator]
-                for j in order
-            )
+            cells = " ".join(_cell(matrix.values[i][j]) for j in order)
             lines.append(f"{row_number:>2} {matrix.names[i]:<{width}} {cells}")
     else:
         lines.append(
             f"matrix: {len(names)} x {len(names)} ({matrix.measure}); write it with --csv or draw it with --heatmap"
         )
     return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ catalog lint
+
+
+def lint_json(findings: Sequence[Diagnostic], ignored: Iterable[str] = ()) -> str:
+    """The JSON document of `cmf-config lint` (`ignored`: the codes the project ignores)."""
+    return to_json(
+        {
+            "clean": not findings,
+            "findings": [
+                {
+                    "code": f.code,
+                    "kind": f.kind,
+                    "subject": f.subject,
+                    "message": f.message,
+                    "file": f.span.path,
+                    "line": f.span.line,
+                    "column": f.span.col,
+                    "rules": list(f.rules),
+                }
+                for f in findings
+            ],
+            "ignored": sorted(ignored),
+        }
+    )
+
+
+def lint_text(
+    findings: Sequence[Diagnostic],
+    *,
+    rules: int,
+    modules: int,
+    vehicles: int,
+    ignored: Iterable[str] = (),
+) -> str:
+    """One line per lint finding, then what was checked (and which codes were ignored)."""
+    out: list[str] = []
+    for f in findings:
+        where = f"{f.span}: " if f.span.line else ""
+        because = f" (because of {', '.join(f.rules)})" if f.rules else ""
+        out.append(f"{where}{f.code} {f.kind}: {f.message}{because}\n")
+    skipped = f"; ignored codes: {', '.join(sorted(ignored))}" if ignored else ""
+    out.append(
+        f"lint: {_plural(len(findings), 'finding')} ({rules} rules, {modules} module variants, "
+        f"{_plural(vehicles, 'reference vehicle')} checked{skipped})\n"
+    )
+    return "".join(out)
+
+
+# ------------------------------------------------------------------ variant-BOM checks
+
+_CHECKS = ("uniqueness", "completeness", "superfluous")
+
+
+def bomcheck_json(findings: Sequence[Diagnostic], positions: int, alternatives: int) -> str:
+    """The JSON document of `cmf-config bom-check`."""
+    counts = Counter(f.kind for f in findings)
+    return to_json(
+        {
+            "clean": not findings,
+            "positions": positions,
+            "alternatives": alternatives,
+            "counts": {name: counts[name] for name in _CHECKS},
+            "findings": [
+                {
+                    "check": f.kind,
+                    "position": f.subject,
+                    "parts": list(f.parts),
+                    "message": f.message,
+                    "hint": f.hint,
+                    "file": f.span.path,
+                    "line": f.span.line,
+                    "column": f.span.col,
+                    "witness": dict(f.witness) if f.witness is not None else None,
+                }
+                for f in findings
+            ],
+        }
+    )
+
+
+def bomcheck_text(findings: Sequence[Diagnostic], positions: int, alternatives: int) -> str:
+    """Each finding with its witness and hint, then the counts per check."""
+    out: list[str] = []
+    for f in findings:
+        out.append(f"{f.span}: {f.kind}: {f.message}\n")
+        if f.witness is not None:
+            out.append("  witness: " + " ".join(f"{k}={v}" for k, v in f.witness) + "\n")
+        out.append(f"  hint: {f.hint}\n")
+    counts = Counter(f.kind for f in findings)
+    by_check = ", ".join(f"{counts[name]} {name}" for name in _CHECKS)
+    out.append(
+        f"bom-check: {_plural(len(findings), 'finding')} ({by_check}) "
+        f"in {positions} positions with {alternatives} alternative parts\n"
+    )
+    return "".join(out)
+
+
+# ------------------------------------------------------------------ feature models
+
+
+def model_explanation(derivation: Derivation, rules: Mapping[str, Rule], indent: str = "  ") -> str:
+    """Why a selection of features has no valid configuration, step by step (`derivation_text`)."""
+
+    def choices(facts: Sequence[Fact]) -> str:
+        on = [f.slot for f in facts if f.holds]
+        off = [f.slot for f in facts if not f.holds]
+        said = [f"selected {_and(on)}"] if on else []
+        said += [f"deselected {_and(off)}"] if off else []
+        return "you " + " and ".join(said)
+
+    def rule_words(rule_id: str) -> str:
+        rule = rules[rule_id]
+        return f"{rule.description} ({rule.span})" if rule.span.line else rule.description
+
+    def fact(f: Fact) -> str:
+        return f"{f.slot} {'must' if f.holds else 'cannot'} be selected"
+
+    has_choices = any(True for _ in derivation.choices())
+    text = derivation_text(
+        derivation,
+        choices=choices,
+        rule=rule_words,
+        fact=fact,
+        conclusion="no valid configuration extends this selection"
+        if has_choices
+        else "the model has no valid configuration",
+    )
+    return "".join(f"{indent}{line}\n" for line in text.splitlines())

@@ -16,7 +16,7 @@ import attrs
 
 from cmf_config import expr as E
 from cmf_config.errors import NO_SPAN, Diagnostic, InputError, Severity, Span
-from cmf_config.load import _rel, structure
+from cmf_config.load import display_path, structure
 from cmf_config.model import KINDS, AttrValue, Catalog
 from cmf_config.problem import Assignment, Problem
 from cmf_config.source import (
@@ -718,15 +718,18 @@ def load_rules(directory: Path, problem: Problem) -> list[Rule]:
             [
                 Diagnostic(
                     code="E001",
-                    span=Span(_rel(directory), 1, 1),
+                    span=Span(display_path(directory), 1, 1),
                     message="the rules directory does not exist",
                     hint="give --rules the path of a directory holding *.yaml rule files",
                 )
             ]
         )
-    for path in sorted(directory.glob("*.yaml")):
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise InputError([_nothing_to_check(directory, "holds no rule files (*.yaml)")])
+    for path in files:
         try:
-            doc = parse_file(path, _rel(path))
+            doc = parse_file(path, display_path(path))
             parsed = structure(doc, _RulesFile)
         except InputError as exc:
             diagnostics.extend(exc.diagnostics)
@@ -749,7 +752,20 @@ def load_rules(directory: Path, problem: Problem) -> list[Rule]:
                 rules.append(rule)
     if diagnostics:
         raise InputError(diagnostics)
+    if not rules:
+        raise InputError([_nothing_to_check(directory, "holds rule files but no rules")])
     return rules
+
+
+def _nothing_to_check(directory: Path, what: str) -> Diagnostic:
+    """A check with nothing to check against is an error, never a pass."""
+    return Diagnostic(
+        code="E002",
+        span=Span(display_path(directory), 1, 1),
+        message=f"the rules folder {what}: nothing would be checked",
+        hint="point --rules (or `rules` in cmf-config.toml) at the folder of your rule files; "
+        "`cmf-config init` writes a starting set",
+    )
 
 
 def _compile_rule(

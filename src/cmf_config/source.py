@@ -3,7 +3,8 @@
 PyYAML's composer silently keeps the last of two duplicate keys (yaml/pyyaml#165), recurses
 once per nesting level and expands aliases without bound. So we build the tree ourselves from
 PyYAML's event stream (C parser where present): iteratively, with a depth limit, an alias
-expansion budget, duplicate-key detection, and 1-based spans converted here, once.
+expansion budget, duplicate-key detection, and 1-based spans converted here, once. Scalars
+take their YAML 1.2 core-schema meaning (`yaml12.py`), the one editors and schema tools give.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import attrs
 import yaml
 
+from cmf_config import yaml12
 from cmf_config.errors import Diagnostic, InputError, Span
 
 MAX_DEPTH = 64
@@ -21,8 +23,6 @@ MAX_NODES = 500_000
 MAX_BYTES = 32 * 1024 * 1024
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_RESOLVER = yaml.resolver.Resolver()
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -227,13 +227,14 @@ class _Builder:
         end = _span(self.path, event.end_mark)
         tag = event.tag
         if tag is None or tag == "!":
-            tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+            # YAML 1.2 core schema: only plain scalars are resolved; quoted ones are strings.
+            plain = bool(event.implicit and event.implicit[0]) and tag is None
+            tag = yaml12.resolve(event.value) if plain else yaml12.STR
         value: Scalar
         if tag in _PLAIN_TAGS:
-            node = yaml.ScalarNode(tag, event.value, None, None, event.style)
             try:
-                value = _CONSTRUCTOR.construct_object(node)
-            except yaml.YAMLError:
+                value = yaml12.construct(tag, event.value)
+            except ValueError:
                 value = event.value
         elif tag == "tag:yaml.org,2002:timestamp":
             value = event.value

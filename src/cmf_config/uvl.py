@@ -26,7 +26,7 @@ from pathlib import Path
 
 from cmf_config import source
 from cmf_config.errors import Diagnostic, InputError, Span
-from cmf_config.featuremodel import (
+from cmf_config.fmodel import (
     Attributes,
     Constraint,
     Feature,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from cmf_config import report
-from cmf_config.commands.common import add_common, emit
+from cmf_config.commands.common import add_common, emit, note_sources, stamp
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.load import load_catalog
 from cmf_config.model import KINDS, Catalog, PartLine
-from cmf_config.schema import config_schema
+from cmf_config.schema import FILE_KINDS, config_schema, file_schema
 from cmf_config.suggest import did_you_mean
 
 
@@ -39,8 +40,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser(
         "schema",
-        help="print the JSON Schema of configuration files",
-        description="Print the JSON Schema (draft 2020-12) of vehicle configuration files, with the catalog's ids as enums.",
+        help="print the JSON Schema of configuration, catalog or rules files",
+        description=(
+            "Print the JSON Schema (draft 2020-12) of vehicle configuration files, with the "
+            "catalog's ids as choices described by their names (the default), or of one kind of "
+            "catalog or rules file. Point the editor at it with a first line "
+            "`# yaml-language-server: $schema=PATH`."
+        ),
+    )
+    p.add_argument(
+        "kind",
+        nargs="?",
+        default="vehicle",
+        choices=("vehicle", *FILE_KINDS),
+        help="which files: vehicle (default), kinds, modules, platforms, brands, options, rules",
+    )
+    p.add_argument(
+        "-o", "--output", type=Path, default=None, metavar="OUT", help="write to OUT (atomically)"
     )
     add_common(p, formats=False)
     p.set_defaults(run=run_schema)
@@ -141,7 +157,7 @@ def run_list(args: argparse.Namespace) -> int:
         "vehicles": [_vehicle_doc(catalog, v) for v in sorted(catalog.vehicles)],
     }
     if args.format == "json":
-        emit(report.to_json(doc))
+        emit(stamp(args, report.to_json(doc), rules=False))
         return ExitCode.OK
     lines = ["module variants:"]
     for kind in KINDS:
@@ -159,7 +175,7 @@ def run_list(args: argparse.Namespace) -> int:
         f"  {v.id:<22} {v.config.name:<40} {v.config.brand} / {v.config.platform}"
         for v in sorted(catalog.vehicles.values(), key=lambda v: v.id)
     ]
-    emit("\n".join(lines) + "\n")
+    emit(stamp(args, "\n".join(lines) + "\n", rules=False))
     return ExitCode.OK
 
 
@@ -182,9 +198,9 @@ def run_show(args: argparse.Namespace) -> int:
             "see `cmf-config catalog list`",
         )
     if args.format == "json":
-        emit(report.to_json(doc))
+        emit(stamp(args, report.to_json(doc), rules=False))
     else:
-        emit(_text(doc))
+        emit(stamp(args, _text(doc), rules=False))
     return ExitCode.OK
 
 
@@ -209,6 +225,10 @@ def _text(doc: dict[str, object]) -> str:
 
 def run_schema(args: argparse.Namespace) -> int:
     """schema."""
-    catalog = load_catalog(args.catalog)
-    emit(report.to_json(config_schema(catalog)))
+    if args.kind == "vehicle":
+        document = config_schema(load_catalog(args.catalog))
+        note_sources(args, rules=False)
+    else:
+        document = file_schema(args.kind)
+    emit(report.to_json(document), args.output)
     return ExitCode.OK

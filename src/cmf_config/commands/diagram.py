@@ -14,8 +14,8 @@ from pathlib import Path
 
 import graphviz
 
-from cmf_config import sharing
-from cmf_config.commands.common import add_common
+from cmf_config import api, sharing
+from cmf_config.commands.common import add_common, emit, note_sources, stamp
 from cmf_config.diagram import (
     Reference,
     RuleState,
@@ -145,6 +145,15 @@ def write_diagram(graph: graphviz.Digraph, path: Path | None) -> None:
     write_atomic(path, data)
 
 
+def _write(args: argparse.Namespace, graph: graphviz.Digraph) -> None:
+    """Write a diagram, then say what was drawn from (stdout, or stderr when DOT went there)."""
+    write_diagram(graph, args.output)
+    if args.output is None:
+        note_sources(args)
+    else:
+        emit(stamp(args, f"wrote {args.output}\n"))
+
+
 # ------------------------------------------------------------------ vehicle
 
 
@@ -163,7 +172,7 @@ def _bom(workspace: Workspace, config: VehicleConfig) -> list[BomLine] | None:
     assignment = workspace.assignment(config)
     if all(slot in assignment for slot in (*KINDS, "brand")):
         return workspace.bom_lines(config, assignment)
-    built = workspace.build(config)
+    built = api.build(workspace, config)
     return list(built.bom) if built is not None else None
 
 
@@ -171,7 +180,7 @@ def _product(name: str, lines: Sequence[BomLine]) -> sharing.ProductBom:
     return sharing.ProductBom(
         name=name,
         lines=tuple(
-            sharing.BomLine(
+            sharing.PartUse(
                 part=line.part,
                 quantity=line.quantity,
                 unit_cost=line.unit_cost,
@@ -206,10 +215,11 @@ def run_vehicle(args: argparse.Namespace) -> int:
     """diagram vehicle FILE [--against VEHICLE] [-o OUT]."""
     ref: str | None = args.against
     extra = [Path(ref)] if ref and Path(ref).suffix in (".yaml", ".yml") else []
-    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file, *extra])
+    workspace = api.open_workspace(args.catalog, args.rules, [args.file, *extra])
+    vehicles = list(workspace.loaded)
     vehicle = vehicles[0]
-    verdict = workspace.validate(vehicle.config)
-    built = workspace.build(vehicle.config) if verdict.is_valid else None
+    verdict = api.validate(workspace, vehicle.config)
+    built = api.build(workspace, vehicle.config) if verdict.is_valid else None
     reference = None
     if ref:
         loaded = {str(p): v for p, v in zip(extra, vehicles[1:], strict=True)}
@@ -223,7 +233,7 @@ def run_vehicle(args: argparse.Namespace) -> int:
         violated=_violated(workspace, verdict),
         reference=reference,
     )
-    write_diagram(graph, args.output)
+    _write(args, graph)
     return ExitCode.OK
 
 
@@ -241,7 +251,7 @@ def draw_built_vehicle(
 
     Raises UsageError for an unknown extension or when dot is needed but missing.
     """
-    verdict = workspace.validate(vehicle.config)
+    verdict = api.validate(workspace, vehicle.config)
     graph = vehicle_diagram(
         workspace.catalog, vehicle.config, built=built, violated=_violated(workspace, verdict)
     )
@@ -253,8 +263,8 @@ def draw_built_vehicle(
 
 def run_catalog(args: argparse.Namespace) -> int:
     """diagram catalog [-o OUT]."""
-    workspace, _ = Workspace.open(args.catalog, args.rules)
-    write_diagram(catalog_diagram(workspace.catalog), args.output)
+    workspace = api.open_workspace(args.catalog, args.rules)
+    _write(args, catalog_diagram(workspace.catalog))
     return ExitCode.OK
 
 
@@ -282,11 +292,10 @@ def rule_states(workspace: Workspace, config: VehicleConfig) -> dict[str, RuleSt
 def run_rules(args: argparse.Namespace) -> int:
     """diagram rules [--config FILE] [-o OUT]."""
     paths = [args.config] if args.config is not None else []
-    workspace, vehicles = Workspace.open(args.catalog, args.rules, paths)
+    workspace = api.open_workspace(args.catalog, args.rules, paths)
+    vehicles = list(workspace.loaded)
     status = rule_states(workspace, vehicles[0].config) if vehicles else None
-    write_diagram(
-        rules_diagram(workspace.rules, workspace.problem, status, workspace.catalog), args.output
-    )
+    _write(args, rules_diagram(workspace.rules, workspace.problem, status, workspace.catalog))
     return ExitCode.OK
 
 
@@ -298,7 +307,7 @@ def run_sharing(args: argparse.Namespace) -> int:
             f"the threshold must lie between 0 and 1, not {threshold:g}",
             "write a ratio such as --threshold 0.5",
         )
-    workspace, _ = Workspace.open(args.catalog, args.rules)
+    workspace = api.open_workspace(args.catalog, args.rules)
     products: list[sharing.ProductBom] = []
     platforms: dict[str, str | None] = {}
     captions: dict[str, str] = {}
@@ -317,8 +326,5 @@ def run_sharing(args: argparse.Namespace) -> int:
         names, values = matrix.names, matrix.values
     else:
         names, values = (), ()
-    write_diagram(
-        sharing_diagram(names, platforms, values, threshold=threshold, captions=captions),
-        args.output,
-    )
+    _write(args, sharing_diagram(names, platforms, values, threshold=threshold, captions=captions))
     return ExitCode.OK

@@ -13,26 +13,22 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from cmf_config import report
-from cmf_config.commands.common import add_common, emit
-from cmf_config.dimacs import load_dimacs
+from cmf_config import api, report
+from cmf_config.commands.common import add_common, emit, note_sources, sources_of, stamp
+from cmf_config.derivation import Conflict
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.featuremodel import (
     Compiled,
     FeatureAnalysis,
-    FeatureModel,
     Forced,
     Selection,
-    compile_model,
 )
 from cmf_config.files import write_atomic
-from cmf_config.load import _rel
+from cmf_config.fmodel import FeatureModel
+from cmf_config.load import display_path
 from cmf_config.rules import Rule
-from cmf_config.solver import Conflict
 from cmf_config.suggest import did_you_mean
-from cmf_config.uvl import load_uvl
 from cmf_config.uvlexport import export_uvl, feature_model_uvl
-from cmf_config.workspace import Workspace
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -170,22 +166,6 @@ def _add_file(p: argparse.ArgumentParser) -> None:
 # ------------------------------------------------------------------ loading
 
 
-def load_model(path: Path) -> FeatureModel:
-    """Read a UVL or DIMACS file (by extension, else by its first line); InputError if unusable."""
-    display = _rel(path)
-    suffix = path.suffix.lower()
-    if suffix in (".dimacs", ".cnf"):
-        return load_dimacs(path, display)
-    if suffix == ".uvl":
-        return load_uvl(path, display)
-    if path.is_file():
-        with path.open("rb") as handle:
-            head = handle.read(4096).lstrip()
-        if head.startswith((b"p cnf", b"c ")):
-            return load_dimacs(path, display)
-    return load_uvl(path, display)
-
-
 def count_within(
     analysis: FeatureAnalysis, selection: Selection, seconds: float
 ) -> tuple[int | None, str]:
@@ -248,10 +228,10 @@ def _selection(model: FeatureModel, args: argparse.Namespace) -> dict[str, bool]
 def _open(
     args: argparse.Namespace,
 ) -> tuple[FeatureModel, Compiled, FeatureAnalysis, dict[str, bool]]:
-    model = load_model(args.file)
+    model = api.import_model(args.file)
     selection = _selection(model, args)
-    compiled = compile_model(model)
-    return model, compiled, FeatureAnalysis(compiled), selection
+    analysis = api.analyse_model(model)
+    return model, analysis.compiled, analysis, selection
 
 
 def _selection_json(selection: Selection) -> dict[str, list[str]]:
@@ -314,10 +294,10 @@ def _forced_line(rules: Mapping[str, Rule], forced: Forced, selection: Selection
 def run_import(args: argparse.Namespace) -> int:
     """import FILE [-o DIR] [--no-count]."""
     start = time.perf_counter()
-    model = load_model(args.file)
+    model = api.import_model(args.file)
     read_s = time.perf_counter() - start
-    compiled = compile_model(model)
-    analysis = FeatureAnalysis(compiled)
+    analysis = api.analyse_model(model)
+    compiled = analysis.compiled
     satisfiable = analysis.is_satisfiable()
     count, counter = (
         (None, None) if args.no_count else count_within(analysis, {}, args.count_timeout)
@@ -373,29 +353,41 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """export uvl [-o FILE]."""
-    workspace, _ = Workspace.open(args.catalog, args.rules)
-    source = _rel(args.catalog) if args.catalog else "the bundled catalog"
+    workspace = api.open_workspace(args.catalog, args.rules)
+    sources = sources_of(args)
+    source = (
+        "the bundled catalog"
+        if sources.catalog.origin == "bundled"
+        else display_path(sources.catalog.path)
+    )
     result = export_uvl(workspace.problem, workspace.rules, source=source)
     if args.output is not None:
         write_atomic(args.output, result.text)
     if args.format == "json":
         emit(
-            report.to_json(
-                {
-                    "output": None if args.output is None else str(args.output),
-                    "uvl": result.text if args.output is None else None,
-                    "features": result.features,
-                    "rules_written": list(result.written),
-                    "skipped": [{"rule": r, "reason": why} for r, why in result.skipped],
-                }
+            stamp(
+                args,
+                report.to_json(
+                    {
+                        "output": None if args.output is None else str(args.output),
+                        "uvl": result.text if args.output is None else None,
+                        "features": result.features,
+                        "rules_written": list(result.written),
+                        "skipped": [{"rule": r, "reason": why} for r, why in result.skipped],
+                    }
+                ),
             )
         )
         return ExitCode.OK
     if args.output is None:
+        note_sources(args)
         emit(result.text)
     else:
         emit(
-            f"wrote {args.output}: {result.features} features, {len(result.written)} rules as constraints, {len(result.skipped)} skipped\n"
+            stamp(
+                args,
+                f"wrote {args.output}: {result.features} features, {len(result.written)} rules as constraints, {len(result.skipped)} skipped\n",
+            )
         )
     for rule_id, why in result.skipped:
         import sys
@@ -436,7 +428,9 @@ def run_options(args: argparse.Namespace) -> int:
     if args.reasons < 0:
         raise UsageError("--reasons must be zero or more", "write --reasons 100")
     if not analysis.is_satisfiable(selection):
-        return _conflict_out(args, model, rules, selection, analysis.explain(selection), "options")
+        return _conflict_out(
+            args, model, rules, selection, analysis.explain(selection), "options", analysis
+        )
     forced, free = analysis.forced(selection, args.reasons)
     if args.format == "json":
         emit(
@@ -484,7 +478,9 @@ def _conflict_out(
     selection: Selection,
     conflict: Conflict | None,
     what: str,
+    analysis: FeatureAnalysis,
 ) -> int:
+    derivation = analysis.derive(selection, conflict) if conflict is not None else None
     if args.format == "json":
         emit(
             report.to_json(
@@ -493,21 +489,22 @@ def _conflict_out(
                     "selection": _selection_json(selection),
                     "satisfiable": False,
                     "conflict": _conflict_json(rules, conflict),
+                    "derivation": [] if derivation is None else report.derivation_json(derivation),
                 }
             )
         )
     else:
-        emit(f"{model.path}: no valid configuration extends this selection ({what}); because:\n")
-        if conflict is not None:
-            emit(_because(rules, conflict, selection))
+        emit(f"{model.path}: no valid configuration extends this selection ({what}):\n")
+        if derivation is not None:
+            emit(report.model_explanation(derivation, rules))
     return ExitCode.INVALID
 
 
 def run_lint(args: argparse.Namespace) -> int:
     """model lint FILE."""
-    model = load_model(args.file)
-    compiled = compile_model(model)
-    analysis = FeatureAnalysis(compiled)
+    model = api.import_model(args.file)
+    analysis = api.analyse_model(model)
+    compiled = analysis.compiled
     rules = compiled.rule_map()
     if args.reasons < 0:
         raise UsageError("--reasons must be zero or more", "write --reasons 100")
@@ -617,7 +614,7 @@ def run_explain(args: argparse.Namespace) -> int:
                 f"{model.path}: a valid configuration extends this selection; nothing to explain\n"
             )
         return ExitCode.OK
-    return _conflict_out(args, model, rules, selection, conflict, "explain")
+    return _conflict_out(args, model, rules, selection, conflict, "explain", analysis)
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -645,6 +642,7 @@ def run_validate(args: argparse.Namespace) -> int:
             )
         return ExitCode.OK
     conflict = analysis.explain(selection)
+    derivation = analysis.derive(selection, conflict) if conflict is not None else None
     if args.format == "json":
         emit(
             report.to_json(
@@ -654,11 +652,12 @@ def run_validate(args: argparse.Namespace) -> int:
                     "valid": False,
                     "example": None,
                     "conflict": _conflict_json(rules, conflict),
+                    "derivation": [] if derivation is None else report.derivation_json(derivation),
                 }
             )
         )
         return ExitCode.INVALID
-    emit(f"{model.path}: invalid: no valid configuration extends this selection; because:\n")
-    if conflict is not None:
-        emit(_because(rules, conflict, selection))
+    emit(f"{model.path}: invalid: no valid configuration extends this selection:\n")
+    if derivation is not None:
+        emit(report.model_explanation(derivation, rules))
     return ExitCode.INVALID

@@ -189,11 +189,10 @@ class Service:
             totals = module_totals(built)
             similar = conf.similar(built)
         if not step.consistent:
-            conflict = conf.explain(state.assignment)
-            if conflict is not None:
-                explanation = report.explanation(
-                    conflict, ws.problem, self.rules, config, state.assignment
-                )
+            found_conflict = conf.explain(state.assignment)
+            if found_conflict is not None:
+                conflict, derivation = found_conflict
+                explanation = report.explanation(derivation, ws.problem, self.rules, config)
                 conflict_rules = conflict.rules
                 conflict_choices = conflict.choices
             found = conf.fix(state.assignment)
@@ -465,9 +464,9 @@ def _diagram_svg(service: Service, state: State) -> bytes:
     if step.completion is not None:
         built = conf.built(config, state.assignment, step.completion)
     else:
-        conflict = conf.explain(state.assignment)
-        if conflict is not None:
-            violated = [service.rules[r] for r in conflict.rules]
+        found = conf.explain(state.assignment)
+        if found is not None:
+            violated = [service.rules[r] for r in found[0].rules]
     graph = vehicle_diagram(service.workspace.catalog, config, built=built, violated=violated)
     svg: bytes = graph.pipe(format="svg", engine="dot")
     return svg
@@ -525,9 +524,14 @@ async def api_options(request: Request) -> Response:
 
 def _explain_text(service: Service, state: State) -> str:
     config = config_of(service.workspace, state)
-    conflict = service.configurator.explain(state.assignment)
+    found = service.configurator.explain(state.assignment)
     return report.explain_json(
-        conflict, service.workspace.problem, service.rules, config, state.assignment
+        None if found is None else found[0],
+        None if found is None else found[1],
+        service.workspace.problem,
+        service.rules,
+        config,
+        state.assignment,
     )
 
 
