@@ -12,6 +12,7 @@ from cmf_config import __version__
 from cmf_config.commands import analyze, catalog, check, init
 from cmf_config.commands.common import prepare, stamp
 from cmf_config.errors import ExitCode, InputError, UsageError
+from cmf_config.files import os_error_hint, os_error_text
 from cmf_config.report import render_diagnostics, unusable_json
 
 COMMAND_MODULES = [check, catalog, analyze, init]
@@ -69,6 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return ExitCode.OK
+    except OSError as exc:
+        # The user's environment (a missing folder, a full disk, a permission), not a bug.
+        where = f" '{exc.filename}'" if exc.filename else ""
+        sys.stderr.write(f"cmf-config: error:{where} {os_error_text(exc)}\n")
+        sys.stderr.write(f"  hint: {os_error_hint(exc)}\n")
+        return ExitCode.USAGE
     except Exception as exc:
         if getattr(args, "debug", False):
             traceback.print_exc()
