@@ -269,7 +269,7 @@ def test_dangling_symlink_names_the_given_path(
     (tmp_path / "given.yaml").symlink_to(tmp_path / "nowhere.yaml")
     code, out, _ = _cli(capsys, "validate", str(tmp_path / "given.yaml"), *MINI)
     assert code == 2
-    assert out.startswith(f"{tmp_path / 'given.yaml'}:1:1:")
+    assert f"\n{tmp_path / 'given.yaml'}:1:1:" in out
     assert "symlink to" in out
 
 
