@@ -11,6 +11,7 @@ from PIL import Image
 
 import sharing_oracle as oracle
 from cmf_config import heatmap
+from cmf_config.errors import UsageError
 from cmf_config.heatmap import HeatmapError, render_heatmap
 from cmf_config.sharing import PartUse, ProductBom, SimilarityMatrix, fleet_matrix
 
@@ -123,9 +124,9 @@ def test_empty_matrix_is_refused(tmp_path: Path) -> None:
     )
 
 
-def test_missing_directory_raises_oserror(tmp_path: Path) -> None:
-    """File-system errors propagate as OSError and create nothing."""
-    with pytest.raises(FileNotFoundError):
+def test_missing_directory_raises_usage_error(tmp_path: Path) -> None:
+    """File-system errors are the user's (UsageError naming the path, exit 2); nothing is created."""
+    with pytest.raises(UsageError, match="does not exist"):
         render_heatmap(small_matrix(), tmp_path / "no" / "share.png", "Parts sharing")
     assert list(tmp_path.iterdir()) == []
 

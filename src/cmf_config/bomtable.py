@@ -36,12 +36,14 @@ import csv
 import difflib
 import math
 import os
+import re
 from collections.abc import Iterator
 from typing import Final
 
 import attrs
 
 from cmf_config.errors import Diagnostic, InputError, Span
+from cmf_config.files import TooLarge, os_error_text, read_bounded
 from cmf_config.sharing import PartUse, ProductBom
 
 __all__ = [
@@ -50,6 +52,14 @@ __all__ = [
     "parse_bom_table",
     "read_bom_table",
 ]
+
+MAX_BYTES: Final = 64 * 1024 * 1024
+"""The largest table read (checked against the bytes read, so /dev/zero stops here)."""
+_PLAIN_NUMBER: Final = re.compile(
+    r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)",
+    re.IGNORECASE,
+)
+"""ASCII digits only: Python's float() also takes '1_000', Arabic-Indic and full-width digits."""
 
 REQUIRED_COLUMNS: Final = ("product", "part", "quantity")
 """Columns every table must have."""
@@ -137,18 +147,25 @@ def read_bom_table(path: str | os.PathLike[str]) -> list[ProductBom]:
     """
     shown = os.fspath(path)
     try:
-        with open(path, "rb") as stream:
-            data = stream.read()
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
+        data = read_bounded(path, MAX_BYTES)
+    except (OSError, TooLarge) as error:
         report = _Collector(shown)
-        report.add(
-            0,
-            0,
-            "E150",
-            f"cannot read the table: {reason}",
-            "check the path and that the file is a readable CSV file",
-        )
+        if isinstance(error, TooLarge):
+            report.add(
+                0,
+                0,
+                "E150",
+                f"the table is too large (more than {MAX_BYTES} bytes)",
+                f"tables up to {MAX_BYTES // (1024 * 1024)} MiB are read; split it",
+            )
+        else:
+            report.add(
+                0,
+                0,
+                "E150",
+                f"cannot read the table: {os_error_text(error)}",
+                "check the path and that the file is a readable CSV file",
+            )
         report.raise_if_any()
     return parse_bom_table(data, path=shown)
 
@@ -403,6 +420,8 @@ def _number(
             )
         return None
     try:
+        if not _PLAIN_NUMBER.fullmatch(text.strip()):
+            raise ValueError(text)
         value = float(text)
     except ValueError:
         hint = f"write a plain number with a dot for decimals, e.g. {example}"

@@ -11,6 +11,7 @@ import attrs
 
 from cmf_config.derivation import Applied, Chosen, Conflict, Derivation, Derived, Fact
 from cmf_config.errors import Diagnostic, Severity, Span
+from cmf_config.files import is_regular
 from cmf_config.model import KINDS, BuiltVehicle, Catalog, VehicleConfig
 from cmf_config.problem import Problem, choice_span
 from cmf_config.rules import Rule
@@ -22,7 +23,9 @@ LineSource = Callable[[str, int], str | None]
 
 
 def read_line(path: str, line: int) -> str | None:
-    """Line `line` (1-based) of a text file, or None."""
+    """Line `line` (1-based) of a text file, or None (always None for a device or FIFO)."""
+    if not is_regular(path):
+        return None
     try:
         with Path(path).open(encoding="utf-8", errors="replace") as handle:
             for number, text in enumerate(handle, start=1):

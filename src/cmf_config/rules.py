@@ -16,7 +16,7 @@ import attrs
 
 from cmf_config import expr as E
 from cmf_config.errors import NO_SPAN, Diagnostic, InputError, Severity, Span
-from cmf_config.load import display_path, structure
+from cmf_config.load import display_path, id_problem, structure
 from cmf_config.model import KINDS, AttrValue, Catalog
 from cmf_config.problem import Assignment, Problem
 from cmf_config.source import (
@@ -471,18 +471,27 @@ class _Resolver:
             return K(False), "?"
         return Ref(head, attr), {"int": "num", "float": "num"}.get(kind, kind)
 
+    def flat(self, tree: E.Binary) -> tuple[IR, str]:
+        """A run of `and`, `or` or `+` as one n-ary operator (no recursion along the run)."""
+        want = "num" if tree.op == "+" else "bool"
+        args: list[IR] = []
+        for operand in E.flat_operands(tree):
+            ir, kind = self.resolve(operand)
+            self.expect(operand, kind, want)
+            args.append(ir)
+        return Op(tree.op, tuple(args)), want
+
     def binary(self, tree: E.Binary) -> tuple[IR, str]:
+        if tree.op in E.FLAT_OPS:
+            return self.flat(tree)
         left, lt = self.resolve(tree.left)
         right, rt = self.resolve(tree.right)
         op = tree.op
-        if op in ("and", "or", "=>", "<=>"):
+        if op in ("=>", "<=>"):
             self.expect(tree.left, lt, "bool")
             self.expect(tree.right, rt, "bool")
-            if op in ("and", "or"):
-                args = [*(left.args if isinstance(left, Op) and left.op == op else (left,)), right]
-                return Op(op, tuple(args)), "bool"
             return Op(op, (left, right)), "bool"
-        if op in ("+", "-", "*"):
+        if op in ("-", "*"):
             self.expect(tree.left, lt, "num")
             self.expect(tree.right, rt, "num")
             if op == "*" and slots_of(left) and slots_of(right):
@@ -492,9 +501,6 @@ class _Resolver:
                     "a product of two slot values is not linear",
                     "multiply by constants only",
                 )
-            if op == "+":
-                args = [*(left.args if isinstance(left, Op) and left.op == "+" else (left,)), right]
-                return Op("+", tuple(args)), "num"
             return Op(op, (left, right)), "num"
         if op in ("in", "not in"):
             if rt not in ("set", "?"):
@@ -738,6 +744,16 @@ def load_rules(directory: Path, problem: Problem) -> list[Rule]:
             rule, diags = _compile_rule(problem, doc, index, entry)
             diagnostics.extend(diags)
             id_span = entry.field_spans.get("id", entry.span)
+            invisible = id_problem(entry.id)
+            if invisible is not None:
+                diagnostics.append(
+                    Diagnostic(
+                        code="E203",
+                        span=id_span,
+                        message=f"the rule id '{entry.id}' {invisible}",
+                        hint="retype the id with letters, digits, '-' and '_' only",
+                    )
+                )
             if entry.id in seen:
                 diagnostics.append(
                     Diagnostic(
