@@ -69,7 +69,7 @@ def run_count(args: argparse.Namespace) -> int:
             )
         )
     else:
-        emit(stamp(args, f"{total}\n"))
+        emit(stamp(args, report.count_text(total)))
     return ExitCode.OK
 
 
@@ -85,11 +85,7 @@ def run_enumerate(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(stamp(args, report.to_json({"configurations": rows, "limit": args.limit})))
     else:
-        emit(
-            stamp(
-                args, "".join(" ".join(f"{k}={v}" for k, v in row.items()) + "\n" for row in rows)
-            )
-        )
+        emit(stamp(args, report.rows_text(rows)))
     return ExitCode.OK
 
 
