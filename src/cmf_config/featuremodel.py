@@ -25,7 +25,7 @@ import attrs
 from cmf_config.count import count_clauses
 from cmf_config.derivation import Conflict, Derivation, Fact, RuleInput, derive
 from cmf_config.encode import Encoding
-from cmf_config.errors import Span
+from cmf_config.errors import Diagnostic, Severity, Span
 from cmf_config.fmodel import (
     ClauseTable,
     Constraint,
@@ -517,13 +517,52 @@ class Forced:
 
 @attrs.frozen(kw_only=True)
 class LintReport:
-    """What `FeatureAnalysis.lint` found."""
+    """What `FeatureAnalysis.lint` found; `findings` gives it as Diagnostics."""
 
     satisfiable: bool
     void: Conflict | None = None
     core: tuple[Forced, ...] = ()
     dead: tuple[Forced, ...] = ()
     false_optional: tuple[Forced, ...] = ()
+
+    def findings(self, model: FeatureModel) -> list[tuple[Diagnostic, Conflict | None]]:
+        """Each finding (L400 void model, L401 dead, L402 false-optional, L403 core feature;
+        `subject` the feature, `rules` those of the reason) with the minimal reason behind it."""
+        out: list[tuple[Diagnostic, Conflict | None]] = []
+        if not self.satisfiable:
+            diag = Diagnostic(
+                code="L400",
+                severity=Severity.WARNING,
+                span=Span(model.path, 0, 0),
+                message="the model has no valid configuration",
+                kind="void",
+                rules=self.void.rules if self.void else (),
+            )
+            out.append((diag, self.void))
+        spans = {f.name: f.span for f in model.features}
+        groups = (
+            ("L401", "dead", self.dead, "is in no valid configuration"),
+            (
+                "L402",
+                "false-optional",
+                self.false_optional,
+                "is optional, yet selected whenever its parent is",
+            ),
+            ("L403", "core", self.core, "is in every valid configuration"),
+        )
+        for code, kind, items, text in groups:
+            for item in items:
+                diag = Diagnostic(
+                    code=code,
+                    severity=Severity.NOTE if kind == "core" else Severity.WARNING,
+                    span=spans[item.feature],
+                    message=f"feature '{item.feature}' {text}",
+                    kind=kind,
+                    subject=item.feature,
+                    rules=item.because.rules if item.because else (),
+                )
+                out.append((diag, item.because))
+        return out
 
 
 class FeatureAnalysis:

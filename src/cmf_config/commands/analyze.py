@@ -72,7 +72,7 @@ def run_count(args: argparse.Namespace) -> int:
             )
         )
     else:
-        emit(stamp(args, f"{total}\n"))
+        emit(stamp(args, report.count_text(total)))
     return ExitCode.OK
 
 
@@ -95,11 +95,7 @@ def run_enumerate(args: argparse.Namespace) -> int:
             )
         )
     else:
-        emit(
-            stamp(
-                args, "".join(" ".join(f"{k}={v}" for k, v in row.items()) + "\n" for row in rows)
-            )
-        )
+        emit(stamp(args, report.rows_text(rows)))
     return ExitCode.OK
 
 

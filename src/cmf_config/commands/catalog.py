@@ -82,12 +82,6 @@ def _years(span: YearSpan | None) -> dict[str, int | None] | None:
     return None if span is None else {"start": span.start, "end": span.end}
 
 
-def _years_text(span: YearSpan | None) -> str:
-    if span is None:
-        return "years unknown"
-    return f"{span.start}-{span.end if span.end is not None else ''}"
-
-
 def _module_doc(catalog: Catalog, mid: str) -> dict[str, object]:
     m = catalog.modules[mid]
     attributes = {
@@ -200,24 +194,7 @@ def run_list(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(stamp(args, report.to_json(doc), rules=False))
         return ExitCode.OK
-    lines = [] if args.year is None else [f"as of {args.year}:"]
-    lines.append("module variants:")
-    for kind in KINDS:
-        lines.append(f"  {kind}:")
-        lines += [f"    {m.id:<28} {m.name}" for m in catalog.modules_of(kind)]
-    lines.append("platforms:")
-    lines += [
-        f"  {p.id:<14} {p.name:<26} {p.launch_year or '-':<5} {', '.join(p.segments)}"
-        for p in sorted(catalog.platforms.values(), key=lambda p: p.id)
-    ]
-    lines.append("brands:")
-    lines += [f"  {b.id:<14} {b.name}" for b in sorted(catalog.brands.values(), key=lambda b: b.id)]
-    lines.append("vehicles:")
-    lines += [
-        f"  {v.id:<22} {v.config.name:<40} {_years_text(v.production):<10} {v.config.brand} / {v.config.platform}"
-        for v in sorted(catalog.vehicles.values(), key=lambda v: v.id)
-    ]
-    emit(stamp(args, "\n".join(lines) + "\n", rules=False))
+    emit(stamp(args, report.catalog_list_text(catalog, args.year), rules=False))
     return ExitCode.OK
 
 
@@ -242,29 +219,8 @@ def run_show(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(stamp(args, report.to_json(doc), rules=False))
     else:
-        emit(stamp(args, _text(doc), rules=False))
+        emit(stamp(args, report.catalog_entry_text(doc), rules=False))
     return ExitCode.OK
-
-
-def _text(doc: dict[str, object]) -> str:
-    lines = []
-    for key, value in doc.items():
-        if key == "parts" and isinstance(value, list):
-            lines.append("parts:")
-            for p in value:
-                lines.append(
-                    f"  {p['part']:<16} {p['name']:<36} x{p['quantity']:<3} {p['unit_cost']:>9.2f} EUR {p['unit_mass_kg']:>8.3f} kg"
-                )
-        elif value is None:
-            lines.append(f"{key}: -")
-        elif isinstance(value, dict):
-            lines.append(f"{key}:")
-            lines += [f"  {k}: {'-' if v is None else v}" for k, v in value.items()]
-        elif isinstance(value, list):
-            lines.append(f"{key}: {', '.join(str(v) for v in value)}")
-        else:
-            lines.append(f"{key}: {value}")
-    return "\n".join(lines) + "\n"
 
 
 def run_schema(args: argparse.Namespace) -> int:

@@ -256,7 +256,7 @@ def run_fix(args: argparse.Namespace) -> int:
             report.changes_json(changes, written)
             if args.format == "json"
             else report.changes_text(changes, workspace.problem)
-            + (f"wrote {written}\n" if written else ""),
+            + (report.wrote_text(written) if written else ""),
         )
     )
     return ExitCode.OK
@@ -303,7 +303,7 @@ def run_complete(args: argparse.Namespace) -> int:
         note_sources(args)
         emit(text)
     else:
-        emit(stamp(args, f"filled {len(filled)} open slots; wrote {target}\n"))
+        emit(stamp(args, report.filled_text(len(filled), str(target))))
     return ExitCode.OK
 
 

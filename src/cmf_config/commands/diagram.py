@@ -14,7 +14,7 @@ from pathlib import Path
 
 import graphviz
 
-from cmf_config import api, sharing
+from cmf_config import api, report, sharing
 from cmf_config.commands.common import add_common, emit, note_sources, stamp
 from cmf_config.diagram import (
     Reference,
@@ -162,7 +162,7 @@ def _write(args: argparse.Namespace, graph: graphviz.Digraph) -> None:
     if args.output is None:
         note_sources(args)
     else:
-        emit(stamp(args, f"wrote {args.output}\n"))
+        emit(stamp(args, report.wrote_text(str(args.output))))
 
 
 # ------------------------------------------------------------------ vehicle
@@ -327,9 +327,7 @@ def run_sharing(args: argparse.Namespace) -> int:
     for vehicle in sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id):
         lines = _bom(workspace, vehicle.config)
         if lines is None:
-            sys.stderr.write(
-                f"cmf-config: note: vehicle '{vehicle.id}' is left out: it cannot be built\n"
-            )
+            sys.stderr.write(report.left_out_note(vehicle.id))
             continue
         products.append(_product(vehicle.id, lines))
         platforms[vehicle.id] = vehicle.config.platform
