@@ -564,3 +564,48 @@ def test_uvl_chain_within_the_bound_counts(
     code, out, err = _cli(capsys, "model", "count", str(path), "--format", "json")
     assert code == 0, err
     assert '"count"' in out
+
+
+# ------------------------------------------------------------------ 5: DIMACS strictness
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        (
+            "p cnf 3 5\n1 2 0\n-1 3 0\n",
+            ":1:1:",
+            "the header declares 5 clauses but the file holds 2",
+        ),
+        (
+            "p cnf 3 1\n1 2 0\n-1 3 0\n",
+            ":1:1:",
+            "the header declares 1 clauses but the file holds 2",
+        ),
+        ("p cnf 3 2\n1 2 0\n-1 3", ":3:1:", "the last clause does not end with 0"),
+        ("p cnf 3 2\n1 2 0\n-1\n3\n", ":3:1:", "the last clause does not end with 0"),
+        ("p cnf 3 2\n1 2 -0\n-1 3 0\n", ":2:5:", "'-0' is not a literal"),
+        ("p cnf 3 2\n1 -0 2 0\n-1 3 0\n", ":2:3:", "'-0' is not a literal"),
+    ],
+)
+def test_dimacs_cut_or_miscounted_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, where: str, message: str
+) -> None:
+    path = tmp_path / "m.dimacs"
+    path.write_text(text)
+    code, out, err = _cli(capsys, "model", "count", str(path))
+    assert code == 2, out
+    assert f"m.dimacs{where} error E170: {message}" in err
+    code, out, err = _cli(capsys, "import", str(path))
+    assert code == 2
+    assert message in err
+
+
+def test_dimacs_clause_over_lines_still_reads(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "m.dimacs"
+    path.write_text("c 1 a\np cnf 3 2\n1 2\n 0\n-1\n 3 0\n")
+    code, out, err = _cli(capsys, "model", "count", str(path))
+    assert code == 0, err
+    assert out.strip().splitlines()[-1] == "4"
