@@ -609,3 +609,32 @@ def test_dimacs_clause_over_lines_still_reads(
     code, out, err = _cli(capsys, "model", "count", str(path))
     assert code == 0, err
     assert out.strip().splitlines()[-1] == "4"
+
+
+# ------------------------------------------------------------------ 9: sharing with a partial vehicle
+
+
+@pytest.mark.parametrize(
+    ("reference", "message"),
+    [
+        (PARTIAL, "it is a partial configuration (open:"),
+        ("tests/data/mini/configs/broken-rules.yaml", "it breaks the rules"),
+    ],
+)
+def test_maximize_sharing_with_a_partial_or_invalid_vehicle_is_exit_2(
+    capsys: pytest.CaptureFixture[str], reference: str, message: str
+) -> None:
+    code, _, err = _cli(capsys, "complete", PARTIAL, "--maximize-sharing-with", reference, *MINI)
+    _no_bug(code, err)
+    assert code == 2
+    assert f"cannot maximize sharing with '{reference}': {message}" in err
+
+
+def test_maximize_sharing_with_a_complete_vehicle_still_works(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = _cli(
+        capsys, "complete", PARTIAL, "--maximize-sharing-with", GOOD, "--format", "json", *MINI
+    )
+    assert code == 0, err
+    assert '"objective": "sharing"' in out
