@@ -6,6 +6,7 @@ files (device nodes) need root to create; those tests are skipped otherwise.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -638,3 +639,35 @@ def test_maximize_sharing_with_a_complete_vehicle_still_works(
     )
     assert code == 0, err
     assert '"objective": "sharing"' in out
+
+
+# ------------------------------------------------------------------ 13: JSON is always JSON
+
+
+def test_json_output_never_holds_infinity_or_nan() -> None:
+    from cmf_config.report import to_json
+
+    text = to_json({"cost": float("inf"), "ratios": [float("nan"), 0.5], "n": 3})
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON")) == {
+        "cost": None,
+        "ratios": [None, 0.5],
+        "n": 3,
+    }
+
+
+def test_huge_costs_are_refused_not_summed_to_infinity(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = _config(
+        tmp_path,
+        "  features: []",
+        "  features: []\nextra_parts:\n"
+        "  - {part: X-1, name: Bolt, quantity: 1000, unit_cost: 1.0e308, unit_mass_kg: 0.1}\n"
+        "  - {part: X-2, name: Nut, quantity: 1000, unit_cost: 1.0e308, unit_mass_kg: 0.1}",
+    )
+    code, out, err = _cli(capsys, "build", str(path), "--format", "json", *MINI)
+    _no_bug(code, err)
+    assert code == 2
+    assert "Infinity" not in out
+    found = json.loads(out)["files"][0]["diagnostics"]
+    assert [(d["line"], d["code"]) for d in found] == [(21, "E203"), (22, "E203")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -40,8 +41,24 @@ def read_line(path: str, line: int) -> str | None:
 
 
 def to_json(document: object) -> str:
-    """Stable, readable JSON (sorted where the data is a mapping we built)."""
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    """Stable, readable JSON (sorted where the data is a mapping we built).
+
+    The one place JSON is written: a number that is not finite (a sum that overflowed, a
+    ratio of two zero costs) becomes null, and `allow_nan=False` makes sure no `Infinity` or
+    `NaN`, which are not JSON, ever gets out.
+    """
+    return json.dumps(finite(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def finite(document: object) -> object:
+    """`document` with every non-finite float replaced by None."""
+    if isinstance(document, float):
+        return document if math.isfinite(document) else None
+    if isinstance(document, dict):
+        return {key: finite(value) for key, value in document.items()}
+    if isinstance(document, list | tuple):
+        return [finite(value) for value in document]
+    return document
 
 
 def render_diagnostic(diag: Diagnostic, lines: LineSource = read_line) -> str:
