@@ -671,3 +671,25 @@ def test_huge_costs_are_refused_not_summed_to_infinity(
     assert "Infinity" not in out
     found = json.loads(out)["files"][0]["diagnostics"]
     assert [(d["line"], d["code"]) for d in found] == [(21, "E203"), (22, "E203")]
+
+
+# ------------------------------------------------------------------ 14: the size message
+
+
+def test_many_plain_values_are_not_called_an_alias_bomb(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cmf_config import source
+    from cmf_config.errors import InputError
+
+    monkeypatch.setattr(source, "MAX_NODES", 50)
+    plain = "items:\n" + "".join(f"  - {{part: P{i}, quantity: 1}}\n" for i in range(40))
+    with pytest.raises(InputError) as caught:
+        source.parse_text(plain, "plain.yaml")
+    message = caught.value.diagnostics[0].message
+    assert "holds more than 50 values" in message
+    assert "alias" not in message
+    assert "split it" in (caught.value.diagnostics[0].hint or "")
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
+    with pytest.raises(InputError) as caught:
+        source.parse_text(bomb, "bomb.yaml")
+    assert "through its aliases" in caught.value.diagnostics[0].message
