@@ -693,3 +693,20 @@ def test_many_plain_values_are_not_called_an_alias_bomb(monkeypatch: pytest.Monk
     with pytest.raises(InputError) as caught:
         source.parse_text(bomb, "bomb.yaml")
     assert "through its aliases" in caught.value.diagnostics[0].message
+
+
+# ------------------------------------------------------------------ 15: a sentence, not nothing
+
+
+def test_enumerate_without_result_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(
+        capsys, "enumerate", "tests/data/mini/configs/partial-impossible.yaml", *MINI
+    )
+    assert code == 1
+    assert "no valid configuration: the given choices leave none" in out
+
+
+def test_options_on_a_complete_configuration_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(capsys, "options", GOOD, *MINI)
+    assert code == 0
+    assert "no open slot: every slot of the configuration is chosen" in out

@@ -438,6 +438,8 @@ def changes_json(changes: Sequence[Change], written: str | None) -> str:
 
 def options_text(options: Mapping[str, SlotOptions], problem: Problem) -> str:
     """Per open slot: possible values, and excluded ones with the rules that exclude them."""
+    if not options:
+        return "no open slot: every slot of the configuration is chosen (run `cmf-config validate` to check it)\n"
     lines = []
     for slot, found in options.items():
         label = problem.slot(slot).label or slot
@@ -970,8 +972,12 @@ def count_text(total: int) -> str:
     return f"{total}\n"
 
 
-def rows_text(rows: Sequence[Mapping[str, str]]) -> str:
-    """`enumerate`: one configuration per line, slot=value pairs."""
+def rows_text(rows: Sequence[Mapping[str, str]], limit: int = 1) -> str:
+    """`enumerate`: one configuration per line, slot=value pairs; a sentence when none."""
+    if not rows:
+        if limit == 0:
+            return "no configuration listed (--limit 0)\n"
+        return "no valid configuration: the given choices leave none (run `cmf-config explain` on the file to see why)\n"
     return "".join(" ".join(f"{k}={v}" for k, v in row.items()) + "\n" for row in rows)
 
 
