@@ -6,6 +6,7 @@ files (device nodes) need root to create; those tests are skipped otherwise.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -564,3 +565,148 @@ def test_uvl_chain_within_the_bound_counts(
     code, out, err = _cli(capsys, "model", "count", str(path), "--format", "json")
     assert code == 0, err
     assert '"count"' in out
+
+
+# ------------------------------------------------------------------ 5: DIMACS strictness
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        (
+            "p cnf 3 5\n1 2 0\n-1 3 0\n",
+            ":1:1:",
+            "the header declares 5 clauses but the file holds 2",
+        ),
+        (
+            "p cnf 3 1\n1 2 0\n-1 3 0\n",
+            ":1:1:",
+            "the header declares 1 clauses but the file holds 2",
+        ),
+        ("p cnf 3 2\n1 2 0\n-1 3", ":3:1:", "the last clause does not end with 0"),
+        ("p cnf 3 2\n1 2 0\n-1\n3\n", ":3:1:", "the last clause does not end with 0"),
+        ("p cnf 3 2\n1 2 -0\n-1 3 0\n", ":2:5:", "'-0' is not a literal"),
+        ("p cnf 3 2\n1 -0 2 0\n-1 3 0\n", ":2:3:", "'-0' is not a literal"),
+    ],
+)
+def test_dimacs_cut_or_miscounted_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, where: str, message: str
+) -> None:
+    path = tmp_path / "m.dimacs"
+    path.write_text(text)
+    code, out, err = _cli(capsys, "model", "count", str(path))
+    assert code == 2, out
+    assert f"m.dimacs{where} error E170: {message}" in err
+    code, out, err = _cli(capsys, "import", str(path))
+    assert code == 2
+    assert message in err
+
+
+def test_dimacs_clause_over_lines_still_reads(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "m.dimacs"
+    path.write_text("c 1 a\np cnf 3 2\n1 2\n 0\n-1\n 3 0\n")
+    code, out, err = _cli(capsys, "model", "count", str(path))
+    assert code == 0, err
+    assert out.strip().splitlines()[-1] == "4"
+
+
+# ------------------------------------------------------------------ 9: sharing with a partial vehicle
+
+
+@pytest.mark.parametrize(
+    ("reference", "message"),
+    [
+        (PARTIAL, "it is a partial configuration (open:"),
+        ("tests/data/mini/configs/broken-rules.yaml", "it breaks the rules"),
+    ],
+)
+def test_maximize_sharing_with_a_partial_or_invalid_vehicle_is_exit_2(
+    capsys: pytest.CaptureFixture[str], reference: str, message: str
+) -> None:
+    code, _, err = _cli(capsys, "complete", PARTIAL, "--maximize-sharing-with", reference, *MINI)
+    _no_bug(code, err)
+    assert code == 2
+    assert f"cannot maximize sharing with '{reference}': {message}" in err
+
+
+def test_maximize_sharing_with_a_complete_vehicle_still_works(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = _cli(
+        capsys, "complete", PARTIAL, "--maximize-sharing-with", GOOD, "--format", "json", *MINI
+    )
+    assert code == 0, err
+    assert '"objective": "sharing"' in out
+
+
+# ------------------------------------------------------------------ 13: JSON is always JSON
+
+
+def test_json_output_never_holds_infinity_or_nan() -> None:
+    from cmf_config.report import to_json
+
+    text = to_json({"cost": float("inf"), "ratios": [float("nan"), 0.5], "n": 3})
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON")) == {
+        "cost": None,
+        "ratios": [None, 0.5],
+        "n": 3,
+    }
+
+
+def test_huge_costs_are_refused_not_summed_to_infinity(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = _config(
+        tmp_path,
+        "  features: []",
+        "  features: []\nextra_parts:\n"
+        "  - {part: X-1, name: Bolt, quantity: 1000, unit_cost: 1.0e308, unit_mass_kg: 0.1}\n"
+        "  - {part: X-2, name: Nut, quantity: 1000, unit_cost: 1.0e308, unit_mass_kg: 0.1}",
+    )
+    code, out, err = _cli(capsys, "build", str(path), "--format", "json", *MINI)
+    _no_bug(code, err)
+    assert code == 2
+    assert "Infinity" not in out
+    found = json.loads(out)["files"][0]["diagnostics"]
+    assert [(d["line"], d["code"]) for d in found] == [(21, "E203"), (22, "E203")]
+
+
+# ------------------------------------------------------------------ 14: the size message
+
+
+def test_many_plain_values_are_not_called_an_alias_bomb(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cmf_config import source
+    from cmf_config.errors import InputError
+
+    monkeypatch.setattr(source, "MAX_NODES", 50)
+    plain = "items:\n" + "".join(f"  - {{part: P{i}, quantity: 1}}\n" for i in range(40))
+    with pytest.raises(InputError) as caught:
+        source.parse_text(plain, "plain.yaml")
+    message = caught.value.diagnostics[0].message
+    assert "holds more than 50 values" in message
+    assert "alias" not in message
+    assert "split it" in (caught.value.diagnostics[0].hint or "")
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
+    with pytest.raises(InputError) as caught:
+        source.parse_text(bomb, "bomb.yaml")
+    assert "through its aliases" in caught.value.diagnostics[0].message
+
+
+# ------------------------------------------------------------------ 15: a sentence, not nothing
+
+
+def test_enumerate_without_result_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(
+        capsys, "enumerate", "tests/data/mini/configs/partial-impossible.yaml", *MINI
+    )
+    assert code == 1
+    assert "no valid configuration: the given choices leave none" in out
+
+
+def test_options_on_a_complete_configuration_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(capsys, "options", GOOD, *MINI)
+    assert code == 0
+    assert "no open slot: every slot of the configuration is chosen" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -40,8 +41,24 @@ def read_line(path: str, line: int) -> str | None:
 
 
 def to_json(document: object) -> str:
-    """Stable, readable JSON (sorted where the data is a mapping we built)."""
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    """Stable, readable JSON (sorted where the data is a mapping we built).
+
+    The one place JSON is written: a number that is not finite (a sum that overflowed, a
+    ratio of two zero costs) becomes null, and `allow_nan=False` makes sure no `Infinity` or
+    `NaN`, which are not JSON, ever gets out.
+    """
+    return json.dumps(finite(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def finite(document: object) -> object:
+    """`document` with every non-finite float replaced by None."""
+    if isinstance(document, float):
+        return document if math.isfinite(document) else None
+    if isinstance(document, dict):
+        return {key: finite(value) for key, value in document.items()}
+    if isinstance(document, list | tuple):
+        return [finite(value) for value in document]
+    return document
 
 
 def render_diagnostic(diag: Diagnostic, lines: LineSource = read_line) -> str:
@@ -422,6 +439,8 @@ def changes_json(changes: Sequence[Change], written: str | None) -> str:
 
 def options_text(options: Mapping[str, SlotOptions], problem: Problem) -> str:
     """Per open slot: possible values, and excluded ones with the rules that exclude them."""
+    if not options:
+        return "no open slot: every slot of the configuration is chosen (run `cmf-config validate` to check it)\n"
     lines = []
     for slot, found in options.items():
         label = problem.slot(slot).label or slot
@@ -981,8 +1000,12 @@ def count_text(total: int) -> str:
     return f"{total}\n"
 
 
-def rows_text(rows: Sequence[Mapping[str, str]]) -> str:
-    """`enumerate`: one configuration per line, slot=value pairs."""
+def rows_text(rows: Sequence[Mapping[str, str]], limit: int = 1) -> str:
+    """`enumerate`: one configuration per line, slot=value pairs; a sentence when none."""
+    if not rows:
+        if limit == 0:
+            return "no configuration listed (--limit 0)\n"
+        return "no valid configuration: the given choices leave none (run `cmf-config explain` on the file to see why)\n"
     return "".join(" ".join(f"{k}={v}" for k, v in row.items()) + "\n" for row in rows)
 
 

@@ -337,6 +337,21 @@ def _size(node: Node) -> int:
     return total
 
 
+def _too_many(aliased: int) -> tuple[str, str]:
+    """The message and hint of E105 for too many nodes: blame aliases only when they did it."""
+    if aliased > MAX_NODES // 2:
+        return (
+            f"the document expands to more than {MAX_NODES:,} values through its aliases "
+            "('*name'): an alias bomb?",
+            "remove the nested aliases ('*name'); write the data out",
+        )
+    return (
+        f"the document holds more than {MAX_NODES:,} values (keys, items and scalars)"
+        + (f", {aliased:,} of them through aliases" if aliased else ""),
+        "split it into several files; no configuration or catalog file needs this many",
+    )
+
+
 def parse_text(text: str, path: str) -> Document:
     """Parse YAML text into a single Document; raise InputError with every problem found."""
     builder = _Builder(path)
@@ -344,6 +359,7 @@ def parse_text(text: str, path: str) -> Document:
     root: Node | None = None
     documents = 0
     nodes = 0
+    aliased = 0  # the part of `nodes` that alias expansions ('*name') added
 
     def attach(node: Node, weight: int = 1) -> None:
         nonlocal root, nodes
@@ -446,13 +462,11 @@ def parse_text(text: str, path: str) -> Document:
                         "define the anchor first",
                     )
                     continue
+                aliased += target[1]
                 attach(target[0], target[1])
             if nodes > MAX_NODES:
                 builder._error(
-                    "E105",
-                    _span(path, getattr(event, "start_mark", None)),
-                    f"the document expands to more than {MAX_NODES} nodes (alias bomb?)",
-                    "remove the nested aliases ('*name'); write the data out",
+                    "E105", _span(path, getattr(event, "start_mark", None)), *_too_many(aliased)
                 )
                 break
     except yaml.MarkedYAMLError as exc:

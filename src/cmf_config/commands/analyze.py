@@ -95,8 +95,8 @@ def run_enumerate(args: argparse.Namespace) -> int:
             )
         )
     else:
-        emit(stamp(args, report.rows_text(rows)))
-    return ExitCode.OK
+        emit(stamp(args, report.rows_text(rows, args.limit)))
+    return ExitCode.INVALID if not rows and args.limit > 0 else ExitCode.OK
 
 
 def run_lint(args: argparse.Namespace) -> int:

@@ -271,7 +271,9 @@ def run_complete(args: argparse.Namespace) -> int:
     share_with = None
     if ref:
         loaded = {str(p): v for p, v in zip(extra, workspace.loaded[1:], strict=True)}
-        share_with = workspace.resolve_vehicle(ref, loaded).config
+        reference = workspace.resolve_vehicle(ref, loaded)
+        _check_reference(workspace, reference, ref)
+        share_with = reference.config
     config = api.complete(workspace, vehicle.config, args.minimize, share_with)
     if config is None:
         return _invalid_config(args, workspace, vehicle)
@@ -305,6 +307,23 @@ def run_complete(args: argparse.Namespace) -> int:
     else:
         emit(stamp(args, report.filled_text(len(filled), str(target))))
     return ExitCode.OK
+
+
+def _check_reference(workspace: Workspace, reference: Vehicle, ref: str) -> None:
+    """The vehicle to share with must be complete and valid: its parts are the target."""
+    assignment = workspace.assignment(reference.config)
+    open_slots = [s.name for s in workspace.problem.slots if s.name not in assignment]
+    if open_slots:
+        shown = ", ".join(open_slots[:6]) + (", ..." if len(open_slots) > 6 else "")
+        raise UsageError(
+            f"cannot maximize sharing with '{ref}': it is a partial configuration (open: {shown})",
+            f"complete it first (cmf-config complete {ref} -o complete.yaml) and share with that file",
+        )
+    if not workspace.engine.is_consistent(assignment):
+        raise UsageError(
+            f"cannot maximize sharing with '{ref}': it breaks the rules, so it has no valid parts list",
+            f"see why with `cmf-config validate {ref}`, or share with a valid vehicle",
+        )
 
 
 def run_options(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cmf_config.files import write_atomic
 from cmf_config.project import Sources, describe, resolve
+from cmf_config.report import to_json
 
 
 def add_common(
@@ -76,7 +77,7 @@ def stamp(args: argparse.Namespace, text: str, rules: bool = True) -> str:
         document = json.loads(text)
         if isinstance(document, dict):
             document["sources"] = sources.as_json(rules)
-            return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+            return to_json(document)
         return text
     return describe(sources, rules) + "\n" + text
 
