@@ -14,7 +14,7 @@ variants and 3,000 rules (see synthetic.py). The small one is a tenth of it: 10 
   every open slot, with minimal reasons (the default) and without;
 - explain and fix: the planted configuration with two values changed, each breaking rules;
   ``fix`` breaks ties by the values' cost, as ``Workspace.fix`` does;
-- count: d4 (``solver.count_models``) on the whole product line, in a child process with a
+- count: d4 (``count.count_models``) on the whole product line, in a child process with a
   time limit (TIMEOUT when it runs out), so that a hard count cannot hang the benchmark.
 
 Every figure is the wall-clock median of several runs on one engine (fewer when runs are
@@ -59,6 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import Instance, break_configuration, generate
 
+from cmf_config.count import count_models
 from cmf_config.encode import Encoding
 from cmf_config.problem import Problem
 from cmf_config.rules import (
@@ -74,7 +75,8 @@ from cmf_config.rules import (
     ref_value,
     slots_of,
 )
-from cmf_config.solver import SOLVER_NAME, Engine, count_models
+from cmf_config.sat import SOLVER as SOLVER_NAME
+from cmf_config.solver import Engine
 
 LARGE = (100, 3000)
 SMALL = (10, 300)

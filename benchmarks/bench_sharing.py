@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from cmf_config.sharing import (
-    BomLine,
+    PartUse,
     ProductBom,
     family_indices,
     fleet_matrix,
@@ -60,7 +60,7 @@ def make_fleet(
         own = rng.choice(pools[k % platforms], size=int(size * 0.6), replace=False)
         anywhere = rng.integers(0, part_numbers, size=size - len(own))
         chosen = np.unique(np.concatenate([own, anywhere]))
-        lines = tuple(BomLine(part=names[j], quantity=quantities[j % 3]) for j in chosen.tolist())
+        lines = tuple(PartUse(part=names[j], quantity=quantities[j % 3]) for j in chosen.tolist())
         fleet.append(ProductBom(name=f"V{k:04d}", lines=lines))
     return fleet
 

@@ -53,11 +53,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import CLUSTER, Instance, generate
 
+from cmf_config.errors import Diagnostic
 from cmf_config.model import Alternative, Position
 from cmf_config.problem import Problem, Slot
 from cmf_config.rules import IR, TRUE, K, Op, Ref, evaluate
 from cmf_config.solver import Engine
-from cmf_config.variantbom import CompiledPosition, Finding, check
+from cmf_config.variantbom import CompiledPosition, check
 
 FULL = (100, 3000, 35_000)
 # a tenth, a third and the full size (synthetic.py wants whole clusters of 10 slots: 30, not 33)
@@ -279,8 +280,8 @@ class Result:
     cnf: str
 
 
-def _key(f: Finding) -> tuple[str, str, tuple[str, ...]]:
-    return (f.check, f.position, f.parts)
+def _key(f: Diagnostic) -> tuple[str, str, tuple[str, ...]]:
+    return (f.kind, f.subject, f.parts)
 
 
 def measure(line: Line, runs: int) -> Result:
@@ -288,7 +289,7 @@ def measure(line: Line, runs: int) -> Result:
     compile_times: list[float] = []
     check_times: list[float] = []
     cpu_times: list[float] = []
-    findings: list[Finding] = []
+    findings: list[Diagnostic] = []
     calls = 0
     cnf = ""
     for _ in range(runs):
@@ -320,7 +321,7 @@ def measure(line: Line, runs: int) -> Result:
         check_cpu_s=statistics.median(cpu_times),
         runs=runs,
         solver_calls=calls,
-        findings=Counter(f.check for f in findings),
+        findings=Counter(f.kind for f in findings),
         planted=len(line.planted),
         planted_found=len(line.planted & found),
         extra=len(found - line.planted),

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
-from cmf_config.sharing import BomLine, ProductBom
+from cmf_config.sharing import PartUse, ProductBom
 
 Ratio = Fraction | None
 
@@ -154,9 +154,9 @@ def pci(products: Sequence[ProductBom]) -> Ratio:
 
 def _line(
     part: str, quantity: float, cost: float, mass: float, module: str, **attributes: str
-) -> BomLine:
+) -> PartUse:
     """Build a line tersely."""
-    return BomLine(
+    return PartUse(
         part=part,
         quantity=quantity,
         unit_cost=cost,
@@ -203,8 +203,8 @@ def trio() -> tuple[ProductBom, ProductBom, ProductBom]:
     mirror = {"component": "mirror", "size": "m", "material": "abs", "assembly": "clip"}
     grille = {"component": "grille", "differentiating": "true"}
 
-    def line(part: str, attributes: Mapping[str, str]) -> BomLine:
-        return BomLine(part=part, quantity=1, attributes=dict(attributes))
+    def line(part: str, attributes: Mapping[str, str]) -> PartUse:
+        return PartUse(part=part, quantity=1, attributes=dict(attributes))
 
     return (
         ProductBom(

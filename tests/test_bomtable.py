@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 import sharing_oracle as oracle
-from cmf_config.bomtable import BomTableError, TableDiagnostic, parse_bom_table, read_bom_table
-from cmf_config.sharing import BomLine, ProductBom
+from cmf_config.bomtable import parse_bom_table, read_bom_table
+from cmf_config.errors import Diagnostic, InputError, Span
+from cmf_config.sharing import PartUse, ProductBom
 
 DATA = Path(__file__).parent / "data" / "bom"
 
@@ -20,14 +21,17 @@ COLUMNS = "product, part, quantity, unit_cost, unit_mass_kg, module, component, 
 
 
 def error_text(path: Path | str, data: bytes | None = None) -> str:
-    """Return the rendered BomTableError of a file (or of bytes shown under that path)."""
+    """The diagnostics of a file (or of bytes shown under that path): position (the
+    character column of the field), code, message and hint of each."""
 
     def parse() -> list[ProductBom]:
         return read_bom_table(path) if data is None else parse_bom_table(data, path=str(path))
 
-    with pytest.raises(BomTableError) as caught:
+    with pytest.raises(InputError) as caught:
         parse()
-    return str(caught.value)
+    return "\n".join(
+        f"{d.span}: error {d.code}: {d.message}\n  hint: {d.hint}" for d in caught.value.diagnostics
+    )
 
 
 def test_vans_table_reads_as_the_hand_worked_example() -> None:
@@ -46,11 +50,11 @@ def test_messy_but_valid_table() -> None:
         ProductBom(
             name="Van, long",
             lines=(
-                BomLine(part="PN-1, left", quantity=2.0),
-                BomLine(part="PN-2", quantity=1.5, module="brand"),
+                PartUse(part="PN-1, left", quantity=2.0),
+                PartUse(part="PN-2", quantity=1.5, module="brand"),
             ),
         ),
-        ProductBom(name="Van short", lines=(BomLine(part="PN-1, left", quantity=1.0),)),
+        ProductBom(name="Van short", lines=(PartUse(part="PN-1, left", quantity=1.0),)),
     ]
 
 
@@ -75,11 +79,11 @@ def test_bad_header_reports_every_problem() -> None:
             "  hint: add a 'quantity' column (or rename 'qty'); every table needs product, part, quantity",
             f"{path}:1:1: error E154: unknown column 'vehicle'",
             "  hint: did you mean 'product'? Rename the column",
-            f"{path}:1:3: error E154: unknown column 'qty'",
+            f"{path}:1:14: error E154: unknown column 'qty'",
             "  hint: did you mean 'quantity'? Rename the column",
-            f"{path}:1:4: error E154: unknown column 'colour'",
+            f"{path}:1:18: error E154: unknown column 'colour'",
             f"  hint: remove the column or rename it to one of: {COLUMNS}",
-            f"{path}:1:5: error E155: column 'part' appears twice (columns 2 and 5)",
+            f"{path}:1:25: error E155: column 'part' appears twice (columns 2 and 5)",
             "  hint: delete or rename one of them",
         ]
     )
@@ -97,31 +101,31 @@ def test_bad_rows_reports_every_bad_field() -> None:
     )
     assert error_text(path) == "\n".join(
         [
-            f"{path}:3:2: error E157: the part is empty",
+            f"{path}:3:8: error E157: the part is empty",
             "  hint: give the part number on this row",
             f"{path}:4:1: error E157: the product is empty",
             "  hint: give the product (vehicle) name on this row",
-            f"{path}:4:3: error E158: quantity 'two' is not a number",
+            f"{path}:4:7: error E158: quantity 'two' is not a number",
             "  hint: write a plain number with a dot for decimals, e.g. 2",
-            f"{path}:5:3: error E158: quantity '1,5' is not a number",
+            f"{path}:5:13: error E158: quantity '1,5' is not a number",
             "  hint: use a dot, not a comma, for decimals: 1.5",
-            f"{path}:5:4: error E158: unit_cost -300 is negative",
+            f"{path}:5:19: error E158: unit_cost -300 is negative",
             "  hint: write a value of 0 or more, e.g. 18.5",
-            f"{path}:5:5: error E158: unit_mass_kg 'nan' is not a finite number",
+            f"{path}:5:24: error E158: unit_mass_kg 'nan' is not a finite number",
             "  hint: write a real value, e.g. 1.9",
-            f"{path}:6:3: error E158: the quantity is empty",
+            f"{path}:6:14: error E158: the quantity is empty",
             "  hint: give the pieces per product, e.g. 2",
-            f"{path}:6:6: error E159: differentiating is 'yes', not true or false",
+            f"{path}:6:20: error E159: differentiating is 'yes', not true or false",
             "  hint: write true for a part that tells the products apart on purpose, false or nothing otherwise",
-            f"{path}:7:7: error E156: the row has 7 fields but the header has 6",
+            f"{path}:7:26: error E156: the row has 7 fields but the header has 6",
             field_count,
-            f"{path}:8:4: error E156: the row has 3 fields but the header has 6",
+            f"{path}:8:15: error E156: the row has 3 fields but the header has 6",
             field_count,
             f"{path}:9:1: error E156: the row is not valid CSV: ',' expected after '\"'",
             quoting,
-            f"{path}:10:3: error E158: quantity -1 is negative",
+            f"{path}:10:13: error E158: quantity -1 is negative",
             "  hint: write a value of 0 or more, e.g. 2",
-            f"{path}:10:4: error E158: unit_cost '1e400' is not a finite number",
+            f"{path}:10:16: error E158: unit_cost '1e400' is not a finite number",
             "  hint: write a real value, e.g. 18.5",
             f"{path}:11:1: error E156: the row is not valid CSV: unexpected end of data",
             quoting,
@@ -130,15 +134,14 @@ def test_bad_rows_reports_every_bad_field() -> None:
 
 
 def test_diagnostics_are_structured() -> None:
-    """The exception carries TableDiagnostic records, ready to map to the project's Diagnostic."""
-    with pytest.raises(BomTableError) as caught:
+    """The InputError carries Diagnostics whose span underlines the field (here the empty
+    second field: column 3, one character wide)."""
+    with pytest.raises(InputError) as caught:
         parse_bom_table(b"product,part,quantity\nA,,1\n", path="t.csv")
     assert caught.value.diagnostics == (
-        TableDiagnostic(
-            path="t.csv",
-            line=2,
-            column=2,
+        Diagnostic(
             code="E157",
+            span=Span("t.csv", 2, 3, 4),
             message="the part is empty",
             hint="give the part number on this row",
         ),
@@ -149,7 +152,7 @@ def test_empty_file() -> None:
     """A 0-byte file is one whole-file diagnostic."""
     path = DATA / "empty.csv"
     assert error_text(path) == (
-        f"{path}: error E152: the table is empty\n"
+        f"{path}:1:1: error E152: the table is empty\n"
         "  hint: write a header line 'product,part,quantity' and then one row per product and part"
     )
 
@@ -157,7 +160,7 @@ def test_empty_file() -> None:
 def test_blank_lines_only_count_as_empty() -> None:
     """Blank lines and all-empty cells are not a header."""
     assert error_text("b.csv", b"\n\r\n , ,\n") == (
-        "b.csv: error E152: the table is empty\n"
+        "b.csv:1:1: error E152: the table is empty\n"
         "  hint: write a header line 'product,part,quantity' and then one row per product and part"
     )
 
@@ -166,7 +169,7 @@ def test_header_without_rows() -> None:
     """A header alone is reported: there is nothing to analyse."""
     path = DATA / "header_only.csv"
     assert error_text(path) == (
-        f"{path}: error E152: the table has a header but no rows\n"
+        f"{path}:1:1: error E152: the table has a header but no rows\n"
         "  hint: write a header line 'product,part,quantity' and then one row per product and part"
     )
 
@@ -175,7 +178,7 @@ def test_missing_file(tmp_path: Path) -> None:
     """A missing file is a diagnostic, not a traceback."""
     path = tmp_path / "missing.csv"
     assert error_text(path) == (
-        f"{path}: error E150: cannot read the table: No such file or directory\n"
+        f"{path}:1:1: error E150: cannot read the table: No such file or directory\n"
         "  hint: check the path and that the file is a readable CSV file"
     )
 
@@ -183,7 +186,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_directory_instead_of_file(tmp_path: Path) -> None:
     """A directory is reported like any unreadable file."""
     assert error_text(tmp_path) == (
-        f"{tmp_path}: error E150: cannot read the table: Is a directory\n"
+        f"{tmp_path}:1:1: error E150: cannot read the table: Is a directory\n"
         "  hint: check the path and that the file is a readable CSV file"
     )
 
@@ -198,11 +201,11 @@ def test_latin1_bytes_are_reported_per_line_with_their_column(tmp_path: Path) ->
     )
     assert error_text(path) == "\n".join(
         [
-            f"{path}:2:2: error E151: byte 0xE9 is not UTF-8 text",
+            f"{path}:2:7: error E151: byte 0xE9 is not UTF-8 text",
             f"  hint: {UTF8_HINT}",
-            f"{path}:4:3: error E151: byte 0xBD is not UTF-8 text",
+            f"{path}:4:10: error E151: byte 0xBD is not UTF-8 text",
             f"  hint: {UTF8_HINT}",
-            f"{path}:5:2: error E157: the part is empty",
+            f"{path}:5:7: error E157: the part is empty",
             "  hint: give the part number on this row",
         ]
     )
@@ -211,14 +214,14 @@ def test_latin1_bytes_are_reported_per_line_with_their_column(tmp_path: Path) ->
 def test_undecodable_header_stops_early() -> None:
     """Without a readable header no row can be interpreted, so only the header is reported."""
     assert error_text("h.csv", b"product,p\xe4rt,quantity\nA,B,1\nA,\xff,1\n") == (
-        f"h.csv:1:2: error E151: byte 0xE4 is not UTF-8 text\n  hint: {UTF8_HINT}"
+        f"h.csv:1:9: error E151: byte 0xE4 is not UTF-8 text\n  hint: {UTF8_HINT}"
     )
 
 
 def test_utf16_file() -> None:
     """A UTF-16 export (as some spreadsheets write) is recognised by its byte-order mark."""
     assert error_text("u.csv", "product,part,quantity\nA,B,1\n".encode("utf-16")) == (
-        "u.csv: error E151: the table is UTF-16 text, not UTF-8\n"
+        "u.csv:1:1: error E151: the table is UTF-16 text, not UTF-8\n"
         "  hint: save it as UTF-8 (in a spreadsheet: 'CSV UTF-8')"
     )
 
@@ -226,7 +229,7 @@ def test_utf16_file() -> None:
 def test_nul_byte() -> None:
     """A NUL byte suggests a binary file and is reported at its field."""
     assert error_text("n.csv", b"product,part,quantity\nA,B\x00C,1\n") == (
-        "n.csv:2:2: error E151: the line contains a NUL byte\n"
+        "n.csv:2:3: error E151: the line contains a NUL byte\n"
         "  hint: this looks like a binary or UTF-16 file: export the table as CSV UTF-8"
     )
 
@@ -234,7 +237,7 @@ def test_nul_byte() -> None:
 def test_unnamed_column() -> None:
     """A trailing comma in the header makes a column with no name."""
     assert error_text("c.csv", b"product,part,quantity,\nA,B,1,\n") == (
-        "c.csv:1:4: error E155: column 4 has no name\n"
+        "c.csv:1:23: error E155: column 4 has no name\n"
         f"  hint: name it (one of: {COLUMNS}) or delete the column"
     )
 
@@ -243,5 +246,5 @@ def test_multiline_quoted_value_keeps_line_numbers() -> None:
     """A quoted value spanning lines is one row, and later rows keep their real line numbers."""
     data = b'product,part,quantity\n"Van\nlong",P,1\nVan,,1\n'
     assert error_text("m.csv", data) == (
-        "m.csv:4:2: error E157: the part is empty\n  hint: give the part number on this row"
+        "m.csv:4:5: error E157: the part is empty\n  hint: give the part number on this row"
     )

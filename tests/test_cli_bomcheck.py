@@ -48,7 +48,8 @@ def test_bundled_catalog_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, ["bom-check"])
     assert (code, out, err) == (
         0,
-        "bom-check: 0 findings (0 uniqueness, 0 completeness, 0 superfluous) in 50 positions with 103 alternative parts\n",
+        "catalog: catalog/, rules: rules/ (from pyproject.toml [tool.cmf-config])\n"
+        "bom-check: 0 findings (0 uniqueness, 0 completeness, 0 superfluous) in 54 positions with 114 alternative parts\n",
         "",
     )
 
@@ -59,10 +60,15 @@ def test_bundled_catalog_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert json.loads(out) == {
         "clean": True,
-        "positions": 50,
-        "alternatives": 103,
+        "positions": 54,
+        "alternatives": 114,
         "counts": {"uniqueness": 0, "completeness": 0, "superfluous": 0},
         "findings": [],
+        "sources": {
+            "project": "pyproject.toml",
+            "catalog": {"path": "catalog", "source": "project"},
+            "rules": {"path": "rules", "source": "project"},
+        },
     }
 
 
@@ -74,6 +80,9 @@ def test_text_output_of_a_catalog_with_defects(
     assert (code, err) == (1, "")
     lines = out.splitlines()
     witnesses = [line for line in lines if line.startswith("  witness: ")]
+    assert lines.pop(0) == (
+        f"catalog: {CAT}/ (from --catalog), rules: tests/data/variantbom/rules/ (from --rules)"
+    )
     assert [line for line in lines if not line.startswith("  witness: ")] == [
         f"{CAT}/brands.yaml:14:114: superfluous: part 'BR-A103' of position 'alpha/powertrain-badge' is selected by no valid configuration: its condition never holds where the position is needed",
         "  hint: drop the part, or fix its selection condition (or the position's `needed`) so that a valid vehicle can take it",
@@ -104,7 +113,7 @@ def test_json_output_of_a_catalog_with_defects(
     code, out, _ = run(capsys, ["bom-check", "--format", "json", *DEFECTS])
     assert code == 1
     document = json.loads(out)
-    assert {k: v for k, v in document.items() if k != "findings"} == {
+    assert {k: v for k, v in document.items() if k not in ("findings", "sources")} == {
         "clean": False,
         "positions": 6,
         "alternatives": 10,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from clirun import run_cli
+from golden import assert_golden
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "corpus"
@@ -37,10 +38,7 @@ def test_bad_input_gets_its_exact_diagnostic(
         ],
     )
     got = f"--- stdout\n{out}--- stderr\n{err}--- exit {code}\n"
-    expected = CORPUS / case / "expected.txt"
-    if update_goldens or not expected.exists():
-        expected.write_text(got, encoding="utf-8")
-    assert got == expected.read_text(encoding="utf-8")
+    assert_golden(CORPUS / case / "expected.txt", got, update_goldens)
     assert "Traceback" not in got
     assert code in (1, 2)
 

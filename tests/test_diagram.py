@@ -61,6 +61,7 @@ from cmf_config.model import (
 from cmf_config.problem import catalog_problem
 from cmf_config.rules import K, Op, Ref, Rule
 from cmf_config.workspace import Workspace
+from golden import assert_golden
 
 T = TypeVar("T")
 CASE = Path(__file__).parent / "cases" / "diagram"
@@ -95,10 +96,7 @@ def test_diagram_matches_its_golden_dot(name: str, tmp_path: Path, update_golden
     """Each kind of diagram of the tiny case gives exactly its expected DOT."""
     out = tmp_path / "out.dot"
     assert _draw(GOLDENS[name], out) == 0
-    expected = CASE / f"expected-{name}.dot"
-    if update_goldens:
-        expected.write_bytes(out.read_bytes())
-    assert out.read_bytes() == expected.read_bytes()
+    assert_golden(CASE / f"expected-{name}.dot", out.read_bytes(), update_goldens)
 
 
 def test_build_diagram_is_the_vehicle_diagram_of_what_it_built(
@@ -108,10 +106,7 @@ def test_build_diagram_is_the_vehicle_diagram_of_what_it_built(
     out = tmp_path / "built.dot"
     assert main(["build", str(CASE / "config-partial.yaml"), *WORLD, "--diagram", str(out)]) == 0
     capsys.readouterr()
-    expected = CASE / "expected-build.dot"
-    if update_goldens:
-        expected.write_bytes(out.read_bytes())
-    assert out.read_bytes() == expected.read_bytes()
+    assert_golden(CASE / "expected-build.dot", out.read_bytes(), update_goldens)
 
 
 def test_dot_goes_to_standard_output_without_o(capsys: pytest.CaptureFixture[str]) -> None:
@@ -499,8 +494,13 @@ def _render(graph: graphviz.Digraph) -> bytes:
     return svg
 
 
+@pytest.mark.slow
 @needs_dot
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# half the profile's examples: each one runs dot three times
+@settings(
+    max_examples=max(10, settings().max_examples // 2),
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(_worlds())
 def test_arbitrary_names_never_break_the_dot(world: _World) -> None:
     """dot accepts every diagram of a catalog named with arbitrary text, and no name adds a node."""

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from cmf_config.dimacs import _parse_dimacs, _parse_plain, load_dimacs, parse_dimacs
 from cmf_config.errors import InputError
-from cmf_config.featuremodel import Attributes, Constraint, FeatureAnalysis, compile_model
+from cmf_config.featuremodel import FeatureAnalysis, compile_model
+from cmf_config.fmodel import Attributes, Constraint
 from cmf_config.report import render_diagnostics
 from cmf_config.rules import Ref
 from cmf_config.uvl import parse_uvl

@@ -11,8 +11,9 @@ from PIL import Image
 
 import sharing_oracle as oracle
 from cmf_config import heatmap
+from cmf_config.errors import UsageError
 from cmf_config.heatmap import HeatmapError, render_heatmap
-from cmf_config.sharing import BomLine, ProductBom, SimilarityMatrix, fleet_matrix
+from cmf_config.sharing import PartUse, ProductBom, SimilarityMatrix, fleet_matrix
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -22,7 +23,7 @@ def fleet_of(size: int) -> SimilarityMatrix:
     products = [
         ProductBom(
             name=f"V{k:03d}",
-            lines=tuple(BomLine(part=f"P{p}", quantity=1) for p in range(k % 7, k % 7 + 10)),
+            lines=tuple(PartUse(part=f"P{p}", quantity=1) for p in range(k % 7, k % 7 + 10)),
         )
         for k in range(size)
     ]
@@ -105,8 +106,9 @@ def test_unknown_extension_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "share.pdf"
     with pytest.raises(HeatmapError) as caught:
         render_heatmap(small_matrix(), path, "Parts sharing")
-    assert (
-        str(caught.value) == f"{path}: cannot draw a heatmap as '.pdf'; name the file .png or .svg"
+    assert (caught.value.message, caught.value.hint) == (
+        f"cannot draw the heatmap '{path}': cannot draw a heatmap as '.pdf'",
+        "name the file .png or .svg",
     )
     assert list(tmp_path.iterdir()) == []
 
@@ -116,16 +118,20 @@ def test_empty_matrix_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "share.png"
     with pytest.raises(HeatmapError) as caught:
         render_heatmap(fleet_matrix([]), path, "Parts sharing")
-    assert str(caught.value) == f"{path}: the matrix has no products; give at least one product"
+    assert (caught.value.message, caught.value.hint) == (
+        f"cannot draw the heatmap '{path}': the matrix has no products",
+        "give at least one product",
+    )
 
 
-def test_missing_directory_raises_oserror(tmp_path: Path) -> None:
-    """File-system errors propagate as OSError and create nothing."""
-    with pytest.raises(FileNotFoundError):
+def test_missing_directory_raises_usage_error(tmp_path: Path) -> None:
+    """File-system errors are the user's (UsageError naming the path, exit 2); nothing is created."""
+    with pytest.raises(UsageError, match="does not exist"):
         render_heatmap(small_matrix(), tmp_path / "no" / "share.png", "Parts sharing")
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_cells_are_annotated_up_to_forty_products() -> None:
     """40 products get 1,600 percentage labels, ordered by cluster_order; 41 get none."""
     drawn = heatmap._draw(fleet_of(heatmap.ANNOTATE_MAX), "t")
@@ -141,6 +147,7 @@ def test_annotations_show_percentages_and_none() -> None:
     assert "62%" in texts  # Kangoo-Kubistar, 8/13
 
 
+@pytest.mark.slow
 def test_large_fleet_renders_without_labels(tmp_path: Path) -> None:
     """A fleet too large to label still renders (as a plain colour field)."""
     path = tmp_path / "fleet.png"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cmf_config.dump import config_to_yaml
@@ -63,7 +65,6 @@ def configs(draw: st.DrawFn) -> VehicleConfig:
     )
 
 
-@settings(max_examples=200, deadline=None)
 @given(configs())
 def test_load_of_dump_is_identity(config: VehicleConfig) -> None:
     """load(dump(x)) == x for every configuration (spans do not take part in equality)."""
@@ -110,3 +111,17 @@ def test_catalog_errors_are_all_reported(tmp_path: Path) -> None:
     assert any("did you mean 'cockpit'" in m for m in messages)
     assert any("unknown attribute 'tray'" in m for m in messages)
     assert any("unknown module 'ru-icee'; did you mean 'ru-ice'" in m for m in messages)
+
+
+def test_catalog_cache_keeps_no_paths_of_another_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loaded again from another working directory, a catalog's spans are relative to that one
+    (the cache once returned the first directory's relative paths)."""
+    shutil.copytree(MINI / "catalog", tmp_path / "work" / "cat")
+    monkeypatch.chdir(tmp_path / "work")
+    first = load_catalog(Path("cat"))
+    assert first.modules["ru-ev"].span.path == str(Path("cat") / "modules.yaml")
+    monkeypatch.chdir(tmp_path)
+    second = load_catalog(tmp_path / "work" / "cat")
+    assert second.modules["ru-ev"].span.path == str(Path("work") / "cat" / "modules.yaml")

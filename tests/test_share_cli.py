@@ -23,8 +23,6 @@ def test_pair_json_has_the_contract_keys_and_matches_compare(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """share A B --format json carries ratio, jaccard, dice, overlap, equal to sharing.compare."""
-    from cmf_config.commands.share import _product
-
     code, out, _ = run(capsys, "share", "kangoo-iii", "townstar", "--format", "json")
     assert code == 0
     document = json.loads(out)
@@ -34,7 +32,7 @@ def test_pair_json_has_the_contract_keys_and_matches_compare(
     workspace, _ = Workspace.open(None, None)
     vehicles = workspace.catalog.vehicles
     direct = compare(
-        _product(workspace, vehicles["kangoo-iii"]), _product(workspace, vehicles["townstar"])
+        workspace.product(vehicles["kangoo-iii"]), workspace.product(vehicles["townstar"])
     )
     assert document["ratio"] == direct.ratio
     assert document["jaccard"] == direct.jaccard
@@ -68,6 +66,7 @@ def test_config_file_and_catalog_id_mix(capsys: pytest.CaptureFixture[str]) -> N
     assert json.loads(out)["a"] == "sedan"
 
 
+@pytest.mark.slow
 def test_fleet_all_writes_csv_and_heatmap(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

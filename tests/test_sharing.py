@@ -8,17 +8,17 @@ from typing import get_args
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import sharing_oracle as oracle
 from cmf_config.sharing import (
-    BomLine,
     CommonRule,
     FamilyIndices,
     Measure,
     ModuleShare,
     PairShare,
+    PartUse,
     ProductBom,
     SharingOptionError,
     SimilarityMatrix,
@@ -79,9 +79,9 @@ PCI_ATTRIBUTES = st.fixed_dictionaries(
 
 
 @st.composite
-def lines(draw: st.DrawFn) -> BomLine:
+def lines(draw: st.DrawFn) -> PartUse:
     """Draw one BOM line."""
-    return BomLine(
+    return PartUse(
         part=draw(st.sampled_from(PARTS)),
         quantity=draw(QUANTITIES),
         unit_cost=draw(UNITS),
@@ -92,7 +92,7 @@ def lines(draw: st.DrawFn) -> BomLine:
 
 
 @st.composite
-def costed_lines(draw: st.DrawFn) -> BomLine:
+def costed_lines(draw: st.DrawFn) -> PartUse:
     """Draw a line that always has a cost and a mass, so the weighted paths are exercised."""
     line = draw(lines())
     return attrs.evolve(
@@ -280,7 +280,7 @@ def test_a_missing_unit_cost_makes_cost_measures_none() -> None:
 
 def test_zero_quantities_give_undefined_piece_measures() -> None:
     """Listed parts with quantity 0 share by part number but have no pieces to compare."""
-    product = ProductBom(name="Z", lines=(BomLine(part="P", quantity=0.0),))
+    product = ProductBom(name="Z", lines=(PartUse(part="P", quantity=0.0),))
     share = compare(product, product)
     assert share.ratio == 1.0
     assert (share.pieces_ruzicka, share.pieces_share_of_a, share.pieces_share_of_b) == (
@@ -294,7 +294,7 @@ def test_lines_without_module_are_left_out_of_by_module() -> None:
     """by_module has no key for lines whose module is None."""
     product = ProductBom(
         name="A",
-        lines=(BomLine(part="P", quantity=1), BomLine(part="Q", quantity=1, module="brand")),
+        lines=(PartUse(part="P", quantity=1), PartUse(part="Q", quantity=1, module="brand")),
     )
     assert list(compare(product, product).by_module) == ["brand"]
 
@@ -332,17 +332,17 @@ def test_single_product_family() -> None:
 
 def test_one_part_in_one_product_leaves_tcci_undefined() -> None:
     """ΣΦ = 1 makes TCCI 0/0."""
-    result = family_indices([ProductBom(name="A", lines=(BomLine(part="P", quantity=1),))])
+    result = family_indices([ProductBom(name="A", lines=(PartUse(part="P", quantity=1),))])
     assert (result.dci, result.tcci) == (1.0, None)
 
 
 def test_pci_needs_component_and_a_factor() -> None:
     """PCI is None without 'component', or with it but no size/material/assembly."""
-    bare = [ProductBom(name=n, lines=(BomLine(part="P", quantity=1),)) for n in "AB"]
+    bare = [ProductBom(name=n, lines=(PartUse(part="P", quantity=1),)) for n in "AB"]
     assert family_indices(bare).pci is None
     only_component = [
         ProductBom(
-            name=n, lines=(BomLine(part="P", quantity=1, attributes={"component": "wheel"}),)
+            name=n, lines=(PartUse(part="P", quantity=1, attributes={"component": "wheel"}),)
         )
         for n in "AB"
     ]
@@ -357,8 +357,8 @@ def test_pci_leaves_out_differentiating_lines() -> None:
         ProductBom(
             name=name,
             lines=(
-                BomLine(part="W", quantity=4, attributes=wheel),
-                BomLine(
+                PartUse(part="W", quantity=4, attributes=wheel),
+                PartUse(
                     part=f"G-{name}",
                     quantity=1,
                     attributes={"component": "grille", "differentiating": "true"},
@@ -393,14 +393,14 @@ def test_cluster_order_groups_similar_products() -> None:
     group_a = [
         ProductBom(
             name=f"a{k}",
-            lines=tuple(BomLine(part=p, quantity=1) for p in ("A1", "A2", "A3", f"a{k}")),
+            lines=tuple(PartUse(part=p, quantity=1) for p in ("A1", "A2", "A3", f"a{k}")),
         )
         for k in range(3)
     ]
     group_b = [
         ProductBom(
             name=f"b{k}",
-            lines=tuple(BomLine(part=p, quantity=1) for p in ("B1", "B2", "B3", f"b{k}")),
+            lines=tuple(PartUse(part=p, quantity=1) for p in ("B1", "B2", "B3", f"b{k}")),
         )
         for k in range(3)
     ]
@@ -430,7 +430,7 @@ def test_two_product_identities(a_parts: set[str], b_parts: set[str]) -> None:
         return ProductBom(
             name=name,
             lines=tuple(
-                BomLine(part=p, quantity=1, attributes={"component": p, **attributes})
+                PartUse(part=p, quantity=1, attributes={"component": p, **attributes})
                 for p in sorted(parts)
             ),
         )
@@ -527,7 +527,6 @@ def test_line_order_does_not_matter(a: ProductBom, b: ProductBom, rng: random.Ra
     assert compare(shuffled_a, shuffled_b) == compare(a, b)
 
 
-@settings(max_examples=50)
 @given(fleets(), st.sampled_from(MEASURES))
 def test_fleet_matrix_agrees_with_pairwise_compare(
     fleet: list[ProductBom], measure: Measure
@@ -614,7 +613,7 @@ def test_disjoint_family_has_no_commonality(sizes: list[int]) -> None:
     """Products with nothing in common: TCCI = CI = %C = 0 and DCI = 1."""
     fleet = [
         ProductBom(
-            name=f"V{k}", lines=tuple(BomLine(part=f"V{k}-{i}", quantity=1) for i in range(size))
+            name=f"V{k}", lines=tuple(PartUse(part=f"V{k}-{i}", quantity=1) for i in range(size))
         )
         for k, size in enumerate(sizes)
     ]

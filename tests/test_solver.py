@@ -5,13 +5,14 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cmf_config.count import PORTFOLIO_FROM_VARS, count_models
 from cmf_config.problem import Problem
 from cmf_config.rules import Rule, holds
-from cmf_config.solver import PORTFOLIO_FROM_VARS, Engine, count_models
+from cmf_config.solver import Engine
 from oracle import assignments, changes, valid, valid_assignments
 from strategies import partial_assignments, worlds
 
-SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow])
 
 
 def _world(data: st.DataObject) -> tuple[Problem, list[Rule], dict[str, int], Engine]:
@@ -105,10 +106,10 @@ def test_complete_is_optimal(data: st.DataObject) -> None:
     """The completion minimises the summed weight `w` among all valid completions."""
     problem, rules, fixed, engine = _world(data)
     weights = {
-        s.name: [float(v.attributes.get("w", 0.0)) for v in s.values]
+        s.name: [float(v.attributes.get("w", 0.0)) for v in s.values]  # type: ignore[arg-type]
         for s in problem.slots
         if not s.is_bool
-    }  # type: ignore[arg-type]
+    }
 
     def cost(a: dict[str, int]) -> float:
         return sum(weights[n][i] for n, i in a.items() if n in weights)

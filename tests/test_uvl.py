@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from cmf_config.errors import InputError
-from cmf_config.featuremodel import Attributes, FeatureAnalysis, compile_model
+from cmf_config.featuremodel import FeatureAnalysis, compile_model
+from cmf_config.fmodel import Attributes
 from cmf_config.report import render_diagnostics
 from cmf_config.rules import Op, Ref
 from cmf_config.uvl import load_uvl, parse_uvl
@@ -202,6 +203,7 @@ def test_written_uvl_reads_back_identically() -> None:
         assert [c.formula for c in again.constraints] == [c.formula for c in model.constraints]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
     [

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from cmf_config.dimacs import parse_dimacs
 from cmf_config.errors import InputError
-from cmf_config.featuremodel import FeatureAnalysis, FeatureModel, compile_model
+from cmf_config.featuremodel import FeatureAnalysis, compile_model
+from cmf_config.fmodel import FeatureModel
 from cmf_config.report import render_diagnostics
 from cmf_config.uvl import parse_uvl
 
@@ -24,11 +25,7 @@ SEEDS_UVL = [
     "softvare-fmb/eshop_Lau2006.uvl",
 ]
 LOCAL_SEEDS = sorted((Path(__file__).parent / "data" / "uvl").glob("*.uvl"))
-SETTINGS = settings(
-    max_examples=500,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 TOKENS = [
     "features",

@@ -11,21 +11,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cmf_config.errors import InputError
+from cmf_config.errors import Diagnostic, InputError
 from cmf_config.load import load_vehicle_file
 from cmf_config.model import Alternative, ModuleId, Position, VehicleConfig
 from cmf_config.problem import Problem
 from cmf_config.report import render_diagnostics
 from cmf_config.rules import IR, TRUE, Rule, evaluate
 from cmf_config.solver import Engine
-from cmf_config.variantbom import CompiledPosition, Finding, check, selected_parts
+from cmf_config.variantbom import CompiledPosition, check, selected_parts
 from cmf_config.workspace import Workspace
 from oracle import valid, valid_assignments
 from strategies import expressions, worlds
 
 ROOT = Path(__file__).parents[1]
 DATA = Path(__file__).parent / "data" / "variantbom"
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow])
 
 Key = tuple[str, str, tuple[str, ...]]
 
@@ -53,21 +53,21 @@ def _assert_witnesses(
     problem: Problem,
     rules: Sequence[Rule],
     positions: Sequence[CompiledPosition],
-    findings: Sequence[Finding],
+    findings: Sequence[Diagnostic],
 ) -> None:
     """Every witness is a valid configuration that shows its finding's defect."""
     by_key = {p.key: p for p in positions}
     for f in findings:
-        if f.check == "superfluous":
+        if f.kind == "superfluous":
             assert f.witness is None
             continue
         assert f.witness is not None
-        assignment = _indices(problem, f.witness)
+        assignment = _indices(problem, dict(f.witness))
         assert valid(problem, [r for r in rules if r.severity.value == "error"], assignment)
-        item = by_key[f.position]
+        item = by_key[f.subject]
         assert _applies(problem, item, assignment)
         chosen = {item.position.alternatives[i].part for i in _selected(problem, item, assignment)}
-        if f.check == "uniqueness":
+        if f.kind == "uniqueness":
             assert set(f.parts) <= chosen
         else:
             assert chosen == set()
@@ -140,7 +140,7 @@ def test_exact_findings_on_a_catalog_with_defects(monkeypatch: pytest.MonkeyPatc
     workspace = Workspace.open(DATA / "catalog", DATA / "rules")[0]
     findings = check(workspace.engine, workspace.positions)
     cat = "tests/data/variantbom/catalog"
-    assert [(f.check, f.position, f.parts, str(f.span), f.message) for f in findings] == [
+    assert [(f.kind, f.subject, f.parts, str(f.span), f.message) for f in findings] == [
         (
             "superfluous",
             "alpha/powertrain-badge",
@@ -173,9 +173,9 @@ def test_exact_findings_on_a_catalog_with_defects(monkeypatch: pytest.MonkeyPatc
     _assert_witnesses(workspace.problem, workspace.rules, workspace.positions, findings)
     gap, overlap = findings[2].witness, findings[3].witness
     assert gap is not None
-    assert gap["market"] == "uk"
+    assert dict(gap)["market"] == "uk"
     assert overlap is not None
-    assert overlap["battery_kwh"] == "40"
+    assert dict(overlap)["battery_kwh"] == "40"
 
 
 def test_build_resolves_positions_of_the_defect_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -188,7 +188,7 @@ def test_build_resolves_positions_of_the_defect_catalog(monkeypatch: pytest.Monk
     chosen = [
         (item.key, line.part)
         for item, line in selected_parts(
-            workspace.problem, workspace.positions, _indices(workspace.problem, overlap)
+            workspace.problem, workspace.positions, _indices(workspace.problem, dict(overlap))
         )
     ]
     assert ("ru-ev/traction-battery", "RU-501") in chosen
@@ -325,7 +325,7 @@ def test_findings_equal_brute_force(
         findings = check(engine, positions)
     finally:
         engine.close()
-    keys = [(f.check, f.position, f.parts) for f in findings]
+    keys = [(f.kind, f.subject, f.parts) for f in findings]
     assert len(keys) == len(set(keys))
     assert set(keys) == _brute_force(problem, rules, positions)
     _assert_witnesses(problem, rules, positions, findings)

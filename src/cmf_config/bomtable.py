@@ -8,10 +8,9 @@ one row per (product, part) line. The table is:
   ``component``, ``size``, ``material``, ``assembly``, ``differentiating`` (true/false).
 
 The file must be UTF-8 (a UTF-8 byte-order mark is accepted). Empty optional cells mean
-"unknown". Every problem in the file is collected as a `TableDiagnostic` and raised
-together in one `BomTableError`, so one run shows the user everything to fix. The later
-integration maps `TableDiagnostic` to the project's Diagnostic: the fields line up with
-``Diagnostic(code, severity="error", span=Span(path, line, column), message, hint)``.
+"unknown". Every problem in the file is collected as a `Diagnostic` whose span underlines
+the offending CSV field (quotes honoured), and all are raised together in one `InputError`,
+so one run shows the user everything to fix.
 
 Codes (stable):
 
@@ -37,27 +36,36 @@ import csv
 import difflib
 import math
 import os
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterator
 from typing import Final
 
 import attrs
 
-from cmf_config.sharing import BomLine, ProductBom
+from cmf_config.errors import Diagnostic, InputError, Span
+from cmf_config.files import TooLarge, os_error_text, read_bounded
+from cmf_config.sharing import PartUse, ProductBom
 
 __all__ = [
     "COLUMNS",
     "REQUIRED_COLUMNS",
-    "BomTableError",
-    "TableDiagnostic",
     "parse_bom_table",
     "read_bom_table",
 ]
+
+MAX_BYTES: Final = 64 * 1024 * 1024
+"""The largest table read (checked against the bytes read, so /dev/zero stops here)."""
+_PLAIN_NUMBER: Final = re.compile(
+    r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)",
+    re.IGNORECASE,
+)
+"""ASCII digits only: Python's float() also takes '1_000', Arabic-Indic and full-width digits."""
 
 REQUIRED_COLUMNS: Final = ("product", "part", "quantity")
 """Columns every table must have."""
 
 ATTRIBUTE_COLUMNS: Final = ("component", "size", "material", "assembly", "differentiating")
-"""Optional columns copied into `BomLine.attributes` (the PCI dissection)."""
+"""Optional columns copied into `PartUse.attributes` (the PCI dissection)."""
 
 COLUMNS: Final = (*REQUIRED_COLUMNS, "unit_cost", "unit_mass_kg", "module", *ATTRIBUTE_COLUMNS)
 """Every column the table may have, in the documented order."""
@@ -82,88 +90,90 @@ _ALIASES: Final = {
 _UTF16_MARKS: Final = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-@attrs.frozen(kw_only=True)
-class TableDiagnostic:
-    """One problem in a table, at a 1-based line and column (column = index of the field).
-
-    ``line`` and ``column`` are 0 when the problem concerns the whole file (E150, E152).
-    ``message`` says what is wrong, ``hint`` what to do.
-    """
-
-    path: str
-    line: int
-    column: int
-    code: str
-    message: str
-    hint: str
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}:{self.column}" if self.line else self.path
-        return f"{where}: error {self.code}: {self.message}\n  hint: {self.hint}"
-
-
-class BomTableError(Exception):
-    """Every problem found in one table; raised by `read_bom_table` and `parse_bom_table`."""
-
-    def __init__(self, diagnostics: Sequence[TableDiagnostic]) -> None:
-        super().__init__(tuple(diagnostics))
-        self.diagnostics = tuple(diagnostics)
-
-    def __str__(self) -> str:
-        return "\n".join(str(d) for d in self.diagnostics)
-
-
 @attrs.define
 class _Collector:
-    """Accumulates diagnostics for one file, so each check just reports and goes on."""
+    """Accumulates diagnostics for one file, so each check just reports and goes on.
+
+    Positions are collected as (line, field number) and turned into character spans at the
+    end, from the decoded lines kept here (the file is read once)."""
 
     path: str
-    found: list[TableDiagnostic] = attrs.field(factory=list)
+    found: list[tuple[int, int, str, str, str]] = attrs.field(factory=list)
     # Lines that failed to decode: their rows hold U+FFFD, so checking them would only add noise.
     undecodable: set[int] = attrs.field(factory=set)
+    lines: dict[int, str] = attrs.field(factory=dict)
 
     def add(self, line: int, column: int, code: str, message: str, hint: str) -> None:
-        self.found.append(
-            TableDiagnostic(
-                path=self.path, line=line, column=column, code=code, message=message, hint=hint
-            )
-        )
+        self.found.append((line, column, code, message, hint))
 
     def raise_if_any(self) -> None:
         if self.found:
-            raise BomTableError(sorted(self.found, key=lambda d: (d.line, d.column, d.code)))
+            raise InputError(
+                [
+                    Diagnostic(
+                        code=code,
+                        span=field_span(self.path, line, column, self.lines.get(line)),
+                        message=message,
+                        hint=hint,
+                    )
+                    for line, column, code, message, hint in self.found
+                ]
+            )
+
+
+def field_span(path: str, line: int, field: int, text: str | None) -> Span:
+    """The character span of CSV field number `field` (1-based) on a line, quotes honoured;
+    line 1, column 1 for a problem of the whole file (line 0)."""
+    if line < 1 or field < 1 or text is None:
+        return Span(path, max(line, 1), 1)
+    starts = [0]
+    quoted = False
+    for index, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            starts.append(index + 1)
+    if field > len(starts):
+        return Span(path, line, len(text) + 1)
+    start = starts[field - 1]
+    end = starts[field] - 1 if field < len(starts) else len(text)
+    return Span(path, line, start + 1, max(end + 1, start + 2))
 
 
 def read_bom_table(path: str | os.PathLike[str]) -> list[ProductBom]:
     """Read a CSV table file; products come in order of first appearance.
 
-    Raises BomTableError with every problem found, including an unreadable file.
+    Raises InputError with every problem found, including an unreadable file.
     """
     shown = os.fspath(path)
     try:
-        with open(path, "rb") as stream:
-            data = stream.read()
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise BomTableError(
-            [
-                TableDiagnostic(
-                    path=shown,
-                    line=0,
-                    column=0,
-                    code="E150",
-                    message=f"cannot read the table: {reason}",
-                    hint="check the path and that the file is a readable CSV file",
-                )
-            ]
-        ) from None
+        data = read_bounded(path, MAX_BYTES)
+    except (OSError, TooLarge) as error:
+        report = _Collector(shown)
+        if isinstance(error, TooLarge):
+            report.add(
+                0,
+                0,
+                "E150",
+                f"the table is too large (more than {MAX_BYTES} bytes)",
+                f"tables up to {MAX_BYTES // (1024 * 1024)} MiB are read; split it",
+            )
+        else:
+            report.add(
+                0,
+                0,
+                "E150",
+                f"cannot read the table: {os_error_text(error)}",
+                "check the path and that the file is a readable CSV file",
+            )
+        report.raise_if_any()
     return parse_bom_table(data, path=shown)
 
 
 def parse_bom_table(data: bytes, *, path: str = "<table>") -> list[ProductBom]:
     """Parse the bytes of a CSV table; ``path`` is only used in diagnostics.
 
-    Raises BomTableError with every problem found.
+    Raises InputError with every problem found.
     """
     report = _Collector(path)
     if data.startswith(_UTF16_MARKS):
@@ -178,7 +188,7 @@ def parse_bom_table(data: bytes, *, path: str = "<table>") -> list[ProductBom]:
     data = data.removeprefix(codecs.BOM_UTF8)
     records = csv.reader(_decode_lines(data, report), strict=True)
     header: list[str] | None = None
-    products: dict[str, list[BomLine]] = {}
+    products: dict[str, list[PartUse]] = {}
     for line_no, last_line, row in _records(records, report):
         if report.undecodable.intersection(range(line_no, last_line + 1)):
             if header is None:
@@ -211,6 +221,7 @@ def _decode_lines(data: bytes, report: _Collector) -> Iterator[str]:
     bad byte cost one diagnostic, not the rest of the file.
     """
     for number, raw in enumerate(data.splitlines(keepends=True), start=1):
+        report.lines[number] = raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -331,7 +342,7 @@ def _unknown_column_hint(name: str) -> str:
 
 def _parse_row(
     header: list[str], row: list[str], line_no: int, report: _Collector
-) -> tuple[str, BomLine] | None:
+) -> tuple[str, PartUse] | None:
     """Turn one row into (product, line), reporting every bad field; None if it had any."""
     if len(row) != len(header):
         report.add(
@@ -368,7 +379,7 @@ def _parse_row(
     if len(report.found) != before or quantity is None:
         return None
     module = cells.get("module", (0, ""))[1] or None
-    line = BomLine(
+    line = PartUse(
         part=part,
         quantity=quantity,
         unit_cost=numbers["unit_cost"],
@@ -409,6 +420,8 @@ def _number(
             )
         return None
     try:
+        if not _PLAIN_NUMBER.fullmatch(text.strip()):
+            raise ValueError(text)
         value = float(text)
     except ValueError:
         hint = f"write a plain number with a dot for decimals, e.g. {example}"

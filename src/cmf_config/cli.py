@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 from types import ModuleType
 
 from cmf_config import __version__
-from cmf_config.commands import analyze, catalog, check
+from cmf_config.commands import analyze, catalog, check, init
+from cmf_config.commands.common import prepare, stamp
 from cmf_config.errors import ExitCode, InputError, UsageError
-from cmf_config.report import render_diagnostics
+from cmf_config.files import os_error_hint, os_error_text
+from cmf_config.report import render_diagnostics, unusable_json
 
-COMMAND_MODULES = [check, catalog, analyze]
+COMMAND_MODULES = [check, catalog, analyze, init]
 
 
 def _optional_modules() -> list[ModuleType]:
@@ -21,7 +25,7 @@ def _optional_modules() -> list[ModuleType]:
     import importlib
 
     found: list[ModuleType] = []
-    for name in ("share", "diagram", "bomcheck", "interchange", "orders"):
+    for name in ("share", "diagram", "bomcheck", "interchange", "serve", "orders"):
         try:
             found.append(importlib.import_module(f"cmf_config.commands.{name}"))
         except ModuleNotFoundError as exc:
@@ -48,13 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        prepare(args)
         code: int = args.run(args)
         return code
     except InputError as exc:
         if getattr(args, "format", "text") == "json":
-            from cmf_config.commands.check import _unusable
-
-            return _unusable(args, exc.diagnostics)
+            sys.stdout.write(stamp(args, unusable_json(exc.diagnostics)))
+            return ExitCode.USAGE
         sys.stdout.flush()
         sys.stderr.write(render_diagnostics(list(exc.diagnostics)))
         return ExitCode.USAGE
@@ -68,11 +72,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return ExitCode.OK
+    except OSError as exc:
+        # The user's environment (a missing folder, a full disk, a permission), not a bug.
+        return _environment_error(exc)
+    except RuntimeError as exc:
+        # Python 3.11's Path.resolve() reports a symlink loop as RuntimeError.
+        if not str(exc).startswith("Symlink loop from "):
+            return _internal_error(args, exc)
+        looped = str(exc).removeprefix("Symlink loop from ").strip("'")
+        return _environment_error(OSError(errno.ELOOP, os.strerror(errno.ELOOP), looped))
     except Exception as exc:
-        if getattr(args, "debug", False):
-            traceback.print_exc()
-        sys.stderr.write(
-            f"cmf-config: internal error: {type(exc).__name__}: {exc}\n"
-            "  this is a bug in cmf-config; rerun with --debug and report the traceback\n"
-        )
-        return ExitCode.INTERNAL
+        return _internal_error(args, exc)
+
+
+def _environment_error(exc: OSError) -> int:
+    """Exit 2 naming the path and what went wrong (an OSError is the user's, not a bug)."""
+    where = f" '{exc.filename}'" if exc.filename else ""
+    sys.stderr.write(f"cmf-config: error:{where} {os_error_text(exc)}\n")
+    sys.stderr.write(f"  hint: {os_error_hint(exc)}\n")
+    return ExitCode.USAGE
+
+
+def _internal_error(args: argparse.Namespace, exc: BaseException) -> int:
+    """Exit 3: a real bug."""
+    if getattr(args, "debug", False):
+        traceback.print_exc()
+    sys.stderr.write(
+        f"cmf-config: internal error: {type(exc).__name__}: {exc}\n"
+        "  this is a bug in cmf-config; rerun with --debug and report the traceback\n"
+    )
+    return ExitCode.INTERNAL

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from cmf_config.errors import Diagnostic, InputError, Span
-from cmf_config.featuremodel import Attributes, ClauseTable, Feature, FeatureModel, paused_gc
+from cmf_config.fmodel import Attributes, ClauseTable, Feature, FeatureModel, paused_gc
 from cmf_config.uvl import read_text
 
 _BASE_TYPES = (
@@ -66,7 +66,7 @@ def _parse_plain(text: str, path: str) -> FeatureModel | None:
     if len(fields) != 4 or fields[1] != "cnf" or not fields[2].isdigit() or not fields[3].isdigit():
         return None
     variables = int(fields[2])
-    if variables > MAX_VARIABLES:
+    if variables > MAX_VARIABLES or "-0" in text:
         return None
     head = text[:at].splitlines()
     if any(line and line[:2] not in ("c", "c ", "c\t") for line in head):
@@ -86,6 +86,8 @@ def _parse_plain(text: str, path: str) -> FeatureModel | None:
     zeros = np.flatnonzero(numbers == 0)
     if len(zeros) != lines or (lines and zeros[-1] != len(numbers) - 1):
         return None
+    if lines != int(fields[3]):
+        return None  # the general reader says where the count goes wrong
     if len(numbers) and int(np.abs(numbers).max()) > variables:
         return None
     names: dict[int, tuple[str, str]] = {}
@@ -260,6 +262,17 @@ def _parse_dimacs(text: str, path: str) -> FeatureModel:
                     )
                 )
                 continue
+            if lit == 0 and token[0] in "+-":
+                diags.append(
+                    _err(
+                        path,
+                        number,
+                        m.start() + 1,
+                        f"'{token}' is not a literal (variables are numbered from 1)",
+                        "end a clause with a plain 0; write the literal as n or -n",
+                    )
+                )
+                continue
             if lit == 0:
                 clauses.append((tuple(current), start or Span(path, number, m.start() + 1)))
                 current = []
@@ -281,8 +294,25 @@ def _parse_dimacs(text: str, path: str) -> FeatureModel:
             current.append(lit)
         if len(diags) >= 50:
             break
-    if current:
-        clauses.append((tuple(current), start or Span(path, len(lines), 1)))
+    if current and not diags:
+        assert start is not None
+        diags.append(
+            Diagnostic(
+                code="E170",
+                span=start,
+                message="the last clause does not end with 0 (is the file cut short?)",
+                hint="end every clause with 0; if the file was cut, get the whole file again",
+            )
+        )
+    if header is not None and header != (0, 0) and not diags and len(clauses) != header[1]:
+        diags.append(
+            Diagnostic(
+                code="E170",
+                span=header_span,
+                message=f"the header declares {header[1]} clauses but the file holds {len(clauses)}",
+                hint="fix the count in 'p cnf <variables> <clauses>', or check whether the file was cut short",
+            )
+        )
     if header is None and not diags:
         diags.append(
             _err(
@@ -314,7 +344,7 @@ def _whole_clause(line: str, variables: int) -> tuple[int, ...] | None:
         lits = [int(t) for t in line.split()]
     except ValueError:
         return None
-    if not lits or lits[-1] != 0:
+    if not lits or lits[-1] != 0 or "-0" in line:
         return None
     body = lits[:-1]
     if 0 in body or any(abs(x) > variables for x in body):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import yaml
 
+from cmf_config import yaml12
 from cmf_config.model import KINDS, PartLine, VehicleConfig
 
 
@@ -53,7 +54,15 @@ def _represent_list(dumper: yaml.SafeDumper, data: list[object]) -> yaml.Node:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
 
 
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    # PyYAML quotes what YAML 1.1 would misread; quote also what YAML 1.2 (our reader) would.
+    if yaml12.resolve(data) != yaml12.STR:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+    return dumper.represent_str(data)
+
+
 _Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(str, _represent_str)
 
 
 def config_to_yaml(config: VehicleConfig, header: str = "") -> str:

@@ -1,7 +1,9 @@
 """Positions, diagnostics, the exception tree and exit codes.
 
-Every user-facing problem is a `Diagnostic` with a 1-based `Span`; only `report.py`
-renders them. Unusable input raises `InputError` carrying *all* diagnostics of a phase.
+Every user-facing problem is a `Diagnostic` with a 1-based `Span` (input errors, catalog lint
+findings, variant-BOM findings, CSV table errors); only `report.py` renders them. Every error
+raised on purpose is a `CmfConfigError`: unusable input raises `InputError` carrying *all*
+diagnostics of a phase, bad usage `UsageError`.
 """
 
 from __future__ import annotations
@@ -48,7 +50,13 @@ class Severity(enum.Enum):
 
 @attrs.frozen(kw_only=True)
 class Diagnostic:
-    """One problem found in an input file, with what to do about it."""
+    """One problem found in an input file, with what to do about it.
+
+    The optional fields carry what an analysis knows beyond the message, for JSON and for
+    the commands' summaries: `kind` (one word: 'dead', 'uniqueness'...), `subject` (the rule,
+    module variant, position or vehicle it is about), `rules` (the rules behind it), `parts`
+    and `witness` (a valid configuration that shows it, slot -> value id).
+    """
 
     code: str
     severity: Severity = Severity.ERROR
@@ -57,6 +65,11 @@ class Diagnostic:
     hint: str | None = None
     rule: str | None = None
     related: tuple[Span, ...] = ()
+    kind: str = ""
+    subject: str = ""
+    rules: tuple[str, ...] = ()
+    parts: tuple[str, ...] = ()
+    witness: tuple[tuple[str, str], ...] | None = None
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:
@@ -76,7 +89,7 @@ def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 
 class CmfConfigError(Exception):
-    """Base class of every error this package raises on purpose."""
+    """Base class of every error this package raises on purpose (a script catches this one)."""
 
 
 class InputError(CmfConfigError):
@@ -100,3 +113,28 @@ class UsageError(CmfConfigError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class OptionError(UsageError):
+    """An option value that a library function does not know (a measure, a %C rule)."""
+
+    def __init__(self, option: str, value: str, choices: Sequence[str]) -> None:
+        self.option = option
+        self.value = value
+        self.choices = tuple(choices)
+        super().__init__(
+            f"unknown {option} {value!r}; choose one of: {', '.join(self.choices)}",
+            "see `cmf-config share --help`",
+        )
+
+
+class OutputError(UsageError):
+    """An output that cannot be produced as asked (an unknown file extension, nothing to draw).
+
+    Raised before anything is written; errors of the file system itself are OSError.
+    """
+
+    def __init__(self, path: str, reason: str, hint: str, what: str = "the output") -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot draw {what} '{path}': {reason}", hint)

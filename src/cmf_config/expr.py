@@ -21,17 +21,28 @@ Grammar (lowest precedence first)::
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 
 import attrs
 
+from cmf_config.errors import CmfConfigError
+
 MAX_EXPR_DEPTH = 60
+MAX_TREE_HEIGHT = 120
+"""The deepest syntax tree accepted, counting a run of one of the flat operators (`and`, `or`,
+`+`) as one level: the resolver, the evaluator and the encoder walk trees recursively, and
+this bound keeps them far from Python's recursion limit. Past it: a positioned error."""
+MAX_NUMBER_CHARS = 40
+FLAT_OPS = frozenset({"and", "or", "+"})
+"""Associative operators: a chain of them becomes one n-ary operator, however long."""
 
 
 @attrs.frozen
-class ExprSyntaxError(Exception):
-    """A syntax error at `offset` in the expression text."""
+class ExprSyntaxError(CmfConfigError):
+    """A syntax error at `offset` in the expression text (`rules.py` turns it into an E120
+    Diagnostic at the right file position)."""
 
     offset: int
     length: int
@@ -339,7 +350,15 @@ class _Parser:
         start = tok.offset
         if tok.kind == "NUM":
             self.advance()
-            return Num(float(tok.text), start, len(tok.text))
+            value = float(tok.text)
+            if len(tok.text) > MAX_NUMBER_CHARS or not math.isfinite(value):
+                raise ExprSyntaxError(
+                    start,
+                    len(tok.text),
+                    f"the number is too long ({len(tok.text)} characters)",
+                    f"write a number of at most {MAX_NUMBER_CHARS} characters",
+                )
+            return Num(value, start, len(tok.text))
         if tok.kind == "STR":
             self.advance()
             body = tok.text[1:-1]
@@ -424,7 +443,49 @@ def parse_expression(text: str) -> Node:
             "the expression is empty",
             "write a condition, e.g. cockpit.steering_side == 'rhd'",
         )
-    return _Parser(text).parse()
+    tree = _Parser(text).parse()
+    _check_height(tree)
+    return tree
+
+
+def flat_operands(node: Binary) -> list[Node]:
+    """The operands of a run of `node.op` (for `and`, `or`, `+`), left to right, iteratively.
+
+    The parser builds `a and b and c` as ((a and b) and c); a 3,000-term chain would be 3,000
+    levels deep for any recursive walk, so consumers take the run as one n-ary operator.
+    """
+    out: list[Node] = []
+    current: Node = node
+    while isinstance(current, Binary) and current.op == node.op:
+        out.append(current.right)
+        current = current.left
+    out.append(current)
+    out.reverse()
+    return out
+
+
+def _check_height(tree: Node) -> None:
+    """Refuse a tree deeper than MAX_TREE_HEIGHT (flat runs count once), with its position."""
+    stack: list[tuple[Node, int]] = [(tree, 1)]
+    while stack:
+        node, height = stack.pop()
+        if height > MAX_TREE_HEIGHT:
+            raise ExprSyntaxError(
+                node.offset,
+                max(node.length, 1),
+                f"the expression is nested more than {MAX_TREE_HEIGHT} levels deep here",
+                "split the rule into several rules, or simplify the chain of operators",
+            )
+        if isinstance(node, Binary) and node.op in FLAT_OPS:
+            stack.extend((child, height + 1) for child in flat_operands(node))
+        elif isinstance(node, Binary):
+            stack.extend(((node.left, height + 1), (node.right, height + 1)))
+        elif isinstance(node, Unary):
+            stack.append((node.operand, height + 1))
+        elif isinstance(node, ListLit):
+            stack.extend((item, height + 1) for item in node.items)
+        elif isinstance(node, Call):
+            stack.extend((arg, height + 1) for arg in node.args)
 
 
 def walk(node: Node) -> Iterator[Node]:

@@ -18,144 +18,29 @@ selector literals, as in `solver.Engine`).
 
 from __future__ import annotations
 
-import contextlib
-import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TypeAlias
 
 import attrs
-from pysat.solvers import Solver
 
+from cmf_config.count import count_clauses
+from cmf_config.derivation import Conflict, Derivation, Fact, RuleInput, derive
 from cmf_config.encode import Encoding
-from cmf_config.errors import NO_SPAN, Span
+from cmf_config.errors import Diagnostic, Severity, Span
+from cmf_config.fmodel import (
+    ClauseTable,
+    Constraint,
+    FeatureModel,
+    Group,
+    disjunction,
+    paused_gc,
+)
 from cmf_config.problem import Problem, bool_slot
 from cmf_config.rules import IR, K, Op, Ref, Rule
-from cmf_config.solver import SOLVER_NAME, Conflict, count_models
+from cmf_config.sat import Session
 
 GROUP_KINDS = ("mandatory", "optional", "alternative", "or", "cardinality")
 AMO_PAIRWISE_LIMIT = 8
 CNF_CLAUSE_LIMIT = 32
-PHASED_SOLVER = "g4"
-
-
-@attrs.frozen
-class Attributes:
-    """A UVL attribute map (nested maps are Attributes too), in the order written."""
-
-    items: tuple[tuple[str, UvlValue], ...] = ()
-
-    def get(self, key: str) -> UvlValue | None:
-        """The value of `key`, or None."""
-        for k, v in self.items:
-            if k == key:
-                return v
-        return None
-
-
-UvlValue: TypeAlias = "bool | int | float | str | tuple[UvlValue, ...] | Attributes | None"
-"""An attribute value: boolean, number, text, none (a key written alone), vector or map."""
-
-
-@attrs.frozen(kw_only=True)
-class Feature:
-    """A boolean feature: its parent (None for the root), abstract flag and attributes."""
-
-    name: str
-    parent: str | None = None
-    abstract: bool = False
-    attributes: Attributes = Attributes()
-    span: Span = attrs.field(default=NO_SPAN, eq=False)
-
-
-@attrs.frozen(kw_only=True)
-class Group:
-    """Children of a feature under one relation: mandatory, optional, alternative, or, [low..high]."""
-
-    parent: str
-    kind: str
-    children: tuple[str, ...]
-    low: int = 0
-    high: int | None = None
-    span: Span = attrs.field(default=NO_SPAN, eq=False)
-
-
-@attrs.frozen(kw_only=True)
-class Constraint:
-    """A cross-tree constraint (or a DIMACS clause) as a boolean formula over features."""
-
-    formula: IR
-    text: str
-    span: Span = attrs.field(default=NO_SPAN, eq=False)
-    clause: tuple[int, ...] | None = None
-    """For a DIMACS clause: its literals (n = the n-th feature, -n its negation)."""
-
-
-@attrs.frozen(kw_only=True)
-class ClauseTable:
-    """DIMACS clauses as read (literal n = the n-th feature, -n its negation) and where each starts.
-
-    Kept as plain integers: a model with 200,000 clauses needs no formula objects until an
-    explanation names one of its clauses (`FeatureModel.clause_constraint`).
-    """
-
-    clauses: tuple[tuple[int, ...], ...] = ()
-    lines: tuple[int, ...] = ()
-    columns: tuple[int, ...] = ()
-    """Empty when every clause starts in column 1."""
-
-    def span(self, path: str, index: int) -> Span:
-        """Where clause `index` (0-based) starts."""
-        return Span(path, self.lines[index], self.columns[index] if self.columns else 1)
-
-
-@attrs.frozen(kw_only=True)
-class FeatureModel:
-    """A feature model as read from a file (`kind` 'uvl' or 'dimacs'); DIMACS has no tree.
-
-    A UVL model's cross-tree constraints are `constraints`; a DIMACS model's clauses are `cnf`
-    (`all_constraints` gives both as `Constraint`s).
-    """
-
-    path: str
-    kind: str
-    namespace: str = ""
-    root: str | None = None
-    features: tuple[Feature, ...] = ()
-    groups: tuple[Group, ...] = ()
-    constraints: tuple[Constraint, ...] = ()
-    cnf: ClauseTable | None = None
-
-    def feature_names(self) -> list[str]:
-        """Feature names in file order."""
-        return [f.name for f in self.features]
-
-    def constraint_count(self) -> int:
-        """How many constraints (or DIMACS clauses) the model has."""
-        return len(self.constraints) + (len(self.cnf.clauses) if self.cnf is not None else 0)
-
-    def clause_constraint(self, index: int) -> Constraint:
-        """DIMACS clause `index` (0-based) as a constraint over the features."""
-        assert self.cnf is not None
-        unique = tuple(dict.fromkeys(self.cnf.clauses[index]))
-        names = [self.features[abs(x) - 1].name for x in unique]
-        refs: list[IR] = [
-            Ref(n) if x > 0 else Op("not", (Ref(n),)) for n, x in zip(names, unique, strict=True)
-        ]
-        texts = [n if x > 0 else f"!{n}" for n, x in zip(names, unique, strict=True)]
-        return Constraint(
-            formula=_disj(refs),
-            text=" | ".join(texts) or "false (an empty clause)",
-            span=self.cnf.span(self.path, index),
-            clause=unique,
-        )
-
-    def all_constraints(self) -> tuple[Constraint, ...]:
-        """Every constraint, DIMACS clauses included (builds a formula per clause)."""
-        if self.cnf is None:
-            return self.constraints
-        return self.constraints + tuple(
-            self.clause_constraint(i) for i in range(len(self.cnf.clauses))
-        )
 
 
 CLAUSE_RULE = "clause:"
@@ -283,30 +168,8 @@ def _clause_rule(rule_id: str, constraint: Constraint) -> Rule:
 # ------------------------------------------------------------------ compilation
 
 
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building a large acyclic model.
-
-    Reading automotive02 creates a few million small objects; the collector's repeated passes
-    over them took 85% of the time (11 s of 13 s), and none of them can be a cycle.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _conj(items: Sequence[IR]) -> IR:
     return items[0] if len(items) == 1 else Op("and", tuple(items))
-
-
-def _disj(items: Sequence[IR]) -> IR:
-    if not items:
-        return K(False)
-    return items[0] if len(items) == 1 else Op("or", tuple(items))
 
 
 def _names(items: Sequence[str], limit: int = 6) -> str:
@@ -509,7 +372,7 @@ def _add_group(b: _Builder, group: Group, optional_children: list[tuple[str, str
         clauses = list(amo)
         text = f"at most one of {_names(kids)}"
         if low == 1:
-            formula = Op("and", (formula, Op("=>", (Ref(p), _disj(refs)))))
+            formula = Op("and", (formula, Op("=>", (Ref(p), disjunction(refs)))))
             clauses.append([-pv, *lits])
             text = f"{p} => exactly one of {_names(kids)}"
         b.add(rule_id, formula, clauses, f"{p} has an {what} group: {text}", group.span, text)
@@ -517,7 +380,7 @@ def _add_group(b: _Builder, group: Group, optional_children: list[tuple[str, str
     if low == 1 and top >= n:
         b.add(
             rule_id,
-            Op("=>", (Ref(p), _disj(refs))),
+            Op("=>", (Ref(p), disjunction(refs))),
             [[-pv, *lits]],
             f"{p} has an or group: at least one of {_names(kids)}",
             group.span,
@@ -592,139 +455,6 @@ def _cnf(ir: IR, positive: bool, var: Mapping[str, int]) -> list[list[int]] | No
     return cleaned
 
 
-# ------------------------------------------------------------------ counting
-
-SMALL_VARS = 200
-SMALL_CLAUSES = 1000
-SMALL_BUDGET = 20000
-SMALL_COUNTER = "dpll-components"
-
-
-class _Budget(Exception):
-    """The small counter gave up (too many branches): use d4."""
-
-
-def count_clauses(clauses: Sequence[Sequence[int]], nvars: int) -> tuple[int, str]:
-    """Exact model count over variables 1..nvars, and the counter used: in process when small, else d4.
-
-    Clauses are normalised first (repeated literals merged, tautologies dropped): d4 1.0
-    crashes on some clauses that repeat a literal (e.g. [[-6, 3, 2, -6], [-6, 3, 2, 2]]).
-    """
-    clauses = normalise_clauses(clauses)
-    if nvars <= SMALL_VARS and len(clauses) <= SMALL_CLAUSES:
-        try:
-            return small_count(clauses, nvars), SMALL_COUNTER
-        except _Budget:
-            pass
-    return count_models(clauses, nvars), "d4"
-
-
-def normalise_clauses(clauses: Sequence[Sequence[int]]) -> list[list[int]]:
-    """Clauses without repeated literals and without tautologies (same models)."""
-    out: list[list[int]] = []
-    for clause in clauses:
-        unique = list(dict.fromkeys(clause))
-        seen = set(unique)
-        if not any(-x in seen for x in unique):
-            out.append(unique)
-    return out
-
-
-def small_count(clauses: Sequence[Sequence[int]], nvars: int, budget: int = SMALL_BUDGET) -> int:
-    """Exact model count by DPLL with unit propagation, components and a cache.
-
-    Raises _Budget after `budget` branches (the caller then asks d4).
-    """
-    sets = [frozenset(c) for c in clauses]
-    if any(not c for c in sets):
-        return 0
-    state = {"left": budget}
-    cache: dict[frozenset[frozenset[int]], int] = {}
-    formula = frozenset(c for c in sets if not any(-x in c for x in c))
-    used = {abs(x) for c in formula for x in c}
-    return _count(formula, cache, state) << (nvars - len(used))
-
-
-def _propagate(clauses: frozenset[frozenset[int]]) -> tuple[frozenset[frozenset[int]], int] | None:
-    """Unit propagation: (remaining clauses, variables fixed), or None on a conflict."""
-    fixed: set[int] = set()
-    current = set(clauses)
-    while True:
-        unit = next((c for c in current if len(c) == 1), None)
-        if unit is None:
-            break
-        (lit,) = unit
-        fixed.add(abs(lit))
-        nxt: set[frozenset[int]] = set()
-        for clause in current:
-            if lit in clause:
-                continue
-            if -lit in clause:
-                clause = clause - {-lit}  # noqa: PLW2901 - the shortened clause replaces it
-                if not clause:
-                    return None
-            nxt.add(clause)
-        current = nxt
-    before = {abs(x) for c in clauses for x in c}
-    after = {abs(x) for c in current for x in c}
-    # variables that occurred and vanished without being fixed are free: each doubles the count
-    return frozenset(current), len(before - after - fixed)
-
-
-def _count(
-    clauses: frozenset[frozenset[int]],
-    cache: dict[frozenset[frozenset[int]], int],
-    state: dict[str, int],
-) -> int:
-    if not clauses:
-        return 1
-    found = cache.get(clauses)
-    if found is not None:
-        return found
-    state["left"] -= 1
-    if state["left"] < 0:
-        raise _Budget
-    total = 1
-    for component in _components(clauses):
-        occurrences: dict[int, int] = {}
-        for c in component:
-            for x in c:
-                occurrences[abs(x)] = occurrences.get(abs(x), 0) + 1
-        var = max(occurrences, key=lambda v: (occurrences[v], -v))
-        part = 0
-        for lit in (var, -var):
-            reduced = _propagate(component | {frozenset((lit,))})
-            if reduced is not None:
-                rest, free = reduced
-                part += _count(rest, cache, state) << free
-        total *= part
-        if total == 0:
-            break
-    cache[clauses] = total
-    return total
-
-
-def _components(clauses: frozenset[frozenset[int]]) -> list[frozenset[frozenset[int]]]:
-    parent: dict[int, int] = {}
-
-    def find(x: int) -> int:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for c in clauses:
-        first = abs(next(iter(c)))
-        for x in c:
-            a, b = find(first), find(abs(x))
-            if a != b:
-                parent[a] = b
-    groups: dict[int, set[frozenset[int]]] = {}
-    for c in clauses:
-        groups.setdefault(find(abs(next(iter(c)))), set()).add(c)
-    return [frozenset(g) for g in groups.values()]
-
-
 def unit_implied(clauses: Sequence[Sequence[int]], assumptions: Sequence[int]) -> set[int]:
     """Literals unit propagation derives from the clauses and assumptions (all, level 0 included).
 
@@ -787,7 +517,7 @@ class Forced:
 
 @attrs.frozen(kw_only=True)
 class LintReport:
-    """What `FeatureAnalysis.lint` found."""
+    """What `FeatureAnalysis.lint` found; `findings` gives it as Diagnostics."""
 
     satisfiable: bool
     void: Conflict | None = None
@@ -795,24 +525,63 @@ class LintReport:
     dead: tuple[Forced, ...] = ()
     false_optional: tuple[Forced, ...] = ()
 
+    def findings(self, model: FeatureModel) -> list[tuple[Diagnostic, Conflict | None]]:
+        """Each finding (L400 void model, L401 dead, L402 false-optional, L403 core feature;
+        `subject` the feature, `rules` those of the reason) with the minimal reason behind it."""
+        out: list[tuple[Diagnostic, Conflict | None]] = []
+        if not self.satisfiable:
+            diag = Diagnostic(
+                code="L400",
+                severity=Severity.WARNING,
+                span=Span(model.path, 0, 0),
+                message="the model has no valid configuration",
+                kind="void",
+                rules=self.void.rules if self.void else (),
+            )
+            out.append((diag, self.void))
+        spans = {f.name: f.span for f in model.features}
+        groups = (
+            ("L401", "dead", self.dead, "is in no valid configuration"),
+            (
+                "L402",
+                "false-optional",
+                self.false_optional,
+                "is optional, yet selected whenever its parent is",
+            ),
+            ("L403", "core", self.core, "is in every valid configuration"),
+        )
+        for code, kind, items, text in groups:
+            for item in items:
+                diag = Diagnostic(
+                    code=code,
+                    severity=Severity.NOTE if kind == "core" else Severity.WARNING,
+                    span=spans[item.feature],
+                    message=f"feature '{item.feature}' {text}",
+                    kind=kind,
+                    subject=item.feature,
+                    rules=item.because.rules if item.because else (),
+                )
+                out.append((diag, item.because))
+        return out
+
 
 class FeatureAnalysis:
-    """A compiled feature model ready for questions (PySAT for decisions, d4 for counts)."""
+    """A compiled feature model ready for questions (PySAT sessions for decisions, d4 for counts)."""
 
     def __init__(self, compiled: Compiled) -> None:
         self.compiled = compiled
         self.var = compiled.var
         self.names = [f.name for f in compiled.model.features]
-        self._plain: Solver | None = None
-        self._selecting: Solver | None = None
-        self._phased: Solver | None = None
+        self._plain: Session | None = None
+        self._selecting: Session | None = None
+        self._phased: Session | None = None
         self._top = compiled.nvars
-        """The highest variable given to the phased solver (activation literals come after)."""
+        """The highest variable given to the phased session (activation literals come after)."""
         self.selectors: dict[str, int] = {}
         self._rule_of: dict[int, str] = {}
         self.last_counter = ""
-        self._clauses: list[Sequence[int]] | None = None
         """The counter that answered the last `count`: 'dpll-components' (in process) or 'd4'."""
+        self._clauses: list[Sequence[int]] | None = None
 
     # ------------------------------------------------------------- plumbing
 
@@ -824,56 +593,47 @@ class FeatureAnalysis:
         return self._clauses
 
     @property
-    def plain(self) -> Solver:
-        """A solver holding every clause (no selectors): the fast path for plain questions."""
+    def plain(self) -> Session:
+        """A session holding every clause (no selectors): the fast path for plain questions."""
         if self._plain is None:
-            self._plain = Solver(name=SOLVER_NAME, bootstrap_with=self.clauses)
+            self._plain = Session(self.clauses, nvars=self.compiled.nvars)
         return self._plain
 
     @property
-    def phased(self) -> Solver:
-        """A Glucose solver holding every clause: it follows the phases it is given (CaDiCaL does not)."""
+    def phased(self) -> Session:
+        """A session holding every clause whose phases the backbone searches steer (apart from
+        `plain`, so that the phases they leave do not change which model `plain` finds)."""
         if self._phased is None:
-            self._phased = Solver(name=PHASED_SOLVER, bootstrap_with=self.clauses)
+            self._phased = Session(self.clauses, nvars=self.compiled.nvars)
         return self._phased
 
     @property
-    def selecting(self) -> Solver:
-        """A solver where each rule is switched on by its selector literal (for explanations)."""
+    def selecting(self) -> Session:
+        """A session where each rule is switched on by its selector literal (for explanations)."""
         if self._selecting is None:
-            solver = Solver(
-                name=SOLVER_NAME, bootstrap_with=[list(c) for c in self.compiled.definitions]
-            )
+            session = Session(self.compiled.definitions)
             top = self.compiled.nvars
             for rule_id, clauses in self.compiled.rule_clauses():
                 top += 1
                 self.selectors[rule_id] = top
                 self._rule_of[top] = rule_id
-                for clause in clauses:
-                    solver.add_clause([-top, *clause])
-            self._selecting = solver
+                session.add_guarded(top, clauses)
+            self._selecting = session
         return self._selecting
 
     def close(self) -> None:
-        """Free the solvers."""
-        for solver in (self._plain, self._selecting, self._phased):
-            if solver is not None:
-                solver.delete()
+        """Free the sessions."""
+        for session in (self._plain, self._selecting, self._phased):
+            if session is not None:
+                session.close()
         self._plain = self._selecting = self._phased = None
 
     def lits(self, selection: Selection) -> list[int]:
         """One literal per chosen feature."""
         return [self.var[name] if on else -self.var[name] for name, on in selection.items()]
 
-    def _model(self, solver: Solver) -> list[int]:
-        """The solver's model over every variable (a variable in no clause is reported false)."""
-        model = list(solver.get_model() or [])
-        return model + [-v for v in range(len(model) + 1, self.compiled.nvars + 1)]
-
     def _solve(self, assumptions: Sequence[int]) -> list[int] | None:
-        if self.plain.solve(assumptions=list(assumptions)):
-            return self._model(self.plain)
-        return None
+        return self.plain.solution(assumptions)
 
     # ------------------------------------------------------------- questions
 
@@ -911,9 +671,9 @@ class FeatureAnalysis:
         """
         base = self.lits(selection or {})
         solver = self.phased
-        if not solver.solve(assumptions=base):
+        if not solver.solve(base):
             return CoreDead(core=(), dead=())
-        first = self._model(solver)
+        first = solver.model()
         implied_set = unit_implied(self.clauses, base)
         never_on = (
             {self.var[n] for n in self.names if first[self.var[n] - 1] < 0} if dead else set()
@@ -930,15 +690,15 @@ class FeatureAnalysis:
                 chunk = sorted(pool)  # chunks of 16 to 256 measured no faster on the shared models
                 self._top += 1
                 act = self._top
-                solver.add_clause([-act, *(sign * v for v in chunk)])
+                solver.add_clauses([[-act, *(sign * v for v in chunk)]])
                 solver.set_phases([*never_on, *(-u for u in never_off)])
-                satisfied = solver.solve(assumptions=[*base, act])
-                solver.add_clause([-act])  # this chunk's clause is retired for good
+                satisfied = solver.solve([*base, act])
+                solver.add_clauses([[-act]])  # this chunk's clause is retired for good
                 if not satisfied:
                     found.update(chunk)
                     pool.difference_update(chunk)
                     continue
-                model = self._model(solver)
+                model = solver.model()
                 never_on.difference_update([u for u in never_on if model[u - 1] > 0])
                 never_off.difference_update([u for u in never_off if model[u - 1] < 0])
         return CoreDead(
@@ -962,10 +722,10 @@ class FeatureAnalysis:
             solver.set_phases(
                 [*(self.var[p] for _, p in candidates), *(-self.var[c] for c, _ in candidates)]
             )
-            if not solver.solve(assumptions=[self.var[parent], -self.var[child]]):
+            if not solver.solve([self.var[parent], -self.var[child]]):
                 out.append(child)
                 continue
-            model = self._model(solver)
+            model = solver.model()
             for c, p in candidates:
                 if model[self.var[p] - 1] > 0 and model[self.var[c] - 1] < 0:
                     refuted.add(c)
@@ -1011,46 +771,48 @@ class FeatureAnalysis:
 
     def explain(self, selection: Selection) -> Conflict | None:
         """A minimal set of choices and rules that cannot hold together, or None if consistent."""
-        choice_lits = {self.var[n] if on else -self.var[n]: n for n, on in selection.items()}
-        solver = self.selecting
-        assumptions = [*choice_lits, *self.selectors.values()]
-        if solver.solve(assumptions=assumptions):
-            return None
-        core = set(solver.get_core() or [])
-        minimal = self._shrink([lit for lit in assumptions if lit in core], [])
-        return Conflict(
-            choices=tuple(sorted(choice_lits[lit] for lit in minimal if lit in choice_lits)),
-            rules=tuple(self._rule_of[lit] for lit in minimal if lit in self._rule_of),
-        )
+        return self._minimal_conflict(selection, [])
 
     def why_not(self, selection: Selection, feature: str, value: bool) -> Conflict | None:
         """Why `feature` cannot be `value` under the selection: minimal choices and rules."""
-        choice_lits = {
-            self.var[n] if on else -self.var[n]: n for n, on in selection.items() if n != feature
-        }
-        solver = self.selecting
-        fixed = [self.var[feature] if value else -self.var[feature]]
-        assumptions = [*choice_lits, *self.selectors.values()]
-        if solver.solve(assumptions=fixed + assumptions):
+        others = {n: on for n, on in selection.items() if n != feature}
+        return self._minimal_conflict(others, [self.var[feature] if value else -self.var[feature]])
+
+    def derive(self, selection: Selection, conflict: Conflict) -> Derivation:
+        """How the rules of a conflict force each other from its choices (see `derivation`)."""
+        session = self.selecting
+        choices = [
+            (
+                Fact(name, "true", selection[name]),
+                self.var[name] if selection[name] else -self.var[name],
+            )
+            for name in conflict.choices
+        ]
+        rules = self.compiled.rule_map()
+        inputs = [
+            RuleInput(
+                id=rule_id,
+                selector=self.selectors[rule_id],
+                candidates=[
+                    pair
+                    for name in sorted(rules[rule_id].slots, key=self.var.__getitem__)
+                    for pair in (
+                        (Fact(name, "true", True), self.var[name]),
+                        (Fact(name, "true", False), -self.var[name]),
+                    )
+                ],
+            )
+            for rule_id in conflict.rules
+        ]
+        return derive(session, choices, inputs)
+
+    def _minimal_conflict(self, selection: Selection, fixed: Sequence[int]) -> Conflict | None:
+        choice_lits = {self.var[n] if on else -self.var[n]: n for n, on in selection.items()}
+        session = self.selecting
+        minimal = session.minimal_core([*choice_lits, *self.selectors.values()], fixed)
+        if minimal is None:
             return None
-        core = set(solver.get_core() or [])
-        minimal = self._shrink([lit for lit in assumptions if lit in core], fixed)
         return Conflict(
             choices=tuple(sorted(choice_lits[lit] for lit in minimal if lit in choice_lits)),
             rules=tuple(self._rule_of[lit] for lit in minimal if lit in self._rule_of),
         )
-
-    def _shrink(self, candidates: list[int], fixed: Sequence[int]) -> list[int]:
-        """Deletion-based minimisation of an unsatisfiable set of assumption literals."""
-        solver = self.selecting
-        kept = list(candidates)
-        i = 0
-        while i < len(kept):
-            trial = kept[:i] + kept[i + 1 :]
-            if not solver.solve(assumptions=[*fixed, *trial]):
-                core = set(solver.get_core() or [])
-                kept = [lit for lit in trial if lit in core]
-                i = min(i, len(kept))
-                continue
-            i += 1
-        return kept

@@ -7,16 +7,15 @@ Why these choices:
 * The same matrix gives the same bytes: SVG ids are salted with a fixed
   ``svg.hashsalt``, text is drawn as paths, and the metadata carries no date and no
   matplotlib version. That makes heatmaps diffable and usable as goldens.
-* The file is written to a temporary file in the target directory and moved into place
-  with ``os.replace``, so a failure never leaves a half-written heatmap behind (an
-  existing file stays as it was).
+* The file is written by ``files.write_atomic``: a failure never leaves a half-written
+  heatmap behind (an existing file stays as it was), a symlink is written through.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import os
-import secrets
 from pathlib import Path
 from typing import Final
 
@@ -27,6 +26,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from cmf_config.errors import OutputError
+from cmf_config.files import write_atomic
 from cmf_config.sharing import SimilarityMatrix, cluster_order
 
 __all__ = ["ANNOTATE_MAX", "FORMATS", "HeatmapError", "render_heatmap"]
@@ -49,28 +50,22 @@ _MEASURE_LABELS: Final = {
 }
 
 
-class HeatmapError(Exception):
+class HeatmapError(OutputError):
     """A heatmap that cannot be drawn: an unknown file extension or an empty matrix.
 
-    Raised by `render_heatmap` before anything is written. Errors of the file system
-    itself propagate as OSError.
+    Raised by `render_heatmap` before anything is written (a `UsageError`, so a
+    `CmfConfigError`). Errors of the file system are UsageErrors from `files.write_atomic`.
     """
 
     def __init__(self, path: str, reason: str, hint: str) -> None:
-        super().__init__(path, reason, hint)
-        self.path = path
-        self.reason = reason
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}; {self.hint}"
+        super().__init__(path, reason, hint, what="the heatmap")
 
 
 def render_heatmap(matrix: SimilarityMatrix, path: str | os.PathLike[str], title: str) -> None:
     """Write the matrix as a PNG or SVG heatmap (chosen by the extension of ``path``).
 
     Rows and columns follow `cluster_order`, so similar products sit together. Raises
-    HeatmapError for an unsupported extension or an empty matrix, OSError if the file
+    HeatmapError for an unsupported extension or an empty matrix, UsageError if the file
     cannot be written.
     """
     target = Path(path)
@@ -138,22 +133,13 @@ def _draw(matrix: SimilarityMatrix, title: str) -> Figure:
 
 
 def _write_atomically(figure: Figure, target: Path, fmt: str, title: str) -> None:
-    """Save into a temporary sibling file, then rename it over the target."""
+    """Render into memory, then write the file atomically (files.write_atomic)."""
     # Fixed metadata: no date and no library version, so equal input gives equal bytes.
     metadata = (
         {"Software": "cmf-config", "Title": title}
         if fmt == "png"
         else {"Creator": "cmf-config", "Date": None, "Title": title}
     )
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    # os.open with 0o666 lets the umask set the mode, as for any ordinary new file.
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            figure.savefig(stream, format=fmt, metadata=metadata)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, metadata=metadata)
+    write_atomic(target, buffer.getvalue())

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-import attrs
-
-from cmf_config.errors import NO_SPAN, Span
+from cmf_config.errors import NO_SPAN, Diagnostic, Severity, Span
 from cmf_config.rules import holds
 from cmf_config.workspace import Workspace
 
 
-@attrs.frozen(kw_only=True)
-class Finding:
-    """One lint finding."""
-
-    code: str
-    kind: str
-    subject: str
-    message: str
-    span: Span = NO_SPAN
-    rules: tuple[str, ...] = ()
+def _finding(
+    code: str,
+    kind: str,
+    subject: str,
+    message: str,
+    span: Span = NO_SPAN,
+    rules: tuple[str, ...] = (),
+) -> Diagnostic:
+    """One lint finding: a warning, except the catalog without any valid vehicle (an error)."""
+    return Diagnostic(
+        code=code,
+        severity=Severity.ERROR if code == "L000" else Severity.WARNING,
+        span=span,
+        message=message,
+        kind=kind,
+        subject=subject,
+        rules=rules,
+    )
 
 
 DEAD_SLOTS = (
@@ -32,15 +38,15 @@ DEAD_SLOTS = (
 )
 
 
-def lint(workspace: Workspace) -> list[Finding]:
-    """Every finding, in a stable order."""
+def lint(workspace: Workspace) -> list[Diagnostic]:
+    """Every finding (a Diagnostic with `kind`, `subject` and `rules`), in a stable order."""
     engine = workspace.engine
     catalog = workspace.catalog
-    findings: list[Finding] = []
+    findings: list[Diagnostic] = []
     if not engine.is_consistent({}):
         conflict = engine.explain({})
         return [
-            Finding(
+            _finding(
                 code="L000",
                 kind="inconsistent",
                 subject="catalog",
@@ -60,7 +66,7 @@ def lint(workspace: Workspace) -> list[Finding]:
             elif value in catalog.modules:
                 span = catalog.modules[value].span
             findings.append(
-                Finding(
+                _finding(
                     code="L101",
                     kind="dead",
                     subject=value,
@@ -77,9 +83,9 @@ def lint(workspace: Workspace) -> list[Finding]:
             continue
         authored = [rid for rid in hard_authored if rid != rule.id]
         lit = engine.rule_lits[rule.id]
-        if engine._solve([-lit]) is None:
+        if engine.solve([-lit]) is None:
             findings.append(
-                Finding(
+                _finding(
                     code="L201",
                     kind="vacuous",
                     subject=rule.id,
@@ -91,7 +97,7 @@ def lint(workspace: Workspace) -> list[Finding]:
         if rule.severity.value == "error":
             if not engine.rule_can_hold(rule.id):
                 findings.append(
-                    Finding(
+                    _finding(
                         code="L202",
                         kind="unsatisfiable",
                         subject=rule.id,
@@ -101,7 +107,7 @@ def lint(workspace: Workspace) -> list[Finding]:
                 )
             elif not engine.rule_can_fail(rule.id, authored):
                 findings.append(
-                    Finding(
+                    _finding(
                         code="L203",
                         kind="redundant",
                         subject=rule.id,
@@ -113,7 +119,7 @@ def lint(workspace: Workspace) -> list[Finding]:
         assignment = workspace.assignment(vehicle.config)
         if not workspace.is_complete(assignment):
             findings.append(
-                Finding(
+                _finding(
                     code="L301",
                     kind="vehicle-incomplete",
                     subject=vehicle.id,
@@ -129,7 +135,7 @@ def lint(workspace: Workspace) -> list[Finding]:
         )
         if broken:
             findings.append(
-                Finding(
+                _finding(
                     code="L302",
                     kind="vehicle-breaks-rules",
                     subject=vehicle.id,

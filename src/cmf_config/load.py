@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -27,15 +29,19 @@ from cmf_config.model import (
     AttrValue,
     Brand,
     Catalog,
+    Feature,
     Kind,
+    Market,
     ModuleChoices,
     ModuleVariant,
     OptionDomains,
     PartLine,
     Platform,
+    Powertrain,
     Vehicle,
     VehicleConfig,
     VehicleOptions,
+    YearSpan,
 )
 from cmf_config.source import Document, MapNode, Node, ScalarNode, SeqNode, node_at, parse_file
 from cmf_config.suggest import did_you_mean
@@ -67,6 +73,8 @@ def _describe(value: object) -> str:
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
         return f"the text '{value}'"
+    if isinstance(value, int) and abs(value) > MAX_MAGNITUDE:
+        return f"a number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
     return f"the number {value}"
 
 
@@ -80,15 +88,38 @@ def _str(value: object, _: object) -> str:
     )
 
 
+MAX_MAGNITUDE = 10**15
+"""The largest number a file may give (in absolute value): exact as a float, and far above any
+cost, mass or length; a 400-digit integer would overflow float arithmetic."""
+
+
+def _in_range(value: int | float) -> bool:
+    return -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE  # False for NaN; no float() of a huge int
+
+
 def _int(value: object, _: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        if _in_range(value):
+            return value
+        raise _WrongType(
+            f"a whole number of at most {MAX_MAGNITUDE:.0e}".replace("e+", "e"),
+            value,
+            "write a smaller number",
+        )
+    if isinstance(value, float) and value.is_integer() and _in_range(value):
+        return int(value)  # 2600.0 is the integer 2600, as JSON Schema's "integer" says
     raise _WrongType("a whole number", value, "write a whole number such as 2")
 
 
 def _float(value: object, _: object) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+    if isinstance(value, int | float) and not isinstance(value, bool) and _in_range(value):
         return float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise _WrongType(
+            f"a number between -{MAX_MAGNITUDE:.0e} and {MAX_MAGNITUDE:.0e}",
+            value,
+            "write a smaller number",
+        )
     raise _WrongType("a number", value, "write a finite number such as 12.5")
 
 
@@ -99,7 +130,7 @@ def _bool(value: object, _: object) -> bool:
 
 
 def _attr_value(value: object, _: object) -> AttrValue:
-    if isinstance(value, bool | int | str) or (isinstance(value, float) and math.isfinite(value)):
+    if isinstance(value, bool | str) or (isinstance(value, int | float) and _in_range(value)):
         return value
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return frozenset(value)
@@ -142,8 +173,11 @@ def _make_converter() -> cattrs.Converter:
         if "field_spans" in names:
             overrides["field_spans"] = override(rename=_FIELDS_KEY)
         inner: Callable[[Any, Any], object] = make_dict_structure_fn(
-            cls, conv, _cattrs_forbid_extra_keys=True, **overrides
-        )  # type: ignore[arg-type]
+            cls,
+            conv,
+            _cattrs_forbid_extra_keys=True,
+            **overrides,  # type: ignore[arg-type]
+        )
 
         unused = [
             key
@@ -213,6 +247,32 @@ def _plain_with_spans(node: Node) -> object:
     }
     out[_SPAN_KEY] = node.span
     out[_FIELDS_KEY] = {k.raw: v.span for k, v in node.items}
+    return out
+
+
+def _reserved_keys(doc: Document) -> list[Diagnostic]:
+    """E201 for the keys this loader uses internally (`__span__`, `__fields__`).
+
+    They would otherwise vanish silently: the loader drops them from the user's mapping.
+    """
+    out: list[Diagnostic] = []
+    stack: list[Node] = [doc.root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, SeqNode):
+            stack.extend(node.items)
+        elif isinstance(node, MapNode):
+            for key, value in node.items:
+                if key.raw in _META:
+                    out.append(
+                        Diagnostic(
+                            code="E201",
+                            span=key.span,
+                            message=f"unknown key '{key.raw}' (a name cmf-config keeps for itself)",
+                            hint="remove the key",
+                        )
+                    )
+                stack.append(value)
     return out
 
 
@@ -334,10 +394,14 @@ def structure(doc: Document, cls: type[T]) -> T:
                 )
             ]
         )
+    reserved = _reserved_keys(doc)
     try:
-        return CONVERTER.structure(_plain_with_spans(doc.root), cls)
+        value = CONVERTER.structure(_plain_with_spans(doc.root), cls)
     except Exception as exc:
-        raise InputError([d for d, _ in _diagnostics_from(exc, doc, ())]) from None
+        raise InputError([*reserved, *(d for d, _ in _diagnostics_from(exc, doc, ()))]) from None
+    if reserved:
+        raise InputError(reserved)
+    return value
 
 
 def structure_lenient(
@@ -352,13 +416,22 @@ def structure_lenient(
     if not isinstance(doc.root, MapNode):
         structure(doc, cls)
     data = _plain_with_spans(doc.root)
-    diagnostics: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = _reserved_keys(doc)
+    pruned: set[tuple[str | int, ...]] = set()
     for _attempt in range(4):
         try:
             return CONVERTER.structure(data, cls), diagnostics
         except Exception as exc:
+            # A key removed for its wrong value is not "missing" too (one problem, one error).
             found = _diagnostics_from(exc, doc, ())
-            diagnostics += [d for d, _ in found]
+            diagnostics += [
+                d
+                for d, path in found
+                if not (
+                    len(path) >= 2 and path[-2] == "?missing" and (*path[:-2], path[-1]) in pruned
+                )
+            ]
+            pruned.update(path for _, path in found)
             targets = {_target(path, placeholders) for _, path in found}
             # Deepest and last items first, so that list indices stay valid while pruning.
             ordered = sorted(
@@ -467,6 +540,11 @@ class VehicleFile:
     sources: tuple[str, ...] = ()
     status: str = "confirmed"
     notes: str = ""
+    production: YearSpan | None = None
+    generation: str | None = None
+    plants: tuple[str, ...] = ()
+    markets: tuple[str, ...] = ()
+    provenance: str = ""
     span: Span = attrs.field(default=Span("<none>", 0, 0), eq=False)
     field_spans: Mapping[str, Span] = attrs.field(factory=dict, eq=False)
 
@@ -495,21 +573,39 @@ def bundled_dir(name: str) -> Path:
     return Path(__file__).resolve().parents[2] / name
 
 
-def _rel(path: Path) -> str:
-    """Display paths relative to the working directory when possible (stable output)."""
+def display_path(path: Path) -> str:
+    """A path as shown to the user: relative to the working directory when it is inside it
+    (stable output whatever the checkout's location), else as given."""
+    # The folder's symlinks are resolved, the file's own name is kept: a symlinked file (a
+    # dangling one too) is named as given, and a symlink loop is not an internal error here
+    # but a read error (E001) where the file is opened.
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+        real = Path(os.path.realpath(os.path.abspath(path.parent))) / path.name
+        return str(real.relative_to(os.path.realpath(os.getcwd())))
+    except (ValueError, OSError):
         return str(path)
 
 
 def load_catalog(directory: Path | None = None) -> Catalog:
     """Load and cross-check a catalog directory; raise InputError with every problem."""
-    return _load_catalog_cached(str((directory or bundled_dir("catalog")).resolve()))
+    # Spans hold paths relative to the working directory, so the cache is per directory too:
+    # a catalog loaded elsewhere would show another directory's relative paths.
+    return _load_catalog_cached(
+        _real(directory or bundled_dir("catalog")), os.path.realpath(os.getcwd())
+    )
+
+
+def _real(path: Path) -> str:
+    """The absolute path with symlinks resolved; a symlink loop is left for the reader to report."""
+    try:
+        return str(path.resolve())
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a loop
+        return os.path.abspath(path)
 
 
 @functools.lru_cache(maxsize=8)
-def _load_catalog_cached(directory: str) -> Catalog:
+def _load_catalog_cached(directory: str, cwd: str) -> Catalog:
+    """The catalog of `directory` as seen from the working directory `cwd` (the cache key)."""
     root = Path(directory)
     diagnostics: list[Diagnostic] = []
     if not root.is_dir():
@@ -517,7 +613,7 @@ def _load_catalog_cached(directory: str) -> Catalog:
             [
                 Diagnostic(
                     code="E001",
-                    span=Span(_rel(root), 1, 1),
+                    span=Span(display_path(root), 1, 1),
                     message="the catalog directory does not exist",
                     hint="give --catalog the path of a directory holding kinds.yaml, modules*.yaml, ...",
                 )
@@ -526,7 +622,7 @@ def _load_catalog_cached(directory: str) -> Catalog:
 
     def parse(path: Path, cls: type[T]) -> tuple[Document, T] | None:
         try:
-            doc = parse_file(path, _rel(path))
+            doc = parse_file(path, display_path(path))
             return doc, structure(doc, cls)
         except InputError as exc:
             diagnostics.extend(exc.diagnostics)
@@ -538,7 +634,7 @@ def _load_catalog_cached(directory: str) -> Catalog:
         diagnostics.append(
             Diagnostic(
                 code="E001",
-                span=Span(_rel(kinds_path), 1, 1),
+                span=Span(display_path(kinds_path), 1, 1),
                 message="the catalog has no kinds.yaml",
                 hint="declare the five module kinds in kinds.yaml (see docs/formats.md)",
             )
@@ -558,10 +654,11 @@ def _load_catalog_cached(directory: str) -> Catalog:
                     )
                 kinds[kind.id] = kind
     options = OptionDomains()
+    options_doc: Document | None = None
     if (root / "options.yaml").is_file():
         got_options = parse(root / "options.yaml", OptionDomains)
         if got_options:
-            options = got_options[1]
+            options_doc, options = got_options
     modules: dict[str, ModuleVariant] = {}
     module_docs: list[tuple[Document, ModuleVariant, int]] = []
     for path in sorted(root.glob("modules*.yaml")):
@@ -578,9 +675,11 @@ def _load_catalog_cached(directory: str) -> Catalog:
                 )
                 module_docs.append((got_modules[0], module, index))
     platforms: dict[str, Platform] = {}
+    platforms_doc: Document | None = None
     if (root / "platforms.yaml").is_file():
         got_platforms = parse(root / "platforms.yaml", _PlatformsFile)
         if got_platforms:
+            platforms_doc = got_platforms[0]
             for platform in got_platforms[1].platforms:
                 _add_unique(
                     platforms,
@@ -607,6 +706,7 @@ def _load_catalog_cached(directory: str) -> Catalog:
         raise InputError(diagnostics)
     for doc, module, index in module_docs:
         diagnostics.extend(_check_module(doc, module, index, kinds))
+        diagnostics.extend(_check_module_era(module))
     catalog = Catalog(
         kinds=kinds,
         modules=modules,
@@ -616,9 +716,10 @@ def _load_catalog_cached(directory: str) -> Catalog:
         vehicles={},
         root=str(root),
     )
-    diagnostics.extend(_check_options(options))
-    for platform in platforms.values():
-        diagnostics.extend(_check_platform(platform, catalog))
+    diagnostics.extend(_check_options(options, options_doc))
+    diagnostics.extend(_check_ids(catalog))
+    for index, platform in enumerate(platforms.values()):
+        diagnostics.extend(_check_platform(platform, catalog, platforms_doc, index))
     diagnostics.extend(_check_part_numbers(catalog))
     vehicles: dict[str, Vehicle] = {}
     for path in sorted((root / "vehicles").glob("*.yaml")):
@@ -736,8 +837,108 @@ def _attr_type_problem(attr: AttributeDef, value: AttrValue) -> str | None:
     return None
 
 
-def _check_options(options: OptionDomains) -> list[Diagnostic]:
+STATUSES = ("confirmed", "secondary", "unconfirmed", "conflict")
+"""How sure the sources are about a reference vehicle (docs/catalog.md)."""
+
+
+def id_problem(value: str) -> str | None:
+    """Why `value` cannot be an id (an invisible, control or space character), or None.
+
+    A zero-width space makes two ids that print alike differ, and one that cannot be typed.
+    """
+    for char in value:
+        if unicodedata.category(char)[0] in "CZ" or char.isspace():
+            name = unicodedata.name(char, "a control character")
+            return f"contains the invisible character U+{ord(char):04X} ({name})"
+    return None
+
+
+def _invisible(value: str, what: str, span: Span) -> list[Diagnostic]:
+    problem = id_problem(value)
+    if problem is None:
+        return []
+    return [
+        Diagnostic(
+            code="E203",
+            span=span,
+            message=f"the {what} id '{value}' {problem}",
+            hint="retype the id with letters, digits, '-' and '_' only",
+        )
+    ]
+
+
+def _duplicates(
+    values: Iterable[object], what: str, spans: Callable[[int], Span]
+) -> list[Diagnostic]:
+    """E210 for every value given twice in one list (it would be counted twice)."""
     out: list[Diagnostic] = []
+    first: dict[object, int] = {}
+    for index, value in enumerate(values):
+        if value in first:
+            out.append(
+                Diagnostic(
+                    code="E210",
+                    span=spans(index),
+                    message=f"{what} '{value}' is listed twice (first at {spans(first[value])})",
+                    hint="remove the second one; a value listed twice would be counted twice",
+                    related=(spans(first[value]),),
+                )
+            )
+        else:
+            first[value] = index
+    return out
+
+
+def _item_spans(
+    doc: Document | None, path: tuple[str | int, ...], fallback: Span
+) -> Callable[[int], Span]:
+    def span(index: int) -> Span:
+        node = node_at(doc.root, (*path, index)) if doc is not None else None
+        return node.span if node is not None else fallback
+
+    return span
+
+
+def _check_ids(catalog: Catalog) -> list[Diagnostic]:
+    """No id may hold an invisible character."""
+    out: list[Diagnostic] = []
+    items: list[tuple[str, ModuleVariant | Platform | Brand | Powertrain | Market | Feature]] = [
+        *(("module", m) for m in catalog.modules.values()),
+        *(("platform", p) for p in catalog.platforms.values()),
+        *(("brand", b) for b in catalog.brands.values()),
+        *(("powertrain", p) for p in catalog.options.powertrains),
+        *(("market", m) for m in catalog.options.markets),
+        *(("feature", f) for f in catalog.options.features),
+    ]
+    for what, item in items:
+        out += _invisible(item.id, what, item.field_spans.get("id", item.span))
+    opts = catalog.options
+    for key, what in (("segments", "segment"), ("bodies", "body"), ("drives", "drive")):
+        for value in getattr(opts, key):
+            out += _invisible(value, what, opts.field_spans.get(key, opts.span))
+    return out
+
+
+def _check_options(options: OptionDomains, doc: Document | None = None) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    spans = options.field_spans
+    for key, what in (
+        ("segments", "segment"),
+        ("bodies", "body"),
+        ("drives", "drive"),
+        ("steering", "steering side"),
+        ("battery_kwh", "battery_kwh value"),
+        ("wheelbase_mm", "wheelbase_mm value"),
+    ):
+        out += _duplicates(
+            getattr(options, key), what, _item_spans(doc, (key,), spans.get(key, options.span))
+        )
+    for key in ("powertrains", "markets", "features"):
+        entries: tuple[Powertrain | Market | Feature, ...] = getattr(options, key)
+        id_spans = [entry.field_spans.get("id", entry.span) for entry in entries]
+        out += _duplicates(
+            [entry.id for entry in entries], key.removesuffix("s"), id_spans.__getitem__
+        )
     for market in options.markets:
         if market.steering not in options.steering:
             out.append(
@@ -767,9 +968,38 @@ def _check_refs(
     ]
 
 
-def _check_platform(platform: Platform, catalog: Catalog) -> list[Diagnostic]:
+def _check_platform(
+    platform: Platform, catalog: Catalog, doc: Document | None = None, index: int = 0
+) -> list[Diagnostic]:
     owner = f"platform '{platform.id}'"
     spans = platform.field_spans
+    problems: list[Diagnostic] = []
+    for key in ("modules", "segments", "powertrains", "drives"):
+        problems += _duplicates(
+            getattr(platform, key),
+            f"{owner}: {key.removesuffix('s')}",
+            _item_spans(doc, ("platforms", index, key), spans.get(key, platform.span)),
+        )
+    for key in ("battery_kwh", "wheelbase_mm"):
+        bounds = getattr(platform, key)
+        if bounds is not None and bounds.min > bounds.max:
+            problems.append(
+                Diagnostic(
+                    code="E203",
+                    span=bounds.field_spans.get("min", spans.get(key, platform.span)),
+                    message=f"{owner}: the {key} range is inverted (min {bounds.min:g} > max {bounds.max:g})",
+                    hint="write the smaller number as min and the larger as max",
+                )
+            )
+    if platform.max_mass_kg is not None and platform.max_mass_kg < 0:
+        problems.append(
+            Diagnostic(
+                code="E203",
+                span=spans.get("max_mass_kg", platform.span),
+                message=f"{owner}: max_mass_kg must be zero or more, not {platform.max_mass_kg:g}",
+                hint="write the heaviest total module mass the platform takes, in kg",
+            )
+        )
     out = _check_refs(
         platform.modules, catalog.modules, "module", owner, spans.get("modules", platform.span)
     )
@@ -790,7 +1020,21 @@ def _check_platform(platform: Platform, catalog: Catalog) -> list[Diagnostic]:
     out += _check_refs(
         platform.drives, catalog.options.drives, "drive", owner, spans.get("drives", platform.span)
     )
-    return out
+    return problems + out
+
+
+def _check_module_era(module: ModuleVariant) -> list[Diagnostic]:
+    era = module.era
+    if era is None or era.end is None or era.end >= era.start:
+        return []
+    return [
+        Diagnostic(
+            code="E234",
+            span=era.field_spans.get("end", era.span),
+            message=f"module '{module.id}': its era ends ({era.end}) before it starts ({era.start})",
+            hint="write the first year as `start` and the last year as `end`",
+        )
+    ]
 
 
 def _check_part_numbers(catalog: Catalog) -> list[Diagnostic]:
@@ -839,7 +1083,7 @@ def _check_part_numbers(catalog: Catalog) -> list[Diagnostic]:
 
 def load_vehicle_file(path: Path, catalog: Catalog) -> Vehicle:
     """Load one configuration file and check its names against the catalog."""
-    doc = parse_file(path, _rel(path))
+    doc = parse_file(path, display_path(path))
     return vehicle_from_document(doc, catalog)
 
 
@@ -849,8 +1093,18 @@ def vehicle_from_document(doc: Document, catalog: Catalog) -> Vehicle:
     if raw is None:
         raise InputError(diagnostics)
     config = raw.config()
+    if raw.status not in STATUSES:
+        diagnostics.append(
+            Diagnostic(
+                code="E203",
+                span=raw.field_spans.get("status", raw.span),
+                message=f"unknown status '{raw.status}'{did_you_mean(raw.status, STATUSES)}",
+                hint=f"the statuses are {', '.join(STATUSES)}",
+            )
+        )
     diagnostics += check_config_names(config, catalog)
     diagnostics += _check_parts(config.extra_parts)
+    diagnostics += _check_time_and_markets(raw, catalog)
     if diagnostics:
         raise InputError(diagnostics)
     vid = raw.id or Path(doc.path).stem
@@ -860,8 +1114,46 @@ def vehicle_from_document(doc: Document, catalog: Catalog) -> Vehicle:
         sources=raw.sources,
         status=raw.status,
         notes=raw.notes,
+        production=raw.production,
+        generation=raw.generation,
+        plants=raw.plants,
+        markets=raw.markets,
+        provenance=raw.provenance,
         span=raw.span,
     )
+
+
+def _check_time_and_markets(raw: VehicleFile, catalog: Catalog) -> list[Diagnostic]:
+    """Production years in order; markets known; the configuration's market among them."""
+    spans = raw.field_spans
+    out: list[Diagnostic] = []
+    market_ids = [m.id for m in catalog.options.markets]
+    markets_span = spans.get("markets", raw.span)
+    for market in raw.markets:
+        out += _name_check(
+            market, market_ids, "market", markets_span, f"the markets are {', '.join(market_ids)}"
+        )
+    chosen = raw.options.market
+    if raw.markets and chosen is not None and chosen in market_ids and chosen not in raw.markets:
+        out.append(
+            Diagnostic(
+                code="E233",
+                span=raw.options.field_spans.get("market", raw.options.span),
+                message=f"market '{chosen}' is not one of the vehicle's markets ({', '.join(raw.markets)})",
+                hint="pick one of `markets` here, or add the market to the `markets` list",
+            )
+        )
+    years = raw.production
+    if years is not None and years.end is not None and years.end < years.start:
+        out.append(
+            Diagnostic(
+                code="E234",
+                span=years.field_spans.get("end", years.span),
+                message=f"production ends ({years.end}) before it starts ({years.start})",
+                hint="write the start of production as `start` and the last year as `end`",
+            )
+        )
+    return out
 
 
 def _check_parts(lines: Iterable[PartLine]) -> list[Diagnostic]:
@@ -1000,6 +1292,16 @@ def check_config_names(config: VehicleConfig, catalog: Catalog) -> list[Diagnost
             "feature",
             ospans.get("features", options.span),
             f"the features are {', '.join(features)}",
+        )
+    listed = list(options.features or ())
+    for feature in sorted({f for f in listed if listed.count(f) > 1}):
+        out.append(
+            Diagnostic(
+                code="E232",
+                span=ospans.get("features", options.span),
+                message=f"feature '{feature}' is listed {listed.count(feature)} times",
+                hint="list each feature once (the JSON Schema says so too: uniqueItems)",
+            )
         )
     for name, value in (
         ("battery_kwh", options.battery_kwh),

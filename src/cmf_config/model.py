@@ -129,6 +129,20 @@ class Position:
 
 
 @attrs.frozen(kw_only=True)
+class YearSpan:
+    """Calendar years from `start` to `end` inclusive; `end` None means still running."""
+
+    start: int
+    end: int | None = None
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+    def contains(self, year: int) -> bool:
+        """Whether `year` lies in the span."""
+        return self.start <= year and (self.end is None or year <= self.end)
+
+
+@attrs.frozen(kw_only=True)
 class ModuleVariant:
     """A variant of a big module, with its typed attributes and parts list."""
 
@@ -141,6 +155,7 @@ class ModuleVariant:
     attributes: Mapping[str, AttrValue] = attrs.field(factory=dict)
     parts: tuple[PartLine, ...] = ()
     positions: tuple[Position, ...] = ()
+    era: YearSpan | None = None
     span: Span = _span_field()
     field_spans: Mapping[str, Span] = _spans_field()
 
@@ -200,6 +215,7 @@ class Platform:
     wheelbase_mm: Range | None = None
     max_mass_kg: float | None = None
     modules: tuple[ModuleId, ...] = ()
+    launch_year: int | None = None
     sources: tuple[str, ...] = ()
     notes: str = ""
     span: Span = _span_field()
@@ -336,7 +352,16 @@ class Vehicle:
     sources: tuple[str, ...] = ()
     status: str = "confirmed"
     notes: str = ""
+    production: YearSpan | None = None
+    generation: str | None = None
+    plants: tuple[str, ...] = ()
+    markets: tuple[str, ...] = ()
+    provenance: str = ""
     span: Span = _span_field()
+
+    def built_in(self, year: int) -> bool:
+        """Whether the vehicle was in production in `year` (no production years: never)."""
+        return self.production is not None and self.production.contains(year)
 
 
 @attrs.frozen(kw_only=True)
@@ -362,6 +387,14 @@ class Catalog:
     def market(self, mid: str) -> Market | None:
         """The market `mid`, or None."""
         return next((m for m in self.options.markets if m.id == mid), None)
+
+    @property
+    def provenance(self) -> str:
+        """Where the catalog's parts, costs and masses come from: "illustrative" when any module
+        variant or brand says so (the bundled catalog: no public BOM exists), else "catalog"."""
+        labels = [m.provenance for m in self.modules.values()]
+        labels += [b.provenance for b in self.brands.values()]
+        return "illustrative" if "illustrative" in labels else "catalog"
 
 
 @attrs.frozen(kw_only=True)

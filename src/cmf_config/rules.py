@@ -16,7 +16,7 @@ import attrs
 
 from cmf_config import expr as E
 from cmf_config.errors import NO_SPAN, Diagnostic, InputError, Severity, Span
-from cmf_config.load import _rel, structure
+from cmf_config.load import display_path, id_problem, structure
 from cmf_config.model import KINDS, AttrValue, Catalog
 from cmf_config.problem import Assignment, Problem
 from cmf_config.source import (
@@ -471,18 +471,27 @@ class _Resolver:
             return K(False), "?"
         return Ref(head, attr), {"int": "num", "float": "num"}.get(kind, kind)
 
+    def flat(self, tree: E.Binary) -> tuple[IR, str]:
+        """A run of `and`, `or` or `+` as one n-ary operator (no recursion along the run)."""
+        want = "num" if tree.op == "+" else "bool"
+        args: list[IR] = []
+        for operand in E.flat_operands(tree):
+            ir, kind = self.resolve(operand)
+            self.expect(operand, kind, want)
+            args.append(ir)
+        return Op(tree.op, tuple(args)), want
+
     def binary(self, tree: E.Binary) -> tuple[IR, str]:
+        if tree.op in E.FLAT_OPS:
+            return self.flat(tree)
         left, lt = self.resolve(tree.left)
         right, rt = self.resolve(tree.right)
         op = tree.op
-        if op in ("and", "or", "=>", "<=>"):
+        if op in ("=>", "<=>"):
             self.expect(tree.left, lt, "bool")
             self.expect(tree.right, rt, "bool")
-            if op in ("and", "or"):
-                args = [*(left.args if isinstance(left, Op) and left.op == op else (left,)), right]
-                return Op(op, tuple(args)), "bool"
             return Op(op, (left, right)), "bool"
-        if op in ("+", "-", "*"):
+        if op in ("-", "*"):
             self.expect(tree.left, lt, "num")
             self.expect(tree.right, rt, "num")
             if op == "*" and slots_of(left) and slots_of(right):
@@ -492,9 +501,6 @@ class _Resolver:
                     "a product of two slot values is not linear",
                     "multiply by constants only",
                 )
-            if op == "+":
-                args = [*(left.args if isinstance(left, Op) and left.op == "+" else (left,)), right]
-                return Op("+", tuple(args)), "num"
             return Op(op, (left, right)), "num"
         if op in ("in", "not in"):
             if rt not in ("set", "?"):
@@ -718,15 +724,18 @@ def load_rules(directory: Path, problem: Problem) -> list[Rule]:
             [
                 Diagnostic(
                     code="E001",
-                    span=Span(_rel(directory), 1, 1),
+                    span=Span(display_path(directory), 1, 1),
                     message="the rules directory does not exist",
                     hint="give --rules the path of a directory holding *.yaml rule files",
                 )
             ]
         )
-    for path in sorted(directory.glob("*.yaml")):
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise InputError([_nothing_to_check(directory, "holds no rule files (*.yaml)")])
+    for path in files:
         try:
-            doc = parse_file(path, _rel(path))
+            doc = parse_file(path, display_path(path))
             parsed = structure(doc, _RulesFile)
         except InputError as exc:
             diagnostics.extend(exc.diagnostics)
@@ -735,6 +744,16 @@ def load_rules(directory: Path, problem: Problem) -> list[Rule]:
             rule, diags = _compile_rule(problem, doc, index, entry)
             diagnostics.extend(diags)
             id_span = entry.field_spans.get("id", entry.span)
+            invisible = id_problem(entry.id)
+            if invisible is not None:
+                diagnostics.append(
+                    Diagnostic(
+                        code="E203",
+                        span=id_span,
+                        message=f"the rule id '{entry.id}' {invisible}",
+                        hint="retype the id with letters, digits, '-' and '_' only",
+                    )
+                )
             if entry.id in seen:
                 diagnostics.append(
                     Diagnostic(
@@ -749,7 +768,20 @@ def load_rules(directory: Path, problem: Problem) -> list[Rule]:
                 rules.append(rule)
     if diagnostics:
         raise InputError(diagnostics)
+    if not rules:
+        raise InputError([_nothing_to_check(directory, "holds rule files but no rules")])
     return rules
+
+
+def _nothing_to_check(directory: Path, what: str) -> Diagnostic:
+    """A check with nothing to check against is an error, never a pass."""
+    return Diagnostic(
+        code="E002",
+        span=Span(display_path(directory), 1, 1),
+        message=f"the rules folder {what}: nothing would be checked",
+        hint="point --rules (or `rules` in cmf-config.toml) at the folder of your rule files; "
+        "`cmf-config init` writes a starting set",
+    )
 
 
 def _compile_rule(
@@ -827,3 +859,46 @@ def platform_rules(catalog: Catalog, problem: Problem) -> list[Rule]:
 def rules_by_id(rules: Iterable[Rule]) -> dict[str, Rule]:
     """Index rules by id."""
     return {r.id: r for r in rules}
+
+
+def year_rules(catalog: Catalog, problem: Problem, year: int) -> list[Rule]:
+    """Built-in rules for "buildable in `year`": the platform was launched, the E/E was built.
+
+    They are ordinary engine constraints (a membership per slot), so counting, enumerating and
+    the options step answer for that year exactly, like any other rule. A platform without a
+    launch year, or an E/E architecture without an era, is buildable in no year.
+    """
+    platforms = frozenset(
+        p.id
+        for p in catalog.platforms.values()
+        if p.launch_year is not None and p.launch_year <= year
+    )
+    ees = frozenset(
+        m.id
+        for m in catalog.modules_of("ee_architecture")
+        if m.era is not None and m.era.contains(year)
+    )
+    out = [
+        Rule(
+            id=f"year:{year}:platform",
+            description=f"the platform was launched by {year}",
+            message=f"in {year} only these platforms had been launched: {', '.join(sorted(platforms)) or '(none)'}",
+            fact="catalog/platforms.yaml launch_year (docs/catalog.md §11)",
+            constraint=Op("in", (Ref("platform"), K(platforms))),
+            constraint_text=f"platform.launch_year <= {year}",
+            builtin=True,
+        )
+    ]
+    if problem.has("ee_architecture"):
+        out.append(
+            Rule(
+                id=f"year:{year}:ee_architecture",
+                description=f"the E/E architecture generation was built in {year}",
+                message=f"in {year} only these E/E architectures were built: {', '.join(sorted(ees)) or '(none)'}",
+                fact="catalog/modules-ee-architecture.yaml era (docs/catalog.md §11)",
+                constraint=Op("in", (Ref("ee_architecture"), K(ees))),
+                constraint_text=f"ee_architecture.era contains {year}",
+                builtin=True,
+            )
+        )
+    return out

@@ -32,14 +32,16 @@ import scipy.sparse as sp
 from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 
+from cmf_config.errors import OptionError
+
 __all__ = [
     "PCI_FACTORS",
-    "BomLine",
     "CommonRule",
     "FamilyIndices",
     "Measure",
     "ModuleShare",
     "PairShare",
+    "PartUse",
     "ProductBom",
     "SharingOptionError",
     "SimilarityMatrix",
@@ -63,25 +65,18 @@ _PAIR: Final = 2  # products needed to speak of sharing at all
 _EMPTY_ATTRIBUTES: Final[Mapping[str, str]] = MappingProxyType({})
 
 
-class SharingOptionError(Exception):
+class SharingOptionError(OptionError):
     """An option (a measure or a %C rule) that this module does not know.
 
-    Raised by `fleet_matrix` and `family_indices`; static typing catches it earlier.
+    Raised by `fleet_matrix` and `family_indices` (a `UsageError`, so a `CmfConfigError`);
+    static typing catches it earlier.
     """
-
-    def __init__(self, option: str, value: str, choices: Sequence[str]) -> None:
-        super().__init__(option, value, tuple(choices))
-        self.option = option
-        self.value = value
-        self.choices = tuple(choices)
-
-    def __str__(self) -> str:
-        return f"unknown {self.option} {self.value!r}; choose one of: {', '.join(self.choices)}"
 
 
 @attrs.frozen(kw_only=True)
-class BomLine:
-    """One line of a product's bill of materials.
+class PartUse:
+    """One line of a product's bill of materials, as the sharing measures read it (apart from
+    `model.BomLine`, the line of a built vehicle, which always has a name, cost and mass).
 
     ``module`` is the big module kind the part comes from (``engine_compartment``, ...),
     or ``"brand"``/``"vehicle"`` for brand- and vehicle-specific parts, or None when
@@ -103,7 +98,7 @@ class ProductBom:
     """A named product (vehicle) and its flattened, single-level bill of materials."""
 
     name: str
-    lines: tuple[BomLine, ...]
+    lines: tuple[PartUse, ...]
 
 
 @attrs.frozen(kw_only=True)
@@ -223,7 +218,7 @@ def _div(numerator: float, denominator: float) -> float | None:
     return numerator / denominator
 
 
-def _weighted_total(lines: Sequence[BomLine], unit: Sequence[float | None]) -> float | None:
+def _weighted_total(lines: Sequence[PartUse], unit: Sequence[float | None]) -> float | None:
     """Sum quantity x unit over lines, or None if any line lacks the unit value."""
     if any(u is None for u in unit):
         return None
@@ -232,9 +227,9 @@ def _weighted_total(lines: Sequence[BomLine], unit: Sequence[float | None]) -> f
     )
 
 
-def _aggregate(lines: Iterable[BomLine]) -> dict[str, _PartTotal]:
+def _aggregate(lines: Iterable[PartUse]) -> dict[str, _PartTotal]:
     """Merge duplicate lines of a part number, because sharing is counted per part number."""
-    groups: dict[str, list[BomLine]] = {}
+    groups: dict[str, list[PartUse]] = {}
     for line in lines:
         groups.setdefault(line.part, []).append(line)
     return {
@@ -425,7 +420,7 @@ def fleet_matrix(products: Sequence[ProductBom], measure: Measure = "ratio") -> 
     )
 
 
-def _is_differentiating(line: BomLine) -> bool:
+def _is_differentiating(line: PartUse) -> bool:
     """Tell whether a line is a deliberate differentiator, which PCI leaves out of P."""
     return line.attributes.get("differentiating", "").strip().lower() == "true"
 

@@ -1,39 +1,24 @@
-"""The SAT engine: every question about configurations goes to a maintained solver.
+"""The catalog engine: every question about configurations of a catalog, asked of `sat.py`.
 
-PySAT (CaDiCaL) decides satisfiability under assumptions and gives cores; RC2 (MaxSAT) finds
-the nearest fix and optimal completions; the d4 knowledge compiler counts. Rules are switched
-on through their literals (as assumptions), so the same clauses answer 'is it valid' and
-'which rules are to blame'.
+A `sat.Session` decides satisfiability under assumptions and gives minimal cores; `sat.maxsat`
+(RC2) finds the nearest fix and optimal completions; `count.count_models` (d4) counts. Rules are
+switched on through selector literals (as assumptions), so the same clauses answer 'is it
+valid' and 'which rules are to blame'.
 """
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
-import multiprocessing.connection
-import os
-import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
-from pysat.examples.rc2 import RC2
-from pysat.formula import WCNF
-from pysat.solvers import Solver
 
+from cmf_config.count import count_models
+from cmf_config.derivation import Conflict, Derivation, Fact, RuleInput, derive
 from cmf_config.encode import Encoding
 from cmf_config.errors import Severity
 from cmf_config.problem import Assignment, Problem
 from cmf_config.rules import IR, Rule, holds
-
-SOLVER_NAME = "g4"
-
-
-@attrs.frozen(kw_only=True)
-class Conflict:
-    """A minimal conflict: choices and rules that cannot all hold (drop any one and they can)."""
-
-    choices: tuple[str, ...]
-    rules: tuple[str, ...]
+from cmf_config.sat import Session, maxsat
 
 
 @attrs.frozen(kw_only=True)
@@ -71,25 +56,19 @@ class Engine:
             self.selectors[rule.id] = selector
         self._lit_rules: dict[int, list[str]] = {self.selectors[r.id]: [r.id] for r in self.hard}
         self._hard_lits = [self.selectors[r.id] for r in self.hard]
-        self._solver: Solver | None = None
-        self._sent = 0
+        self._session: Session | None = None
 
     # ------------------------------------------------------------- plumbing
 
     @property
-    def sat(self) -> Solver:
-        """One incremental solver holding the definitions; rules arrive as assumptions.
+    def sat(self) -> Session:
+        """One incremental session holding the definitions; rules arrive as assumptions.
 
         Clauses that later `literal` calls add to the encoding are sent before each use.
         """
-        if self._solver is None:
-            self._solver = Solver(name=SOLVER_NAME, bootstrap_with=self.encoding.clauses)
-            self._sent = len(self.encoding.clauses)
-        elif self._sent < len(self.encoding.clauses):
-            for clause in self.encoding.clauses[self._sent :]:
-                self._solver.add_clause(clause)
-            self._sent = len(self.encoding.clauses)
-        return self._solver
+        if self._session is None:
+            self._session = Session.following(self.encoding.clauses)
+        return self._session
 
     def literal(self, ir: IR) -> int:
         """A literal equivalent to an expression (its definition joins the live solver)."""
@@ -97,14 +76,14 @@ class Engine:
 
     def witness(self, assumptions: Sequence[int]) -> dict[str, int] | None:
         """A valid configuration under extra assumption literals (all error rules on), or None."""
-        model = self._solve([*self.hard_lits(), *assumptions])
+        model = self.solve([*self.hard_lits(), *assumptions])
         return self.decode(model) if model is not None else None
 
     def close(self) -> None:
         """Free the solver."""
-        if self._solver is not None:
-            self._solver.delete()
-            self._solver = None
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     def hard_lits(self) -> list[int]:
         """The selectors of the error-severity rules (assume them to switch the rules on)."""
@@ -131,22 +110,20 @@ class Engine:
                     break
         return out
 
-    def _solve(self, assumptions: Sequence[int]) -> list[int] | None:
-        if self.sat.solve(assumptions=list(assumptions)):
-            model = self.sat.get_model()
-            return list(model) if model is not None else []
-        return None
+    def solve(self, assumptions: Sequence[int]) -> list[int] | None:
+        """A model under the assumption literals (switch rules on with `hard_lits`), or None."""
+        return self.sat.solution(assumptions)
 
     # ------------------------------------------------------------- questions
 
     def complete_any(self, assignment: Assignment) -> dict[str, int] | None:
         """Some valid completion of the assignment, or None."""
-        model = self._solve(self.hard_lits() + self.choice_lits(assignment))
+        model = self.solve(self.hard_lits() + self.choice_lits(assignment))
         return self.decode(model) if model is not None else None
 
     def is_consistent(self, assignment: Assignment) -> bool:
         """Whether a valid completion exists."""
-        return self._solve(self.hard_lits() + self.choice_lits(assignment)) is not None
+        return self.solve(self.hard_lits() + self.choice_lits(assignment)) is not None
 
     def options(
         self,
@@ -170,7 +147,7 @@ class Engine:
             else list(slots)
         )
         seen: dict[str, set[int]] = {name: set() for name in open_slots}
-        first = self._solve(base)
+        first = self.solve(base)
         if first is None:
             return {name: SlotOptions(possible=(), excluded={}) for name in open_slots}
         self._mark(seen, first)
@@ -185,7 +162,7 @@ class Engine:
             self.encoding.clauses.append([-activation, *unseen])
             # Ask the solver to prefer the values not seen yet, so one model covers many.
             self.sat.set_phases(list(unseen))
-            model = self._solve([*base, activation])
+            model = self.solve([*base, activation])
             self.encoding.clauses.append([-activation])  # retire the query for good
             if model is None:
                 break
@@ -200,7 +177,7 @@ class Engine:
                 if index in seen[name]:
                     continue
                 if reasons:
-                    refuted = self._solve([*base, lits[index]])
+                    refuted = self.solve([*base, lits[index]])
                     assert refuted is None, "a covering query missed a possible value"
                     excluded[value.id] = self._blame(base, lits[index], minimal)
                 else:
@@ -216,27 +193,12 @@ class Engine:
 
     def _blame(self, base: Sequence[int], extra: int, minimal: bool) -> tuple[str, ...]:
         """The rules of a core of base + extra (shrunk to a minimal set when asked)."""
-        core = set(self.sat.get_core() or [])
+        core = self.sat.core()
         rule_lits = [lit for lit in self.hard_lits() if lit in core]
         fixed = [lit for lit in base if lit not in self._lit_rules] + [extra]
         if minimal:
-            rule_lits = self._shrink(rule_lits, fixed)
+            rule_lits = self.sat.shrink(rule_lits, fixed)
         return tuple(sorted({rid for lit in rule_lits for rid in self._lit_rules.get(lit, [])[:1]}))
-
-    def _shrink(self, candidates: list[int], fixed: Sequence[int]) -> list[int]:
-        """Deletion-based minimisation of an unsatisfiable set of assumption literals."""
-        kept = list(candidates)
-        i = 0
-        while i < len(kept):
-            trial = kept[:i] + kept[i + 1 :]
-            if not self.sat.solve(assumptions=[*fixed, *trial]):
-                core = set(self.sat.get_core() or [])
-                kept = [lit for lit in trial if lit in core]
-                # indices before i were necessary; keep scanning from the same position
-                i = min(i, len(kept))
-                continue
-            i += 1
-        return kept
 
     def explain(self, assignment: Assignment) -> Conflict | None:
         """A minimal set of choices and rules that cannot hold together, or None if consistent."""
@@ -247,18 +209,17 @@ class Engine:
             self.selectors[r.id] for r in self.hard if not r.builtin
         ]
         assumptions = self.choice_lits(assignment) + self.hard_lits()
-        if self.sat.solve(assumptions=assumptions):
+        if self.sat.solve(assumptions):
             return None
         direct = self._broken_rule_conflict(assignment)
         if direct is not None:
             return direct
-        if not self.sat.solve(assumptions=authored):
+        if not self.sat.solve(authored):
             assumptions = authored
         else:
-            self.sat.solve(assumptions=assumptions)  # refresh the core of the full set
-        core = set(self.sat.get_core() or [])
-        ordered = [lit for lit in assumptions if lit in core]
-        minimal = self._shrink(ordered, [])
+            self.sat.solve(assumptions)  # refresh the core of the full set
+        core = self.sat.core()
+        minimal = self.sat.shrink([lit for lit in assumptions if lit in core])
         choices = tuple(sorted(choice_by_lit[lit] for lit in minimal if lit in choice_by_lit))
         rules = tuple(
             sorted({self._lit_rules[lit][0] for lit in minimal if lit in self._lit_rules})
@@ -281,11 +242,47 @@ class Engine:
         rule = min(broken, key=lambda r: (r.builtin, len(r.slots), r.id))
         chosen = {name: assignment[name] for name in rule.slots}
         choice_by_lit = {self.encoding.slot_lits[n][i]: n for n, i in chosen.items()}
-        kept = self._shrink([*self.choice_lits(chosen), self.selectors[rule.id]], [])
+        kept = self.sat.shrink([*self.choice_lits(chosen), self.selectors[rule.id]])
         return Conflict(
             choices=tuple(sorted(choice_by_lit[lit] for lit in kept if lit in choice_by_lit)),
             rules=(rule.id,),
         )
+
+    def derive(self, assignment: Assignment, conflict: Conflict) -> Derivation:
+        """How the rules of a conflict force each other from its choices (see `derivation`)."""
+        choices = [
+            (self._fact(name, assignment[name]), self.encoding.slot_lits[name][assignment[name]])
+            for name in sorted(conflict.choices, key=self.encoding.order.__getitem__)
+        ]
+        by_id = {r.id: r for r in self.rules}
+        rules = [
+            RuleInput(
+                id=rule_id,
+                selector=self.selectors[rule_id],
+                candidates=self._candidates(by_id[rule_id].slots),
+            )
+            for rule_id in conflict.rules
+        ]
+        return derive(self.sat, choices, rules)
+
+    def _fact(self, name: str, index: int) -> Fact:
+        slot = self.problem.slot(name)
+        if slot.is_bool:
+            return Fact(name, "true", index == 1)
+        return Fact(name, slot.values[index].id, True)
+
+    def _candidates(self, slots: frozenset[str]) -> list[tuple[Fact, int]]:
+        """Every slot fact a rule reading `slots` may force: slot = value, slot != value."""
+        out: list[tuple[Fact, int]] = []
+        for name in sorted(slots, key=self.encoding.order.__getitem__):
+            slot = self.problem.slot(name)
+            lits = self.encoding.slot_lits[name]
+            if slot.is_bool:
+                out += [(Fact(name, "true", True), lits[1]), (Fact(name, "true", False), lits[0])]
+                continue
+            out += [(Fact(name, v.id, True), lits[i]) for i, v in enumerate(slot.values)]
+            out += [(Fact(name, v.id, False), -lits[i]) for i, v in enumerate(slot.values)]
+        return out
 
     def fix(
         self, assignment: Assignment, tie_cost: Mapping[str, Sequence[float]] | None = None
@@ -296,11 +293,11 @@ class Engine:
         """
         costs = _int_weights(tie_cost or {})
         big = 1 + sum(max(ws, default=0) for ws in costs.values())
-        wcnf = self._wcnf(self._selector_units())
-        for name, index in sorted(assignment.items()):
-            wcnf.append([self.encoding.slot_lits[name][index]], weight=big)
-        self._add_costs(wcnf, costs)
-        model = _maxsat(wcnf)
+        keep = [
+            ([self.encoding.slot_lits[name][index]], big)
+            for name, index in sorted(assignment.items())
+        ]
+        model = self._maxsat(self._selector_units(), [*keep, *self._costs(costs)])
         if model is None:
             return None
         fixed = self.decode(model)
@@ -319,39 +316,38 @@ class Engine:
         self, assignment: Assignment, weights: Mapping[str, Sequence[float]], maximize: bool = False
     ) -> dict[str, int] | None:
         """An optimal valid completion: minimise (or maximise) the summed value weights."""
-        wcnf = self._wcnf(self._selector_units() + [[lit] for lit in self.choice_lits(assignment)])
-        costs = _int_weights(weights)
-        self._add_costs(wcnf, costs, maximize=maximize)
-        model = _maxsat(wcnf)
+        hard = self._selector_units() + [[lit] for lit in self.choice_lits(assignment)]
+        model = self._maxsat(hard, self._costs(_int_weights(weights), maximize=maximize))
         return self.decode(model) if model is not None else None
 
-    def _wcnf(self, extra_hard: list[list[int]]) -> WCNF:
-        """A WCNF whose hard part is the encoding plus `extra_hard`, handed over in one list
-        (appending 300,000 clauses one by one costs a second at the benchmark's scale)."""
-        wcnf = WCNF()
-        wcnf.hard = [list(c) for c in self.encoding.clauses] + extra_hard
-        wcnf.nv = self.encoding.nvars
-        return wcnf
+    def _maxsat(
+        self, extra_hard: list[list[int]], soft: Sequence[tuple[list[int], int]]
+    ) -> list[int] | None:
+        """RC2 over the encoding plus `extra_hard`, minimising the broken soft clauses."""
+        return maxsat([*self.encoding.clauses, *extra_hard], soft, self.encoding.nvars)
 
-    def _add_costs(
-        self, wcnf: WCNF, costs: Mapping[str, Sequence[int]], maximize: bool = False
-    ) -> None:
+    def _costs(
+        self, costs: Mapping[str, Sequence[int]], maximize: bool = False
+    ) -> list[tuple[list[int], int]]:
+        """Soft clauses charging each value its weight (or rewarding it, when maximising)."""
+        out: list[tuple[list[int], int]] = []
         for name, weights in sorted(costs.items()):
             lits = self.encoding.slot_lits[name]
             for lit, weight in zip(lits, weights, strict=True):
                 if weight > 0:
-                    wcnf.append([lit] if maximize else [-lit], weight=weight)
+                    out.append(([lit] if maximize else [-lit], weight))
+        return out
 
     def enumerate(self, assignment: Assignment, limit: int) -> list[dict[str, int]]:
         """Up to `limit` distinct valid completions."""
         out: list[dict[str, int]] = []
-        with Solver(name=SOLVER_NAME, bootstrap_with=self.encoding.clauses) as solver:
-            for unit in self._selector_units() + [[lit] for lit in self.choice_lits(assignment)]:
-                solver.add_clause(unit)
-            while len(out) < limit and solver.solve():
-                decoded = self.decode(solver.get_model() or [])
+        with Session(self.encoding.clauses) as session:
+            session.add_clauses(self._selector_units())
+            session.add_clauses([lit] for lit in self.choice_lits(assignment))
+            while len(out) < limit and session.solve():
+                decoded = self.decode(session.model())
                 out.append(decoded)
-                solver.add_clause([-self.encoding.slot_lits[n][i] for n, i in decoded.items()])
+                session.add_clauses([[-self.encoding.slot_lits[n][i] for n, i in decoded.items()]])
         return out
 
     def count(self, assignment: Assignment) -> int:
@@ -366,131 +362,12 @@ class Engine:
         """
         chosen = [r.id for r in self.hard if r.id != rule_id] if others is None else list(others)
         assumptions = [-self.rule_lits[rule_id], *(self.selectors[rid] for rid in chosen)]
-        return self._solve(assumptions) is not None
+        return self.solve(assumptions) is not None
 
     def rule_can_hold(self, rule_id: str) -> bool:
         """Whether some configuration satisfies the rule together with all hard rules."""
-        return self._solve([*self.hard_lits(), self.selectors[rule_id]]) is not None
+        return self.solve([*self.hard_lits(), self.selectors[rule_id]]) is not None
 
 
 def _int_weights(weights: Mapping[str, Sequence[float]]) -> dict[str, list[int]]:
     return {name: [max(0, round(w * 100)) for w in ws] for name, ws in weights.items()}
-
-
-def _maxsat(wcnf: WCNF) -> list[int] | None:
-    with RC2(wcnf, solver="g4") as rc2:
-        model = rc2.compute()
-        return list(model) if model is not None else None
-
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """d4 prints statistics on the C stdout; keep our own output clean."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
-PORTFOLIO_FROM_VARS = 600
-"""From this many variables, d4 runs twice at once (see `count_models`); below, classic only."""
-
-
-def count_models(clauses: Sequence[Sequence[int]], nvars: int) -> int:
-    """Exact model count of a CNF with the d4 compiler (Python int, any size).
-
-    d4's two branching heuristics win on different formulas (measured here: 18x for classic
-    branching on the bundled catalog, 70x for the default on ecos-aaed2000): its default computes a tree decomposition first, which costs a second or
-    more (the bundled catalog: 1.1 s against 0.06 s for classic branching, automotive02-v1:
-    2.9 s against 0.9 s), while classic branching can be lost without one (ecos-aaed2000 as
-    UVL: 47 s against 0.7 s). So from `PORTFOLIO_FROM_VARS` variables both run at once, each
-    in a forked child, and the first answer wins; the other is stopped. Small formulas run
-    classic branching in this process.
-    """
-    if any(len(c) == 0 for c in clauses):
-        return 0
-    # d4 has been seen to crash on a clause that repeats a literal: dedupe literals and drop
-    # clauses that hold anyway (x or not x); neither changes the models.
-    cleaned = [sorted(set(c)) for c in clauses]
-    clauses = [c for c in cleaned if not any(-lit in c for lit in c)]
-    if nvars < PORTFOLIO_FROM_VARS:
-        return _d4_count(clauses, nvars, classic=True)
-    return _d4_portfolio(clauses, nvars)
-
-
-def _d4_count(clauses: Sequence[Sequence[int]], nvars: int, *, classic: bool) -> int:
-    import py_d4
-
-    with _quiet_stdout():
-        if classic:
-            options = py_d4.dump_options_to_dict(py_d4.OptionDpllStyleMethod())
-            options["branching"]["branchingHeuristicType"] = "classic"
-            solver = py_d4.Solver(
-                [list(c) for c in clauses], nvars, py_d4.load_options_from_dict(options)
-            )
-        else:
-            solver = py_d4.Solver([list(c) for c in clauses], nvars)
-        result = solver.count()
-        text = result.getResult()
-    return int(text.strip().split()[-1])
-
-
-def _d4_portfolio(clauses: Sequence[Sequence[int]], nvars: int) -> int:
-    """Both heuristics in forked children; the first count that arrives is the answer."""
-    ctx = multiprocessing.get_context("fork")
-    children = []
-    for classic in (True, False):
-        receiver, sender = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_d4_child, args=(clauses, nvars, classic, sender, os.getpid()))
-        process.start()
-        sender.close()
-        children.append((process, receiver))
-    waiting = [receiver for _, receiver in children]
-    try:
-        while waiting:
-            for ready in multiprocessing.connection.wait(waiting):
-                assert isinstance(ready, multiprocessing.connection.Connection)
-                waiting.remove(ready)
-                try:
-                    return int(ready.recv())
-                except EOFError:  # that child died without an answer: wait for the other
-                    continue
-        raise RuntimeError("the d4 counter failed under both of its branching heuristics")
-    finally:
-        for process, receiver in children:
-            if process.is_alive():
-                process.kill()
-            process.join()
-            receiver.close()
-
-
-def _d4_child(
-    clauses: Sequence[Sequence[int]],
-    nvars: int,
-    classic: bool,
-    sender: multiprocessing.connection.Connection,
-    parent: int,
-) -> None:
-    _die_with_parent(parent)
-    sender.send(str(_d4_count(clauses, nvars, classic=classic)))
-
-
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to kill this process when its parent dies (PR_SET_PDEATHSIG), so that a count
-    stopped from outside (a time-out kills the counting process) leaves no d4 running."""
-    import ctypes
-    import signal
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the parent's finally still stops it
-        return
-    if os.getppid() != parent:  # the parent was already gone before the request took effect
-        os._exit(1)

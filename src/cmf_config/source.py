@@ -3,26 +3,31 @@
 PyYAML's composer silently keeps the last of two duplicate keys (yaml/pyyaml#165), recurses
 once per nesting level and expands aliases without bound. So we build the tree ourselves from
 PyYAML's event stream (C parser where present): iteratively, with a depth limit, an alias
-expansion budget, duplicate-key detection, and 1-based spans converted here, once.
+expansion budget, duplicate-key detection, and 1-based spans converted here, once. Scalars
+take their YAML 1.2 core-schema meaning (`yaml12.py`), the one editors and schema tools give.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
 import yaml
 
+from cmf_config import yaml12
 from cmf_config.errors import Diagnostic, InputError, Span
+from cmf_config.files import TooLarge, os_error_hint, os_error_text, read_bounded
 
 MAX_DEPTH = 64
 MAX_NODES = 500_000
 MAX_BYTES = 32 * 1024 * 1024
+MAX_NUMBER_CHARS = 40
+"""A longer number is refused where it is read (Python will not even print a 4,301-digit int)."""
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_RESOLVER = yaml.resolver.Resolver()
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -30,6 +35,8 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
+
+_NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 
 Scalar = str | int | float | bool | None
 
@@ -139,6 +146,34 @@ class TextInput:
 YAML_INPUT = TextInput()
 
 
+_WIDE_MARKS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-16 or UTF-32 by its byte-order mark, or by the NUL bytes of ASCII text without one."""
+    for mark, name in _WIDE_MARKS:
+        if data.startswith(mark):
+            return name
+    head = data[: min(len(data), 64) // 4 * 4]
+    quarter = bytes(len(head) // 4)
+    if len(head) >= 8 and head[1::4] == head[2::4] == head[3::4] == quarter and all(head[::4]):
+        return "UTF-32"
+    if len(head) >= 8 and head[0::4] == head[1::4] == head[2::4] == quarter and all(head[3::4]):
+        return "UTF-32"
+    head = data[: min(len(data), 64) // 2 * 2]
+    half = bytes(len(head) // 2)
+    if len(head) >= 4 and (
+        (head[1::2] == half and all(head[::2])) or (head[::2] == half and all(head[1::2]))
+    ):
+        return "UTF-16"
+    return None
+
+
 def _decode(path: str, data: bytes, kind: TextInput = YAML_INPUT) -> str:
     def fail(code: str, offset: int, message: str, hint: str) -> InputError:
         line = data.count(b"\n", 0, offset) + 1
@@ -149,6 +184,14 @@ def _decode(path: str, data: bytes, kind: TextInput = YAML_INPUT) -> str:
 
     if not data.strip():
         raise fail(kind.empty, 0, "the file is empty", kind.empty_hint)
+    wide = _wide_encoding(data)
+    if wide is not None:
+        raise fail(
+            kind.binary,
+            0,
+            f"the file is {wide} text, not UTF-8",
+            f"save it as UTF-8 (in most editors: Save as, encoding UTF-8); e.g. iconv -f {wide} -t UTF-8",
+        )
     if b"\x00" in data:
         raise fail(
             kind.binary,
@@ -177,25 +220,32 @@ def read_text(path: Path, display: str | None = None, kind: TextInput = YAML_INP
         )
 
     try:
-        if path.is_dir():
-            raise fail(
-                kind.unreadable,
-                "this is a directory, not a file",
-                f"give the path of a {kind.what} file",
-            )
-        size = path.stat().st_size
-        if size > kind.limit:
-            raise fail(
-                kind.too_large,
-                f"the file is too large ({size} bytes; the limit is {kind.limit})",
-                kind.too_large_hint,
-            )
-        data = path.read_bytes()
-    except OSError as exc:
+        data = read_bounded(path, kind.limit)
+    except IsADirectoryError:
         raise fail(
             kind.unreadable,
-            f"cannot read the file: {exc.strerror or exc}",
-            "check the path and its permissions",
+            "this is a directory, not a file",
+            f"give the path of a {kind.what} file",
+        ) from None
+    except TooLarge as exc:
+        raise fail(
+            kind.too_large,
+            f"the file is too large (more than {exc.limit} bytes)",
+            kind.too_large_hint,
+        ) from None
+    except OSError as exc:
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            raise fail(
+                kind.unreadable,
+                f"cannot read the file: it is a symlink to '{os.readlink(path)}', which does not exist",
+                "fix the symlink, or give the path of the file itself",
+            ) from None
+        raise fail(
+            kind.unreadable,
+            f"cannot read the file: {os_error_text(exc)}",
+            os_error_hint(exc)
+            if exc.errno != errno.ENOENT
+            else "check the path and its permissions",
         ) from None
     return _decode(shown, data, kind)
 
@@ -227,13 +277,22 @@ class _Builder:
         end = _span(self.path, event.end_mark)
         tag = event.tag
         if tag is None or tag == "!":
-            tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
+            # YAML 1.2 core schema: only plain scalars are resolved; quoted ones are strings.
+            plain = bool(event.implicit and event.implicit[0]) and tag is None
+            tag = yaml12.resolve(event.value) if plain else yaml12.STR
         value: Scalar
-        if tag in _PLAIN_TAGS:
-            node = yaml.ScalarNode(tag, event.value, None, None, event.style)
+        if tag in _NUMBER_TAGS and len(event.value) > MAX_NUMBER_CHARS:
+            self._error(
+                "E203",
+                span,
+                f"the number '{event.value[:12]}...' is {len(event.value)} characters long",
+                f"write a number of at most {MAX_NUMBER_CHARS} characters (quote it if it is a text)",
+            )
+            value = event.value
+        elif tag in _PLAIN_TAGS:
             try:
-                value = _CONSTRUCTOR.construct_object(node)
-            except yaml.YAMLError:
+                value = yaml12.construct(tag, event.value)
+            except ValueError:
                 value = event.value
         elif tag == "tag:yaml.org,2002:timestamp":
             value = event.value
@@ -278,6 +337,21 @@ def _size(node: Node) -> int:
     return total
 
 
+def _too_many(aliased: int) -> tuple[str, str]:
+    """The message and hint of E105 for too many nodes: blame aliases only when they did it."""
+    if aliased > MAX_NODES // 2:
+        return (
+            f"the document expands to more than {MAX_NODES:,} values through its aliases "
+            "('*name'): an alias bomb?",
+            "remove the nested aliases ('*name'); write the data out",
+        )
+    return (
+        f"the document holds more than {MAX_NODES:,} values (keys, items and scalars)"
+        + (f", {aliased:,} of them through aliases" if aliased else ""),
+        "split it into several files; no configuration or catalog file needs this many",
+    )
+
+
 def parse_text(text: str, path: str) -> Document:
     """Parse YAML text into a single Document; raise InputError with every problem found."""
     builder = _Builder(path)
@@ -285,6 +359,7 @@ def parse_text(text: str, path: str) -> Document:
     root: Node | None = None
     documents = 0
     nodes = 0
+    aliased = 0  # the part of `nodes` that alias expansions ('*name') added
 
     def attach(node: Node, weight: int = 1) -> None:
         nonlocal root, nodes
@@ -387,13 +462,11 @@ def parse_text(text: str, path: str) -> Document:
                         "define the anchor first",
                     )
                     continue
+                aliased += target[1]
                 attach(target[0], target[1])
             if nodes > MAX_NODES:
                 builder._error(
-                    "E105",
-                    _span(path, getattr(event, "start_mark", None)),
-                    f"the document expands to more than {MAX_NODES} nodes (alias bomb?)",
-                    "remove the nested aliases ('*name'); write the data out",
+                    "E105", _span(path, getattr(event, "start_mark", None)), *_too_many(aliased)
                 )
                 break
     except yaml.MarkedYAMLError as exc:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from cmf_config import source
 from cmf_config.errors import Diagnostic, InputError, Span
-from cmf_config.featuremodel import (
+from cmf_config.fmodel import (
     Attributes,
     Constraint,
     Feature,
@@ -41,6 +41,8 @@ from cmf_config.suggest import did_you_mean
 
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 400
+MAX_CHAIN = MAX_DEPTH // 2
+"""The longest run of '=>' or '<=>' (each nests the formula a level deeper; 'and'/'or' do not)."""
 
 _TOKEN = re.compile(
     r"""
@@ -644,7 +646,16 @@ class _Parser:
 
     def constraint(self) -> tuple[IR, dict[str, int]]:
         refs: dict[str, int] = {}
-        return self.binary(0, refs), refs
+        start = self.peek()[2]
+        formula = self.binary(0, refs)
+        if _height(formula) > MAX_DEPTH:
+            raise _Stop(
+                start,
+                "E162",
+                f"the constraint nests more than {MAX_DEPTH} levels (a '=>' or '<=>' counts two)",
+                "split it into several constraints",
+            )
+        return formula, refs
 
     _LEVELS: tuple[str, ...] = ("<=>", "=>", "|", "&")
 
@@ -653,7 +664,17 @@ class _Parser:
             return self.unary(refs, 0)
         op = self._LEVELS[level]
         left = self.binary(level + 1, refs)
+        links = 0
         while self.at("op", op):
+            links += 1
+            if links > MAX_CHAIN and op in ("=>", "<=>"):
+                raise _Stop(
+                    self.peek()[2],
+                    "E162",
+                    f"more than {MAX_CHAIN} '{op}' in a row",
+                    f"split the chain into several constraints (each '{op}' nests the "
+                    "formula one level deeper)",
+                )
             self.next()
             right = self.binary(level + 1, refs)
             if op == "&":
@@ -711,6 +732,22 @@ class _Parser:
             raise _Unsupported(
                 tok[2], f"numeric constraints ('{tok[1]}') are not supported: only boolean ones"
             )
+
+
+def _height(formula: IR) -> int:
+    """Nesting of a formula, iteratively: 'not' counts one level, other operators two.
+
+    (The CNF conversion spends about that many stack frames per level.)
+    """
+    best = 0
+    stack: list[tuple[IR, int]] = [(formula, 0)]
+    while stack:
+        node, height = stack.pop()
+        best = max(best, height)
+        if isinstance(node, Op):
+            step = 1 if node.op == "not" else 2
+            stack.extend((arg, height + step) for arg in node.args)
+    return best
 
 
 def _describe(tok: Token) -> str:

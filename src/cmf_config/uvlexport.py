@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from cmf_config.errors import Severity
-from cmf_config.featuremodel import Attributes, Feature, FeatureModel, Group, UvlValue
+from cmf_config.fmodel import Attributes, Feature, FeatureModel, Group, UvlValue
 from cmf_config.problem import Problem
 from cmf_config.rules import IR, K, Op, Ref, Rule, bind, slots_of
 

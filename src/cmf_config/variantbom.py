@@ -21,21 +21,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import attrs
-from pysat.solvers import Solver
 
 from cmf_config.errors import NO_SPAN, Diagnostic, InputError, Span
 from cmf_config.model import Catalog, PartLine, Position
 from cmf_config.problem import Assignment, Problem
 from cmf_config.rules import IR, TRUE, K, Op, Ref, compile_expression, evaluate, slots_of
+from cmf_config.sat import BULK_SOLVER, Session
 from cmf_config.solver import Engine
 from cmf_config.source import Document, MapNode, ScalarNode, SeqNode, parse_file
 
 CHECKS: tuple[str, ...] = ("uniqueness", "completeness", "superfluous")
 """The three checks, in the order a position's findings are listed."""
-
-SESSION_SOLVER = "cd19"
-"""The SAT solver of a check (PySAT name; CaDiCaL 1.9.5). Chosen for this workload whatever the
-engine uses: on the 35,000-part benchmark it takes 22 s where Glucose 4 takes 29 s."""
 
 
 @attrs.frozen(kw_only=True)
@@ -54,20 +50,39 @@ class CompiledPosition:
         return f"{self.owner}/{self.position.id}"
 
 
-@attrs.frozen(kw_only=True)
-class Finding:
-    """A product-data problem found by a check, with the configuration that shows it.
+CODES = {"uniqueness": "B101", "completeness": "B102", "superfluous": "B103"}
+"""The diagnostic code of each check's findings."""
 
-    `witness` is a valid configuration (slot -> value id) exhibiting the problem; superfluous
-    parts have none, since their finding is that no valid configuration selects them.
-    """
+HINTS = {
+    "uniqueness": "make the two selection conditions exclusive: the witness satisfies both",
+    "completeness": "add an alternative whose condition holds for the witness, or narrow the position's `needed` condition",
+    "superfluous": "drop the part, or fix its selection condition (or the position's `needed`) so that a valid vehicle can take it",
+}
+"""What to do about each check's findings."""
 
-    check: str  # uniqueness | completeness | superfluous
-    position: str
-    parts: tuple[str, ...]
-    span: Span
-    witness: Mapping[str, str] | None
-    message: str
+
+def _finding(
+    check: str,
+    position: str,
+    parts: tuple[str, ...],
+    span: Span,
+    witness: Mapping[str, str] | None,
+    message: str,
+) -> Diagnostic:
+    """A product-data problem found by a check (`kind`), about a position (`subject`), with
+    the valid configuration that shows it (`witness`, slot -> value id in slot order);
+    superfluous parts have none, since their finding is that no valid configuration selects
+    them."""
+    return Diagnostic(
+        code=CODES[check],
+        span=span,
+        message=message,
+        hint=HINTS[check],
+        kind=check,
+        subject=position,
+        parts=parts,
+        witness=None if witness is None else tuple(witness.items()),
+    )
 
 
 # ---------------------------------------------------------------- compiling conditions
@@ -208,7 +223,7 @@ def selected_parts(
 # ---------------------------------------------------------------- the checks
 
 
-def check(engine: Engine, compiled: Sequence[CompiledPosition]) -> list[Finding]:
+def check(engine: Engine, compiled: Sequence[CompiledPosition]) -> list[Diagnostic]:
     """Uniqueness, completeness and superfluous parts of every position, through the solver.
 
     Findings come position by position (in `compiled` order), each position's in the order
@@ -233,11 +248,11 @@ def check(engine: Engine, compiled: Sequence[CompiledPosition]) -> list[Finding]
         encoding.and_([scope, -_exactly_one(engine, item.conditions, lits)])
         for item, scope, lits in zip(compiled, scopes, conditions, strict=True)
     ]
-    with _Session(engine) as session:
+    with CheckSession(engine) as session:
         reached = _reachable(session, [lit for lits in selects for lit in lits], violations)
         reachable = [[lit in reached for lit in lits] for lits in selects]
         suspects = _violated(session, violations, reached)
-        findings: list[Finding] = []
+        findings: list[Diagnostic] = []
         for i, item in enumerate(compiled):
             findings += _position_findings(
                 session, item, scopes[i], conditions[i], reachable[i], i in suspects
@@ -245,35 +260,26 @@ def check(engine: Engine, compiled: Sequence[CompiledPosition]) -> list[Finding]
     return findings
 
 
-class _Session:
-    """The valid configurations, asked about by one check: a solver of its own in which the
-    error rules are unit clauses, propagated once instead of being assumed (thousands of
-    literals) on each of the check's calls. Clauses the engine's encoding gains meanwhile (new
-    condition literals) are sent before each call."""
+class CheckSession:
+    """The valid configurations, asked about by one check: a `sat.Session` of its own (on the
+    solver for long runs of satisfiable calls, `sat.BULK_SOLVER`) in which the error rules are
+    unit clauses, propagated once instead of being assumed (thousands of literals) on each of
+    the check's calls. It follows the engine's encoding, which gains condition literals meanwhile."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.solver = Solver(name=SESSION_SOLVER, bootstrap_with=engine.encoding.clauses)
-        self.sent = len(engine.encoding.clauses)
-        for lit in engine.hard_lits():
-            self.solver.add_clause([lit])
+        self.solver = Session.following(engine.encoding.clauses, solver=BULK_SOLVER)
+        self.solver.add_clauses([lit] for lit in engine.hard_lits())
 
-    def __enter__(self) -> _Session:
+    def __enter__(self) -> CheckSession:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.solver.delete()
+        self.solver.close()
 
     def model(self, assumptions: Sequence[int]) -> list[int] | None:
         """A model of the valid configurations under the assumptions, or None."""
-        clauses = self.engine.encoding.clauses
-        for clause in clauses[self.sent :]:
-            self.solver.add_clause(clause)
-        self.sent = len(clauses)
-        if not self.solver.solve(assumptions=list(assumptions)):
-            return None
-        model: list[int] = self.solver.get_model() or []
-        return model
+        return self.solver.solution(assumptions)
 
     def shuffle_phases(self, rng: random.Random) -> None:
         """Random preferred values for the slot variables: the next model lands somewhere else
@@ -326,7 +332,7 @@ def _exactly_one(engine: Engine, conditions: Sequence[IR], lits: Sequence[int]) 
     return engine.encoding.cardinality("exactly", 1, list(lits))
 
 
-def _reachable(session: _Session, targets: Sequence[int], watched: Sequence[int]) -> set[int]:
+def _reachable(session: CheckSession, targets: Sequence[int], watched: Sequence[int]) -> set[int]:
     """The target literals some valid configuration makes true (and the watched ones that
     the models met on the way make true).
 
@@ -353,7 +359,7 @@ def _reachable(session: _Session, targets: Sequence[int], watched: Sequence[int]
     return reached
 
 
-def _violated(session: _Session, violations: Sequence[int], known: set[int]) -> set[int]:
+def _violated(session: CheckSession, violations: Sequence[int], known: set[int]) -> set[int]:
     """The positions (indices) whose violation literal some valid configuration makes true;
     `known`: literals already seen true in a valid configuration.
 
@@ -393,16 +399,16 @@ def _violated(session: _Session, violations: Sequence[int], known: set[int]) -> 
 
 
 def _position_findings(
-    session: _Session,
+    session: CheckSession,
     item: CompiledPosition,
     scope: int,
     lits: Sequence[int],
     reachable: Sequence[bool],
     is_suspect: bool,
-) -> list[Finding]:
+) -> list[Diagnostic]:
     """The findings of one position; `is_suspect`: some valid configuration that needs it
     selects none or several of its alternatives."""
-    out: list[Finding] = []
+    out: list[Diagnostic] = []
     if is_suspect:
         out += _uniqueness(session, item, scope, lits, reachable)
         gap = session.witness([scope, *(-lit for lit in lits)])
@@ -418,7 +424,7 @@ def _position_findings(
                 else "its condition never holds where the position is needed"
             )
             out.append(
-                Finding(
+                _finding(
                     check="superfluous",
                     position=item.key,
                     parts=(alternative.part,),
@@ -430,8 +436,8 @@ def _position_findings(
     return out
 
 
-def _completeness(engine: Engine, item: CompiledPosition, gap: Mapping[str, int]) -> Finding:
-    return Finding(
+def _completeness(engine: Engine, item: CompiledPosition, gap: Mapping[str, int]) -> Diagnostic:
+    return _finding(
         check="completeness",
         position=item.key,
         parts=(),
@@ -442,19 +448,19 @@ def _completeness(engine: Engine, item: CompiledPosition, gap: Mapping[str, int]
 
 
 def _uniqueness(
-    session: _Session,
+    session: CheckSession,
     item: CompiledPosition,
     scope: int,
     lits: Sequence[int],
     reachable: Sequence[bool],
-) -> list[Finding]:
+) -> list[Diagnostic]:
     """Every pair of alternatives some valid configuration selects together."""
     if len(lits) < 2:
         return []
     encoding = session.engine.encoding
     if session.model([scope, encoding.cardinality("at_least", 2, list(lits))]) is None:
         return []
-    out: list[Finding] = []
+    out: list[Diagnostic] = []
     alts = item.position.alternatives
     for i in range(len(lits)):
         for j in range(i + 1, len(lits)):
@@ -463,7 +469,7 @@ def _uniqueness(
             both = session.witness([scope, lits[i], lits[j]])
             if both is not None:
                 out.append(
-                    Finding(
+                    _finding(
                         check="uniqueness",
                         position=item.key,
                         parts=(alts[i].part, alts[j].part),

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import attrs
 
+from cmf_config.derivation import Conflict, Derivation
 from cmf_config.errors import Diagnostic, InputError, Severity, Span, UsageError
 from cmf_config.load import bundled_dir, load_catalog, load_vehicle_file
 from cmf_config.model import (
@@ -26,8 +27,9 @@ from cmf_config.model import (
     VehicleConfig,
 )
 from cmf_config.problem import Problem, catalog_problem, choice_span, config_assignment
-from cmf_config.rules import Rule, holds, load_rules, platform_rules
-from cmf_config.solver import Change, Conflict, Engine, SlotOptions
+from cmf_config.rules import Rule, holds, load_rules, platform_rules, year_rules
+from cmf_config.sharing import PartUse, ProductBom
+from cmf_config.solver import Change, Engine, SlotOptions
 from cmf_config.suggest import did_you_mean
 from cmf_config.variantbom import CompiledPosition, compile_positions, selected_parts
 
@@ -64,30 +66,46 @@ class Workspace:
     """A catalog + rules + the configurations of one command, compiled once."""
 
     def __init__(
-        self, catalog: Catalog, rules_dir: Path, configs: Sequence[VehicleConfig] = ()
+        self,
+        catalog: Catalog,
+        rules_dir: Path,
+        configs: Sequence[VehicleConfig] = (),
+        year: int | None = None,
     ) -> None:
         self.catalog = catalog
+        self.year = year
         extra = [v.config for v in catalog.vehicles.values()]
         self.problem: Problem = catalog_problem(catalog, [*configs, *extra])
         self.rules: list[Rule] = platform_rules(catalog, self.problem) + load_rules(
             rules_dir, self.problem
         )
+        if year is not None:
+            # "buildable in year" is a pair of engine constraints, not a filter on answers
+            self.rules += year_rules(catalog, self.problem, year)
         self.engine = Engine(self.problem, self.rules)
         self.warning_rules = [r for r in self.rules if r.severity is Severity.WARNING]
         self.positions: list[CompiledPosition] = compile_positions(catalog, self.problem)
+        self.loaded: tuple[Vehicle, ...] = ()
+        """The configuration files `open` loaded, in the order given."""
 
     @classmethod
     def open(
-        cls, catalog_dir: Path | None, rules_dir: Path | None, config_paths: Sequence[Path] = ()
+        cls,
+        catalog_dir: Path | None,
+        rules_dir: Path | None,
+        config_paths: Sequence[Path] = (),
+        year: int | None = None,
     ) -> tuple[Workspace, list[Vehicle]]:
         """Load everything; raise InputError with all diagnostics of every file."""
         catalog = load_catalog(catalog_dir)
         vehicles, diagnostics = load_configs(catalog, config_paths)
         if diagnostics:
             raise InputError(diagnostics)
-        return cls(
-            catalog, rules_dir or bundled_dir("rules"), [v.config for v in vehicles]
-        ), vehicles
+        workspace = cls(
+            catalog, rules_dir or bundled_dir("rules"), [v.config for v in vehicles], year
+        )
+        workspace.loaded = tuple(vehicles)
+        return workspace, vehicles
 
     # ------------------------------------------------------------- helpers
 
@@ -149,6 +167,10 @@ class Workspace:
     def explain(self, config: VehicleConfig) -> Conflict | None:
         """A minimal conflict of choices and rules, or None when a valid completion exists."""
         return self.engine.explain(self.assignment(config))
+
+    def derive(self, config: VehicleConfig, conflict: Conflict) -> Derivation:
+        """How the rules of a conflict force each other from the configuration's choices."""
+        return self.engine.derive(self.assignment(config), conflict)
 
     def options(self, config: VehicleConfig) -> dict[str, SlotOptions]:
         """Possible and excluded values of every open slot."""
@@ -304,6 +326,33 @@ class Workspace:
             modules={kind: self.value_id(kind, assignment[kind]) for kind in KINDS},
             bom=tuple(self.bom_lines(config, assignment)),
             filled=filled,
+        )
+
+    def product(self, vehicle: Vehicle) -> ProductBom:
+        """A vehicle's bill of materials as a sharing product (open slots completed at least
+        cost). Raises UsageError when no valid vehicle completes it."""
+        config = vehicle.config
+        assignment = self.assignment(config)
+        if not self.is_complete(assignment):
+            completed = self.complete(config)
+            if completed is None:
+                raise UsageError(
+                    f"vehicle '{vehicle.id}' has no valid completion, so it has no bill of materials",
+                    f"run `cmf-config explain {config.span.path}`",
+                )
+            assignment = completed
+        return ProductBom(
+            name=vehicle.id,
+            lines=tuple(
+                PartUse(
+                    part=b.part,
+                    quantity=float(b.quantity),
+                    unit_cost=b.unit_cost,
+                    unit_mass_kg=b.unit_mass_kg,
+                    module=b.module,
+                )
+                for b in self.bom_lines(config, assignment)
+            ),
         )
 
     def resolve_vehicle(self, ref: str, loaded: Mapping[str, Vehicle]) -> Vehicle:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cmf_config import report
-from cmf_config.commands.common import add_common, emit
+from cmf_config import api, report
+from cmf_config.commands.common import add_common, add_year, emit, sources_of, stamp
 from cmf_config.errors import ExitCode, UsageError
-from cmf_config.lint import lint
-from cmf_config.suggest import did_you_mean
 from cmf_config.workspace import Workspace
 
 
@@ -22,6 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--platform", default=None, metavar="P")
     p.add_argument("--brand", default=None, metavar="B")
+    add_year(p)
     add_common(p)
     p.set_defaults(run=run_count)
 
@@ -34,6 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--limit", type=int, default=10, metavar="N")
     p.add_argument("--platform", default=None, metavar="P")
     p.add_argument("--brand", default=None, metavar="B")
+    add_year(p)
     add_common(p)
     p.set_defaults(run=run_enumerate)
 
@@ -47,35 +47,32 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _fixed(workspace: Workspace, args: argparse.Namespace) -> dict[str, int]:
-    fixed: dict[str, int] = {}
-    for slot in ("platform", "brand"):
-        value = getattr(args, slot)
-        if value is None:
-            continue
-        index = workspace.problem.slot(slot).index(value)
-        if index is None:
-            known = [v.id for v in workspace.problem.slot(slot).values]
-            raise UsageError(
-                f"unknown {slot} '{value}'{did_you_mean(value, known)}",
-                f"the {slot}s are {', '.join(known)}",
-            )
-        fixed[slot] = index
-    return fixed
+    values = {slot: getattr(args, slot) for slot in ("platform", "brand")}
+    return api.assignment_of(workspace, {k: v for k, v in values.items() if v is not None})
 
 
 def run_count(args: argparse.Namespace) -> int:
     """count [--platform P] [--brand B]."""
-    workspace, _ = Workspace.open(args.catalog, args.rules)
-    fixed = _fixed(workspace, args)
-    total = workspace.engine.count(fixed)
+    workspace = api.open_workspace(args.catalog, args.rules, year=args.year)
+    fixed = {slot: getattr(args, slot) for slot in ("platform", "brand")}
+    total = api.count_vehicles(workspace, {k: v for k, v in fixed.items() if v is not None})
     if args.format == "json":
         emit(
-            report.to_json(
-                {"count": total, "platform": args.platform, "brand": args.brand, "counter": "d4"}
+            stamp(
+                args,
+                report.to_json(
+                    {
+                        "count": total,
+                        "platform": args.platform,
+                        "brand": args.brand,
+                        "year": args.year,
+                        "counter": "d4",
+                    }
+                ),
             )
         )
     else:
-        emit(f"{total}\n")
+        emit(stamp(args, report.count_text(total)))
     return ExitCode.OK
 
 
@@ -83,53 +80,40 @@ def run_enumerate(args: argparse.Namespace) -> int:
     """enumerate [FILE] --limit N."""
     if args.limit < 0:
         raise UsageError("--limit must be zero or more", "write --limit 10")
-    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file] if args.file else [])
+    workspace = api.open_workspace(
+        args.catalog, args.rules, [args.file] if args.file else [], year=args.year
+    )
+    vehicles = workspace.loaded
     fixed = workspace.assignment(vehicles[0].config) if vehicles else {}
     fixed.update(_fixed(workspace, args))
-    found = workspace.engine.enumerate(fixed, args.limit)
-    rows = [
-        {s.name: workspace.value_id(s.name, a[s.name]) for s in workspace.problem.slots}
-        for a in found
-    ]
+    rows = api.enumerate_vehicles(workspace, args.limit, fixed)
     if args.format == "json":
-        emit(report.to_json({"configurations": rows, "limit": args.limit}))
+        emit(
+            stamp(
+                args,
+                report.to_json({"configurations": rows, "limit": args.limit, "year": args.year}),
+            )
+        )
     else:
-        emit("".join(" ".join(f"{k}={v}" for k, v in row.items()) + "\n" for row in rows))
-    return ExitCode.OK
+        emit(stamp(args, report.rows_text(rows, args.limit)))
+    return ExitCode.INVALID if not rows and args.limit > 0 else ExitCode.OK
 
 
 def run_lint(args: argparse.Namespace) -> int:
     """lint."""
-    workspace, _ = Workspace.open(args.catalog, args.rules)
-    findings = lint(workspace)
+    workspace = api.open_workspace(args.catalog, args.rules)
+    sources = sources_of(args)
+    ignored = set(sources.project.ignore) if sources.project is not None else set()
+    findings = [f for f in api.lint_catalog(workspace) if f.code not in ignored]
     if args.format == "json":
-        emit(
-            report.to_json(
-                {
-                    "clean": not findings,
-                    "findings": [
-                        {
-                            "code": f.code,
-                            "kind": f.kind,
-                            "subject": f.subject,
-                            "message": f.message,
-                            "file": f.span.path,
-                            "line": f.span.line,
-                            "column": f.span.col,
-                            "rules": list(f.rules),
-                        }
-                        for f in findings
-                    ],
-                }
-            )
-        )
+        emit(stamp(args, report.lint_json(findings, ignored)))
     else:
-        for f in findings:
-            where = f"{f.span}: " if f.span.line else ""
-            because = f" (because of {', '.join(f.rules)})" if f.rules else ""
-            emit(f"{where}{f.code} {f.kind}: {f.message}{because}\n")
-        rule_count = sum(1 for r in workspace.rules if not r.builtin)
-        emit(
-            f"lint: {len(findings)} finding{'s' if len(findings) != 1 else ''} ({rule_count} rules, {len(workspace.catalog.modules)} module variants, {len(workspace.catalog.vehicles)} reference vehicle{'s' if len(workspace.catalog.vehicles) != 1 else ''} checked)\n"
+        text = report.lint_text(
+            findings,
+            rules=sum(1 for r in workspace.rules if not r.builtin),
+            modules=len(workspace.catalog.modules),
+            vehicles=len(workspace.catalog.vehicles),
+            ignored=ignored,
         )
+        emit(stamp(args, text))
     return ExitCode.INVALID if findings else ExitCode.OK

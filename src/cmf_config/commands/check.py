@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cmf_config import report
-from cmf_config.commands.common import add_common, emit
-from cmf_config.dump import config_to_yaml
+from cmf_config import api, report
+from cmf_config.commands.common import add_common, add_year, emit, note_sources, stamp
+from cmf_config.dump import config_to_data
 from cmf_config.errors import Diagnostic, ExitCode, InputError, UsageError
-from cmf_config.load import bundled_dir, load_catalog
-from cmf_config.model import Vehicle
+from cmf_config.model import Vehicle, VehicleConfig
+from cmf_config.roundtrip import edit_config
 from cmf_config.rules import rules_by_id
-from cmf_config.workspace import Workspace, load_configs
+from cmf_config.source import parse_file
+from cmf_config.workspace import Workspace
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,14 +66,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Change the fewest choices (ties broken by module cost) to make the configuration valid.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        default=None,
-        metavar="OUT",
-        help="write the corrected configuration file to OUT",
-    )
+    _add_write(p, "corrected")
     add_common(p)
     p.set_defaults(run=run_fix)
 
@@ -95,14 +89,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="VEHICLE",
         help="a configuration file or catalog vehicle id to share the most parts with",
     )
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        default=None,
-        metavar="OUT",
-        help="write the completed configuration file to OUT",
-    )
+    _add_write(p, "completed")
+    add_year(p)
     add_common(p)
     p.set_defaults(run=run_complete)
 
@@ -112,77 +100,77 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="For each open slot, the values that have a valid completion and, for each excluded one, the rules that exclude it.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
+    add_year(p)
     add_common(p)
     p.set_defaults(run=run_options)
+
+
+def _add_write(p: argparse.ArgumentParser, what: str) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help=f"write the {what} configuration file to OUT (atomically); only the changed values differ from FILE",
+    )
+    where.add_argument(
+        "-i",
+        "--in-place",
+        action="store_true",
+        help=f"rewrite FILE with the {what} values (atomically), keeping its comments and layout",
+    )
+
+
+def _edited(vehicle: Vehicle, config: VehicleConfig) -> str:
+    """The vehicle's file with the values of `config` (comments and layout kept)."""
+    doc = parse_file(Path(vehicle.config.span.path))
+    return edit_config(doc, config_to_data(vehicle.config), config_to_data(config))
+
+
+def _target(args: argparse.Namespace) -> Path | None:
+    return Path(args.file) if args.in_place else args.output
 
 
 def _open_one(
     args: argparse.Namespace, extra: list[Path] | None = None
 ) -> tuple[Workspace, Vehicle]:
-    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file, *(extra or [])])
-    return workspace, vehicles[0]
+    workspace = api.open_workspace(args.catalog, args.rules, [args.file, *(extra or [])])
+    return workspace, workspace.loaded[0]
 
 
 def run_validate(args: argparse.Namespace) -> int:
     """validate FILE..."""
-    results: list[tuple[str, bool, list[Diagnostic]]] = []
     try:
-        catalog = load_catalog(args.catalog)
+        found = api.validate_files(args.files, args.catalog, args.rules)
     except InputError as exc:
         return _unusable(args, exc.diagnostics)
-    vehicles, diagnostics = load_configs(catalog, args.files)
-    unusable = bool(diagnostics)
-    by_file: dict[str, list[Diagnostic]] = {}
-    for diag in diagnostics:
-        by_file.setdefault(diag.span.path, []).append(diag)
-    try:
-        workspace = Workspace(
-            catalog, args.rules or bundled_dir("rules"), [v.config for v in vehicles]
+    results = [(r.path, r.valid, list(r.diagnostics)) for r in found]
+    emit(
+        stamp(
+            args,
+            report.validate_json(results)
+            if args.format == "json"
+            else report.validate_text(results),
         )
-    except InputError as exc:
-        return _unusable(args, exc.diagnostics)
-    rules = rules_by_id(workspace.rules)
-    loaded = {v.config.span.path: v for v in vehicles}
-    invalid = False
-    for path in args.files:
-        shown = _shown(path, loaded, by_file)
-        if shown in loaded:
-            verdict = workspace.validate(loaded[shown].config)
-            diags = report.verdict_diagnostics(verdict, workspace.problem, rules)
-            invalid = invalid or not verdict.is_valid
-            results.append((shown, verdict.is_valid, diags))
-        else:
-            results.append((shown, False, by_file.get(shown, [])))
-    emit(report.validate_json(results) if args.format == "json" else report.validate_text(results))
-    if unusable:
+    )
+    if not all(r.usable for r in found):
         return ExitCode.USAGE
-    return ExitCode.INVALID if invalid else ExitCode.OK
-
-
-def _shown(path: Path, loaded: dict[str, Vehicle], by_file: dict[str, list[Diagnostic]]) -> str:
-    from cmf_config.load import _rel
-
-    shown = _rel(path)
-    if shown in loaded or shown in by_file:
-        return shown
-    return str(path)
+    return ExitCode.OK if all(r.valid for r in found) else ExitCode.INVALID
 
 
 def _unusable(args: argparse.Namespace, diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> int:
     if getattr(args, "format", "text") == "json":
-        by_file: dict[str, list[Diagnostic]] = {}
-        for diag in diags:
-            by_file.setdefault(diag.span.path, []).append(diag)
-        emit(report.validate_json([(path, False, ds) for path, ds in by_file.items()]))
+        emit(stamp(args, report.unusable_json(diags)))
     else:
-        emit(report.render_diagnostics(list(diags)))
+        emit(stamp(args, report.render_diagnostics(list(diags))))
     return ExitCode.USAGE
 
 
 def _invalid_config(args: argparse.Namespace, workspace: Workspace, vehicle: Vehicle) -> int:
     """Print why a configuration is invalid (as validate would) and return exit code 1."""
-    verdict = workspace.validate(vehicle.config)
-    diags = report.verdict_diagnostics(verdict, workspace.problem, rules_by_id(workspace.rules))
+    diags = api.diagnostics(workspace, api.validate(workspace, vehicle.config))
     if not diags:  # complete and every rule holds, yet inconsistent: cannot happen, but say so
         diags = [
             Diagnostic(
@@ -193,17 +181,24 @@ def _invalid_config(args: argparse.Namespace, workspace: Workspace, vehicle: Veh
             )
         ]
     results = [(vehicle.config.span.path, False, diags)]
-    emit(report.validate_json(results) if args.format == "json" else report.validate_text(results))
+    emit(
+        stamp(
+            args,
+            report.validate_json(results)
+            if args.format == "json"
+            else report.validate_text(results),
+        )
+    )
     return ExitCode.INVALID
 
 
 def run_build(args: argparse.Namespace) -> int:
     """build FILE [-o OUT] [--diagram OUT]."""
     workspace, vehicle = _open_one(args)
-    verdict = workspace.validate(vehicle.config)
+    verdict = api.validate(workspace, vehicle.config)
     if not verdict.is_valid:
         return _invalid_config(args, workspace, vehicle)
-    built = workspace.build(vehicle.config)
+    built = api.build(workspace, vehicle.config)
     if built is None:
         return _invalid_config(args, workspace, vehicle)
     if args.diagram is not None:
@@ -211,53 +206,58 @@ def run_build(args: argparse.Namespace) -> int:
 
         draw_built_vehicle(workspace, vehicle, built, args.diagram)
     text = (
-        report.build_json(built)
+        report.build_json(built, workspace.catalog.provenance)
         if args.format == "json"
         else report.build_text(built, workspace.catalog)
     )
-    emit(text, args.output)
+    emit(stamp(args, text), args.output)
     return ExitCode.OK
 
 
 def run_explain(args: argparse.Namespace) -> int:
     """explain FILE."""
     workspace, vehicle = _open_one(args)
-    assignment = workspace.assignment(vehicle.config)
-    conflict = workspace.explain(vehicle.config)
-    rules = rules_by_id(workspace.rules)
+    found = api.explain(workspace, vehicle.config)
     if args.format == "json":
-        emit(report.explain_json(conflict, workspace.problem, rules, vehicle.config, assignment))
-    elif conflict is None:
-        emit(
-            f"{vehicle.config.span.path}: consistent: a valid vehicle completes these choices; nothing to explain\n"
+        text = report.explain_json(
+            None if found is None else found.conflict,
+            None if found is None else found.derivation,
+            workspace.problem,
+            rules_by_id(workspace.rules),
+            vehicle.config,
+            workspace.assignment(vehicle.config),
         )
+    elif found is None:
+        text = report.consistent_text(vehicle.config.span.path)
     else:
-        emit(report.explanation(conflict, workspace.problem, rules, vehicle.config, assignment))
-    return ExitCode.OK if conflict is None else ExitCode.INVALID
+        text = found.text
+    emit(stamp(args, text))
+    return ExitCode.OK if found is None else ExitCode.INVALID
 
 
 def run_fix(args: argparse.Namespace) -> int:
     """fix FILE [-o OUT]."""
     workspace, vehicle = _open_one(args)
-    found = workspace.fix(vehicle.config)
+    found = api.fix(workspace, vehicle.config)
     if found is None:
         raise UsageError(
             "no valid configuration exists at all with this catalog and these rules",
             "run `cmf-config lint` to find the contradiction",
         )
-    assignment, changes = found
+    changes = list(found.changes)
     written = None
-    if args.output is not None:
-        fixed = workspace.config_from(vehicle.config, assignment, fill=False)
-        emit(
-            config_to_yaml(fixed, f"corrected by cmf-config fix from {vehicle.config.span.path}"),
-            args.output,
-        )
-        written = str(args.output)
+    target = _target(args)
+    if target is not None:
+        emit(_edited(vehicle, found.config), target)
+        written = str(target)
     emit(
-        report.changes_json(changes, written)
-        if args.format == "json"
-        else report.changes_text(changes, workspace.problem)
+        stamp(
+            args,
+            report.changes_json(changes, written)
+            if args.format == "json"
+            else report.changes_text(changes, workspace.problem)
+            + (report.wrote_text(written) if written else ""),
+        )
     )
     return ExitCode.OK
 
@@ -266,22 +266,23 @@ def run_complete(args: argparse.Namespace) -> int:
     """complete FILE [--minimize cost|mass] [--maximize-sharing-with VEHICLE]."""
     ref = args.maximize_sharing_with
     extra = [Path(ref)] if ref and Path(ref).suffix in (".yaml", ".yml") else []
-    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file, *extra])
-    vehicle = vehicles[0]
+    workspace = api.open_workspace(args.catalog, args.rules, [args.file, *extra], year=args.year)
+    vehicle = workspace.loaded[0]
     share_with = None
     if ref:
-        loaded = {str(p): v for p, v in zip(extra, vehicles[1:], strict=True)}
-        share_with = workspace.resolve_vehicle(ref, loaded).config
-    completed = workspace.complete(vehicle.config, args.minimize, share_with)
-    if completed is None:
+        loaded = {str(p): v for p, v in zip(extra, workspace.loaded[1:], strict=True)}
+        reference = workspace.resolve_vehicle(ref, loaded)
+        _check_reference(workspace, reference, ref)
+        share_with = reference.config
+    config = api.complete(workspace, vehicle.config, args.minimize, share_with)
+    if config is None:
         return _invalid_config(args, workspace, vehicle)
-    config = workspace.config_from(vehicle.config, completed, fill=True)
-    text = config_to_yaml(
-        config, f"completed by cmf-config complete from {vehicle.config.span.path}"
-    )
-    if args.output is not None:
-        emit(text, args.output)
+    text = _edited(vehicle, config)
+    target = _target(args)
+    if target is not None:
+        emit(text, target)
     assignment = workspace.assignment(vehicle.config)
+    completed = workspace.assignment(config)
     filled = {
         s.name: workspace.value_id(s.name, completed[s.name])
         for s in workspace.problem.slots
@@ -289,33 +290,56 @@ def run_complete(args: argparse.Namespace) -> int:
     }
     if args.format == "json":
         emit(
-            report.to_json(
-                {
-                    "filled": filled,
-                    "objective": "sharing" if ref else args.minimize,
-                    "written": str(args.output) if args.output else None,
-                }
+            stamp(
+                args,
+                report.to_json(
+                    {
+                        "filled": filled,
+                        "objective": "sharing" if ref else args.minimize,
+                        "written": str(target) if target else None,
+                    }
+                ),
             )
         )
-    elif args.output is None:
+    elif target is None:
+        note_sources(args)
         emit(text)
     else:
-        emit(f"filled {len(filled)} open slots; wrote {args.output}\n")
+        emit(stamp(args, report.filled_text(len(filled), str(target))))
     return ExitCode.OK
 
 
+def _check_reference(workspace: Workspace, reference: Vehicle, ref: str) -> None:
+    """The vehicle to share with must be complete and valid: its parts are the target."""
+    assignment = workspace.assignment(reference.config)
+    open_slots = [s.name for s in workspace.problem.slots if s.name not in assignment]
+    if open_slots:
+        shown = ", ".join(open_slots[:6]) + (", ..." if len(open_slots) > 6 else "")
+        raise UsageError(
+            f"cannot maximize sharing with '{ref}': it is a partial configuration (open: {shown})",
+            f"complete it first (cmf-config complete {ref} -o complete.yaml) and share with that file",
+        )
+    if not workspace.engine.is_consistent(assignment):
+        raise UsageError(
+            f"cannot maximize sharing with '{ref}': it breaks the rules, so it has no valid parts list",
+            f"see why with `cmf-config validate {ref}`, or share with a valid vehicle",
+        )
+
+
 def run_options(args: argparse.Namespace) -> int:
-    """options FILE."""
-    workspace, vehicle = _open_one(args)
+    """options FILE [--year Y]."""
+    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file], year=args.year)
+    vehicle = vehicles[0]
     assignment = workspace.assignment(vehicle.config)
     consistent = workspace.engine.is_consistent(assignment)
-    options = workspace.options(vehicle.config)
+    options = api.options(workspace, vehicle.config)
     if args.format == "json":
-        emit(report.options_json(options, consistent))
+        emit(stamp(args, report.options_json(options, consistent)))
     else:
-        if not consistent:
-            emit(
-                "the choices already contradict the rules: no slot has a possible value (run `cmf-config explain`)\n"
-            )
-        emit(report.options_text(options, workspace.problem))
+        head = (
+            ""
+            if consistent
+            else "the choices already contradict the rules: no slot has a possible value (run `cmf-config explain`)\n"
+        )
+        emit(stamp(args, head + report.options_text(options, workspace.problem)))
     return ExitCode.OK if consistent else ExitCode.INVALID

@@ -1,38 +1,114 @@
-"""Options every command shares, and output helpers."""
+"""Options every command shares, what each report says it checked against, and output."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from cmf_config.files import write_atomic
+from cmf_config.project import Sources, describe, resolve
+from cmf_config.report import to_json
 
 
-def add_common(parser: argparse.ArgumentParser, formats: bool = True) -> None:
+def add_common(
+    parser: argparse.ArgumentParser, formats: bool = True, extra: Sequence[str] = ()
+) -> None:
     """--catalog, --rules, --format, --debug."""
     parser.add_argument(
         "--catalog",
         type=Path,
         default=None,
         metavar="DIR",
-        help="catalog directory (default: the bundled catalog)",
+        help="catalog directory (default: the project's, found from cmf-config.toml or "
+        "[tool.cmf-config] in pyproject.toml here or above; else the bundled demo catalog)",
     )
     parser.add_argument(
         "--rules",
         type=Path,
         default=None,
         metavar="DIR",
-        help="rules directory (default: the bundled rules)",
+        help="rules directory (default: the project's; else the bundled demo rules)",
     )
+    choices = ("text", "json", *extra)
     if formats:
         parser.add_argument(
             "--format",
-            choices=("text", "json"),
-            default="text",
-            help="output format (default: text)",
+            choices=choices,
+            default=None,
+            help="output format (default: the project's `format`, else text)",
         )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    parser.set_defaults(uses_catalog=True, format_choices=choices if formats else ())
+
+
+def prepare(args: argparse.Namespace) -> None:
+    """Resolve the catalog and rules of a command that uses them (options, project, bundled).
+
+    Afterwards `args.catalog` and `args.rules` are the folders to read, `args.sources` says
+    where they came from, and `args.format` holds the project's default when none was given.
+    """
+    if not getattr(args, "uses_catalog", False):
+        return
+    sources = resolve(args.catalog, args.rules)
+    args.sources = sources
+    args.catalog = sources.catalog.path
+    args.rules = sources.rules.path
+    if getattr(args, "format", "text") is None:
+        wanted = sources.project.format if sources.project is not None else None
+        args.format = wanted if wanted in args.format_choices else "text"
+
+
+def sources_of(args: argparse.Namespace) -> Sources:
+    """The sources `prepare` resolved (resolved here for callers that skipped it)."""
+    found: Sources | None = getattr(args, "sources", None)
+    if found is None:
+        found = resolve(getattr(args, "catalog", None), getattr(args, "rules", None))
+        args.sources = found
+    return found
+
+
+def stamp(args: argparse.Namespace, text: str, rules: bool = True) -> str:
+    """A report with what it checked: a first line in text, a "sources" key in JSON."""
+    sources = sources_of(args)
+    if getattr(args, "format", "text") == "json":
+        document = json.loads(text)
+        if isinstance(document, dict):
+            document["sources"] = sources.as_json(rules)
+            return to_json(document)
+        return text
+    return describe(sources, rules) + "\n" + text
+
+
+def note_sources(args: argparse.Namespace, rules: bool = True) -> None:
+    """Say what was checked on stderr (for commands whose stdout is a file's content)."""
+    sys.stdout.flush()
+    sys.stderr.write(describe(sources_of(args), rules) + "\n")
+
+
+def _year(text: str) -> int:
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a year (write e.g. --year 2019)"
+        ) from None
+    if not 1900 <= year <= 2100:
+        raise argparse.ArgumentTypeError(f"{year} is outside 1900-2100 (write e.g. --year 2019)")
+    return year
+
+
+def add_year(parser: argparse.ArgumentParser) -> None:
+    """--year Y: answer for what was buildable in that year."""
+    parser.add_argument(
+        "--year",
+        type=_year,
+        default=None,
+        metavar="Y",
+        help="only what was buildable in year Y: platforms launched by then, E/E generations then built",
+    )
 
 
 def emit(text: str, out: Path | None = None) -> None:

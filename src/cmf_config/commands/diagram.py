@@ -14,18 +14,21 @@ from pathlib import Path
 
 import graphviz
 
-from cmf_config import sharing
-from cmf_config.commands.common import add_common
+from cmf_config import api, report, sharing
+from cmf_config.commands.common import add_common, emit, note_sources, stamp
 from cmf_config.diagram import (
     Reference,
     RuleState,
     catalog_diagram,
+    provenance_caption,
     rules_diagram,
     sharing_diagram,
+    timeline_diagram,
     vehicle_diagram,
 )
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.files import write_atomic
+from cmf_config.load import load_catalog
 from cmf_config.model import KINDS, BomLine, BuiltVehicle, Vehicle, VehicleConfig
 from cmf_config.rules import K, Rule, bind, rules_by_id
 from cmf_config.workspace import Verdict, Workspace
@@ -48,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Draw a Graphviz diagram. The extension of -o picks the format: .dot (source), .svg, .png, .pdf (rendered by Graphviz's dot).",
     )
     dsub = p.add_subparsers(
-        dest="diagram_kind", metavar="vehicle|catalog|rules|sharing", required=True
+        dest="diagram_kind", metavar="vehicle|catalog|rules|sharing|timeline", required=True
     )
 
     vp = dsub.add_parser(
@@ -104,6 +107,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _add_output(sp)
     sp.set_defaults(run=run_sharing)
 
+    tp = dsub.add_parser(
+        "timeline",
+        help="platforms and vehicles over the years, with the consolidation story",
+        description="Draw the platforms from their launch years and the vehicles in the year their production started (with their years), on a year axis counting the platforms launched by then, with the sourced Alliance platform events (2013 first wave, 2020 halving to four, 2022 five EV platforms, 2023 AmpR names).",
+    )
+    _add_output(tp)
+    tp.set_defaults(run=run_timeline)
+
 
 def _add_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -145,6 +156,15 @@ def write_diagram(graph: graphviz.Digraph, path: Path | None) -> None:
     write_atomic(path, data)
 
 
+def _write(args: argparse.Namespace, graph: graphviz.Digraph) -> None:
+    """Write a diagram, then say what was drawn from (stdout, or stderr when DOT went there)."""
+    write_diagram(graph, args.output)
+    if args.output is None:
+        note_sources(args)
+    else:
+        emit(stamp(args, report.wrote_text(str(args.output))))
+
+
 # ------------------------------------------------------------------ vehicle
 
 
@@ -163,7 +183,7 @@ def _bom(workspace: Workspace, config: VehicleConfig) -> list[BomLine] | None:
     assignment = workspace.assignment(config)
     if all(slot in assignment for slot in (*KINDS, "brand")):
         return workspace.bom_lines(config, assignment)
-    built = workspace.build(config)
+    built = api.build(workspace, config)
     return list(built.bom) if built is not None else None
 
 
@@ -171,7 +191,7 @@ def _product(name: str, lines: Sequence[BomLine]) -> sharing.ProductBom:
     return sharing.ProductBom(
         name=name,
         lines=tuple(
-            sharing.BomLine(
+            sharing.PartUse(
                 part=line.part,
                 quantity=line.quantity,
                 unit_cost=line.unit_cost,
@@ -206,10 +226,11 @@ def run_vehicle(args: argparse.Namespace) -> int:
     """diagram vehicle FILE [--against VEHICLE] [-o OUT]."""
     ref: str | None = args.against
     extra = [Path(ref)] if ref and Path(ref).suffix in (".yaml", ".yml") else []
-    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file, *extra])
+    workspace = api.open_workspace(args.catalog, args.rules, [args.file, *extra])
+    vehicles = list(workspace.loaded)
     vehicle = vehicles[0]
-    verdict = workspace.validate(vehicle.config)
-    built = workspace.build(vehicle.config) if verdict.is_valid else None
+    verdict = api.validate(workspace, vehicle.config)
+    built = api.build(workspace, vehicle.config) if verdict.is_valid else None
     reference = None
     if ref:
         loaded = {str(p): v for p, v in zip(extra, vehicles[1:], strict=True)}
@@ -223,7 +244,7 @@ def run_vehicle(args: argparse.Namespace) -> int:
         violated=_violated(workspace, verdict),
         reference=reference,
     )
-    write_diagram(graph, args.output)
+    _write(args, provenance_caption(graph, workspace.catalog.provenance))
     return ExitCode.OK
 
 
@@ -241,11 +262,11 @@ def draw_built_vehicle(
 
     Raises UsageError for an unknown extension or when dot is needed but missing.
     """
-    verdict = workspace.validate(vehicle.config)
+    verdict = api.validate(workspace, vehicle.config)
     graph = vehicle_diagram(
         workspace.catalog, vehicle.config, built=built, violated=_violated(workspace, verdict)
     )
-    write_diagram(graph, path)
+    write_diagram(provenance_caption(graph, workspace.catalog.provenance), path)
 
 
 # ------------------------------------------------------------------ catalog, rules, sharing
@@ -253,8 +274,10 @@ def draw_built_vehicle(
 
 def run_catalog(args: argparse.Namespace) -> int:
     """diagram catalog [-o OUT]."""
-    workspace, _ = Workspace.open(args.catalog, args.rules)
-    write_diagram(catalog_diagram(workspace.catalog), args.output)
+    workspace = api.open_workspace(args.catalog, args.rules)
+    _write(
+        args, provenance_caption(catalog_diagram(workspace.catalog), workspace.catalog.provenance)
+    )
     return ExitCode.OK
 
 
@@ -282,11 +305,10 @@ def rule_states(workspace: Workspace, config: VehicleConfig) -> dict[str, RuleSt
 def run_rules(args: argparse.Namespace) -> int:
     """diagram rules [--config FILE] [-o OUT]."""
     paths = [args.config] if args.config is not None else []
-    workspace, vehicles = Workspace.open(args.catalog, args.rules, paths)
+    workspace = api.open_workspace(args.catalog, args.rules, paths)
+    vehicles = list(workspace.loaded)
     status = rule_states(workspace, vehicles[0].config) if vehicles else None
-    write_diagram(
-        rules_diagram(workspace.rules, workspace.problem, status, workspace.catalog), args.output
-    )
+    _write(args, rules_diagram(workspace.rules, workspace.problem, status, workspace.catalog))
     return ExitCode.OK
 
 
@@ -298,16 +320,14 @@ def run_sharing(args: argparse.Namespace) -> int:
             f"the threshold must lie between 0 and 1, not {threshold:g}",
             "write a ratio such as --threshold 0.5",
         )
-    workspace, _ = Workspace.open(args.catalog, args.rules)
+    workspace = api.open_workspace(args.catalog, args.rules)
     products: list[sharing.ProductBom] = []
     platforms: dict[str, str | None] = {}
     captions: dict[str, str] = {}
     for vehicle in sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id):
         lines = _bom(workspace, vehicle.config)
         if lines is None:
-            sys.stderr.write(
-                f"cmf-config: note: vehicle '{vehicle.id}' is left out: it cannot be built\n"
-            )
+            sys.stderr.write(report.left_out_note(vehicle.id))
             continue
         products.append(_product(vehicle.id, lines))
         platforms[vehicle.id] = vehicle.config.platform
@@ -317,8 +337,18 @@ def run_sharing(args: argparse.Namespace) -> int:
         names, values = matrix.names, matrix.values
     else:
         names, values = (), ()
-    write_diagram(
-        sharing_diagram(names, platforms, values, threshold=threshold, captions=captions),
-        args.output,
+    _write(
+        args,
+        provenance_caption(
+            sharing_diagram(names, platforms, values, threshold=threshold, captions=captions),
+            workspace.catalog.provenance,
+        ),
     )
+    return ExitCode.OK
+
+
+def run_timeline(args: argparse.Namespace) -> int:
+    """diagram timeline [-o OUT]."""
+    catalog = load_catalog(args.catalog)
+    _write(args, timeline_diagram(catalog))
     return ExitCode.OK

@@ -13,26 +13,21 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from cmf_config import report
-from cmf_config.commands.common import add_common, emit
-from cmf_config.dimacs import load_dimacs
+from cmf_config import api, report
+from cmf_config.commands.common import add_common, emit, note_sources, sources_of, stamp
+from cmf_config.derivation import Conflict
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.featuremodel import (
     Compiled,
     FeatureAnalysis,
-    FeatureModel,
-    Forced,
     Selection,
-    compile_model,
 )
 from cmf_config.files import write_atomic
-from cmf_config.load import _rel
+from cmf_config.fmodel import FeatureModel
+from cmf_config.load import display_path
 from cmf_config.rules import Rule
-from cmf_config.solver import Conflict
 from cmf_config.suggest import did_you_mean
-from cmf_config.uvl import load_uvl
 from cmf_config.uvlexport import export_uvl, feature_model_uvl
-from cmf_config.workspace import Workspace
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -170,22 +165,6 @@ def _add_file(p: argparse.ArgumentParser) -> None:
 # ------------------------------------------------------------------ loading
 
 
-def load_model(path: Path) -> FeatureModel:
-    """Read a UVL or DIMACS file (by extension, else by its first line); InputError if unusable."""
-    display = _rel(path)
-    suffix = path.suffix.lower()
-    if suffix in (".dimacs", ".cnf"):
-        return load_dimacs(path, display)
-    if suffix == ".uvl":
-        return load_uvl(path, display)
-    if path.is_file():
-        with path.open("rb") as handle:
-            head = handle.read(4096).lstrip()
-        if head.startswith((b"p cnf", b"c ")):
-            return load_dimacs(path, display)
-    return load_uvl(path, display)
-
-
 def count_within(
     analysis: FeatureAnalysis, selection: Selection, seconds: float
 ) -> tuple[int | None, str]:
@@ -248,10 +227,10 @@ def _selection(model: FeatureModel, args: argparse.Namespace) -> dict[str, bool]
 def _open(
     args: argparse.Namespace,
 ) -> tuple[FeatureModel, Compiled, FeatureAnalysis, dict[str, bool]]:
-    model = load_model(args.file)
+    model = api.import_model(args.file)
     selection = _selection(model, args)
-    compiled = compile_model(model)
-    return model, compiled, FeatureAnalysis(compiled), selection
+    analysis = api.analyse_model(model)
+    return model, analysis.compiled, analysis, selection
 
 
 def _selection_json(selection: Selection) -> dict[str, list[str]]:
@@ -264,60 +243,16 @@ def _selection_json(selection: Selection) -> dict[str, list[str]]:
 # ------------------------------------------------------------------ wording
 
 
-def _rule_json(rules: Mapping[str, Rule], rule_id: str) -> dict[str, object]:
-    rule = rules[rule_id]
-    return {
-        "rule": rule_id,
-        "text": rule.constraint_text,
-        "file": rule.span.path,
-        "line": rule.span.line,
-        "column": rule.span.col,
-    }
-
-
-def _conflict_json(
-    rules: Mapping[str, Rule], conflict: Conflict | None
-) -> dict[str, object] | None:
-    if conflict is None:
-        return None
-    return {
-        "choices": list(conflict.choices),
-        "rules": [_rule_json(rules, r) for r in conflict.rules],
-    }
-
-
-def _because(
-    rules: Mapping[str, Rule], conflict: Conflict, selection: Selection, indent: str = "    "
-) -> str:
-    lines = []
-    for choice in conflict.choices:
-        lines.append(
-            f"{indent}you {'selected' if selection.get(choice, True) else 'deselected'} {choice}"
-        )
-    for rule_id in conflict.rules:
-        rule = rules[rule_id]
-        where = f" ({rule.span})" if rule.span.line else ""
-        lines.append(f"{indent}{rule_id}: {rule.constraint_text}{where}")
-    return "\n".join(lines) + "\n" if lines else ""
-
-
-def _forced_line(rules: Mapping[str, Rule], forced: Forced, selection: Selection, what: str) -> str:
-    head = f"  {forced.feature}: {what}\n"
-    if forced.because is None:
-        return head
-    return head + _because(rules, forced.because, selection)
-
-
 # ------------------------------------------------------------------ commands
 
 
 def run_import(args: argparse.Namespace) -> int:
     """import FILE [-o DIR] [--no-count]."""
     start = time.perf_counter()
-    model = load_model(args.file)
+    model = api.import_model(args.file)
     read_s = time.perf_counter() - start
-    compiled = compile_model(model)
-    analysis = FeatureAnalysis(compiled)
+    analysis = api.analyse_model(model)
+    compiled = analysis.compiled
     satisfiable = analysis.is_satisfiable()
     count, counter = (
         (None, None) if args.no_count else count_within(analysis, {}, args.count_timeout)
@@ -354,53 +289,47 @@ def run_import(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(report.to_json(summary))
         return ExitCode.OK
-    lines = [
-        f"{model.path}: {model.kind.upper()} model{f' {model.namespace}' if model.namespace else ''}",
-        f"  features: {len(model.features)} ({abstract} abstract), groups: {len(model.groups)}, constraints: {model.constraint_count()}",
-        f"  CNF: {compiled.nvars} variables, {compiled.clause_count()} clauses; satisfiable: {'yes' if satisfiable else 'no'}",
-    ]
-    if count is not None:
-        lines.append(f"  configurations: {count} (counter: {counter})")
-    elif not args.no_count:
-        lines.append(
-            f"  configurations: not counted within {args.count_timeout:g} s ({counter}); try `cmf-config model count FILE --timeout 0`"
-        )
-    if written is not None:
-        lines.append(f"  written: {written}")
-    emit("\n".join(lines) + "\n")
+    emit(report.model_import_text(summary))
     return ExitCode.OK
 
 
 def run_export(args: argparse.Namespace) -> int:
     """export uvl [-o FILE]."""
-    workspace, _ = Workspace.open(args.catalog, args.rules)
-    source = _rel(args.catalog) if args.catalog else "the bundled catalog"
+    workspace = api.open_workspace(args.catalog, args.rules)
+    sources = sources_of(args)
+    source = (
+        "the bundled catalog"
+        if sources.catalog.origin == "bundled"
+        else display_path(sources.catalog.path)
+    )
     result = export_uvl(workspace.problem, workspace.rules, source=source)
     if args.output is not None:
         write_atomic(args.output, result.text)
     if args.format == "json":
         emit(
-            report.to_json(
-                {
-                    "output": None if args.output is None else str(args.output),
-                    "uvl": result.text if args.output is None else None,
-                    "features": result.features,
-                    "rules_written": list(result.written),
-                    "skipped": [{"rule": r, "reason": why} for r, why in result.skipped],
-                }
+            stamp(
+                args,
+                report.to_json(
+                    {
+                        "output": None if args.output is None else str(args.output),
+                        "uvl": result.text if args.output is None else None,
+                        "features": result.features,
+                        "rules_written": list(result.written),
+                        "skipped": [{"rule": r, "reason": why} for r, why in result.skipped],
+                    }
+                ),
             )
         )
         return ExitCode.OK
     if args.output is None:
+        note_sources(args)
         emit(result.text)
     else:
-        emit(
-            f"wrote {args.output}: {result.features} features, {len(result.written)} rules as constraints, {len(result.skipped)} skipped\n"
-        )
+        emit(stamp(args, report.export_text(str(args.output), result)))
     for rule_id, why in result.skipped:
         import sys
 
-        sys.stderr.write(f"cmf-config: note: rule '{rule_id}' not exported: {why}\n")
+        sys.stderr.write(report.export_note(rule_id, why))
     return ExitCode.OK
 
 
@@ -425,7 +354,7 @@ def run_count(args: argparse.Namespace) -> int:
             )
         )
     else:
-        emit(f"{total}\n")
+        emit(report.count_text(total))
     return ExitCode.OK
 
 
@@ -436,7 +365,9 @@ def run_options(args: argparse.Namespace) -> int:
     if args.reasons < 0:
         raise UsageError("--reasons must be zero or more", "write --reasons 100")
     if not analysis.is_satisfiable(selection):
-        return _conflict_out(args, model, rules, selection, analysis.explain(selection), "options")
+        return _conflict_out(
+            args, model, rules, selection, analysis.explain(selection), "options", analysis
+        )
     forced, free = analysis.forced(selection, args.reasons)
     if args.format == "json":
         emit(
@@ -449,7 +380,7 @@ def run_options(args: argparse.Namespace) -> int:
                         {
                             "feature": f.feature,
                             "value": f.value,
-                            "because": _conflict_json(rules, f.because),
+                            "because": report.model_conflict_json(rules, f.because),
                         }
                         for f in forced
                     ],
@@ -458,22 +389,7 @@ def run_options(args: argparse.Namespace) -> int:
             )
         )
         return ExitCode.OK
-    on = [f for f in forced if f.value]
-    off = [f for f in forced if not f.value]
-    out = [
-        f"{model.path}: {len(selection)} chosen, {len(on)} forced on, {len(off)} forced off, {len(free)} free\n"
-    ]
-    if on:
-        out.append("forced on:\n")
-        out += [_forced_line(rules, f, selection, "always selected") for f in on]
-    if off:
-        out.append("forced off:\n")
-        out += [_forced_line(rules, f, selection, "never selected") for f in off]
-    if free:
-        out.append(
-            f"free: {', '.join(free[:50])}{f' and {len(free) - 50} more' if len(free) > 50 else ''}\n"
-        )
-    emit("".join(out))
+    emit(report.model_forced_text(model.path, selection, forced, free, rules))
     return ExitCode.OK
 
 
@@ -484,7 +400,9 @@ def _conflict_out(
     selection: Selection,
     conflict: Conflict | None,
     what: str,
+    analysis: FeatureAnalysis,
 ) -> int:
+    derivation = analysis.derive(selection, conflict) if conflict is not None else None
     if args.format == "json":
         emit(
             report.to_json(
@@ -492,106 +410,31 @@ def _conflict_out(
                     "file": model.path,
                     "selection": _selection_json(selection),
                     "satisfiable": False,
-                    "conflict": _conflict_json(rules, conflict),
+                    "conflict": report.model_conflict_json(rules, conflict),
+                    "derivation": [] if derivation is None else report.derivation_json(derivation),
                 }
             )
         )
     else:
-        emit(f"{model.path}: no valid configuration extends this selection ({what}); because:\n")
-        if conflict is not None:
-            emit(_because(rules, conflict, selection))
+        emit(report.model_conflict_text(model.path, what, derivation, rules))
     return ExitCode.INVALID
 
 
 def run_lint(args: argparse.Namespace) -> int:
     """model lint FILE."""
-    model = load_model(args.file)
-    compiled = compile_model(model)
-    analysis = FeatureAnalysis(compiled)
+    model = api.import_model(args.file)
+    analysis = api.analyse_model(model)
+    compiled = analysis.compiled
     rules = compiled.rule_map()
     if args.reasons < 0:
         raise UsageError("--reasons must be zero or more", "write --reasons 100")
     found = analysis.lint(args.reasons)
-    spans = {f.name: f.span for f in model.features}
-    findings: list[dict[str, object]] = []
-    if not found.satisfiable:
-        findings.append(
-            {
-                "code": "L400",
-                "kind": "void",
-                "feature": None,
-                "message": "the model has no valid configuration",
-                "file": model.path,
-                "line": 0,
-                "column": 0,
-                "because": _conflict_json(rules, found.void),
-            }
-        )
-    groups = (
-        ("L401", "dead", found.dead, "is in no valid configuration"),
-        (
-            "L402",
-            "false-optional",
-            found.false_optional,
-            "is optional, yet selected whenever its parent is",
-        ),
-        ("L403", "core", found.core, "is in every valid configuration"),
-    )
-    for code, kind, items, text in groups:
-        for item in items:
-            span = spans[item.feature]
-            findings.append(
-                {
-                    "code": code,
-                    "kind": kind,
-                    "feature": item.feature,
-                    "message": f"feature '{item.feature}' {text}",
-                    "file": span.path,
-                    "line": span.line,
-                    "column": span.col,
-                    "because": _conflict_json(rules, item.because),
-                }
-            )
-    failing = sum(1 for f in findings if f["kind"] != "core")
+    findings = found.findings(model)
+    failing = sum(1 for diag, _ in findings if diag.kind != "core")
     if args.format == "json":
-        emit(
-            report.to_json(
-                {
-                    "file": model.path,
-                    "clean": failing == 0,
-                    "satisfiable": found.satisfiable,
-                    "dead": [f.feature for f in found.dead],
-                    "false_optional": [f.feature for f in found.false_optional],
-                    "core": [f.feature for f in found.core],
-                    "findings": findings,
-                }
-            )
-        )
+        emit(report.model_lint_json(model, found, findings, rules))
     else:
-        out: list[str] = []
-        for finding in findings:
-            where = (
-                f"{finding['file']}:{finding['line']}:{finding['column']}: "
-                if finding["line"]
-                else f"{model.path}: "
-            )
-            severity = "note" if finding["kind"] == "core" else "warning"
-            out.append(f"{where}{severity} {finding['code']}: {finding['message']}\n")
-            because = finding["because"]
-            if isinstance(because, dict):
-                for choice in because.get("choices", []) or []:
-                    out.append(f"    given {choice} selected\n")
-                for rule in because.get("rules", []) or []:
-                    assert isinstance(rule, dict)
-                    rule_where = (
-                        f" ({rule['file']}:{rule['line']}:{rule['column']})" if rule["line"] else ""
-                    )
-                    out.append(f"    {rule['rule']}: {rule['text']}{rule_where}\n")
-        out.append(
-            f"lint: {len(found.dead)} dead, {len(found.false_optional)} false-optional, {len(found.core)} core feature{'s' if len(found.core) != 1 else ''}"
-            f"{'; the model is void' if not found.satisfiable else ''} ({len(model.features)} features, {model.constraint_count()} constraints)\n"
-        )
-        emit("".join(out))
+        emit(report.model_lint_text(model, found, findings, rules))
     return ExitCode.INVALID if failing else ExitCode.OK
 
 
@@ -613,11 +456,9 @@ def run_explain(args: argparse.Namespace) -> int:
                 )
             )
         else:
-            emit(
-                f"{model.path}: a valid configuration extends this selection; nothing to explain\n"
-            )
+            emit(report.model_consistent_text(model.path))
         return ExitCode.OK
-    return _conflict_out(args, model, rules, selection, conflict, "explain")
+    return _conflict_out(args, model, rules, selection, conflict, "explain", analysis)
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -640,11 +481,10 @@ def run_validate(args: argparse.Namespace) -> int:
                 )
             )
         else:
-            emit(
-                f"{model.path}: valid: a configuration extends this selection ({sum(completion.values())} features selected in one)\n"
-            )
+            emit(report.model_valid_text(model.path, sum(completion.values())))
         return ExitCode.OK
     conflict = analysis.explain(selection)
+    derivation = analysis.derive(selection, conflict) if conflict is not None else None
     if args.format == "json":
         emit(
             report.to_json(
@@ -653,12 +493,11 @@ def run_validate(args: argparse.Namespace) -> int:
                     "selection": _selection_json(selection),
                     "valid": False,
                     "example": None,
-                    "conflict": _conflict_json(rules, conflict),
+                    "conflict": report.model_conflict_json(rules, conflict),
+                    "derivation": [] if derivation is None else report.derivation_json(derivation),
                 }
             )
         )
         return ExitCode.INVALID
-    emit(f"{model.path}: invalid: no valid configuration extends this selection; because:\n")
-    if conflict is not None:
-        emit(_because(rules, conflict, selection))
+    emit(report.model_invalid_text(model.path, derivation, rules))
     return ExitCode.INVALID

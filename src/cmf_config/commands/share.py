@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import io
 from collections.abc import Sequence
@@ -11,19 +10,17 @@ from pathlib import Path
 
 import attrs
 
-from cmf_config import report
-from cmf_config.bomtable import BomTableError, read_bom_table
-from cmf_config.commands.common import add_common, emit
-from cmf_config.errors import Diagnostic, ExitCode, InputError, Span, UsageError
+from cmf_config import api, report
+from cmf_config.bomtable import read_bom_table
+from cmf_config.commands.common import add_common, emit, stamp
+from cmf_config.errors import ExitCode, UsageError
 from cmf_config.files import write_atomic
-from cmf_config.heatmap import HeatmapError, render_heatmap
+from cmf_config.heatmap import render_heatmap
 from cmf_config.model import Vehicle
 from cmf_config.sharing import (
-    BomLine,
     FamilyIndices,
     PairShare,
     ProductBom,
-    SharingOptionError,
     SimilarityMatrix,
     cluster_order,
     compare,
@@ -99,39 +96,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(run=run_share)
 
 
-def _product(workspace: Workspace, vehicle: Vehicle) -> ProductBom:
-    """A vehicle's resolved bill of materials as a sharing product."""
-    config = vehicle.config
-    assignment = workspace.assignment(config)
-    if not workspace.is_complete(assignment):
-        completed = workspace.complete(config)
-        if completed is None:
-            raise UsageError(
-                f"vehicle '{vehicle.id}' has no valid completion, so it has no bill of materials",
-                f"run `cmf-config explain {config.span.path}`",
-            )
-        assignment = completed
-    lines = workspace.bom_lines(config, assignment)
-    return ProductBom(
-        name=vehicle.id,
-        lines=tuple(
-            BomLine(
-                part=b.part,
-                quantity=float(b.quantity),
-                unit_cost=b.unit_cost,
-                unit_mass_kg=b.unit_mass_kg,
-                module=b.module,
-            )
-            for b in lines
-        ),
-    )
-
-
 def _load_vehicles(
     args: argparse.Namespace, refs: Sequence[str]
 ) -> tuple[Workspace, list[Vehicle]]:
     files = [Path(r) for r in refs if r.endswith((".yaml", ".yml"))]
-    workspace, loaded = Workspace.open(args.catalog, args.rules, files)
+    workspace = api.open_workspace(args.catalog, args.rules, files)
+    loaded = workspace.loaded
     by_path = {str(path): vehicle for path, vehicle in zip(files, loaded, strict=True)}
     vehicles = [workspace.resolve_vehicle(ref, by_path) for ref in refs]
     seen: set[str] = set()
@@ -144,78 +114,39 @@ def _load_vehicles(
 
 def run_share(args: argparse.Namespace) -> int:
     """share A B | --fleet ... | --all | --bom-table FILE."""
-    try:
-        if args.bom_table is not None:
-            if args.vehicles:
-                raise UsageError(
-                    "give either vehicles or --bom-table, not both", "drop the vehicle arguments"
-                )
-            return _fleet(args, _read_table(args.bom_table), {})
-        if args.fleet is not None or args.all:
-            if args.vehicles:
-                raise UsageError(
-                    "give the fleet after --fleet only", "move the vehicles after --fleet"
-                )
-            workspace, vehicles = _load_vehicles(args, args.fleet or [])
-            if args.all:
-                vehicles = sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id)
-            groups = _groups(workspace, vehicles, args.by)
-            return _fleet(args, [_product(workspace, v) for v in vehicles], groups)
-        if len(args.vehicles) != 2:
+    if args.bom_table is not None:
+        if args.vehicles:
             raise UsageError(
-                f"share compares two vehicles, got {len(args.vehicles)}",
-                "write `cmf-config share A B`, or use --fleet / --all / --bom-table for more",
+                "give either vehicles or --bom-table, not both", "drop the vehicle arguments"
             )
-        workspace, vehicles = _load_vehicles(args, args.vehicles)
-        pair = compare(_product(workspace, vehicles[0]), _product(workspace, vehicles[1]))
-        emit(report.to_json(_pair_json(pair)) if args.format == "json" else report.pair_text(pair))
-        return ExitCode.OK
-    except SharingOptionError as exc:
-        raise UsageError(str(exc), "see `cmf-config share --help`") from None
-    except HeatmapError as exc:
-        raise UsageError(f"cannot draw the heatmap '{exc.path}': {exc.reason}", exc.hint) from None
-
-
-def _read_table(path: Path) -> list[ProductBom]:
-    try:
-        return read_bom_table(path)
-    except BomTableError as exc:
-        lines: dict[int, str] = {}
-        with contextlib.suppress(OSError):
-            lines = dict(
-                enumerate(
-                    path.read_text(encoding="utf-8-sig", errors="replace").splitlines(), start=1
-                )
-            )
-        raise InputError(
-            [
-                Diagnostic(
-                    code=d.code,
-                    span=_field_span(d.path, d.line, d.column, lines.get(d.line)),
-                    message=d.message,
-                    hint=d.hint,
-                )
-                for d in exc.diagnostics
-            ]
-        ) from None
-
-
-def _field_span(path: str, line: int, field: int, text: str | None) -> Span:
-    """The character span of CSV field number `field` (1-based) on a line, quotes honoured."""
-    if line < 1 or field < 1 or text is None:
-        return Span(path, max(line, 1), 1)
-    starts = [0]
-    quoted = False
-    for index, char in enumerate(text):
-        if char == '"':
-            quoted = not quoted
-        elif char == "," and not quoted:
-            starts.append(index + 1)
-    if field > len(starts):
-        return Span(path, line, len(text) + 1)
-    start = starts[field - 1]
-    end = starts[field] - 1 if field < len(starts) else len(text)
-    return Span(path, line, start + 1, max(end + 1, start + 2))
+        return _fleet(args, read_bom_table(args.bom_table), {}, "bom-table")
+    if args.fleet is not None or args.all:
+        if args.vehicles:
+            raise UsageError("give the fleet after --fleet only", "move the vehicles after --fleet")
+        workspace, vehicles = _load_vehicles(args, args.fleet or [])
+        if args.all:
+            vehicles = sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id)
+        groups = _groups(workspace, vehicles, args.by)
+        return _fleet(
+            args, [workspace.product(v) for v in vehicles], groups, workspace.catalog.provenance
+        )
+    if len(args.vehicles) != 2:
+        raise UsageError(
+            f"share compares two vehicles, got {len(args.vehicles)}",
+            "write `cmf-config share A B`, or use --fleet / --all / --bom-table for more",
+        )
+    workspace, vehicles = _load_vehicles(args, args.vehicles)
+    pair = api.share(workspace, vehicles[0], vehicles[1])
+    provenance = workspace.catalog.provenance
+    emit(
+        stamp(
+            args,
+            report.to_json({"provenance": provenance, **_pair_json(pair)})
+            if args.format == "json"
+            else report.pair_text(pair, provenance),
+        )
+    )
+    return ExitCode.OK
 
 
 def _groups(
@@ -231,7 +162,10 @@ def _groups(
 
 
 def _fleet(
-    args: argparse.Namespace, products: list[ProductBom], groups: dict[str, list[str]]
+    args: argparse.Namespace,
+    products: list[ProductBom],
+    groups: dict[str, list[str]],
+    provenance: str,
 ) -> int:
     if len(products) < 2:
         raise UsageError("a fleet needs at least two products", "name more vehicles, or use --all")
@@ -246,7 +180,10 @@ def _fleet(
         write_atomic(args.csv, _matrix_csv(matrix))
     if args.heatmap is not None:
         render_heatmap(
-            matrix, args.heatmap, f"Parts sharing ({args.measure}), {len(products)} products"
+            matrix,
+            args.heatmap,
+            f"Parts sharing ({args.measure}), {len(products)} products"
+            + (", illustrative data" if provenance == "illustrative" else ""),
         )
     pairs = (
         [
@@ -258,29 +195,35 @@ def _fleet(
         else []
     )
     if args.format == "json":
-        emit(
-            report.to_json(
-                {
-                    "products": [p.name for p in products],
-                    "indices": _indices_json(indices),
-                    "groups": {
-                        key: {"products": groups[key], "indices": _indices_json(value)}
-                        for key, value in group_indices.items()
-                    },
-                    "matrix": {
-                        "measure": matrix.measure,
-                        "names": list(matrix.names),
-                        "values": [list(row) for row in matrix.values],
-                        "order": cluster_order(matrix),
-                    },
-                    "pairs": [_pair_json(p, short=True) for p in pairs],
-                    "csv": str(args.csv) if args.csv else None,
-                    "heatmap": str(args.heatmap) if args.heatmap else None,
-                }
-            )
+        text = report.to_json(
+            {
+                "provenance": provenance,
+                "products": [p.name for p in products],
+                "indices": _indices_json(indices),
+                "groups": {
+                    key: {"products": groups[key], "indices": _indices_json(value)}
+                    for key, value in group_indices.items()
+                },
+                "matrix": {
+                    "measure": matrix.measure,
+                    "names": list(matrix.names),
+                    "values": [list(row) for row in matrix.values],
+                    "order": cluster_order(matrix),
+                },
+                "pairs": [_pair_json(p, short=True) for p in pairs],
+                "csv": str(args.csv) if args.csv else None,
+                "heatmap": str(args.heatmap) if args.heatmap else None,
+            }
         )
     else:
-        emit(report.fleet_text(matrix, indices, group_indices, cluster_order(matrix)))
+        text = report.fleet_text(matrix, indices, group_indices, cluster_order(matrix), provenance)
+        if args.csv is not None:
+            text += (
+                f"wrote the {len(products)}x{len(products)} similarity matrix (CSV) to {args.csv}\n"
+            )
+        if args.heatmap is not None:
+            text += f"wrote the heatmap to {args.heatmap}\n"
+    emit(stamp(args, text) if args.bom_table is None else text)
     return ExitCode.OK
 
 

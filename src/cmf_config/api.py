@@ -1,0 +1,278 @@
+"""The public Python API: what a script needs, and what the command line itself calls.
+
+Open a workspace from a catalog folder and a rules folder (with the configuration files to
+check), then ask it questions; each function returns data (attrs classes), never prints, and
+raises only `CmfConfigError`s: `InputError` (unusable files, with every positioned
+`Diagnostic`) or `UsageError` (an unknown id or option). `cmf_config.__all__` re-exports these
+names; see docs/api.md for examples and the stability promise.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import attrs
+
+from cmf_config import report
+from cmf_config.derivation import Conflict, Derivation
+from cmf_config.dimacs import load_dimacs
+from cmf_config.errors import Diagnostic, UsageError
+from cmf_config.featuremodel import FeatureAnalysis, compile_model
+from cmf_config.fmodel import FeatureModel
+from cmf_config.lint import lint as _lint
+from cmf_config.load import bundled_dir, display_path, load_catalog
+from cmf_config.model import BuiltVehicle, Vehicle, VehicleConfig
+from cmf_config.rules import rules_by_id
+from cmf_config.sharing import PairShare, compare
+from cmf_config.solver import Change, SlotOptions
+from cmf_config.suggest import did_you_mean
+from cmf_config.uvl import load_uvl
+from cmf_config.variantbom import check as _bom_check
+from cmf_config.workspace import Verdict, Workspace, load_configs
+
+PathLike = str | os.PathLike[str]
+
+
+@attrs.frozen(kw_only=True)
+class Explanation:
+    """Why a configuration has no valid completion: the minimal conflict (choices and rules),
+    its derivation (how the rules force each other) and that derivation in words."""
+
+    conflict: Conflict
+    derivation: Derivation
+    text: str
+
+
+@attrs.frozen(kw_only=True)
+class Fix:
+    """The nearest valid configuration: the changed choices and the configuration with them
+    (open slots stay open)."""
+
+    changes: tuple[Change, ...]
+    config: VehicleConfig
+
+
+def _path(value: PathLike | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+def open_workspace(
+    catalog: PathLike | None = None,
+    rules: PathLike | None = None,
+    configs: Sequence[PathLike] = (),
+    *,
+    year: int | None = None,
+) -> Workspace:
+    """Load a catalog folder, a rules folder (the bundled ones when None) and configuration
+    files, compiled once for every question; the configurations are `workspace.loaded`.
+    With `year`, every answer is for what was buildable that year (platform launch years and
+    E/E eras, as two built-in rules).
+
+    Raises InputError with every diagnostic of every file.
+    """
+    workspace, _ = Workspace.open(
+        _path(catalog), _path(rules), [Path(c) for c in configs], year=year
+    )
+    return workspace
+
+
+@attrs.frozen(kw_only=True)
+class FileResult:
+    """What validation found in one configuration file: `usable` false when the file itself
+    could not be read (its diagnostics say why), `valid` when it breaks no error rule."""
+
+    path: str
+    usable: bool
+    valid: bool
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def validate_files(
+    files: Sequence[PathLike], catalog: PathLike | None = None, rules: PathLike | None = None
+) -> list[FileResult]:
+    """Validate configuration files, one result per file in the order given; a file that
+    cannot be read does not stop the others.
+
+    Raises InputError when the catalog or the rules are unusable.
+    """
+    loaded_catalog = load_catalog(_path(catalog))
+    paths = [Path(f) for f in files]
+    vehicles, problems = load_configs(loaded_catalog, paths)
+    by_file: dict[str, list[Diagnostic]] = {}
+    for diag in problems:
+        by_file.setdefault(diag.span.path, []).append(diag)
+    workspace = Workspace(
+        loaded_catalog, _path(rules) or bundled_dir("rules"), [v.config for v in vehicles]
+    )
+    by_path = {v.config.span.path: v for v in vehicles}
+    out: list[FileResult] = []
+    for path in paths:
+        shown = display_path(path)
+        if shown not in by_path and shown not in by_file:
+            shown = str(path)
+        vehicle = by_path.get(shown)
+        if vehicle is None:
+            out.append(
+                FileResult(
+                    path=shown,
+                    usable=False,
+                    valid=False,
+                    diagnostics=tuple(by_file.get(shown, [])),
+                )
+            )
+            continue
+        verdict = workspace.validate(vehicle.config)
+        out.append(
+            FileResult(
+                path=shown,
+                usable=True,
+                valid=verdict.is_valid,
+                diagnostics=tuple(diagnostics(workspace, verdict)),
+            )
+        )
+    return out
+
+
+def validate(workspace: Workspace, config: VehicleConfig) -> Verdict:
+    """Check a configuration: every broken rule if complete, else whether a valid vehicle
+    completes it (`Verdict.is_valid`); `report.verdict_diagnostics` turns it into diagnostics."""
+    return workspace.validate(config)
+
+
+def diagnostics(workspace: Workspace, verdict: Verdict) -> list[Diagnostic]:
+    """A verdict as positioned diagnostics (E301/W301 broken rules, E302 no completion)."""
+    return report.verdict_diagnostics(verdict, workspace.problem, rules_by_id(workspace.rules))
+
+
+def explain(workspace: Workspace, config: VehicleConfig) -> Explanation | None:
+    """Why no valid vehicle completes the configuration, or None when one does."""
+    conflict = workspace.explain(config)
+    if conflict is None:
+        return None
+    derivation = workspace.derive(config, conflict)
+    text = report.explanation(derivation, workspace.problem, rules_by_id(workspace.rules), config)
+    return Explanation(conflict=conflict, derivation=derivation, text=text)
+
+
+def fix(workspace: Workspace, config: VehicleConfig) -> Fix | None:
+    """The nearest valid configuration (fewest changed choices, then the lowest module cost),
+    or None when the catalog and rules admit no vehicle at all."""
+    found = workspace.fix(config)
+    if found is None:
+        return None
+    assignment, changes = found
+    return Fix(changes=tuple(changes), config=workspace.config_from(config, assignment, fill=False))
+
+
+def complete(
+    workspace: Workspace,
+    config: VehicleConfig,
+    minimize: str = "cost",
+    share_with: VehicleConfig | None = None,
+) -> VehicleConfig | None:
+    """The configuration with every open slot filled at least `minimize` ('cost' or 'mass'),
+    or most parts shared with `share_with`; None when no valid vehicle completes it."""
+    completed = workspace.complete(config, minimize, share_with)
+    if completed is None:
+        return None
+    return workspace.config_from(config, completed, fill=True)
+
+
+def options(workspace: Workspace, config: VehicleConfig) -> dict[str, SlotOptions]:
+    """For each open slot, the values some valid vehicle completes it with, and for each other
+    value the rules that exclude it (backtrack-free)."""
+    return workspace.options(config)
+
+
+def build(workspace: Workspace, config: VehicleConfig) -> BuiltVehicle | None:
+    """The configuration resolved into module variants and a bill of materials (open slots at
+    least cost), or None when it is invalid."""
+    return workspace.build(config)
+
+
+def count_vehicles(workspace: Workspace, fixed: Mapping[str, str] | None = None) -> int:
+    """The exact number of valid vehicles (d4), those with the `fixed` slot values only
+    (e.g. {"platform": "cmf-bev"}). Raises UsageError for an unknown slot or value."""
+    return workspace.engine.count(assignment_of(workspace, fixed or {}))
+
+
+def enumerate_vehicles(
+    workspace: Workspace, limit: int, fixed: Mapping[str, int] | None = None
+) -> list[dict[str, str]]:
+    """Up to `limit` distinct valid vehicles extending the `fixed` assignment (slot -> value
+    index), each as slot -> value id."""
+    found = workspace.engine.enumerate(dict(fixed or {}), limit)
+    return [
+        {s.name: workspace.value_id(s.name, a[s.name]) for s in workspace.problem.slots}
+        for a in found
+    ]
+
+
+def assignment_of(workspace: Workspace, values: Mapping[str, str]) -> dict[str, int]:
+    """Slot values by id as the engine's assignment; UsageError for an unknown slot or value."""
+    out: dict[str, int] = {}
+    for slot, value in values.items():
+        if not workspace.problem.has(slot):
+            names = [s.name for s in workspace.problem.slots]
+            raise UsageError(f"unknown slot '{slot}'{did_you_mean(slot, names)}")
+        index = workspace.problem.slot(slot).index(value)
+        if index is None:
+            known = [v.id for v in workspace.problem.slot(slot).values]
+            raise UsageError(
+                f"unknown {slot} '{value}'{did_you_mean(value, known)}",
+                f"the {slot}s are {', '.join(known)}",
+            )
+        out[slot] = index
+    return out
+
+
+def share(workspace: Workspace, a: Vehicle | str, b: Vehicle | str) -> PairShare:
+    """Parts sharing between two vehicles (loaded ones, or catalog vehicle ids), each resolved
+    into its bill of materials (open slots completed at least cost)."""
+    return compare(
+        workspace.product(_vehicle(workspace, a)), workspace.product(_vehicle(workspace, b))
+    )
+
+
+def _vehicle(workspace: Workspace, ref: Vehicle | str) -> Vehicle:
+    return ref if isinstance(ref, Vehicle) else workspace.resolve_vehicle(ref, {})
+
+
+def bom_check(workspace: Workspace) -> list[Diagnostic]:
+    """The variant-BOM checks (uniqueness B101, completeness B102, superfluous part B103) of
+    every position, each finding with a witness configuration where one exists."""
+    return _bom_check(workspace.engine, workspace.positions)
+
+
+def lint_catalog(workspace: Workspace) -> list[Diagnostic]:
+    """Catalog lint: dead values, vacuous, unsatisfiable and redundant rules, reference vehicles
+    that are incomplete or break rules (codes L000-L302)."""
+    return _lint(workspace)
+
+
+def import_model(path: PathLike) -> FeatureModel:
+    """Read a UVL or DIMACS feature model (by extension, else by its first line).
+
+    Raises InputError with every positioned diagnostic.
+    """
+    file = Path(path)
+    display = display_path(file)
+    suffix = file.suffix.lower()
+    if suffix in (".dimacs", ".cnf"):
+        return load_dimacs(file, display)
+    if suffix == ".uvl":
+        return load_uvl(file, display)
+    if file.is_file():
+        with file.open("rb") as handle:
+            head = handle.read(4096).lstrip()
+        if head.startswith((b"p cnf", b"c ")):
+            return load_dimacs(file, display)
+    return load_uvl(file, display)
+
+
+def analyse_model(model: FeatureModel) -> FeatureAnalysis:
+    """A feature model compiled for questions: `is_satisfiable`, `count`, `core_dead`,
+    `forced`, `lint`, `explain` and `derive` under a selection (feature -> selected)."""
+    return FeatureAnalysis(compile_model(model))

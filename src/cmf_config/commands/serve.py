@@ -1,0 +1,92 @@
+"""serve: the configurator in the browser and its JSON API, on uvicorn (loopback by default)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import webbrowser
+
+from cmf_config.commands.common import add_common
+from cmf_config.errors import ExitCode, UsageError
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add serve."""
+    p = sub.add_parser(
+        "serve",
+        help="the configurator in the browser, with a JSON API under /api",
+        description=(
+            "Serve the configurator: every slot as a control showing what is still possible "
+            "and which rules exclude the rest, the conflict explanation and the nearest fix, "
+            "the bill of materials, the count of buildable vehicles, the closest catalog "
+            "vehicles and the vehicle diagram; a JSON API under /api (docs/serve.md). "
+            "Listens on 127.0.0.1 unless --host says otherwise."
+        ),
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument(
+        "--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes, each with its own compiled engine (default: 1)",
+    )
+    p.add_argument(
+        "--max-upload",
+        type=int,
+        default=1_000_000,
+        metavar="BYTES",
+        help="largest request body accepted, in bytes (default: 1000000)",
+    )
+    p.add_argument("--open", action="store_true", help="open the page in a web browser")
+    add_common(p, formats=False)
+    p.set_defaults(run=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """serve [--catalog DIR] [--rules DIR] [--host H] [--port P] [--workers N] [--open]."""
+    import uvicorn
+
+    from cmf_config.web.app import create_app
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is not a port number", "give 0..65535")
+    if args.workers < 1:
+        raise UsageError("--workers must be 1 or more", "write --workers 2")
+    if args.max_upload < 1:
+        raise UsageError("--max-upload must be 1 or more", "write --max-upload 1000000")
+    if args.host not in LOOPBACK:
+        sys.stderr.write(
+            f"cmf-config: warning: listening on {args.host}: other machines can reach this server (no login, no TLS)\n"
+        )
+    url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}/"
+    if args.workers > 1:
+        # Each worker process builds its own app (and compiles the catalog) from these settings.
+        os.environ["CMF_CONFIG_CATALOG"] = str(args.catalog or "")
+        os.environ["CMF_CONFIG_RULES"] = str(args.rules or "")
+        os.environ["CMF_CONFIG_MAX_UPLOAD"] = str(args.max_upload)
+        create_app(args.catalog, args.rules, args.max_upload)  # fail here, not in every worker
+        target: object = "cmf_config.web.app:app_from_environment"
+    else:
+        target = create_app(args.catalog, args.rules, args.max_upload)
+    sys.stderr.write(f"cmf-config serve: {url} (Ctrl-C stops)\n")
+    if args.open:
+        threading.Timer(1.0, webbrowser.open, (url,)).start()
+    uvicorn.run(
+        target,  # type: ignore[arg-type]
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        factory=args.workers > 1,
+        log_level="warning",
+        limit_concurrency=200,
+        timeout_keep_alive=5,
+    )
+    return ExitCode.OK

@@ -1,0 +1,518 @@
+"""One step of interactive configuration: a choice in; options with reasons, BOM and count out.
+
+A server keeps one `Configurator` per process, warm. Unlike `Engine.options`, which adds an
+activation variable and clauses per covering query (a warm engine slows down with use), a
+step here never adds a clause: it asks the engine's incremental SAT solver under assumptions
+only. The count comes from a d-DNNF that d4 compiles once at start (with every error rule
+switched on) and conditions on the choices per step. Results are cached per state (LRU), and
+the reasons found for an excluded value are reused for any later state that makes at least
+the choices of their core.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.connection
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+
+import attrs
+import py_d4
+from pysat.solvers import Solver
+
+from cmf_config.count import _quiet_stdout
+from cmf_config.derivation import Conflict, Derivation
+from cmf_config.model import KINDS, BomLine, BuiltVehicle, VehicleConfig
+from cmf_config.rules import Rule, holds
+from cmf_config.sat import SOLVER
+from cmf_config.sharing import PartUse, ProductBom, compare
+from cmf_config.solver import Engine, SlotOptions
+from cmf_config.workspace import Workspace
+
+COVERING_ROUNDS = 64
+"""At most this many models asked for with phases preferring unseen values (while each
+finds a new value), before the values left are tried one by one."""
+
+SHRINK_BUDGET = 4
+"""At most this many extra solver calls shrink one excluded value's core (a bounded shrink)."""
+
+CACHE_STATES = 256
+"""How many states' steps each process remembers."""
+
+CACHE_REASONS_PER_VALUE = 8
+"""How many (choices, rules) reasons each value remembers for later states."""
+
+
+@attrs.frozen(kw_only=True)
+class ModuleTotal:
+    """Cost and mass of one module's (or the brand's, or the vehicle's own) BOM lines."""
+
+    module: str
+    variant: str
+    parts: int
+    cost: float
+    mass_kg: float
+
+
+@attrs.frozen(kw_only=True)
+class Similar:
+    """A catalog vehicle and the headline sharing ratio (Dice over part numbers) with it."""
+
+    vehicle: str
+    name: str
+    ratio: float
+    shared: int
+
+
+@attrs.frozen(kw_only=True)
+class Step:
+    """Everything the page shows for one state.
+
+    `options` covers every slot: for an open slot, what it may take under the choices; for
+    a chosen slot, what it could be changed to with the other choices kept. `completion`
+    is the least-cost valid completion (None when the choices conflict), `count` the
+    number of valid complete vehicles extending the choices (None when not compiled).
+    """
+
+    assignment: Mapping[str, int]
+    consistent: bool
+    options: Mapping[str, SlotOptions]
+    completion: Mapping[str, int] | None
+    count: int | None
+
+
+class Counter:
+    """Exact counts under choices from a d-DNNF that d4 compiles once (classic branching)."""
+
+    def __init__(self, clauses: Sequence[Sequence[int]], nvars: int) -> None:
+        with _quiet_stdout():
+            self._compiled = _compile(_clean(clauses), nvars)
+        self.nodes = int(self._compiled.getNbNodes())
+
+    @classmethod
+    def within(cls, clauses: Sequence[Sequence[int]], nvars: int, seconds: float) -> Counter | None:
+        """A counter, or None when d4 cannot compile the formula within `seconds`.
+
+        The compilation is tried first in a forked child under the time limit (d4 cannot be
+        interrupted in process); only a formula that compiles in time is compiled here.
+        """
+        ctx = multiprocessing.get_context("fork")
+        receiver, sender = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=_compile_child, args=(clauses, nvars, sender))
+        child.start()
+        sender.close()
+        try:
+            if not receiver.poll(seconds):
+                return None
+            try:
+                receiver.recv()
+            except EOFError:  # the child died (d4 crashed or ran out of memory)
+                return None
+        finally:
+            if child.is_alive():
+                child.kill()
+            child.join()
+            receiver.close()
+        return cls(clauses, nvars)
+
+    def count(self, lits: Sequence[int]) -> int:
+        """Models of the compiled formula that make every literal of `lits` true."""
+        return int(str(self._compiled.count(list(lits))).strip().split()[-1])
+
+
+def _clean(clauses: Sequence[Sequence[int]]) -> list[list[int]]:
+    """Literals deduplicated, tautologies dropped (d4 has crashed on repeated literals)."""
+    cleaned = [sorted(set(c)) for c in clauses]
+    return [c for c in cleaned if not any(-lit in c for lit in c)]
+
+
+def _compile(clauses: list[list[int]], nvars: int) -> py_d4.CompileResult:
+    options = py_d4.dump_options_to_dict(py_d4.OptionDpllStyleMethod())
+    options["branching"]["branchingHeuristicType"] = "classic"
+    return py_d4.Solver(clauses, nvars, py_d4.load_options_from_dict(options)).compile()
+
+
+def _compile_child(
+    clauses: Sequence[Sequence[int]], nvars: int, sender: multiprocessing.connection.Connection
+) -> None:
+    with _quiet_stdout():
+        nodes = _compile(_clean(clauses), nvars).getNbNodes()
+    sender.send(int(nodes))
+
+
+class Stepper:
+    """An engine kept warm for interactive steps: options with reasons, completion, count.
+
+    Thread-safe (one lock). Adds no clause or variable to the engine's solver.
+    `weights` is the objective of the completion (per slot, per value; least total wins).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        weights: Mapping[str, Sequence[float]],
+        *,
+        count_seconds: float | None = 30.0,
+    ) -> None:
+        self.engine = engine
+        self.problem = engine.problem
+        self.weights = weights
+        self.lock = threading.RLock()
+        self._hard = list(engine.hard_lits())
+        self._rule_of = {engine.selectors[r.id]: r.id for r in engine.hard}
+        self._lit_item = {
+            lit: (name, index)
+            for name, lits in engine.encoding.slot_lits.items()
+            for index, lit in enumerate(lits)
+        }
+        self._steps: OrderedDict[frozenset[tuple[str, int]], Step] = OrderedDict()
+        self._reasons: dict[int, list[tuple[frozenset[int], tuple[str, ...]]]] = {}
+        self._units: Solver | None = None
+        self._units_sent = 0
+        # Per slot, the error rules reading it with the slots they read (authored rules and
+        # rules reading fewer slots first: they make the plainest reasons).
+        reading: dict[str, list[tuple[Rule, frozenset[str]]]] = {}
+        for rule in sorted(engine.hard, key=lambda r: (r.builtin, len(r.slots), r.id)):
+            read = rule.slots
+            for slot in read:
+                reading.setdefault(slot, []).append((rule, read))
+        self._rules_reading = reading
+        self.counter: Counter | None = None
+        if count_seconds is not None:
+            clauses = [*engine.encoding.clauses, *engine._selector_units()]
+            self.counter = Counter.within(clauses, engine.encoding.nvars, count_seconds)
+
+    def step(self, assignment: Mapping[str, int]) -> Step:
+        """Options of every slot, the least-cost completion and the count, for one state."""
+        key = frozenset(assignment.items())
+        with self.lock:
+            cached = self._steps.get(key)
+            if cached is not None:
+                self._steps.move_to_end(key)
+                return cached
+            step = self._compute(dict(assignment))
+            self._steps[key] = step
+            if len(self._steps) > CACHE_STATES:
+                self._steps.popitem(last=False)
+            return step
+
+    def clear(self) -> None:
+        """Forget the cached steps and reasons (benchmarks measure cold steps)."""
+        with self.lock:
+            self._steps.clear()
+            self._reasons.clear()
+
+    def _compute(self, assignment: dict[str, int]) -> Step:
+        engine = self.engine
+        consistent = engine.is_consistent(assignment)
+        options: dict[str, SlotOptions] = {}
+        if consistent:
+            open_slots = [s.name for s in self.problem.slots if s.name not in assignment]
+            options.update(self.options(assignment, open_slots))
+            for name in sorted(assignment, key=engine.encoding.order.__getitem__):
+                others = {k: v for k, v in assignment.items() if k != name}
+                options.update(self.options(others, [name]))
+        completion = engine.complete(assignment, self.weights) if consistent else None
+        count = None
+        if self.counter is not None:
+            count = self.counter.count(engine.choice_lits(assignment)) if consistent else 0
+        ordered = {s.name: options[s.name] for s in self.problem.slots if s.name in options}
+        return Step(
+            assignment=assignment,
+            consistent=consistent,
+            options=ordered,
+            completion=completion,
+            count=count,
+        )
+
+    def options(
+        self, assignment: Mapping[str, int], slots: Sequence[str]
+    ) -> dict[str, SlotOptions]:
+        """Possible values of `slots` under the choices, and the rules excluding the others.
+
+        Exact (backtrack-free): a value is possible when the solver finds a valid vehicle
+        with it, excluded when unit propagation or the solver proves that none exists.
+        Adds no clause to either solver.
+        """
+        units = self._units_solver()
+        choices = self.engine.choice_lits(assignment)
+        seen: dict[str, set[int]] = {name: set() for name in slots}
+        if not units.solve(assumptions=choices):
+            return {name: SlotOptions(possible=(), excluded={}) for name in slots}
+        self._mark(seen, units.get_model() or [])
+        # Models that prefer values not seen yet vouch for many values at once.
+        for _ in range(COVERING_ROUNDS):
+            unseen = self._unseen(seen)
+            if not unseen:
+                break
+            units.set_phases(unseen)
+            if not units.solve(assumptions=choices):
+                break
+            if not self._mark(seen, units.get_model() or []):
+                break
+        excluded_lits: list[int] = []
+        for lit in self._unseen(seen):
+            name, index = self._lit_item[lit]
+            if index in seen[name]:
+                continue  # a model found for an earlier value covered this one
+            # Propagation alone refutes most excluded values; a search settles the rest.
+            if units.propagate(assumptions=[*choices, lit])[0] and units.solve(
+                assumptions=[*choices, lit]
+            ):
+                self._mark(seen, units.get_model() or [])
+                continue
+            excluded_lits.append(lit)
+        excluded: dict[str, dict[str, tuple[str, ...]]] = {name: {} for name in slots}
+        chosen = set(choices)
+        for lit in excluded_lits:
+            name, index = self._lit_item[lit]
+            rules = self._known_reason(lit, chosen)
+            if rules is None:
+                rules = self._reason(lit, assignment, choices)
+            excluded[name][self.problem.slot(name).values[index].id] = rules
+        out: dict[str, SlotOptions] = {}
+        for name in slots:
+            values = self.problem.slot(name).values
+            out[name] = SlotOptions(
+                possible=tuple(v.id for i, v in enumerate(values) if i in seen[name]),
+                excluded=dict(sorted(excluded[name].items())),
+            )
+        return out
+
+    def _units_solver(self) -> Solver:
+        """A second solver with the error rules as unit clauses: its propagation starts from
+        a formula already simplified by them, so value queries cost a fraction of the
+        engine's (which switches rules on as assumptions, to name them in cores)."""
+        clauses = self.engine.encoding.clauses
+        if self._units is None:
+            self._units = Solver(name=SOLVER, bootstrap_with=clauses)
+            for selector in self._hard:
+                self._units.add_clause([selector])
+            self._units_sent = len(clauses)
+        elif self._units_sent < len(clauses):  # definitions other callers added since
+            for clause in clauses[self._units_sent :]:
+                self._units.add_clause(clause)
+            self._units_sent = len(clauses)
+        return self._units
+
+    def _unseen(self, seen: Mapping[str, set[int]]) -> list[int]:
+        lits = self.engine.encoding.slot_lits
+        return [
+            lit
+            for name, indices in seen.items()
+            for index, lit in enumerate(lits[name])
+            if index not in indices
+        ]
+
+    def _mark(self, seen: dict[str, set[int]], model: Sequence[int]) -> bool:
+        """Add the values a model uses; True when any was new. (A PySAT model lists
+        variable v at position v - 1.)"""
+        lits = self.engine.encoding.slot_lits
+        grew = False
+        for name, indices in seen.items():
+            for index, lit in enumerate(lits[name]):
+                if model[abs(lit) - 1] == lit:
+                    if index not in indices:
+                        indices.add(index)
+                        grew = True
+                    break
+        return grew
+
+    def _known_reason(self, lit: int, chosen: set[int]) -> tuple[str, ...] | None:
+        for needed, rules in self._reasons.get(lit, ()):
+            if needed <= chosen:
+                return rules
+        return None
+
+    def _reason(
+        self, lit: int, assignment: Mapping[str, int], choices: Sequence[int]
+    ) -> tuple[str, ...]:
+        """Rules that, with (some of) the choices, exclude the value of `lit`.
+
+        First a rule that the choices and the value break outright (one rule: the shortest
+        reason there is); else the rules of an unsatisfiable core of the engine's solver,
+        shrunk by deletion with at most SHRINK_BUDGET further calls. Any unsatisfiable subset
+        is a true reason; the shrink only makes it shorter. Remembered with the choices it
+        needs, for later states.
+        """
+        name, index = self._lit_item[lit]
+        trial = {**assignment, name: index}
+        for rule, read in self._rules_reading.get(name, ()):
+            if read <= trial.keys() and not holds(self.problem, rule, trial):
+                lits = self.engine.encoding.slot_lits
+                needed = frozenset(lits[s][trial[s]] for s in read if s != name)
+                return self._remember(lit, needed, (rule.id,))
+        sat = self.engine.sat
+        if sat.solve([lit, *choices, *self._hard]):
+            raise AssertionError(
+                "the engine's solver found a value possible that propagation refuted"
+            )
+        core = sat.core()
+        needed = frozenset(c for c in choices if c in core)
+        kept = [s for s in self._hard if s in core]
+        fixed = [lit, *needed]
+        budget = SHRINK_BUDGET
+        i = 0
+        while i < len(kept) and budget > 0 and len(kept) > 1:
+            budget -= 1
+            smaller = kept[:i] + kept[i + 1 :]
+            if not sat.solve([*fixed, *smaller]):
+                still = sat.core()
+                kept = [s for s in smaller if s in still]
+                i = min(i, len(kept))
+                continue
+            i += 1
+        return self._remember(lit, needed, tuple(sorted(self._rule_of[s] for s in kept)))
+
+    def _remember(
+        self, lit: int, needed: frozenset[int], rules: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        remembered = self._reasons.setdefault(lit, [])
+        if len(remembered) < CACHE_REASONS_PER_VALUE:
+            remembered.append((needed, rules))
+        return rules
+
+
+class Configurator(Stepper):
+    """A catalog workspace kept warm: steps, plus explain, fix, complete, BOM and sharing."""
+
+    def __init__(self, workspace: Workspace, *, count_seconds: float | None = 30.0) -> None:
+        super().__init__(
+            workspace.engine, workspace.module_weights("cost"), count_seconds=count_seconds
+        )
+        self.workspace = workspace
+        self._cost = workspace.module_weights("cost")
+        self._products = {
+            vid: _product(vid, workspace.bom_lines(v.config, self._resolved(v.config)))
+            for vid, v in sorted(workspace.catalog.vehicles.items())
+            if self._resolvable(v.config)
+        }
+
+    def _resolvable(self, config: VehicleConfig) -> bool:
+        return self.engine.complete_any(self.workspace.assignment(config)) is not None
+
+    def _resolved(self, config: VehicleConfig) -> dict[str, int]:
+        assignment = self.workspace.assignment(config)
+        if self.workspace.is_complete(assignment):
+            return assignment
+        completed = self.workspace.complete(config)
+        assert completed is not None  # _resolvable said so
+        return completed
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self.lock:
+            yield
+
+    # ------------------------------------------------------------- questions
+
+    def explain(self, assignment: Mapping[str, int]) -> tuple[Conflict, Derivation] | None:
+        """A minimal conflict of the choices and its derivation (the engine's), or None."""
+        with self._locked():
+            conflict = self.engine.explain(assignment)
+            if conflict is None:
+                return None
+            return conflict, self.engine.derive(assignment, conflict)
+
+    def fix(self, assignment: Mapping[str, int]) -> tuple[dict[str, int], list[object]] | None:
+        """The nearest valid choices: the engine's fix, restricted to the slots chosen."""
+        with self._locked():
+            found = self.engine.fix(assignment, self._cost)
+        if found is None:
+            return None
+        fixed, changes = found
+        return {name: fixed[name] for name in assignment}, list(changes)
+
+    def complete(
+        self, assignment: Mapping[str, int], minimize: str = "cost", share_with: str | None = None
+    ) -> dict[str, int] | None:
+        """An optimal completion: least cost or mass, or most parts shared with a catalog vehicle."""
+        with self._locked():
+            ws = self.workspace
+            if share_with is not None:
+                reference = ws.catalog.vehicles[share_with].config
+                weights = ws.sharing_weights(reference)
+                return self.engine.complete(assignment, weights, maximize=True)
+            return self.engine.complete(assignment, ws.module_weights(minimize))
+
+    def built(
+        self, config: VehicleConfig, assignment: Mapping[str, int], completion: Mapping[str, int]
+    ) -> BuiltVehicle:
+        """The vehicle a completion resolves to, its BOM, and which slots were filled in."""
+        ws = self.workspace
+        with self._locked():
+            lines = ws.bom_lines(config, completion)
+        return BuiltVehicle(
+            name=config.name,
+            brand=ws.value_id("brand", completion["brand"]),
+            platform=ws.value_id("platform", completion["platform"]),
+            modules={kind: ws.value_id(kind, completion[kind]) for kind in KINDS},
+            bom=tuple(lines),
+            filled={k: ws.value_id(k, v) for k, v in completion.items() if k not in assignment},
+        )
+
+    def similar(self, built: BuiltVehicle, top: int = 3) -> list[Similar]:
+        """The catalog vehicles sharing the most part numbers (headline ratio, best first)."""
+        own = _product(built.name, built.bom)
+        mine = {line.part for line in own.lines}
+        scored = []
+        for vid, product in self._products.items():
+            theirs = {line.part for line in product.lines}
+            shared = len(mine & theirs)
+            total = len(mine) + len(theirs)
+            ratio = 2 * shared / total if total else 0.0
+            scored.append((-ratio, vid, shared))
+        scored.sort()
+        out = []
+        for negative, vid, shared in scored[:top]:
+            # the headline ratio of `sharing.compare` (the same definition, asserted by tests)
+            name = self.workspace.catalog.vehicles[vid].config.name
+            out.append(Similar(vehicle=vid, name=name, ratio=-negative, shared=shared))
+        return out
+
+    def compare_with(self, built: BuiltVehicle, vehicle: str) -> object:
+        """The full pairwise sharing of the vehicle being built with a catalog vehicle."""
+        return compare(_product(built.name, built.bom), self._products[vehicle])
+
+
+def module_totals(built: BuiltVehicle) -> list[ModuleTotal]:
+    """Per module kind, then brand and vehicle: pieces, cost and mass of its BOM lines."""
+    order = [*KINDS, "brand", "vehicle"]
+    out = []
+    for module in order:
+        lines = [line for line in built.bom if line.module == module]
+        if not lines and module == "vehicle":
+            continue
+        variant = (
+            built.modules.get(module, "")
+            if module in KINDS
+            else (built.brand if module == "brand" else "")
+        )
+        out.append(
+            ModuleTotal(
+                module=module,
+                variant=variant,
+                parts=sum(line.quantity for line in lines),
+                cost=round(sum(line.quantity * line.unit_cost for line in lines), 2),
+                mass_kg=round(sum(line.quantity * line.unit_mass_kg for line in lines), 3),
+            )
+        )
+    return out
+
+
+def _product(name: str, lines: Sequence[BomLine]) -> ProductBom:
+    return ProductBom(
+        name=name,
+        lines=tuple(
+            PartUse(
+                part=line.part,
+                quantity=float(line.quantity),
+                unit_cost=line.unit_cost,
+                unit_mass_kg=line.unit_mass_kg,
+                module=line.module,
+            )
+            for line in lines
+        ),
+    )

@@ -1,0 +1,1 @@
+"""`cmf-config serve`: the configurator in the browser (Starlette on uvicorn) and its /api."""
