@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cmf_config import report
-from cmf_config.commands.common import add_common, emit
+from cmf_config.commands.common import add_common, emit, stamp
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.orderio import CHUNK_ROWS
 from cmf_config.orderrun import (
@@ -169,9 +169,9 @@ def run_orders(args: argparse.Namespace) -> int:
             "give a bank with at least one order row",
         )
     if args.format == "json":
-        emit(report.to_json(summary))
+        emit(stamp(args, report.to_json(summary)))
     else:
-        emit(report.orders_text(summary, time.monotonic() - started))
+        emit(stamp(args, report.orders_text(summary, time.monotonic() - started)))
     return ExitCode.OK if tally.counts[0] == tally.orders else ExitCode.INVALID
 
 
