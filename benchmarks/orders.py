@@ -62,7 +62,7 @@ def valid_pool(workspace: Workspace, size: int, rng: random.Random) -> list[dict
         tries += 1
         partial: dict[str, int] = {}
         for slot in problem.slots:
-            if rng.random() < 0.45:
+            if rng.random() < 0.25:
                 partial[slot.name] = rng.randrange(len(slot.values))
         completed = workspace.engine.complete_any(partial)
         if completed is None:
@@ -148,14 +148,17 @@ def generate(
                 data[field] = pa.array(table[field], kind).take(index)
             malformed = (bad >= invalid_share) & (bad < invalid_share + malformed_share)
             counts["malformed"] += int(malformed.sum())
-            for i in np.nonzero(malformed)[0].tolist():
-                what = i % 3
-                if what == 0:  # an unknown id
-                    data = _set(data, "cockpit", i, "ck-unknown-x")
-                elif what == 1:  # a wrong type
-                    data = _set(data, "battery_kwh", i, "lots")
-                else:  # a missing field
-                    data = _set(data, "market", i, None)
+            rows = np.nonzero(malformed)[0]
+            # a third each: an unknown id, a wrong type, a missing field
+            for kind, (column, value) in enumerate(
+                (("cockpit", "ck-unknown-x"), ("battery_kwh", "lots"), ("market", None))
+            ):
+                chosen = rows[rows % 3 == kind].tolist()
+                if chosen:
+                    values = data[column].to_pylist()
+                    for row in chosen:
+                        values[row] = value
+                    data[column] = pa.array(values, pa.string())
             weeks = gen.integers(1, 53, n)
             data["week"] = pa.array([f"2026-W{w:02d}" for w in weeks.tolist()], pa.string())
             data["plant"] = pa.array(np.array(PLANTS)[gen.integers(0, len(PLANTS), n)])
@@ -192,13 +195,6 @@ def generate(
     counts["distinct_valid"] = len(valid)
     counts["distinct_invalid"] = len(invalid)
     return counts
-
-
-def _set(data: dict[str, pa.Array], column: str, row: int, value: object) -> dict[str, pa.Array]:
-    values = data[column].to_pylist()
-    values[row] = value
-    data[column] = pa.array(values, pa.string())
-    return data
 
 
 # ------------------------------------------------------------------ measuring

@@ -11,12 +11,15 @@ when the whole run succeeded.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -129,21 +132,6 @@ def results_here(checker: Checker, work: Iterator[Job]) -> Iterator[ChunkResult]
         yield check_job(checker, job)
 
 
-_WORKER: Checker | None = None
-
-
-def _init_worker(checker: Checker) -> None:
-    global _WORKER  # noqa: PLW0603 (one checker per worker process, received once)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _WORKER = checker
-
-
-def _pool_work(job: Job) -> ChunkResult:
-    _fault(job.seq)
-    assert _WORKER is not None
-    return check_job(_WORKER, job)
-
-
 def _dask_work(checker: Checker, job: Job) -> ChunkResult:
     _fault(job.seq)
     return check_job(checker, job)
@@ -166,74 +154,129 @@ def _fault(seq: int) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _worker_main(conn: Connection, checker: Checker) -> None:
+    """A worker process: check the chunks sent on `conn` until told to stop (None)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        _fault(job.seq)
+        try:
+            reply: tuple[str, object] = ("ok", check_job(checker, job))
+        except Exception:  # a bug: the parent reports it (exit 3) with the worker's traceback
+            reply = ("error", traceback.format_exc())
+        conn.send(reply)
+
+
+@attrs.define
+class _Worker:
+    """A worker process, its end of the pipe, and the chunk it holds (None: idle)."""
+
+    process: BaseProcess
+    conn: Connection
+    job: Job | None = None
+
+
 def results_pool(checker: Checker, work: Iterator[Job], workers: int) -> Iterator[ChunkResult]:
-    """Check the chunks on `workers` processes; results in chunk order."""
+    """Check the chunks on `workers` processes; results in chunk order.
+
+    Each worker holds one chunk at a time, so when one dies (its sentinel fires with nothing
+    on its pipe) exactly its chunk is known to be lost: it goes back to the front of the queue
+    and a new worker takes the dead one's place.
+    """
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
 
-    def start() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(checker,)
-        )
+    def start() -> _Worker:
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_worker_main, args=(theirs, checker), daemon=True)
+        process.start()
+        theirs.close()
+        return _Worker(process=process, conn=ours)
 
-    pool = start()
+    pool = [start() for _ in range(workers)]
     window = workers * 3
-    waiting: dict[int, Job] = {}  # every chunk read and not yet yielded, in order
-    futures: dict[int, Future[ChunkResult]] = {}
-    tries: dict[int, int] = {}
+    queue: list[Job] = []  # chunks to send, in chunk order
+    done: dict[int, ChunkResult] = {}
+    sent: dict[int, int] = {}
     following = 0
     exhausted = False
     try:
         while True:
-            try:
-                for seq, lost in waiting.items():  # chunks lost with a broken pool
-                    if seq not in futures:
-                        futures[seq] = _submit(pool, lost)
-                while not exhausted and len(waiting) < window:
-                    job = next(work, None)
-                    if job is None:
-                        exhausted = True
-                        break
-                    waiting[job.seq] = job
-                    tries[job.seq] = 1
-                    futures[job.seq] = _submit(pool, job)
-                if not waiting:
-                    return
-                result = futures[following].result()
-            except BrokenProcessPool:
-                # The chunks in flight died with the pool: a new pool gets them again.
-                pool.shutdown(wait=True, cancel_futures=True)
-                for seq in list(waiting):
-                    if seq in futures and _succeeded(futures[seq]):
-                        continue
-                    futures.pop(seq, None)
-                    if tries[seq] >= MAX_TRIES:
-                        raise _died(waiting[seq], MAX_TRIES) from None
-                    tries[seq] += 1
-                pool = start()
+            busy = [w for w in pool if w.job is not None]
+            while not exhausted and len(queue) + len(busy) + len(done) < window:
+                job = next(work, None)
+                if job is None:
+                    exhausted = True
+                    break
+                queue.append(job)
+            for worker in pool:
+                if worker.job is None and queue:
+                    job = queue.pop(0)
+                    if sent.get(job.seq, 0) >= MAX_TRIES:
+                        raise _died(job, MAX_TRIES)
+                    sent[job.seq] = sent.get(job.seq, 0) + 1
+                    worker.job = job
+                    with contextlib.suppress(OSError):  # if it died, its sentinel says so
+                        worker.conn.send(job)
+            if following in done:
+                yield done.pop(following)
+                following += 1
                 continue
-            yield result
-            del futures[following], waiting[following], tries[following]
-            following += 1
+            busy = [w for w in pool if w.job is not None]
+            if not busy:
+                return
+            wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+            for i, worker in enumerate(pool):
+                if worker.job is None:
+                    continue
+                job = worker.job
+                reply = _receive(worker)
+                if reply is not None:
+                    kind, value = reply
+                    if kind == "error":
+                        raise RuntimeError(f"a worker failed on chunk {job.seq}:\n{value}")
+                    assert isinstance(value, ChunkResult)
+                    done[job.seq] = value
+                    worker.job = None
+                elif not worker.process.is_alive():
+                    # Lost with its worker: checked again first, by a new worker.
+                    queue.insert(0, job)
+                    queue.sort(key=lambda j: j.seq)
+                    worker.conn.close()
+                    pool[i] = start()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        _stop(pool)
 
 
-def _submit(pool: ProcessPoolExecutor, job: Job) -> Future[ChunkResult]:
-    """Send a chunk to the pool. A pool that breaks while it replaces a dead worker can fail
-    to start the new process (ValueError on its closed pipes): that is a broken pool too."""
+def _receive(worker: _Worker) -> tuple[str, object] | None:
+    """The worker's reply if one is waiting (None: none yet, or the worker died)."""
     try:
-        return pool.submit(_pool_work, job)
-    except (ValueError, OSError) as exc:
-        raise BrokenProcessPool(str(exc)) from exc
+        if worker.conn.poll():
+            reply: tuple[str, object] = worker.conn.recv()
+            return reply
+    except (EOFError, OSError):
+        return None
+    return None
 
 
-def _succeeded(future: Future[ChunkResult]) -> bool:
-    """Whether a future finished with a result (never waits)."""
-    if not future.done() or future.cancelled():
-        return False
-    return future.exception(timeout=0) is None
+def _stop(pool: Sequence[_Worker]) -> None:
+    """Ask every worker to stop; end those that do not within a few seconds."""
+    for worker in pool:
+        with contextlib.suppress(OSError):
+            worker.conn.send(None)
+    deadline = time.monotonic() + 5
+    for worker in pool:
+        worker.process.join(max(deadline - time.monotonic(), 0.1))
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join(1)
+        worker.conn.close()
 
 
 def _died(job: Job, tries: int) -> WorkerDied:
