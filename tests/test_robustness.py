@@ -710,3 +710,57 @@ def test_options_on_a_complete_configuration_says_so(capsys: pytest.CaptureFixtu
     code, out, _ = _cli(capsys, "options", GOOD, *MINI)
     assert code == 0
     assert "no open slot: every slot of the configuration is chosen" in out
+
+
+# ------------------------------------------------------------------ 6: counts past 4,300 digits
+
+
+def test_counts_over_4300_digits_are_printed_exactly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "free.dimacs"
+    path.write_text("p cnf 15000 0\n")
+    code, out, err = _cli(capsys, "model", "count", str(path))
+    assert code == 0, err
+    digits = out.strip().splitlines()[-1]
+    assert len(digits) == 4516
+    assert digits == str(2**15000)
+    code, out, err = _cli(capsys, "import", str(path), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["count"] == digits
+
+
+def test_import_does_not_call_a_crashed_count_a_time_out(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cmf_config.featuremodel import FeatureAnalysis
+
+    def broken(self: object, selection: object = None) -> int:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(FeatureAnalysis, "count", broken)
+    path = tmp_path / "m.dimacs"
+    path.write_text("p cnf 3 1\n1 2 0\n")
+    code, out, err = _cli(capsys, "import", str(path))
+    assert code == 3
+    assert "the model counter failed: ValueError: boom" in err
+    assert "not counted within" not in out
+
+
+def test_long_numbers_in_models_are_refused_before_int(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "m.dimacs"
+    path.write_text("p cnf 3 1\n1 " + "9" * 5000 + " 0\n")
+    code, _, err = _cli(capsys, "model", "count", str(path))
+    _no_bug(code, err)
+    assert code == 2
+    assert "m.dimacs:2:3:" in err
+    uvl = tmp_path / "m.uvl"
+    uvl.write_text(
+        "features\n    Root\n        [1.." + "9" * 5000 + "]\n            A\n            B\n"
+    )
+    code, _, err = _cli(capsys, "model", "count", str(uvl))
+    _no_bug(code, err)
+    assert code == 2
+    assert "m.uvl:3:" in err
