@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from clirun import ROOT, run_cli
+from cmf_config.rules import IR, Op, Ref
 
 MINI = ["--catalog", "tests/data/mini/catalog", "--rules", "tests/data/mini/rules"]
 GOOD = "tests/data/mini/configs/good.yaml"
@@ -764,3 +765,46 @@ def test_long_numbers_in_models_are_refused_before_int(
     _no_bug(code, err)
     assert code == 2
     assert "m.uvl:3:" in err
+
+
+# ------------------------------------------------------------------ 8: <=> chains in linear work
+
+
+def _iff_chain(names: list[str]) -> IR:
+    formula: IR = Ref(names[0])
+    for name in names[1:]:
+        formula = Op("<=>", (formula, Ref(name)))
+    return formula
+
+
+@pytest.mark.parametrize("repeat", [True, False])
+def test_iff_chain_conversion_grows_linearly(repeat: bool) -> None:
+    """Each (subformula, polarity) is converted once: 2n steps for n terms, not 2^n."""
+    from cmf_config.featuremodel import _CnfBuilder
+
+    steps = {}
+    for n in (12, 24, 48):
+        names = ["A"] * n if repeat else [f"F{i}" for i in range(n)]
+        builder = _CnfBuilder({name: i + 1 for i, name in enumerate(dict.fromkeys(names))})
+        builder.convert(_iff_chain(names), True)
+        steps[n] = builder.steps
+    assert steps[48] <= 2 * steps[24] + 4
+    assert steps[24] <= 2 * steps[12] + 4
+    assert steps[48] <= 4 * 48
+
+
+def test_iff_chain_of_one_feature_counts_like_the_oracle(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The adversarial case: 24 times the same feature (each operand's CNF stays small)."""
+    for n in (23, 24):
+        path = tmp_path / f"iff{n}.uvl"
+        path.write_text(
+            "features\n    Root\n        optional\n            A\n            B\nconstraints\n    "
+            + " <=> ".join(["A"] * n)
+            + "\n"
+        )
+        code, out, err = _cli(capsys, "model", "count", str(path))
+        assert code == 0, err
+        # A <=> A <=> ... (n times) is A when n is odd, true when n is even; B is free.
+        assert out.strip().splitlines()[-1] == ("2" if n % 2 else "4")
