@@ -13,6 +13,7 @@ from types import ModuleType
 from cmf_config import __version__
 from cmf_config.commands import analyze, catalog, check, init
 from cmf_config.commands.common import prepare, stamp
+from cmf_config.count import allow_count_digits
 from cmf_config.errors import ExitCode, InputError, UsageError
 from cmf_config.files import os_error_hint, os_error_text
 from cmf_config.report import render_diagnostics, unusable_json
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (0 ok, 1 invalid, 2 unusable input, 3 bug, 130 ^C)."""
+    allow_count_digits()  # counts are exact integers of any size (count.MAX_COUNT_DIGITS)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -34,7 +34,10 @@ _BASE_TYPES = (
 )
 KCONFIG_TYPES = frozenset({*_BASE_TYPES, *(f"hidden_{t}" for t in _BASE_TYPES)})
 MAX_VARIABLES = 10_000_000
+MAX_TOKEN = 20
+"""The longest number read (a literal or a count); int() of a longer one costs quadratic time."""
 _TOKEN = re.compile(r"\S+")
+_LONG = re.compile(rf"\d{{{MAX_TOKEN + 1}}}")
 
 
 def load_dimacs(path: Path, display: str | None = None) -> FeatureModel:
@@ -64,6 +67,8 @@ def _parse_plain(text: str, path: str) -> FeatureModel | None:
     end = len(text) if end < 0 else end
     fields = text[at:end].split()
     if len(fields) != 4 or fields[1] != "cnf" or not fields[2].isdigit() or not fields[3].isdigit():
+        return None
+    if len(fields[2]) > MAX_TOKEN or len(fields[3]) > MAX_TOKEN or _LONG.search(text):
         return None
     variables = int(fields[2])
     if variables > MAX_VARIABLES or "-0" in text:
@@ -166,7 +171,7 @@ def _name_comment(
 ) -> None:
     """Record `c <n> <name> [type]` (a Kconfig type after the name is kept apart)."""
     parts = stripped.split(None, 2)
-    if len(parts) == 3 and parts[0] == "c" and parts[1].isdigit():
+    if len(parts) == 3 and parts[0] == "c" and parts[1].isdigit() and len(parts[1]) <= MAX_TOKEN:
         rest = parts[2].split()
         if len(rest) >= 2 and rest[1] in KCONFIG_TYPES:
             names[int(parts[1])] = (rest[0], " ".join(rest[1:]))
@@ -205,6 +210,8 @@ def _parse_dimacs(text: str, path: str) -> FeatureModel:
                 or fields[1] != "cnf"
                 or not fields[2].isdigit()
                 or not fields[3].isdigit()
+                or len(fields[2]) > MAX_TOKEN
+                or len(fields[3]) > MAX_TOKEN
             ):
                 diags.append(
                     _err(
@@ -250,6 +257,8 @@ def _parse_dimacs(text: str, path: str) -> FeatureModel:
         for m in _TOKEN.finditer(line):
             token = m.group()
             try:
+                if len(token) > MAX_TOKEN:
+                    raise ValueError(token)
                 lit = int(token)
             except ValueError:
                 diags.append(
@@ -340,8 +349,11 @@ def _parse_dimacs(text: str, path: str) -> FeatureModel:
 
 def _whole_clause(line: str, variables: int) -> tuple[int, ...] | None:
     """The clause of a line holding exactly one well-formed clause, else None (slow path)."""
+    tokens = line.split()
+    if any(len(t) > MAX_TOKEN for t in tokens):
+        return None
     try:
-        lits = [int(t) for t in line.split()]
+        lits = [int(t) for t in tokens]
     except ValueError:
         return None
     if not lits or lits[-1] != 0 or "-0" in line:

@@ -182,18 +182,24 @@ def count_within(
     receiver, sender = ctx.Pipe(duplex=False)
 
     def child() -> None:
-        total = analysis.count(selection)
-        sender.send((str(total), analysis.last_counter))
+        try:
+            total = analysis.count(selection)
+            sender.send(("ok", str(total), analysis.last_counter))
+        except Exception as exc:  # a bug: say so in the parent, not "did not finish in time"
+            sender.send(("error", f"{type(exc).__name__}: {exc}", analysis.last_counter))
 
     process = ctx.Process(target=child)
     process.start()
     sender.close()
     try:
         if receiver.poll(seconds):
-            text, counter = receiver.recv()
+            try:
+                status, text, counter = receiver.recv()
+            except EOFError:
+                raise RuntimeError("the model counter died without an answer") from None
+            if status != "ok":
+                raise RuntimeError(f"the model counter failed: {text}")
             return int(text), str(counter)
-    except EOFError:
-        pass
     finally:
         if process.is_alive():
             process.kill()
