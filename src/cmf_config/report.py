@@ -336,7 +336,8 @@ def explanation(
 
     def rule_words(rule_id: str) -> str:
         rule = rules[rule_id]
-        return f"rule '{rule.id}' ({rule.span}) says: {rule.message or rule.description}"
+        where = f" ({rule.span})" if rule.span.line else " (built in)"
+        return f"rule '{rule.id}'{where} says: {rule.message or rule.description}"
 
     has_choices = any(True for _ in derivation.choices())
     return derivation_text(

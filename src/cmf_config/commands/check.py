@@ -57,6 +57,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="For an infeasible configuration, show a minimal set of choices and rules that cannot hold together.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
+    add_year(p)
     add_common(p)
     p.set_defaults(run=run_explain)
 
@@ -136,7 +137,12 @@ def _target(args: argparse.Namespace) -> Path | None:
 def _open_one(
     args: argparse.Namespace, extra: list[Path] | None = None
 ) -> tuple[Workspace, Vehicle]:
-    workspace = api.open_workspace(args.catalog, args.rules, [args.file, *(extra or [])])
+    workspace = api.open_workspace(
+        args.catalog,
+        args.rules,
+        [args.file, *(extra or [])],
+        year=getattr(args, "year", None),
+    )
     return workspace, workspace.loaded[0]
 
 
@@ -215,7 +221,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    """explain FILE."""
+    """explain FILE [--year Y]."""
     workspace, vehicle = _open_one(args)
     found = api.explain(workspace, vehicle.config)
     if args.format == "json":
