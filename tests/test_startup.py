@@ -63,12 +63,12 @@ def test_light_commands_import_no_numpy_scipy_or_matplotlib(args: list[str]) -> 
 
 
 def test_commands_that_need_them_still_import_them() -> None:
-    """share uses scipy (clustering): imported when share runs."""
+    """share --all clusters the fleet with scipy: imported when it runs."""
     code = (
         "import contextlib, io\n"
         "from cmf_config.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    main(['share', 'kangoo-iii', 'townstar'])\n"
+        "    main(['share', '--all'])\n"
     )
     assert "scipy" in _imported_after(code)
 
