@@ -213,3 +213,24 @@ def test_ctrl_c_exits_130_without_a_traceback(delay: float, tmp_path: Path) -> N
     assert process.returncode == 130, err
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == "cmf-config: interrupted"
+
+
+def test_a_changed_cmf_config_never_reads_old_entries(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Regression: a model class gained a field (no version change) and the old pickle was read
+    back without it. The key holds the package's code fingerprint: changed code, new key."""
+    source = tmp_path / "f.yaml"
+    source.write_text("a: 1\n", encoding="utf-8")
+    builds: list[str] = []
+
+    def build(_: str) -> str:
+        builds.append("built")
+        return f"value {len(builds)}"
+
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "code A")
+    assert cache.cached("t", [source], build) == "value 1"
+    assert cache.cached("t", [source], build) == "value 1"  # from the cache
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "code B")
+    assert cache.cached("t", [source], build) == "value 2"
+    assert builds == ["built", "built"]

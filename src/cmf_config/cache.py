@@ -3,8 +3,9 @@
 Reading and cross-checking the 77 files of a catalog takes most of a short command's time,
 and the files rarely change between two runs. The cache lives in the user's cache folder
 (platformdirs: ~/.cache/cmf-config on Linux, or $CMF_CONFIG_CACHE_DIR) and is keyed by the
-SHA-256 of every file read (names and bytes), the package and Python versions and the working
-directory (spans hold paths relative to it): any change to any file is another key. An entry
+SHA-256 of every file read (names and bytes), the package and Python versions, the size and
+time of every module of the package (code_fingerprint) and the working directory (spans hold
+paths relative to it): any change to any file, or to cmf-config, is another key. An entry
 that cannot be read back -- truncated, corrupt, from another version -- is ignored and
 rebuilt; entries are written atomically, and a cache that cannot be written is skipped.
 `--no-cache` (or CMF_CONFIG_NO_CACHE=1) bypasses it.
@@ -13,6 +14,7 @@ rebuilt; entries are written atomically, and a cache that cannot be written is s
 from __future__ import annotations
 
 import copyreg
+import functools
 import hashlib
 import os
 import pickle
@@ -59,10 +61,22 @@ def folder() -> Path:
     return Path(user_cache_dir("cmf-config", appauthor=False))
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """The name, size and modification time of every module of this package: a changed class
+    (a new field of a model, say) without a version change must not read old pickles."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
 def key(kind: str, files: Iterable[Path], extra: Iterable[str] = ()) -> str:
     """The content hash of `files` (sorted by name) with the versions and `extra` strings."""
     digest = hashlib.sha256()
-    for part in (kind, __version__, str(FORMAT), sys.version, *extra):
+    for part in (kind, __version__, str(FORMAT), sys.version, code_fingerprint(), *extra):
         digest.update(part.encode() + b"\0")
     for path in sorted(files):
         digest.update(str(path).encode() + b"\0")
