@@ -7,7 +7,7 @@ from pathlib import Path
 
 SRC = Path(__file__).parents[1] / "src" / "cmf_config"
 LAYERS = [
-    ["errors", "suggest", "files", "sat", "count", "yaml12"],
+    ["errors", "suggest", "files", "sat", "count", "yaml12", "cache"],
     ["model", "source", "expr"],
     ["load", "dump", "project", "roundtrip"],
     ["problem"],
@@ -22,7 +22,7 @@ LAYERS = [
     ["report"],
     ["api"],
     ["commands", "web"],
-    ["cli", "__main__"],
+    ["cli", "entry", "__main__"],
 ]
 
 

@@ -21,6 +21,7 @@ import cattrs
 from cattrs.errors import ForbiddenExtraKeysError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, override
 
+from cmf_config import cache
 from cmf_config.errors import Diagnostic, InputError, Severity, Span
 from cmf_config.model import (
     DERIVED_ATTRIBUTES,
@@ -590,8 +591,19 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     """Load and cross-check a catalog directory; raise InputError with every problem."""
     # Spans hold paths relative to the working directory, so the cache is per directory too:
     # a catalog loaded elsewhere would show another directory's relative paths.
-    return _load_catalog_cached(
-        _real(directory or bundled_dir("catalog")), os.path.realpath(os.getcwd())
+    root = Path(_real(directory or bundled_dir("catalog")))
+    here = os.path.realpath(os.getcwd())
+    try:
+        files = [p for p in root.rglob("*.yaml") if p.is_file()] if root.is_dir() else []
+    except (OSError, RuntimeError):
+        files = []
+    if not files:  # nothing to key on: the loader reports what is wrong
+        return _load_catalog_cached(str(root), here)
+    return cache.cached(
+        "catalog",
+        files,
+        lambda content: _load_catalog_cached(str(root), here, content),
+        extra=(str(root), here),
     )
 
 
@@ -604,8 +616,9 @@ def _real(path: Path) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _load_catalog_cached(directory: str, cwd: str) -> Catalog:
-    """The catalog of `directory` as seen from the working directory `cwd` (the cache key)."""
+def _load_catalog_cached(directory: str, cwd: str, content: str = "") -> Catalog:
+    """The catalog of `directory` as seen from the working directory `cwd`, memoised per
+    process by its files' `content` key (an edited file is read again)."""
     root = Path(directory)
     diagnostics: list[Diagnostic] = []
     if not root.is_dir():

@@ -7,6 +7,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -18,10 +19,12 @@ from cmf_config.fmodel import FeatureModel
 from cmf_config.model import KINDS, BuiltVehicle, Catalog, VehicleConfig, YearSpan
 from cmf_config.problem import Problem, choice_span
 from cmf_config.rules import Rule
-from cmf_config.sharing import FamilyIndices, PairShare, SimilarityMatrix
 from cmf_config.solver import Change, SlotOptions
 from cmf_config.uvlexport import Export
 from cmf_config.workspace import Verdict, Violation
+
+if TYPE_CHECKING:  # sharing needs numpy and scipy: imported by the commands that share
+    from cmf_config.sharing import FamilyIndices, PairShare, SimilarityMatrix
 
 LineSource = Callable[[str, int], str | None]
 

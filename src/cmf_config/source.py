@@ -17,7 +17,7 @@ from pathlib import Path
 import attrs
 import yaml
 
-from cmf_config import yaml12
+from cmf_config import cache, yaml12
 from cmf_config.errors import Diagnostic, InputError, Span
 from cmf_config.files import TooLarge, os_error_hint, os_error_text, read_bounded
 
@@ -253,7 +253,15 @@ def read_text(path: Path, display: str | None = None, kind: TextInput = YAML_INP
 def parse_file(path: Path, display: str | None = None) -> Document:
     """Read and parse one YAML file; raise InputError with every problem found."""
     shown = display or str(path)
-    return parse_text(read_text(path, shown), shown)
+    try:
+        regular = path.is_file() and path.stat().st_size <= YAML_INPUT.limit
+    except OSError:
+        regular = False
+    if not regular:  # read_text says what is wrong with it
+        return parse_text(read_text(path, shown), shown)
+    return cache.cached(
+        "yaml", [path], lambda _: parse_text(read_text(path, shown), shown), extra=(shown,)
+    )
 
 
 class _Builder:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from cmf_config import cache
 from cmf_config.files import write_atomic
 from cmf_config.project import Sources, describe, resolve
 from cmf_config.report import to_json
@@ -40,6 +41,11 @@ def add_common(
             default=None,
             help="output format (default: the project's `format`, else text)",
         )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read the catalog afresh instead of from the compiled-catalog cache (docs/project.md)",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     parser.set_defaults(uses_catalog=True, format_choices=choices if formats else ())
 
@@ -52,6 +58,8 @@ def prepare(args: argparse.Namespace) -> None:
     """
     if not getattr(args, "uses_catalog", False):
         return
+    if args.no_cache:
+        cache.disable()
     sources = resolve(args.catalog, args.rules)
     args.sources = sources
     args.catalog = sources.catalog.path
