@@ -101,6 +101,34 @@ def _visual_col(text: str, start: int, offset: int) -> int:
     return width
 
 
+def _open_line(
+    tokens: list[Token],
+    indents: list[int],
+    errors: list[tuple[int, str, str, str]],
+    width: int,
+    pos: int,
+) -> None:
+    """The INDENT or DEDENT tokens of a line whose first token is `width` columns in (E162
+    when it matches no enclosing level)."""
+    if width > indents[-1]:
+        indents.append(width)
+        tokens.append(("indent", "", pos))
+        return
+    while width < indents[-1]:
+        indents.pop()
+        tokens.append(("dedent", "", pos))
+    if width != indents[-1]:
+        errors.append(
+            (
+                pos,
+                "E162",
+                "this line's indentation matches no enclosing level",
+                "indent a child deeper than its parent, and siblings exactly alike",
+            )
+        )
+        indents.append(width)
+
+
 def tokenize(text: str) -> tuple[list[Token], list[int], list[tuple[int, str, str, str]]]:
     """Tokens with NEWLINE/INDENT/DEDENT as in the UVL lexer; (tokens, line starts, errors).
 
@@ -158,24 +186,7 @@ def tokenize(text: str) -> tuple[list[Token], list[int], list[tuple[int, str, st
         assert kind is not None
         if at_line_start:
             at_line_start = False
-            width = _visual_col(text, line_start, pos)
-            if width > indents[-1]:
-                indents.append(width)
-                tokens.append(("indent", "", pos))
-            else:
-                while width < indents[-1]:
-                    indents.pop()
-                    tokens.append(("dedent", "", pos))
-                if width != indents[-1]:
-                    errors.append(
-                        (
-                            pos,
-                            "E162",
-                            "this line's indentation matches no enclosing level",
-                            "indent a child deeper than its parent, and siblings exactly alike",
-                        )
-                    )
-                    indents.append(width)
+            _open_line(tokens, indents, errors, _visual_col(text, line_start, pos), pos)
         value = m.group()
         if kind == "op":
             if value in _OPEN:
