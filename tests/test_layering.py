@@ -19,7 +19,7 @@ LAYERS = [
     ["featuremodel", "variantbom"],
     ["workspace"],
     ["lint", "heatmap", "diagram", "configurator"],
-    ["report"],
+    ["report", "sarif"],
     ["api"],
     ["commands", "web"],
     ["cli", "entry", "__main__"],

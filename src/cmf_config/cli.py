@@ -126,6 +126,10 @@ def _run(args: argparse.Namespace) -> int:
         code: int = args.run(args)
         return code
     except InputError as exc:
+        from cmf_config.commands.common import scanning_out
+
+        if scanning_out(args, list(exc.diagnostics)):
+            return ExitCode.USAGE
         if getattr(args, "format", "text") == "json":
             sys.stdout.write(stamp(args, unusable_json(exc.diagnostics)))
             return ExitCode.USAGE
