@@ -130,6 +130,7 @@ def test_sarif_related_locations_and_absolute_paths(tmp_path: Path) -> None:
     assert list(SARIF.iter_errors(log)) == []
     result = log["runs"][0]["results"][0]
     uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-    assert uri.startswith("file:///") and uri.endswith("/a%20b.yaml")
+    assert uri.startswith("file:///")
+    assert uri.endswith("/a%20b.yaml")
     assert [r["id"] for r in result["relatedLocations"]] == [0]
     assert result["properties"] == {"rule": "r1"}
