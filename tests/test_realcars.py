@@ -90,6 +90,8 @@ CLI_CASES = [
     "symbioz",
     "clio-vi",
     "alpine-a390",
+    "x-trail-t32-hybrid-jp",
+    "megane-iv-phev",
 ]
 
 

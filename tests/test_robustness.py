@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from clirun import ROOT, run_cli
+from cmf_config.rules import IR, Op, Ref
 
 MINI = ["--catalog", "tests/data/mini/catalog", "--rules", "tests/data/mini/rules"]
 GOOD = "tests/data/mini/configs/good.yaml"
@@ -710,3 +711,100 @@ def test_options_on_a_complete_configuration_says_so(capsys: pytest.CaptureFixtu
     code, out, _ = _cli(capsys, "options", GOOD, *MINI)
     assert code == 0
     assert "no open slot: every slot of the configuration is chosen" in out
+
+
+# ------------------------------------------------------------------ 6: counts past 4,300 digits
+
+
+def test_counts_over_4300_digits_are_printed_exactly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "free.dimacs"
+    path.write_text("p cnf 15000 0\n")
+    code, out, err = _cli(capsys, "model", "count", str(path))
+    assert code == 0, err
+    digits = out.strip().splitlines()[-1]
+    assert len(digits) == 4516
+    assert digits == str(2**15000)
+    code, out, err = _cli(capsys, "import", str(path), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["count"] == digits
+
+
+def test_import_does_not_call_a_crashed_count_a_time_out(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cmf_config.featuremodel import FeatureAnalysis
+
+    def broken(self: object, selection: object = None) -> int:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(FeatureAnalysis, "count", broken)
+    path = tmp_path / "m.dimacs"
+    path.write_text("p cnf 3 1\n1 2 0\n")
+    code, out, err = _cli(capsys, "import", str(path))
+    assert code == 3
+    assert "the model counter failed: ValueError: boom" in err
+    assert "not counted within" not in out
+
+
+def test_long_numbers_in_models_are_refused_before_int(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "m.dimacs"
+    path.write_text("p cnf 3 1\n1 " + "9" * 5000 + " 0\n")
+    code, _, err = _cli(capsys, "model", "count", str(path))
+    _no_bug(code, err)
+    assert code == 2
+    assert "m.dimacs:2:3:" in err
+    uvl = tmp_path / "m.uvl"
+    uvl.write_text(
+        "features\n    Root\n        [1.." + "9" * 5000 + "]\n            A\n            B\n"
+    )
+    code, _, err = _cli(capsys, "model", "count", str(uvl))
+    _no_bug(code, err)
+    assert code == 2
+    assert "m.uvl:3:" in err
+
+
+# ------------------------------------------------------------------ 8: <=> chains in linear work
+
+
+def _iff_chain(names: list[str]) -> IR:
+    formula: IR = Ref(names[0])
+    for name in names[1:]:
+        formula = Op("<=>", (formula, Ref(name)))
+    return formula
+
+
+@pytest.mark.parametrize("repeat", [True, False])
+def test_iff_chain_conversion_grows_linearly(repeat: bool) -> None:
+    """Each (subformula, polarity) is converted once: 2n steps for n terms, not 2^n."""
+    from cmf_config.featuremodel import _CnfBuilder
+
+    steps = {}
+    for n in (12, 24, 48):
+        names = ["A"] * n if repeat else [f"F{i}" for i in range(n)]
+        builder = _CnfBuilder({name: i + 1 for i, name in enumerate(dict.fromkeys(names))})
+        builder.convert(_iff_chain(names), True)
+        steps[n] = builder.steps
+    assert steps[48] <= 2 * steps[24] + 4
+    assert steps[24] <= 2 * steps[12] + 4
+    assert steps[48] <= 4 * 48
+
+
+def test_iff_chain_of_one_feature_counts_like_the_oracle(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The adversarial case: 24 times the same feature (each operand's CNF stays small)."""
+    for n in (23, 24):
+        path = tmp_path / f"iff{n}.uvl"
+        path.write_text(
+            "features\n    Root\n        optional\n            A\n            B\nconstraints\n    "
+            + " <=> ".join(["A"] * n)
+            + "\n"
+        )
+        code, out, err = _cli(capsys, "model", "count", str(path))
+        assert code == 0, err
+        # A <=> A <=> ... (n times) is A when n is odd, true when n is even; B is free.
+        assert out.strip().splitlines()[-1] == ("2" if n % 2 else "4")

@@ -236,3 +236,13 @@ def test_catalog_provenance_follows_the_data() -> None:
         brands={k: attrs.evolve(b, provenance="public") for k, b in catalog.brands.items()},
     )
     assert public.provenance == "catalog"
+
+
+def test_explain_year_names_the_year_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    """explain --year: a Dacia on CMF-B LS (2020) in 2019 is refused by the built-in year rule,
+    worded without a file position (regression: it printed '<none>:0:0')."""
+    code, out, _ = run_cli(capsys, ["explain", "examples/partial-suv.yaml", "--year", "2019"])
+    assert code == 1
+    assert "rule 'year:2019:platform' (built in) says:" in out
+    assert "<none>" not in out
+    assert run_cli(capsys, ["explain", "examples/partial-suv.yaml", "--year", "2020"])[0] == 0

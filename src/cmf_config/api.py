@@ -17,7 +17,6 @@ import attrs
 
 from cmf_config import report
 from cmf_config.derivation import Conflict, Derivation
-from cmf_config.dimacs import load_dimacs
 from cmf_config.errors import Diagnostic, UsageError
 from cmf_config.featuremodel import FeatureAnalysis, compile_model
 from cmf_config.fmodel import FeatureModel
@@ -257,6 +256,8 @@ def import_model(path: PathLike) -> FeatureModel:
 
     Raises InputError with every positioned diagnostic.
     """
+    from cmf_config.dimacs import load_dimacs  # numpy: imported only when a model is read
+
     file = Path(path)
     display = display_path(file)
     suffix = file.suffix.lower()

@@ -31,6 +31,19 @@ def _quiet_stdout() -> Iterator[None]:
         os.close(devnull)
 
 
+MAX_COUNT_DIGITS = 1_000_000
+"""Counts are exact: Python's 4,300-digit limit on int<->str is raised to this many digits
+(2^3,300,000, far past what d4 counts in a day). Not unlimited: int() of a string is quadratic,
+so every reader also bounds the length of the numbers it reads."""
+
+
+def allow_count_digits() -> None:
+    """Let counts of up to MAX_COUNT_DIGITS digits be printed and parsed (process-wide)."""
+    current = sys.get_int_max_str_digits()
+    if 0 < current < MAX_COUNT_DIGITS:
+        sys.set_int_max_str_digits(MAX_COUNT_DIGITS)
+
+
 PORTFOLIO_FROM_VARS = 600
 """From this many variables, d4 runs twice at once (see `count_models`); below, classic only."""
 
@@ -58,6 +71,12 @@ def count_models(clauses: Sequence[Sequence[int]], nvars: int) -> int:
 
 
 def _d4_count(clauses: Sequence[Sequence[int]], nvars: int, *, classic: bool) -> int:
+    allow_count_digits()
+    return int(_d4_text(clauses, nvars, classic=classic))
+
+
+def _d4_text(clauses: Sequence[Sequence[int]], nvars: int, *, classic: bool) -> str:
+    """d4's count as the decimal text it prints (crosses process boundaries as it is)."""
     import py_d4
 
     with _quiet_stdout():
@@ -71,7 +90,7 @@ def _d4_count(clauses: Sequence[Sequence[int]], nvars: int, *, classic: bool) ->
             solver = py_d4.Solver([list(c) for c in clauses], nvars)
         result = solver.count()
         text = result.getResult()
-    return int(text.strip().split()[-1])
+    return str(text.strip().split()[-1])
 
 
 def _d4_portfolio(clauses: Sequence[Sequence[int]], nvars: int) -> int:
@@ -91,7 +110,9 @@ def _d4_portfolio(clauses: Sequence[Sequence[int]], nvars: int) -> int:
                 assert isinstance(ready, multiprocessing.connection.Connection)
                 waiting.remove(ready)
                 try:
-                    return int(ready.recv())
+                    answer = ready.recv()
+                    allow_count_digits()
+                    return int(answer)
                 except EOFError:  # that child died without an answer: wait for the other
                     continue
         raise RuntimeError("the d4 counter failed under both of its branching heuristics")
@@ -111,7 +132,7 @@ def _d4_child(
     parent: int,
 ) -> None:
     _die_with_parent(parent)
-    sender.send(str(_d4_count(clauses, nvars, classic=classic)))
+    sender.send(_d4_text(clauses, nvars, classic=classic))
 
 
 def _die_with_parent(parent: int) -> None:

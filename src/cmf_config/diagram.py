@@ -1156,6 +1156,20 @@ TIMELINE_EVENTS: tuple[tuple[int, str], ...] = (
 )
 """The consolidation story as the record tells it (source tags of cmf-facts.md)."""
 
+LANES = (
+    "#1b9e77",
+    "#d95f02",
+    "#7570b3",
+    "#e7298a",
+    "#66a61e",
+    "#a6761d",
+    "#1f78b4",
+    "#e6ab02",
+    "#666666",
+    "#b2182b",
+)
+"""One line colour per platform (by sorted platform id), so each lane reads as one platform."""
+
 
 def timeline_diagram(catalog: Catalog) -> graphviz.Digraph:
     """Platforms and vehicles over the years: one row per platform from its launch year, each
@@ -1189,6 +1203,7 @@ def timeline_diagram(catalog: Catalog) -> graphviz.Digraph:
     for a, b in itertools.pairwise(axis):
         graph.edge(f"y{a}", f"y{b}", color=PLATFORM.line, penwidth="2", arrowhead="none")
     columns: dict[int, list[str]] = {year: [f"y{year}"] for year in axis}
+    lane = {pid: LANES[i % len(LANES)] for i, pid in enumerate(sorted(catalog.platforms))}
     for platform in sorted(catalog.platforms.values(), key=lambda p: (p.launch_year or 9999, p.id)):
         if platform.launch_year is None:
             continue
@@ -1204,7 +1219,8 @@ def timeline_diagram(catalog: Catalog) -> graphviz.Digraph:
             shape="box",
             style="filled",
             fillcolor=PLATFORM.fill,
-            color=PLATFORM.line,
+            color=lane[platform.id],
+            penwidth="2",
         )
         columns[platform.launch_year].append(pid)
         previous = pid
@@ -1222,11 +1238,11 @@ def timeline_diagram(catalog: Catalog) -> graphviz.Digraph:
                 label=_label(_esc(vehicle.config.name[:34]) + "<BR/>" + _font(until, size="8")),
                 shape="box",
                 style="rounded",
-                color=VEHICLE.line,
+                color=lane[platform.id],
                 fontsize="8",
             )
             columns[span.start].append(vid)
-            graph.edge(previous, vid, color=PLATFORM.line, arrowhead="none", style="dotted")
+            graph.edge(previous, vid, color=lane[platform.id], arrowhead="none", penwidth="1.5")
             previous = vid
     for index, (year, text) in enumerate(TIMELINE_EVENTS):
         if year not in columns:
@@ -1251,7 +1267,8 @@ def timeline_diagram(catalog: Catalog) -> graphviz.Digraph:
     graph.attr(
         label=_esc(
             "Platforms (grey, from their launch year) and catalog vehicles (from their start of"
-            " production) over the years; the axis counts the catalog platforms launched by then."
+            " production, one colour per platform) over the years; the axis counts the catalog"
+            " platforms launched by then."
             " Years and events: the record (cmf-facts.md and docs/catalog.md source tags)."
         ),
         labelloc="t",

@@ -7,7 +7,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -19,10 +19,12 @@ from cmf_config.fmodel import FeatureModel
 from cmf_config.model import KINDS, BuiltVehicle, Catalog, VehicleConfig, YearSpan
 from cmf_config.problem import Problem, choice_span
 from cmf_config.rules import Rule
-from cmf_config.sharing import FamilyIndices, PairShare, SimilarityMatrix
 from cmf_config.solver import Change, SlotOptions
 from cmf_config.uvlexport import Export
 from cmf_config.workspace import Verdict, Violation
+
+if TYPE_CHECKING:  # sharing needs numpy and scipy: imported by the commands that share
+    from cmf_config.sharing import FamilyIndices, PairShare, SimilarityMatrix
 
 LineSource = Callable[[str, int], str | None]
 
@@ -337,7 +339,8 @@ def explanation(
 
     def rule_words(rule_id: str) -> str:
         rule = rules[rule_id]
-        return f"rule '{rule.id}' ({rule.span}) says: {rule.message or rule.description}"
+        where = f" ({rule.span})" if rule.span.line else " (built in)"
+        return f"rule '{rule.id}'{where} says: {rule.message or rule.description}"
 
     has_choices = any(True for _ in derivation.choices())
     return derivation_text(

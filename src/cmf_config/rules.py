@@ -266,25 +266,11 @@ def bind(problem: Problem, node: IR, assignment: Assignment) -> IR:
         return node
     args = tuple(bind(problem, a, assignment) for a in node.args)
     if node.op in ("and", "or"):
-        absorbing = node.op == "or"
-        kept: list[IR] = []
-        for arg in args:
-            if isinstance(arg, K):
-                if bool(arg.value) == absorbing:
-                    return K(absorbing)
-                continue
-            kept.append(arg)
-        if not kept:
-            return K(not absorbing)
-        return kept[0] if len(kept) == 1 else Op(node.op, tuple(kept))
+        return _bind_connective(node.op, args)
     if node.op == "=>":
-        left, right = args
-        if isinstance(left, K):
-            return right if left.value else TRUE
-        if right == TRUE:
-            return TRUE
-        if right == FALSE:
-            return Op("not", (left,))
+        implied = _bind_implication(args[0], args[1])
+        if implied is not None:
+            return implied
     if node.op == "not" and isinstance(args[0], Op) and args[0].op == "not":
         return args[0].args[0]
     if all(isinstance(a, K) for a in args):
@@ -296,6 +282,32 @@ def bind(problem: Problem, node: IR, assignment: Assignment) -> IR:
     if node.op in ("at_least", "at_most", "exactly"):
         return _bind_card(node.op, args)
     return Op(node.op, args)
+
+
+def _bind_connective(op: str, args: tuple[IR, ...]) -> IR:
+    """An 'and' or 'or' with its constant arguments folded."""
+    absorbing = op == "or"
+    kept: list[IR] = []
+    for arg in args:
+        if isinstance(arg, K):
+            if bool(arg.value) == absorbing:
+                return K(absorbing)
+            continue
+        kept.append(arg)
+    if not kept:
+        return K(not absorbing)
+    return kept[0] if len(kept) == 1 else Op(op, tuple(kept))
+
+
+def _bind_implication(left: IR, right: IR) -> IR | None:
+    """left => right folded when a side is constant, else None."""
+    if isinstance(left, K):
+        return right if left.value else TRUE
+    if right == TRUE:
+        return TRUE
+    if right == FALSE:
+        return Op("not", (left,))
+    return None
 
 
 def _bind_card(op: str, args: tuple[IR, ...]) -> IR:

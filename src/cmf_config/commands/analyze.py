@@ -6,7 +6,15 @@ import argparse
 from pathlib import Path
 
 from cmf_config import api, report
-from cmf_config.commands.common import add_common, add_year, emit, sources_of, stamp
+from cmf_config.commands.common import (
+    SCANNING,
+    add_common,
+    add_year,
+    emit,
+    scanning_out,
+    sources_of,
+    stamp,
+)
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.workspace import Workspace
 
@@ -42,7 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="find dead variants, vacuous, contradictory or redundant rules, broken reference vehicles",
         description="Check the catalog and rules for dead module variants, platforms or brands with no valid vehicle, rules that can never be violated or satisfied, redundant rules, and reference vehicles that break rules. Exit 1 when anything is found.",
     )
-    add_common(p)
+    add_common(p, extra=SCANNING)
     p.set_defaults(run=run_lint)
 
 
@@ -105,7 +113,9 @@ def run_lint(args: argparse.Namespace) -> int:
     sources = sources_of(args)
     ignored = set(sources.project.ignore) if sources.project is not None else set()
     findings = [f for f in api.lint_catalog(workspace) if f.code not in ignored]
-    if args.format == "json":
+    if scanning_out(args, findings):
+        pass
+    elif args.format == "json":
         emit(stamp(args, report.lint_json(findings, ignored)))
     else:
         text = report.lint_text(

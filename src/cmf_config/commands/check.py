@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 from cmf_config import api, report
-from cmf_config.commands.common import add_common, add_year, emit, note_sources, stamp
+from cmf_config.commands.common import (
+    SCANNING,
+    add_common,
+    add_year,
+    emit,
+    note_sources,
+    scanning_out,
+    stamp,
+)
 from cmf_config.dump import config_to_data
 from cmf_config.errors import Diagnostic, ExitCode, InputError, UsageError
 from cmf_config.model import Vehicle, VehicleConfig
@@ -24,7 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Check configuration files: names, types, and every rule. Exit 0 all valid, 1 some configuration breaks the rules, 2 unusable input.",
     )
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    add_common(p)
+    add_common(p, extra=SCANNING)
     p.set_defaults(run=run_validate)
 
     p = sub.add_parser(
@@ -57,6 +66,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="For an infeasible configuration, show a minimal set of choices and rules that cannot hold together.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
+    add_year(p)
     add_common(p)
     p.set_defaults(run=run_explain)
 
@@ -136,7 +146,12 @@ def _target(args: argparse.Namespace) -> Path | None:
 def _open_one(
     args: argparse.Namespace, extra: list[Path] | None = None
 ) -> tuple[Workspace, Vehicle]:
-    workspace = api.open_workspace(args.catalog, args.rules, [args.file, *(extra or [])])
+    workspace = api.open_workspace(
+        args.catalog,
+        args.rules,
+        [args.file, *(extra or [])],
+        year=getattr(args, "year", None),
+    )
     return workspace, workspace.loaded[0]
 
 
@@ -147,6 +162,8 @@ def run_validate(args: argparse.Namespace) -> int:
     except InputError as exc:
         return _unusable(args, exc.diagnostics)
     results = [(r.path, r.valid, list(r.diagnostics)) for r in found]
+    if scanning_out(args, [d for r in found for d in r.diagnostics], [r.path for r in found]):
+        return _validate_code(found)
     emit(
         stamp(
             args,
@@ -155,12 +172,18 @@ def run_validate(args: argparse.Namespace) -> int:
             else report.validate_text(results),
         )
     )
+    return _validate_code(found)
+
+
+def _validate_code(found: Sequence[api.FileResult]) -> int:
     if not all(r.usable for r in found):
         return ExitCode.USAGE
     return ExitCode.OK if all(r.valid for r in found) else ExitCode.INVALID
 
 
 def _unusable(args: argparse.Namespace, diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> int:
+    if scanning_out(args, list(diags)):
+        return ExitCode.USAGE
     if getattr(args, "format", "text") == "json":
         emit(stamp(args, report.unusable_json(diags)))
     else:
@@ -215,7 +238,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    """explain FILE."""
+    """explain FILE [--year Y]."""
     workspace, vehicle = _open_one(args)
     found = api.explain(workspace, vehicle.config)
     if args.format == "json":

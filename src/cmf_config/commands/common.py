@@ -7,10 +7,15 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from cmf_config import cache
 from cmf_config.files import write_atomic
 from cmf_config.project import Sources, describe, resolve
 from cmf_config.report import to_json
+
+if TYPE_CHECKING:
+    from cmf_config.errors import Diagnostic
 
 
 def add_common(
@@ -40,6 +45,11 @@ def add_common(
             default=None,
             help="output format (default: the project's `format`, else text)",
         )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read the catalog afresh instead of from the compiled-catalog cache (docs/project.md)",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     parser.set_defaults(uses_catalog=True, format_choices=choices if formats else ())
 
@@ -52,6 +62,8 @@ def prepare(args: argparse.Namespace) -> None:
     """
     if not getattr(args, "uses_catalog", False):
         return
+    if args.no_cache:
+        cache.disable()
     sources = resolve(args.catalog, args.rules)
     args.sources = sources
     args.catalog = sources.catalog.path
@@ -80,6 +92,34 @@ def stamp(args: argparse.Namespace, text: str, rules: bool = True) -> str:
             return to_json(document)
         return text
     return describe(sources, rules) + "\n" + text
+
+
+SCANNING = ("sarif", "github")
+
+
+def scanning_out(
+    args: argparse.Namespace, diagnostics: Sequence[Diagnostic], checked: Sequence[str] = ()
+) -> bool:
+    """Write findings as SARIF or GitHub annotations when `--format` asks for it."""
+    fmt = getattr(args, "format", "text")
+    if fmt not in SCANNING:
+        return False
+    from cmf_config.sarif import github_lines, sarif_log
+
+    sources = sources_of(args) if getattr(args, "uses_catalog", False) else None
+    if fmt == "sarif":
+        command = " ".join(str(getattr(args, "command", "")).split())
+        emit(
+            sarif_log(
+                diagnostics,
+                command=command,
+                checked=checked,
+                sources=sources.as_json() if sources else None,
+            )
+        )
+    else:
+        emit(github_lines(diagnostics, describe(sources) if sources else None))
+    return True
 
 
 def note_sources(args: argparse.Namespace, rules: bool = True) -> None:

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from cmf_config import api, report
-from cmf_config.commands.common import add_common, emit, note_sources, sources_of, stamp
+from cmf_config.commands.common import (
+    SCANNING,
+    add_common,
+    emit,
+    note_sources,
+    scanning_out,
+    sources_of,
+    stamp,
+)
 from cmf_config.derivation import Conflict
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.featuremodel import (
@@ -118,7 +126,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="N",
         help="give reasons for the first N findings (default 100)",
     )
-    _add_output(q)
+    _add_output(q, extra=SCANNING)
     q.set_defaults(run=run_lint)
     q = group.add_parser(
         "explain",
@@ -136,9 +144,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.set_defaults(run=run_validate)
 
 
-def _add_output(p: argparse.ArgumentParser) -> None:
+def _add_output(p: argparse.ArgumentParser, extra: Sequence[str] = ()) -> None:
     p.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+        "--format",
+        choices=("text", "json", *extra),
+        default="text",
+        help="output format (default: text)",
     )
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
@@ -182,18 +193,24 @@ def count_within(
     receiver, sender = ctx.Pipe(duplex=False)
 
     def child() -> None:
-        total = analysis.count(selection)
-        sender.send((str(total), analysis.last_counter))
+        try:
+            total = analysis.count(selection)
+            sender.send(("ok", str(total), analysis.last_counter))
+        except Exception as exc:  # a bug: say so in the parent, not "did not finish in time"
+            sender.send(("error", f"{type(exc).__name__}: {exc}", analysis.last_counter))
 
     process = ctx.Process(target=child)
     process.start()
     sender.close()
     try:
         if receiver.poll(seconds):
-            text, counter = receiver.recv()
+            try:
+                status, text, counter = receiver.recv()
+            except EOFError:
+                raise RuntimeError("the model counter died without an answer") from None
+            if status != "ok":
+                raise RuntimeError(f"the model counter failed: {text}")
             return int(text), str(counter)
-    except EOFError:
-        pass
     finally:
         if process.is_alive():
             process.kill()
@@ -431,7 +448,9 @@ def run_lint(args: argparse.Namespace) -> int:
     found = analysis.lint(args.reasons)
     findings = found.findings(model)
     failing = sum(1 for diag, _ in findings if diag.kind != "core")
-    if args.format == "json":
+    if scanning_out(args, [diag for diag, _ in findings], [model.path]):
+        pass
+    elif args.format == "json":
         emit(report.model_lint_json(model, found, findings, rules))
     else:
         emit(report.model_lint_text(model, found, findings, rules))

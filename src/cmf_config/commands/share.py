@@ -15,7 +15,6 @@ from cmf_config.bomtable import read_bom_table
 from cmf_config.commands.common import add_common, emit, stamp
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.files import write_atomic
-from cmf_config.heatmap import render_heatmap
 from cmf_config.model import Vehicle
 from cmf_config.sharing import (
     FamilyIndices,
@@ -179,6 +178,13 @@ def _fleet(
     if args.csv is not None:
         write_atomic(args.csv, _matrix_csv(matrix))
     if args.heatmap is not None:
+        try:
+            from cmf_config.heatmap import render_heatmap
+        except ModuleNotFoundError as exc:
+            raise UsageError(
+                f"--heatmap needs {exc.name}, which is not installed",
+                "install the heatmap extra: pip install 'cmf-config[heatmap]' (docs/cli.md)",
+            ) from None
         render_heatmap(
             matrix,
             args.heatmap,
