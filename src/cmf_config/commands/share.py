@@ -167,6 +167,11 @@ def _fleet(
     provenance: str,
 ) -> int:
     if len(products) < 2:
+        if args.bom_table is not None:
+            raise UsageError(
+                f"the table '{args.bom_table}' holds {len(products)} product; a fleet needs at least two",
+                "add the rows of another product to the table",
+            )
         raise UsageError("a fleet needs at least two products", "name more vehicles, or use --all")
     matrix = fleet_matrix(products, args.measure)
     indices = family_indices(products, args.common)
