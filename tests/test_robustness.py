@@ -808,3 +808,16 @@ def test_iff_chain_of_one_feature_counts_like_the_oracle(
         assert code == 0, err
         # A <=> A <=> ... (n times) is A when n is odd, true when n is even; B is free.
         assert out.strip().splitlines()[-1] == ("2" if n % 2 else "4")
+
+
+# ------------------------------------------------------------------ found by the fuzzer
+
+
+def test_a_table_of_one_product_names_the_table(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("product,part,quantity\nV1,a,1\n")
+    code, _, err = _cli(capsys, "share", "--bom-table", str(table))
+    assert code == 2
+    assert f"the table '{table}' holds 1 product; a fleet needs at least two" in err

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 
 
 @contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
+def quiet_stdout() -> Iterator[None]:
     """d4 prints statistics on the C stdout; keep our own output clean."""
     sys.stdout.flush()
     saved = os.dup(1)
@@ -79,7 +79,7 @@ def _d4_text(clauses: Sequence[Sequence[int]], nvars: int, *, classic: bool) -> 
     """d4's count as the decimal text it prints (crosses process boundaries as it is)."""
     import py_d4
 
-    with _quiet_stdout():
+    with quiet_stdout():
         if classic:
             options = py_d4.dump_options_to_dict(py_d4.OptionDpllStyleMethod())
             options["branching"]["branchingHeuristicType"] = "classic"

@@ -30,12 +30,12 @@ from cmf_config.model import (
     AttrValue,
     Brand,
     Catalog,
-    Feature,
     Kind,
     Market,
     ModuleChoices,
     ModuleVariant,
     OptionDomains,
+    OptionFeature,
     PartLine,
     Platform,
     Powertrain,
@@ -943,7 +943,9 @@ def _item_spans(
 def _check_ids(catalog: Catalog) -> list[Diagnostic]:
     """No id may hold an invisible character."""
     out: list[Diagnostic] = []
-    items: list[tuple[str, ModuleVariant | Platform | Brand | Powertrain | Market | Feature]] = [
+    items: list[
+        tuple[str, ModuleVariant | Platform | Brand | Powertrain | Market | OptionFeature]
+    ] = [
         *(("module", m) for m in catalog.modules.values()),
         *(("platform", p) for p in catalog.platforms.values()),
         *(("brand", b) for b in catalog.brands.values()),
@@ -975,7 +977,7 @@ def _check_options(options: OptionDomains, doc: Document | None = None) -> list[
             getattr(options, key), what, _item_spans(doc, (key,), spans.get(key, options.span))
         )
     for key in ("powertrains", "markets", "features"):
-        entries: tuple[Powertrain | Market | Feature, ...] = getattr(options, key)
+        entries: tuple[Powertrain | Market | OptionFeature, ...] = getattr(options, key)
         id_spans = [entry.field_spans.get("id", entry.span) for entry in entries]
         out += _duplicates(
             [entry.id for entry in entries], key.removesuffix("s"), id_spans.__getitem__

@@ -263,7 +263,7 @@ class Market:
 
 
 @attrs.frozen(kw_only=True)
-class Feature:
+class OptionFeature:
     """A boolean option (tow bar, heat pump...): present or absent."""
 
     id: str
@@ -285,7 +285,7 @@ class OptionDomains:
     markets: tuple[Market, ...] = ()
     battery_kwh: tuple[float, ...] = ()
     wheelbase_mm: tuple[int, ...] = ()
-    features: tuple[Feature, ...] = ()
+    features: tuple[OptionFeature, ...] = ()
     span: Span = _span_field()
     field_spans: Mapping[str, Span] = _spans_field()
 

@@ -1028,6 +1028,24 @@ def left_out_note(vehicle: str) -> str:
     return f"cmf-config: note: vehicle '{vehicle}' is left out: it cannot be built\n"
 
 
+def pair_json(pair: PairShare, short: bool = False) -> dict[str, object]:
+    """A pair's sharing measures as JSON (`short`: without the part lists and modules)."""
+    data = attrs.asdict(pair, filter=lambda a, _: a.name not in ("by_module",))
+    data["a"] = data.pop("a_name")
+    data["b"] = data.pop("b_name")
+    if short:
+        data.pop("only_in_a")
+        data.pop("only_in_b")
+    else:
+        data["only_in_a"] = list(pair.only_in_a)
+        data["only_in_b"] = list(pair.only_in_b)
+        data["by_module"] = {k: attrs.asdict(v) for k, v in pair.by_module.items()}
+    data["definition"] = (
+        "ratio = Dice over distinct part numbers: 2|A and B| / (|A| + |B|) (docs/sharing.md)"
+    )
+    return data
+
+
 def orders_text(summary: Mapping[str, Any], seconds: float | None = None) -> str:
     """The summary of an order-bank check: counts, the rules broken most often, examples."""
     files = cast(Sequence[str], summary["files"])

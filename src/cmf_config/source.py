@@ -174,7 +174,10 @@ def _wide_encoding(data: bytes) -> str | None:
     return None
 
 
-def _decode(path: str, data: bytes, kind: TextInput = YAML_INPUT) -> str:
+def decode(path: str, data: bytes, kind: TextInput = YAML_INPUT) -> str:
+    """The bytes of a text input as text: UTF-8 (a BOM allowed), else an InputError naming
+    the offending byte and what to do."""
+
     def fail(code: str, offset: int, message: str, hint: str) -> InputError:
         line = data.count(b"\n", 0, offset) + 1
         col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
@@ -247,7 +250,7 @@ def read_text(path: Path, display: str | None = None, kind: TextInput = YAML_INP
             if exc.errno != errno.ENOENT
             else "check the path and its permissions",
         ) from None
-    return _decode(shown, data, kind)
+    return decode(shown, data, kind)
 
 
 def parse_file(path: Path, display: str | None = None) -> Document:

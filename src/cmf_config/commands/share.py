@@ -8,8 +8,6 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-import attrs
-
 from cmf_config import api, report
 from cmf_config.bomtable import read_bom_table
 from cmf_config.commands.common import add_common, emit, stamp
@@ -18,7 +16,6 @@ from cmf_config.files import write_atomic
 from cmf_config.model import Vehicle
 from cmf_config.sharing import (
     FamilyIndices,
-    PairShare,
     ProductBom,
     SimilarityMatrix,
     cluster_order,
@@ -140,7 +137,7 @@ def run_share(args: argparse.Namespace) -> int:
     emit(
         stamp(
             args,
-            report.to_json({"provenance": provenance, **_pair_json(pair)})
+            report.to_json({"provenance": provenance, **report.pair_json(pair)})
             if args.format == "json"
             else report.pair_text(pair, provenance),
         )
@@ -167,6 +164,11 @@ def _fleet(
     provenance: str,
 ) -> int:
     if len(products) < 2:
+        if args.bom_table is not None:
+            raise UsageError(
+                f"the table '{args.bom_table}' holds {len(products)} product; a fleet needs at least two",
+                "add the rows of another product to the table",
+            )
         raise UsageError("a fleet needs at least two products", "name more vehicles, or use --all")
     matrix = fleet_matrix(products, args.measure)
     indices = family_indices(products, args.common)
@@ -216,7 +218,7 @@ def _fleet(
                     "values": [list(row) for row in matrix.values],
                     "order": cluster_order(matrix),
                 },
-                "pairs": [_pair_json(p, short=True) for p in pairs],
+                "pairs": [report.pair_json(p, short=True) for p in pairs],
                 "csv": str(args.csv) if args.csv else None,
                 "heatmap": str(args.heatmap) if args.heatmap else None,
             }
@@ -256,20 +258,3 @@ def _indices_json(indices: FamilyIndices) -> dict[str, object]:
         "distinct_parts": indices.distinct_part_count,
         "part_uses": indices.part_use_count,
     }
-
-
-def _pair_json(pair: PairShare, short: bool = False) -> dict[str, object]:
-    data = attrs.asdict(pair, filter=lambda a, _: a.name not in ("by_module",))
-    data["a"] = data.pop("a_name")
-    data["b"] = data.pop("b_name")
-    if short:
-        data.pop("only_in_a")
-        data.pop("only_in_b")
-    else:
-        data["only_in_a"] = list(pair.only_in_a)
-        data["only_in_b"] = list(pair.only_in_b)
-        data["by_module"] = {k: attrs.asdict(v) for k, v in pair.by_module.items()}
-    data["definition"] = (
-        "ratio = Dice over distinct part numbers: 2|A and B| / (|A| + |B|) (docs/sharing.md)"
-    )
-    return data
