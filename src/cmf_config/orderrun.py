@@ -295,11 +295,14 @@ def results_dask(
     """Check the chunks on a Dask cluster (`local`: a LocalCluster of `workers` processes)."""
     import logging
 
+    import dask
     from distributed import Client, LocalCluster
     from distributed.client import FutureCancelledError
     from distributed.scheduler import KilledWorker
 
     logging.getLogger("distributed").setLevel(logging.ERROR)
+    # A loaded machine can take longer than Dask's default 30 s to start and connect workers.
+    dask.config.set({"distributed.comm.timeouts.connect": "120s"})
     cluster: LocalCluster | None = None
     try:
         if address == "local":
