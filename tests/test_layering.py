@@ -19,7 +19,7 @@ LAYERS = [
     ["featuremodel", "variantbom"],
     ["workspace"],
     ["lint", "heatmap", "diagram", "configurator"],
-    ["report", "sarif"],
+    ["report", "sarif", "bomexport"],
     ["api"],
     ["commands", "web"],
     ["cli", "entry", "__main__"],
