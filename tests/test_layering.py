@@ -19,7 +19,7 @@ LAYERS = [
     ["featuremodel", "variantbom"],
     ["workspace", "orders"],
     ["lint", "heatmap", "diagram", "configurator", "orderrun"],
-    ["report", "sarif"],
+    ["report", "sarif", "bomexport"],
     ["api"],
     ["commands", "web"],
     ["cli", "entry", "__main__"],

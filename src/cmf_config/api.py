@@ -24,7 +24,18 @@ from cmf_config.lint import lint as _lint
 from cmf_config.load import bundled_dir, display_path, load_catalog
 from cmf_config.model import BuiltVehicle, Vehicle, VehicleConfig
 from cmf_config.rules import rules_by_id
-from cmf_config.sharing import PairShare, compare
+from cmf_config.sharing import (
+    CommonRule,
+    FamilyIndices,
+    Measure,
+    PairShare,
+    ProductBom,
+    SimilarityMatrix,
+    cluster_order,
+    compare,
+    family_indices,
+    fleet_matrix,
+)
 from cmf_config.solver import Change, SlotOptions
 from cmf_config.suggest import did_you_mean
 from cmf_config.uvl import load_uvl
@@ -232,6 +243,57 @@ def share(workspace: Workspace, a: Vehicle | str, b: Vehicle | str) -> PairShare
     into its bill of materials (open slots completed at least cost)."""
     return compare(
         workspace.product(_vehicle(workspace, a)), workspace.product(_vehicle(workspace, b))
+    )
+
+
+@attrs.frozen(kw_only=True)
+class FleetShare:
+    """Parts sharing across a fleet: the product x product matrix (and its clustered order),
+    the family commonality indices, the same per group, and every pair (none above
+    `PAIRS_UP_TO` products)."""
+
+    matrix: SimilarityMatrix
+    order: tuple[int, ...]
+    indices: FamilyIndices
+    groups: Mapping[str, FamilyIndices]
+    pairs: tuple[PairShare, ...]
+
+
+PAIRS_UP_TO = 200
+"""Above this many products, `share_fleet` leaves out the pairwise comparisons."""
+
+
+def share_fleet(
+    products: Sequence[ProductBom],
+    measure: Measure = "ratio",
+    common: CommonRule = "all",
+    groups: Mapping[str, Sequence[str]] | None = None,
+) -> FleetShare:
+    """Parts sharing across products (`workspace.product(vehicle)`, or a CSV table read with
+    `read_bom_table`); `groups` maps a group name to product names (per platform, per brand).
+    Raises UsageError for fewer than two products."""
+    if len(products) < 2:
+        raise UsageError("a fleet needs at least two products", "name more vehicles, or use --all")
+    matrix = fleet_matrix(products, measure)
+    by_name = {p.name: p for p in products}
+    pairs = (
+        tuple(
+            compare(products[i], products[j])
+            for i in range(len(products))
+            for j in range(i + 1, len(products))
+        )
+        if len(products) <= PAIRS_UP_TO
+        else ()
+    )
+    return FleetShare(
+        matrix=matrix,
+        order=tuple(cluster_order(matrix)),
+        indices=family_indices(products, common),
+        groups={
+            key: family_indices([by_name[n] for n in names], common)
+            for key, names in (groups or {}).items()
+        },
+        pairs=pairs,
     )
 
 

@@ -407,6 +407,7 @@ class BomLine:
     quantity: int
     unit_cost: float
     unit_mass_kg: float
+    position: str = ""  # the variant-BOM position that selected this part, if one did
 
 
 @attrs.frozen(kw_only=True)

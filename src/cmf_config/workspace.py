@@ -265,9 +265,11 @@ class Workspace:
         """The bill of materials: each module's fixed parts and the alternatives its positions
         select for this configuration, then the brand's, then the vehicle's own parts."""
         selected: dict[str, list[PartLine]] = {}
+        position_of: dict[int, str] = {}  # id of a selected line -> its position
         if self.is_complete(assignment):
             for item, line in selected_parts(self.problem, self.positions, assignment):
                 selected.setdefault(item.owner, []).append(line)
+                position_of[id(line)] = f"{item.owner}/{item.position.id}"
         lines: list[BomLine] = []
         for kind in KINDS:
             module = self.catalog.modules[self.value_id(kind, assignment[kind])]
@@ -279,6 +281,7 @@ class Workspace:
                     quantity=p.quantity,
                     unit_cost=p.unit_cost,
                     unit_mass_kg=p.unit_mass_kg,
+                    position=position_of.get(id(p), ""),
                 )
                 for p in (*module.parts, *selected.get(module.id, ()))
             ]
@@ -291,6 +294,7 @@ class Workspace:
                 quantity=p.quantity,
                 unit_cost=p.unit_cost,
                 unit_mass_kg=p.unit_mass_kg,
+                position=position_of.get(id(p), ""),
             )
             for p in (*brand.parts, *selected.get(brand.id, ()))
         ]

@@ -18,7 +18,8 @@ from cmf_config.commands.common import (
 )
 from cmf_config.dump import config_to_data
 from cmf_config.errors import Diagnostic, ExitCode, InputError, UsageError
-from cmf_config.model import Vehicle, VehicleConfig
+from cmf_config.files import write_atomic
+from cmf_config.model import BuiltVehicle, Vehicle, VehicleConfig
 from cmf_config.roundtrip import edit_config
 from cmf_config.rules import rules_by_id
 from cmf_config.source import parse_file
@@ -57,7 +58,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="OUT",
         help="also draw the vehicle diagram (.dot, .svg, .png, .pdf)",
     )
-    add_common(p)
+    add_common(p, extra=("csv", "xlsx"))
     p.set_defaults(run=run_build)
 
     p = sub.add_parser(
@@ -228,12 +229,35 @@ def run_build(args: argparse.Namespace) -> int:
         from cmf_config.commands.diagram import draw_built_vehicle
 
         draw_built_vehicle(workspace, vehicle, built, args.diagram)
+    if args.format in ("csv", "xlsx"):
+        return _spreadsheet(args, built)
     text = (
         report.build_json(built, workspace.catalog.provenance)
         if args.format == "json"
         else report.build_text(built, workspace.catalog)
     )
     emit(stamp(args, text), args.output)
+    return ExitCode.OK
+
+
+def _spreadsheet(args: argparse.Namespace, built: BuiltVehicle) -> int:
+    """build --format csv|xlsx: the BOM as a table; the report line says what was written."""
+    from cmf_config.bomexport import bom_csv, bom_xlsx
+
+    if args.format == "csv":
+        if args.output is None:
+            note_sources(args)
+            emit(bom_csv(built))
+            return ExitCode.OK
+        write_atomic(args.output, bom_csv(built))
+    else:
+        if args.output is None:
+            raise UsageError(
+                "an .xlsx workbook is not text: give the file to write",
+                "add -o BOM.xlsx",
+            )
+        write_atomic(args.output, bom_xlsx(built))
+    emit(stamp(args, f"wrote {args.output}: {len(built.bom)} BOM lines ({args.format})\n"))
     return ExitCode.OK
 
 

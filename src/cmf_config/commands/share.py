@@ -18,10 +18,6 @@ from cmf_config.sharing import (
     FamilyIndices,
     ProductBom,
     SimilarityMatrix,
-    cluster_order,
-    compare,
-    family_indices,
-    fleet_matrix,
 )
 from cmf_config.workspace import Workspace
 
@@ -170,13 +166,8 @@ def _fleet(
                 "add the rows of another product to the table",
             )
         raise UsageError("a fleet needs at least two products", "name more vehicles, or use --all")
-    matrix = fleet_matrix(products, args.measure)
-    indices = family_indices(products, args.common)
-    by_name = {p.name: p for p in products}
-    group_indices = {
-        key: family_indices([by_name[n] for n in names], args.common)
-        for key, names in groups.items()
-    }
+    fleet = api.share_fleet(products, args.measure, args.common, groups)
+    matrix, indices, group_indices = fleet.matrix, fleet.indices, fleet.groups
     if args.csv is not None:
         write_atomic(args.csv, _matrix_csv(matrix))
     if args.heatmap is not None:
@@ -193,15 +184,7 @@ def _fleet(
             f"Parts sharing ({args.measure}), {len(products)} products"
             + (", illustrative data" if provenance == "illustrative" else ""),
         )
-    pairs = (
-        [
-            compare(products[i], products[j])
-            for i in range(len(products))
-            for j in range(i + 1, len(products))
-        ]
-        if len(products) <= 200
-        else []
-    )
+    pairs = fleet.pairs
     if args.format == "json":
         text = report.to_json(
             {
@@ -216,7 +199,7 @@ def _fleet(
                     "measure": matrix.measure,
                     "names": list(matrix.names),
                     "values": [list(row) for row in matrix.values],
-                    "order": cluster_order(matrix),
+                    "order": list(fleet.order),
                 },
                 "pairs": [report.pair_json(p, short=True) for p in pairs],
                 "csv": str(args.csv) if args.csv else None,
@@ -224,7 +207,7 @@ def _fleet(
             }
         )
     else:
-        text = report.fleet_text(matrix, indices, group_indices, cluster_order(matrix), provenance)
+        text = report.fleet_text(matrix, indices, group_indices, list(fleet.order), provenance)
         if args.csv is not None:
             text += (
                 f"wrote the {len(products)}x{len(products)} similarity matrix (CSV) to {args.csv}\n"
