@@ -486,9 +486,9 @@ class Checker:
         """The resolved bill of materials of a valid configuration: each module's fixed parts
         and the alternatives its positions select, then the brand's (as `build` lists them)."""
         problem, assignment = self.assignment(configuration)
-        selected: dict[str, list[PartLine]] = {}
+        selected: dict[str, list[tuple[PartLine, str]]] = {}
         for item, line in selected_parts(problem, self.positions, assignment):
-            selected.setdefault(item.owner, []).append(line)
+            selected.setdefault(item.owner, []).append((line, f"{item.owner}/{item.position.id}"))
         lines: list[BomLine] = []
         owners = [(kind, self.catalog.modules[configuration[kind]]) for kind in KINDS]
         brand = self.catalog.brands[configuration["brand"]]
@@ -504,8 +504,12 @@ class Checker:
                     quantity=p.quantity,
                     unit_cost=p.unit_cost,
                     unit_mass_kg=p.unit_mass_kg,
+                    position=position,
                 )
-                for p in (*parts, *selected.get(owner_id, ()))
+                for p, position in (
+                    *((fixed, "") for fixed in parts),
+                    *selected.get(owner_id, ()),
+                )
             ]
         return lines
 
@@ -882,6 +886,7 @@ class Tally:
             "bom",
             "line",
             "module",
+            "position",
             "part",
             "name",
             "quantity",
@@ -897,6 +902,7 @@ class Tally:
                 data["bom"].append(key)
                 data["line"].append(number)
                 data["module"].append(line.module)
+                data["position"].append(line.position)
                 data["part"].append(line.part)
                 data["name"].append(line.name)
                 data["quantity"].append(line.quantity)
@@ -908,6 +914,7 @@ class Tally:
                 ("bom", pa.string()),
                 ("line", pa.int64()),
                 ("module", pa.string()),
+                ("position", pa.string()),
                 ("part", pa.string()),
                 ("name", pa.string()),
                 ("quantity", pa.int64()),
