@@ -7,7 +7,7 @@ from pathlib import Path
 
 SRC = Path(__file__).parents[1] / "src" / "cmf_config"
 LAYERS = [
-    ["errors", "suggest", "files", "sat", "count", "yaml12", "cache"],
+    ["errors", "suggest", "files", "sat", "count", "yaml12", "cache", "term"],
     ["model", "source", "expr"],
     ["load", "dump", "project", "roundtrip", "orderio"],
     ["problem"],

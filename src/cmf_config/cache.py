@@ -30,6 +30,7 @@ from cmf_config.files import write_atomic
 T = TypeVar("T")
 FORMAT = 1  # bump when the pickled classes change shape without a version change
 _STATE = {"disabled": False}
+STATS = {"catalog": "not used"}  # what the last lookup of each kind did (for --verbose)
 
 
 def _proxy(
@@ -97,15 +98,18 @@ def cached(
     except OSError:
         return build("")  # a file vanished or cannot be read: the build reports it
     if not enabled():
+        STATS[kind] = "off (--no-cache)"
         return build(digest)
     entry = folder() / f"{kind}-{digest}.pickle"
     try:
         with entry.open("rb") as handle:
             found: T = pickle.load(handle)
+        STATS[kind] = f"hit ({entry.parent})"
         return found
     except Exception:  # missing, truncated, corrupt or foreign: rebuilt, whatever broke
         pass
     value = build(digest)
+    STATS[kind] = f"miss, stored in {entry.parent}"
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(entry, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))

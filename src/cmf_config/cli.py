@@ -8,6 +8,7 @@ import importlib
 import os
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from types import ModuleType
@@ -116,15 +117,22 @@ def main(argv: Sequence[str] | None = None, *, own_signals: bool = False) -> int
 
 def _run(args: argparse.Namespace) -> int:
     """The error boundary: every error this package raises on purpose becomes an exit code."""
+    from cmf_config import cache, term
     from cmf_config.commands.common import prepare, stamp
     from cmf_config.count import allow_count_digits
     from cmf_config.errors import ExitCode, InputError, UsageError
     from cmf_config.report import render_diagnostics, unusable_json
 
     allow_count_digits()  # counts are exact integers of any size (count.MAX_COUNT_DIGITS)
+    started = time.perf_counter()
     try:
         prepare(args)
         code: int = args.run(args)
+        if term.STATE["verbose"]:
+            sys.stderr.write(
+                f"cmf-config: {args.command} took {(time.perf_counter() - started) * 1000:.0f} ms;"
+                f" catalog cache: {cache.STATS['catalog']}\n"
+            )
         return code
     except InputError as exc:
         from cmf_config.commands.common import scanning_out
@@ -135,7 +143,8 @@ def _run(args: argparse.Namespace) -> int:
             sys.stdout.write(stamp(args, unusable_json(exc.diagnostics)))
             return ExitCode.USAGE
         sys.stdout.flush()
-        sys.stderr.write(render_diagnostics(list(exc.diagnostics)))
+        text = render_diagnostics(list(exc.diagnostics))
+        sys.stderr.write(term.paint(text) if term.STATE["color_err"] else text)
         return ExitCode.USAGE
     except UsageError as exc:
         sys.stderr.write(f"cmf-config: error: {exc.message}\n")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cmf_config import cache
+from cmf_config import cache, term
 from cmf_config.files import write_atomic
 from cmf_config.project import Sources, describe, resolve
 from cmf_config.report import to_json
@@ -50,6 +50,25 @@ def add_common(
         action="store_true",
         help="read the catalog afresh instead of from the compiled-catalog cache (docs/project.md)",
     )
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default=None,
+        help="colour the text report: auto (on a terminal, unless NO_COLOR is set; the default), always, never",
+    )
+    loud = parser.add_mutually_exclusive_group()
+    loud.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="leave out the line saying which catalog and rules were used, and notes",
+    )
+    loud.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also say on stderr how long the command took and whether the catalog cache served it",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     parser.set_defaults(uses_catalog=True, format_choices=choices if formats else ())
 
@@ -71,6 +90,15 @@ def prepare(args: argparse.Namespace) -> None:
     if getattr(args, "format", "text") is None:
         wanted = sources.project.format if sources.project is not None else None
         args.format = wanted if wanted in args.format_choices else "text"
+    project_color = sources.project.color if sources.project is not None else None
+    term.configure(
+        args.color or project_color or "auto",
+        text=getattr(args, "format", "text") == "text",
+        quiet=args.quiet,
+        verbose=args.verbose,
+        out=sys.stdout,
+        err=sys.stderr,
+    )
 
 
 def sources_of(args: argparse.Namespace) -> Sources:
@@ -85,6 +113,8 @@ def sources_of(args: argparse.Namespace) -> Sources:
 def stamp(args: argparse.Namespace, text: str, rules: bool = True) -> str:
     """A report with what it checked: a first line in text, a "sources" key in JSON."""
     sources = sources_of(args)
+    if term.STATE["quiet"] and getattr(args, "format", "text") != "json":
+        return text
     if getattr(args, "format", "text") == "json":
         document = json.loads(text)
         if isinstance(document, dict):
@@ -124,8 +154,11 @@ def scanning_out(
 
 def note_sources(args: argparse.Namespace, rules: bool = True) -> None:
     """Say what was checked on stderr (for commands whose stdout is a file's content)."""
+    if term.STATE["quiet"]:
+        return
     sys.stdout.flush()
-    sys.stderr.write(describe(sources_of(args), rules) + "\n")
+    line = describe(sources_of(args), rules) + "\n"
+    sys.stderr.write(term.paint(line) if term.STATE["color_err"] else line)
 
 
 def _year(text: str) -> int:
@@ -154,6 +187,6 @@ def add_year(parser: argparse.ArgumentParser) -> None:
 def emit(text: str, out: Path | None = None) -> None:
     """Print, or write atomically to a file."""
     if out is None:
-        sys.stdout.write(text)
+        sys.stdout.write(term.paint(text) if term.STATE["color"] else text)
     else:
         write_atomic(out, text)
