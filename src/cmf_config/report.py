@@ -37,7 +37,9 @@ def read_line(path: str, line: int) -> str | None:
         with Path(path).open(encoding="utf-8", errors="replace") as handle:
             for number, text in enumerate(handle, start=1):
                 if number == line:
-                    return text.rstrip("\n").rstrip("\r")
+                    text = text.rstrip("\n").rstrip("\r")
+                    # A UTF-16/UTF-32 line is every other character NUL: no excerpt of it.
+                    return None if text.count("\x00") * 4 >= len(text) > 0 else text
     except OSError:
         return None
     return None
