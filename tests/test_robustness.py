@@ -429,6 +429,7 @@ def test_wide_encodings_are_named(
     assert code == 2
     assert f"is {encoding[:6].upper()} text, not UTF-8" in out
     assert "save it as UTF-8" in out
+    assert "\x00" not in out
 
 
 @pytest.mark.parametrize("number", ["1_000", "\u0661\u0662", "\uff11\uff12", "1\u00a0000"])

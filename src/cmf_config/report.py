@@ -35,9 +35,11 @@ def read_line(path: str, line: int) -> str | None:
         return None
     try:
         with Path(path).open(encoding="utf-8", errors="replace") as handle:
-            for number, text in enumerate(handle, start=1):
+            for number, raw in enumerate(handle, start=1):
                 if number == line:
-                    return text.rstrip("\n").rstrip("\r")
+                    text = raw.rstrip("\n").rstrip("\r")
+                    # A UTF-16/UTF-32 line is every other character NUL: no excerpt of it.
+                    return None if text.count("\x00") * 4 >= len(text) > 0 else text
     except OSError:
         return None
     return None
