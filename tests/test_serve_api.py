@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -299,8 +299,25 @@ def test_steps_match_the_engine(configurator: Configurator) -> None:
         assert step.count == _d4_count(clauses, engine.encoding.nvars, classic=True)
         assert step.completion is not None
         assert engine.is_consistent(step.completion)
+        assert _cost(configurator, step.completion) == _cost(
+            configurator, engine.complete(assignment, configurator.weights)
+        )
+        # a completion reused for more choices that it agrees with is still the cheapest
+        slot = next((s.name for s in configurator.problem.slots if s.name not in assignment), None)
+        if slot is not None:
+            more = {**assignment, slot: step.completion[slot]}
+            assert _cost(configurator, configurator.step(more).completion) == _cost(
+                configurator, engine.complete(more, configurator.weights)
+            )
 
     check()
+
+
+def _cost(configurator: Configurator, completion: Mapping[str, int] | None) -> float:
+    assert completion is not None
+    return round(
+        sum(configurator.weights.get(k, [0.0] * (v + 1))[v] for k, v in completion.items()), 2
+    )
 
 
 def test_steps_add_no_clause(configurator: Configurator) -> None:
