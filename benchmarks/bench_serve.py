@@ -330,6 +330,7 @@ def bench_load(seconds: float, clients: int, seed: int) -> None:
 
 
 def main() -> int:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--quick", action="store_true", help="a smoke run (few steps, no load test)"

@@ -15,6 +15,7 @@ import contextlib
 import multiprocessing
 import multiprocessing.connection
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -37,6 +38,10 @@ ACTIVATIONS = 20_000
 """Covering queries (each a fresh variable in the second solver) before it is rebuilt."""
 
 SHRINK_BUDGET = 4
+
+REASON_SECONDS = 2.0
+"""Time one options call may spend finding reasons that no earlier step found; the values
+left past it are still reported excluded, with no reason yet (later steps find them)."""
 """At most this many extra solver calls shrink one excluded value's core (a bounded shrink)."""
 
 CACHE_STATES = 256
@@ -159,9 +164,11 @@ class Stepper:
         *,
         count_seconds: float | None = 30.0,
         alternatives: bool = True,
+        reason_seconds: float = REASON_SECONDS,
     ) -> None:
         self.engine = engine
         self.alternatives = alternatives
+        self.reason_seconds = reason_seconds
         self.problem = engine.problem
         self.weights = weights
         self.lock = threading.RLock()
@@ -304,11 +311,16 @@ class Stepper:
             self._mark(seen, model)
         excluded: dict[str, dict[str, tuple[str, ...]]] = {name: {} for name in slots}
         chosen = set(choices)
+        deadline = time.perf_counter() + self.reason_seconds
         for lit in self._unseen(seen):
             name, index = self._lit_item[lit]
             rules = self._known_reason(lit, chosen)
             if rules is None:
-                rules = self._reason(lit, assignment, choices)
+                # Past the budget, the value is still excluded (that is proved) but its
+                # reason is left for a later step: () says "not computed yet".
+                rules = (
+                    self._reason(lit, assignment, choices) if time.perf_counter() < deadline else ()
+                )
             excluded[name][self.problem.slot(name).values[index].id] = rules
         out: dict[str, SlotOptions] = {}
         for name in slots:
