@@ -343,3 +343,14 @@ def test_closest_vehicles_use_the_headline_ratio(
     products = configurator._products
     a, b = sorted(products)[:2]
     assert compare(products[a], products[b]).ratio is not None
+
+
+def test_serve_command_refuses_bad_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--port", "70000"]) == 2
+    assert "not a port number" in capsys.readouterr().err
+    assert main(["serve", "--workers", "0"]) == 2
+    (tmp_path / "brands.yaml").write_text("x: [\n", encoding="utf-8")
+    assert main(["serve", "--catalog", str(tmp_path), "--port", "0"]) == 2
+    assert "brands.yaml:2:1" in capsys.readouterr().err
