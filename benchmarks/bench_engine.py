@@ -252,7 +252,7 @@ def run_count(
 ) -> None:
     """Count the whole product line with d4 in child processes; TIMEOUT past `timeout` s."""
     engine = case.engine
-    clauses = engine.encoding.clauses + engine._selector_units()  # what Engine.count({}) counts
+    clauses = engine.encoding.clauses + engine.selector_units()  # what Engine.count({}) counts
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "line.cnf"
         lines = [
@@ -652,7 +652,7 @@ def run_what_if(case: Case, runs: int, count_runs: int, timeout: float) -> None:
         )
     finally:
         covering.close()
-    hard = engine.encoding.clauses + engine._selector_units()
+    hard = engine.encoding.clauses + engine.selector_units()
     model = _fix_reusing_hard(engine, hard, case.broken, case.costs)
     reference = engine.fix(case.broken, case.costs)
     assert model is not None

@@ -37,6 +37,7 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
     "doc",
     [
         "docs/api.md",
+        "README.md",
         pytest.param(
             "docs/diagrams.md",
             marks=pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz dot"),

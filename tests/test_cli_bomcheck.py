@@ -49,7 +49,7 @@ def test_bundled_catalog_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
     assert (code, out, err) == (
         0,
         "catalog: catalog/, rules: rules/ (from pyproject.toml [tool.cmf-config])\n"
-        "bom-check: 0 findings (0 uniqueness, 0 completeness, 0 superfluous) in 50 positions with 103 alternative parts\n",
+        "bom-check: 0 findings (0 uniqueness, 0 completeness, 0 superfluous) in 54 positions with 114 alternative parts\n",
         "",
     )
 
@@ -60,8 +60,8 @@ def test_bundled_catalog_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert json.loads(out) == {
         "clean": True,
-        "positions": 50,
-        "alternatives": 103,
+        "positions": 54,
+        "alternatives": 114,
         "counts": {"uniqueness": 0, "completeness": 0, "superfluous": 0},
         "findings": [],
         "sources": {

@@ -44,7 +44,6 @@ from cmf_config.model import (
     Brand,
     BrandId,
     Catalog,
-    Feature,
     Kind,
     KindId,
     Market,
@@ -52,6 +51,7 @@ from cmf_config.model import (
     ModuleId,
     ModuleVariant,
     OptionDomains,
+    OptionFeature,
     PartLine,
     Platform,
     PlatformId,
@@ -446,7 +446,7 @@ def _worlds(draw: st.DrawFn) -> _World:
     options = OptionDomains(
         segments=(text[8],),
         markets=(Market(id=ids[3], name=text[14]),),
-        features=(Feature(id=ids[4], name=text[15]),),
+        features=(OptionFeature(id=ids[4], name=text[15]),),
     )
     vehicles = {
         ids[5]: Vehicle(id=ids[5], config=config),

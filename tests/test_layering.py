@@ -7,7 +7,7 @@ from pathlib import Path
 
 SRC = Path(__file__).parents[1] / "src" / "cmf_config"
 LAYERS = [
-    ["errors", "suggest", "files", "sat", "count", "yaml12"],
+    ["errors", "suggest", "files", "sat", "count", "yaml12", "cache", "term"],
     ["model", "source", "expr"],
     ["load", "dump", "project", "roundtrip"],
     ["problem"],
@@ -19,10 +19,10 @@ LAYERS = [
     ["featuremodel", "variantbom"],
     ["workspace"],
     ["lint", "heatmap", "diagram", "configurator"],
-    ["report"],
+    ["report", "sarif", "bomexport"],
     ["api"],
     ["commands", "web"],
-    ["cli", "__main__"],
+    ["cli", "entry", "__main__"],
 ]
 
 

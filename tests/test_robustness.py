@@ -6,6 +6,7 @@ files (device nodes) need root to create; those tests are skipped otherwise.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from clirun import ROOT, run_cli
+from cmf_config.rules import IR, Op, Ref
 
 MINI = ["--catalog", "tests/data/mini/catalog", "--rules", "tests/data/mini/rules"]
 GOOD = "tests/data/mini/configs/good.yaml"
@@ -427,6 +429,7 @@ def test_wide_encodings_are_named(
     assert code == 2
     assert f"is {encoding[:6].upper()} text, not UTF-8" in out
     assert "save it as UTF-8" in out
+    assert "\x00" not in out
 
 
 @pytest.mark.parametrize("number", ["1_000", "\u0661\u0662", "\uff11\uff12", "1\u00a0000"])
@@ -564,3 +567,258 @@ def test_uvl_chain_within_the_bound_counts(
     code, out, err = _cli(capsys, "model", "count", str(path), "--format", "json")
     assert code == 0, err
     assert '"count"' in out
+
+
+# ------------------------------------------------------------------ 5: DIMACS strictness
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        (
+            "p cnf 3 5\n1 2 0\n-1 3 0\n",
+            ":1:1:",
+            "the header declares 5 clauses but the file holds 2",
+        ),
+        (
+            "p cnf 3 1\n1 2 0\n-1 3 0\n",
+            ":1:1:",
+            "the header declares 1 clauses but the file holds 2",
+        ),
+        ("p cnf 3 2\n1 2 0\n-1 3", ":3:1:", "the last clause does not end with 0"),
+        ("p cnf 3 2\n1 2 0\n-1\n3\n", ":3:1:", "the last clause does not end with 0"),
+        ("p cnf 3 2\n1 2 -0\n-1 3 0\n", ":2:5:", "'-0' is not a literal"),
+        ("p cnf 3 2\n1 -0 2 0\n-1 3 0\n", ":2:3:", "'-0' is not a literal"),
+    ],
+)
+def test_dimacs_cut_or_miscounted_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, where: str, message: str
+) -> None:
+    path = tmp_path / "m.dimacs"
+    path.write_text(text)
+    code, out, err = _cli(capsys, "model", "count", str(path))
+    assert code == 2, out
+    assert f"m.dimacs{where} error E170: {message}" in err
+    code, out, err = _cli(capsys, "import", str(path))
+    assert code == 2
+    assert message in err
+
+
+def test_dimacs_clause_over_lines_still_reads(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "m.dimacs"
+    path.write_text("c 1 a\np cnf 3 2\n1 2\n 0\n-1\n 3 0\n")
+    code, out, err = _cli(capsys, "model", "count", str(path))
+    assert code == 0, err
+    assert out.strip().splitlines()[-1] == "4"
+
+
+# ------------------------------------------------------------------ 9: sharing with a partial vehicle
+
+
+@pytest.mark.parametrize(
+    ("reference", "message"),
+    [
+        (PARTIAL, "it is a partial configuration (open:"),
+        ("tests/data/mini/configs/broken-rules.yaml", "it breaks the rules"),
+    ],
+)
+def test_maximize_sharing_with_a_partial_or_invalid_vehicle_is_exit_2(
+    capsys: pytest.CaptureFixture[str], reference: str, message: str
+) -> None:
+    code, _, err = _cli(capsys, "complete", PARTIAL, "--maximize-sharing-with", reference, *MINI)
+    _no_bug(code, err)
+    assert code == 2
+    assert f"cannot maximize sharing with '{reference}': {message}" in err
+
+
+def test_maximize_sharing_with_a_complete_vehicle_still_works(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = _cli(
+        capsys, "complete", PARTIAL, "--maximize-sharing-with", GOOD, "--format", "json", *MINI
+    )
+    assert code == 0, err
+    assert '"objective": "sharing"' in out
+
+
+# ------------------------------------------------------------------ 13: JSON is always JSON
+
+
+def test_json_output_never_holds_infinity_or_nan() -> None:
+    from cmf_config.report import to_json
+
+    text = to_json({"cost": float("inf"), "ratios": [float("nan"), 0.5], "n": 3})
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON")) == {
+        "cost": None,
+        "ratios": [None, 0.5],
+        "n": 3,
+    }
+
+
+def test_huge_costs_are_refused_not_summed_to_infinity(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = _config(
+        tmp_path,
+        "  features: []",
+        "  features: []\nextra_parts:\n"
+        "  - {part: X-1, name: Bolt, quantity: 1000, unit_cost: 1.0e308, unit_mass_kg: 0.1}\n"
+        "  - {part: X-2, name: Nut, quantity: 1000, unit_cost: 1.0e308, unit_mass_kg: 0.1}",
+    )
+    code, out, err = _cli(capsys, "build", str(path), "--format", "json", *MINI)
+    _no_bug(code, err)
+    assert code == 2
+    assert "Infinity" not in out
+    found = json.loads(out)["files"][0]["diagnostics"]
+    assert [(d["line"], d["code"]) for d in found] == [(21, "E203"), (22, "E203")]
+
+
+# ------------------------------------------------------------------ 14: the size message
+
+
+def test_many_plain_values_are_not_called_an_alias_bomb(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cmf_config import source
+    from cmf_config.errors import InputError
+
+    monkeypatch.setattr(source, "MAX_NODES", 50)
+    plain = "items:\n" + "".join(f"  - {{part: P{i}, quantity: 1}}\n" for i in range(40))
+    with pytest.raises(InputError) as caught:
+        source.parse_text(plain, "plain.yaml")
+    message = caught.value.diagnostics[0].message
+    assert "holds more than 50 values" in message
+    assert "alias" not in message
+    assert "split it" in (caught.value.diagnostics[0].hint or "")
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
+    with pytest.raises(InputError) as caught:
+        source.parse_text(bomb, "bomb.yaml")
+    assert "through its aliases" in caught.value.diagnostics[0].message
+
+
+# ------------------------------------------------------------------ 15: a sentence, not nothing
+
+
+def test_enumerate_without_result_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(
+        capsys, "enumerate", "tests/data/mini/configs/partial-impossible.yaml", *MINI
+    )
+    assert code == 1
+    assert "no valid configuration: the given choices leave none" in out
+
+
+def test_options_on_a_complete_configuration_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(capsys, "options", GOOD, *MINI)
+    assert code == 0
+    assert "no open slot: every slot of the configuration is chosen" in out
+
+
+# ------------------------------------------------------------------ 6: counts past 4,300 digits
+
+
+def test_counts_over_4300_digits_are_printed_exactly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "free.dimacs"
+    path.write_text("p cnf 15000 0\n")
+    code, out, err = _cli(capsys, "model", "count", str(path))
+    assert code == 0, err
+    digits = out.strip().splitlines()[-1]
+    assert len(digits) == 4516
+    assert digits == str(2**15000)
+    code, out, err = _cli(capsys, "import", str(path), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["count"] == digits
+
+
+def test_import_does_not_call_a_crashed_count_a_time_out(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cmf_config.featuremodel import FeatureAnalysis
+
+    def broken(self: object, selection: object = None) -> int:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(FeatureAnalysis, "count", broken)
+    path = tmp_path / "m.dimacs"
+    path.write_text("p cnf 3 1\n1 2 0\n")
+    code, out, err = _cli(capsys, "import", str(path))
+    assert code == 3
+    assert "the model counter failed: ValueError: boom" in err
+    assert "not counted within" not in out
+
+
+def test_long_numbers_in_models_are_refused_before_int(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "m.dimacs"
+    path.write_text("p cnf 3 1\n1 " + "9" * 5000 + " 0\n")
+    code, _, err = _cli(capsys, "model", "count", str(path))
+    _no_bug(code, err)
+    assert code == 2
+    assert "m.dimacs:2:3:" in err
+    uvl = tmp_path / "m.uvl"
+    uvl.write_text(
+        "features\n    Root\n        [1.." + "9" * 5000 + "]\n            A\n            B\n"
+    )
+    code, _, err = _cli(capsys, "model", "count", str(uvl))
+    _no_bug(code, err)
+    assert code == 2
+    assert "m.uvl:3:" in err
+
+
+# ------------------------------------------------------------------ 8: <=> chains in linear work
+
+
+def _iff_chain(names: list[str]) -> IR:
+    formula: IR = Ref(names[0])
+    for name in names[1:]:
+        formula = Op("<=>", (formula, Ref(name)))
+    return formula
+
+
+@pytest.mark.parametrize("repeat", [True, False])
+def test_iff_chain_conversion_grows_linearly(repeat: bool) -> None:
+    """Each (subformula, polarity) is converted once: 2n steps for n terms, not 2^n."""
+    from cmf_config.featuremodel import _CnfBuilder
+
+    steps = {}
+    for n in (12, 24, 48):
+        names = ["A"] * n if repeat else [f"F{i}" for i in range(n)]
+        builder = _CnfBuilder({name: i + 1 for i, name in enumerate(dict.fromkeys(names))})
+        builder.convert(_iff_chain(names), True)
+        steps[n] = builder.steps
+    assert steps[48] <= 2 * steps[24] + 4
+    assert steps[24] <= 2 * steps[12] + 4
+    assert steps[48] <= 4 * 48
+
+
+def test_iff_chain_of_one_feature_counts_like_the_oracle(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The adversarial case: 24 times the same feature (each operand's CNF stays small)."""
+    for n in (23, 24):
+        path = tmp_path / f"iff{n}.uvl"
+        path.write_text(
+            "features\n    Root\n        optional\n            A\n            B\nconstraints\n    "
+            + " <=> ".join(["A"] * n)
+            + "\n"
+        )
+        code, out, err = _cli(capsys, "model", "count", str(path))
+        assert code == 0, err
+        # A <=> A <=> ... (n times) is A when n is odd, true when n is even; B is free.
+        assert out.strip().splitlines()[-1] == ("2" if n % 2 else "4")
+
+
+# ------------------------------------------------------------------ found by the fuzzer
+
+
+def test_a_table_of_one_product_names_the_table(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("product,part,quantity\nV1,a,1\n")
+    code, _, err = _cli(capsys, "share", "--bom-table", str(table))
+    assert code == 2
+    assert f"the table '{table}' holds 1 product; a fleet needs at least two" in err

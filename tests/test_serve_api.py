@@ -294,7 +294,7 @@ def test_steps_match_the_engine(configurator: Configurator) -> None:
                 ]
                 assert not engine.sat.solve(lits)
         # the count from scratch (d4 on the whole CNF plus the choices) is the oracle
-        units = engine._selector_units() + [[lit] for lit in engine.choice_lits(assignment)]
+        units = engine.selector_units() + [[lit] for lit in engine.choice_lits(assignment)]
         clauses = [sorted(set(c)) for c in [*engine.encoding.clauses, *units]]
         assert step.count == _d4_count(clauses, engine.encoding.nvars, classic=True)
         assert step.completion is not None

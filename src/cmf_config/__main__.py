@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from cmf_config.cli import main
+from cmf_config.entry import main
 
 raise SystemExit(main())

@@ -17,7 +17,6 @@ import attrs
 
 from cmf_config import report
 from cmf_config.derivation import Conflict, Derivation
-from cmf_config.dimacs import load_dimacs
 from cmf_config.errors import Diagnostic, UsageError
 from cmf_config.featuremodel import FeatureAnalysis, compile_model
 from cmf_config.fmodel import FeatureModel
@@ -25,7 +24,18 @@ from cmf_config.lint import lint as _lint
 from cmf_config.load import bundled_dir, display_path, load_catalog
 from cmf_config.model import BuiltVehicle, Vehicle, VehicleConfig
 from cmf_config.rules import rules_by_id
-from cmf_config.sharing import PairShare, compare
+from cmf_config.sharing import (
+    CommonRule,
+    FamilyIndices,
+    Measure,
+    PairShare,
+    ProductBom,
+    SimilarityMatrix,
+    cluster_order,
+    compare,
+    family_indices,
+    fleet_matrix,
+)
 from cmf_config.solver import Change, SlotOptions
 from cmf_config.suggest import did_you_mean
 from cmf_config.uvl import load_uvl
@@ -62,13 +72,19 @@ def open_workspace(
     catalog: PathLike | None = None,
     rules: PathLike | None = None,
     configs: Sequence[PathLike] = (),
+    *,
+    year: int | None = None,
 ) -> Workspace:
     """Load a catalog folder, a rules folder (the bundled ones when None) and configuration
     files, compiled once for every question; the configurations are `workspace.loaded`.
+    With `year`, every answer is for what was buildable that year (platform launch years and
+    E/E eras, as two built-in rules).
 
     Raises InputError with every diagnostic of every file.
     """
-    workspace, _ = Workspace.open(_path(catalog), _path(rules), [Path(c) for c in configs])
+    workspace, _ = Workspace.open(
+        _path(catalog), _path(rules), [Path(c) for c in configs], year=year
+    )
     return workspace
 
 
@@ -230,6 +246,57 @@ def share(workspace: Workspace, a: Vehicle | str, b: Vehicle | str) -> PairShare
     )
 
 
+@attrs.frozen(kw_only=True)
+class FleetShare:
+    """Parts sharing across a fleet: the product x product matrix (and its clustered order),
+    the family commonality indices, the same per group, and every pair (none above
+    `PAIRS_UP_TO` products)."""
+
+    matrix: SimilarityMatrix
+    order: tuple[int, ...]
+    indices: FamilyIndices
+    groups: Mapping[str, FamilyIndices]
+    pairs: tuple[PairShare, ...]
+
+
+PAIRS_UP_TO = 200
+"""Above this many products, `share_fleet` leaves out the pairwise comparisons."""
+
+
+def share_fleet(
+    products: Sequence[ProductBom],
+    measure: Measure = "ratio",
+    common: CommonRule = "all",
+    groups: Mapping[str, Sequence[str]] | None = None,
+) -> FleetShare:
+    """Parts sharing across products (`workspace.product(vehicle)`, or a CSV table read with
+    `read_bom_table`); `groups` maps a group name to product names (per platform, per brand).
+    Raises UsageError for fewer than two products."""
+    if len(products) < 2:
+        raise UsageError("a fleet needs at least two products", "name more vehicles, or use --all")
+    matrix = fleet_matrix(products, measure)
+    by_name = {p.name: p for p in products}
+    pairs = (
+        tuple(
+            compare(products[i], products[j])
+            for i in range(len(products))
+            for j in range(i + 1, len(products))
+        )
+        if len(products) <= PAIRS_UP_TO
+        else ()
+    )
+    return FleetShare(
+        matrix=matrix,
+        order=tuple(cluster_order(matrix)),
+        indices=family_indices(products, common),
+        groups={
+            key: family_indices([by_name[n] for n in names], common)
+            for key, names in (groups or {}).items()
+        },
+        pairs=pairs,
+    )
+
+
 def _vehicle(workspace: Workspace, ref: Vehicle | str) -> Vehicle:
     return ref if isinstance(ref, Vehicle) else workspace.resolve_vehicle(ref, {})
 
@@ -251,6 +318,8 @@ def import_model(path: PathLike) -> FeatureModel:
 
     Raises InputError with every positioned diagnostic.
     """
+    from cmf_config.dimacs import load_dimacs  # numpy: imported only when a model is read
+
     file = Path(path)
     display = display_path(file)
     suffix = file.suffix.lower()

@@ -25,7 +25,7 @@ from pysat.examples.rc2 import RC2
 from pysat.formula import WCNF
 from pysat.solvers import Solver
 
-from cmf_config.count import _quiet_stdout
+from cmf_config.count import quiet_stdout
 from cmf_config.derivation import Conflict, Derivation
 from cmf_config.model import KINDS, BomLine, BuiltVehicle, VehicleConfig
 from cmf_config.rules import Rule, holds
@@ -93,7 +93,7 @@ class Counter:
     """Exact counts under choices from a d-DNNF that d4 compiles once (classic branching)."""
 
     def __init__(self, clauses: Sequence[Sequence[int]], nvars: int) -> None:
-        with _quiet_stdout():
+        with quiet_stdout():
             self._compiled = _compile(_clean(clauses), nvars)
         self.nodes = int(self._compiled.getNbNodes())
 
@@ -143,7 +143,7 @@ def _compile(clauses: list[list[int]], nvars: int) -> py_d4.CompileResult:
 def _compile_child(
     clauses: Sequence[Sequence[int]], nvars: int, sender: multiprocessing.connection.Connection
 ) -> None:
-    with _quiet_stdout():
+    with quiet_stdout():
         nodes = _compile(_clean(clauses), nvars).getNbNodes()
     sender.send(int(nodes))
 
@@ -197,7 +197,7 @@ class Stepper:
         self._rules_reading = reading
         self.counter: Counter | None = None
         if count_seconds is not None:
-            clauses = [*engine.encoding.clauses, *engine._selector_units()]
+            clauses = [*engine.encoding.clauses, *engine.selector_units()]
             self.counter = Counter.within(clauses, engine.encoding.nvars, count_seconds)
 
     def step(self, assignment: Mapping[str, int]) -> Step:

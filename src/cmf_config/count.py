@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 
 
 @contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
+def quiet_stdout() -> Iterator[None]:
     """d4 prints statistics on the C stdout; keep our own output clean."""
     sys.stdout.flush()
     saved = os.dup(1)
@@ -29,6 +29,19 @@ def _quiet_stdout() -> Iterator[None]:
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
+
+
+MAX_COUNT_DIGITS = 1_000_000
+"""Counts are exact: Python's 4,300-digit limit on int<->str is raised to this many digits
+(2^3,300,000, far past what d4 counts in a day). Not unlimited: int() of a string is quadratic,
+so every reader also bounds the length of the numbers it reads."""
+
+
+def allow_count_digits() -> None:
+    """Let counts of up to MAX_COUNT_DIGITS digits be printed and parsed (process-wide)."""
+    current = sys.get_int_max_str_digits()
+    if 0 < current < MAX_COUNT_DIGITS:
+        sys.set_int_max_str_digits(MAX_COUNT_DIGITS)
 
 
 PORTFOLIO_FROM_VARS = 600
@@ -58,9 +71,15 @@ def count_models(clauses: Sequence[Sequence[int]], nvars: int) -> int:
 
 
 def _d4_count(clauses: Sequence[Sequence[int]], nvars: int, *, classic: bool) -> int:
+    allow_count_digits()
+    return int(_d4_text(clauses, nvars, classic=classic))
+
+
+def _d4_text(clauses: Sequence[Sequence[int]], nvars: int, *, classic: bool) -> str:
+    """d4's count as the decimal text it prints (crosses process boundaries as it is)."""
     import py_d4
 
-    with _quiet_stdout():
+    with quiet_stdout():
         if classic:
             options = py_d4.dump_options_to_dict(py_d4.OptionDpllStyleMethod())
             options["branching"]["branchingHeuristicType"] = "classic"
@@ -71,7 +90,7 @@ def _d4_count(clauses: Sequence[Sequence[int]], nvars: int, *, classic: bool) ->
             solver = py_d4.Solver([list(c) for c in clauses], nvars)
         result = solver.count()
         text = result.getResult()
-    return int(text.strip().split()[-1])
+    return str(text.strip().split()[-1])
 
 
 def _d4_portfolio(clauses: Sequence[Sequence[int]], nvars: int) -> int:
@@ -91,7 +110,9 @@ def _d4_portfolio(clauses: Sequence[Sequence[int]], nvars: int) -> int:
                 assert isinstance(ready, multiprocessing.connection.Connection)
                 waiting.remove(ready)
                 try:
-                    return int(ready.recv())
+                    answer = ready.recv()
+                    allow_count_digits()
+                    return int(answer)
                 except EOFError:  # that child died without an answer: wait for the other
                     continue
         raise RuntimeError("the d4 counter failed under both of its branching heuristics")
@@ -111,7 +132,7 @@ def _d4_child(
     parent: int,
 ) -> None:
     _die_with_parent(parent)
-    sender.send(str(_d4_count(clauses, nvars, classic=classic)))
+    sender.send(_d4_text(clauses, nvars, classic=classic))
 
 
 def _die_with_parent(parent: int) -> None:

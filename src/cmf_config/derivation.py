@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 
 import attrs
 
-from cmf_config.sat import Session
+from cmf_config.sat import SatBackend, minimal_core
 
 
 @attrs.frozen(kw_only=True)
@@ -118,7 +118,7 @@ class RuleInput:
 
 
 def derive(
-    session: Session, choices: Sequence[tuple[Fact, int]], rules: Sequence[RuleInput]
+    session: SatBackend, choices: Sequence[tuple[Fact, int]], rules: Sequence[RuleInput]
 ) -> Derivation:
     """The derivation of a conflict between `choices` and `rules` (which must not hold together
     in `session`, where rules are switched on by their selectors).
@@ -136,7 +136,7 @@ class _Deriver:
     """The state of one derivation: facts known (with how), facts found but not yet used."""
 
     def __init__(
-        self, session: Session, choices: Sequence[tuple[Fact, int]], rules: Sequence[RuleInput]
+        self, session: SatBackend, choices: Sequence[tuple[Fact, int]], rules: Sequence[RuleInput]
     ) -> None:
         self.session = session
         self.rules = rules
@@ -154,7 +154,7 @@ class _Deriver:
         affected = list(self.rules)
         while True:
             for rule in affected:
-                needed = self.session.minimal_core(list(self.known), [rule.selector])
+                needed = minimal_core(self.session, list(self.known), [rule.selector])
                 if needed is not None:
                     return Derivation(
                         root=Derived(None, (*(self.known[lit] for lit in needed), Applied(rule.id)))
@@ -191,7 +191,7 @@ class _Deriver:
                 or not self.session.solve([*self.known, -lit])  # follows from the facts alone
             ):
                 continue
-            needed = self.session.minimal_core(list(self.known), [rule.selector, -lit])
+            needed = minimal_core(self.session, list(self.known), [rule.selector, -lit])
             if needed is None:
                 continue
             premises = [self.known[x] for x in needed]
@@ -204,7 +204,7 @@ class _Deriver:
         """No single rule takes it further: the last step needs several rules together (a
         minimal set of them and of the facts known)."""
         by_selector = {r.selector: r.id for r in self.rules}
-        needed = self.session.minimal_core([*self.known, *by_selector]) or []
+        needed = minimal_core(self.session, [*self.known, *by_selector]) or []
         return Derivation(
             root=Derived(
                 None,

@@ -285,6 +285,24 @@ def _new_graph(name: str, rankdir: str, **extra: str) -> graphviz.Digraph:
     )
 
 
+PROVENANCE_CAPTIONS = {
+    "illustrative": "Illustrative data: part numbers, costs, masses and sharing ratios are invented (no public BOM exists; docs/catalog.md)",
+    "catalog": "Data: the catalog's own part lists",
+}
+
+
+def provenance_caption(graph: graphviz.Digraph, provenance: str) -> graphviz.Digraph:
+    """Caption a diagram that shows figures with where they come from (bottom left)."""
+    graph.attr(
+        label=_esc(PROVENANCE_CAPTIONS.get(provenance, f"Data: {provenance}")),
+        labelloc="b",
+        labeljust="l",
+        fontsize="10",
+        fontcolor=OPTION.line,
+    )
+    return graph
+
+
 def _group_cluster(sub: graphviz.Digraph, label: str) -> None:
     sub.attr(label=label, style="rounded", color=GROUP.line, fontcolor=OPTION.line)
 
@@ -1121,5 +1139,140 @@ def sharing_diagram(
             (WITHIN, "——", "strongest links within a platform"),
             (SHARED.line, "0.72", "sharing ratio; thicker: more shared"),
         ],
+    )
+    return graph
+
+
+# ------------------------------------------------------------------ timeline
+
+TIMELINE_EVENTS: tuple[tuple[int, str], ...] = (
+    (2013, "2013: first CMF cars, Nissan Rogue, Qashqai, X-Trail [S77]"),
+    (
+        2020,
+        'May 2020: the Alliance halves its platforms, to four [S47] ("from seven" is unsupported)',
+    ),
+    (2022, "Jan 2022: five common EV platforms: CMF-AEV, KEI-EV, LCV-EV, CMF-EV, CMF-BEV [S43]"),
+    (2023, "Nov 2023: CMF-EV and CMF-BEV become AmpR Medium and AmpR Small [S35]"),
+)
+"""The consolidation story as the record tells it (source tags of cmf-facts.md)."""
+
+LANES = (
+    "#1b9e77",
+    "#d95f02",
+    "#7570b3",
+    "#e7298a",
+    "#66a61e",
+    "#a6761d",
+    "#1f78b4",
+    "#e6ab02",
+    "#666666",
+    "#b2182b",
+)
+"""One line colour per platform (by sorted platform id), so each lane reads as one platform."""
+
+
+def timeline_diagram(catalog: Catalog) -> graphviz.Digraph:
+    """Platforms and vehicles over the years: one row per platform from its launch year, each
+    vehicle in the column of its start of production (with its years), the year axis counting
+    the catalog platforms launched by then, and the sourced consolidation events."""
+    dated = [v for v in catalog.vehicles.values() if v.production is not None]
+    years = sorted(
+        {p.launch_year for p in catalog.platforms.values() if p.launch_year is not None}
+        | {v.production.start for v in dated if v.production is not None}
+        | {year for year, _ in TIMELINE_EVENTS}
+    )
+    if not years:
+        years = [0]
+    graph = _new_graph("timeline", "LR", ranksep="0.35", nodesep="0.12")
+    first, last = years[0], years[-1]
+    axis = list(range(first, last + 1))
+    for year in axis:
+        launched = sum(
+            1
+            for p in catalog.platforms.values()
+            if p.launch_year is not None and p.launch_year <= year
+        )
+        graph.node(
+            f"y{year}",
+            label=_label(_b(str(year)) + "<BR/>" + _font(f"{launched} platforms", size="8")),
+            shape="box",
+            style="rounded,filled",
+            fillcolor=PLATFORM.fill,
+            color=PLATFORM.line,
+        )
+    for a, b in itertools.pairwise(axis):
+        graph.edge(f"y{a}", f"y{b}", color=PLATFORM.line, penwidth="2", arrowhead="none")
+    columns: dict[int, list[str]] = {year: [f"y{year}"] for year in axis}
+    lane = {pid: LANES[i % len(LANES)] for i, pid in enumerate(sorted(catalog.platforms))}
+    for platform in sorted(catalog.platforms.values(), key=lambda p: (p.launch_year or 9999, p.id)):
+        if platform.launch_year is None:
+            continue
+        pid = _node_id("tp", platform.id)
+        aliases = (
+            f"<BR/>{_font(_esc(', '.join(platform.aliases[:2])), size='8')}"
+            if platform.aliases
+            else ""
+        )
+        graph.node(
+            pid,
+            label=_label(_b(_esc(platform.name)) + aliases),
+            shape="box",
+            style="filled",
+            fillcolor=PLATFORM.fill,
+            color=lane[platform.id],
+            penwidth="2",
+        )
+        columns[platform.launch_year].append(pid)
+        previous = pid
+        cars = sorted(
+            (v for v in dated if v.config.platform == platform.id),
+            key=lambda v: (v.production.start if v.production else 0, v.id),
+        )
+        for vehicle in cars:
+            span = vehicle.production
+            assert span is not None
+            vid = _node_id("tv", vehicle.id)
+            until = f"{span.start}-{span.end}" if span.end is not None else f"from {span.start}"
+            graph.node(
+                vid,
+                label=_label(_esc(vehicle.config.name[:34]) + "<BR/>" + _font(until, size="8")),
+                shape="box",
+                style="rounded",
+                color=lane[platform.id],
+                fontsize="8",
+            )
+            columns[span.start].append(vid)
+            graph.edge(previous, vid, color=lane[platform.id], arrowhead="none", penwidth="1.5")
+            previous = vid
+    for index, (year, text) in enumerate(TIMELINE_EVENTS):
+        if year not in columns:
+            continue
+        eid = f"event{index}"
+        graph.node(
+            eid,
+            label=_label(_i(_esc(text))),
+            shape="note",
+            style="filled",
+            fillcolor=OPTION.fill,
+            color=OPTION.line,
+            fontsize="9",
+        )
+        columns[year].append(eid)
+        graph.edge(f"y{year}", eid, style="dashed", color=OPTION.line, arrowhead="none")
+    for year in axis:
+        with graph.subgraph() as same:
+            same.attr(rank="same")
+            for node in columns[year]:
+                same.node(node)
+    graph.attr(
+        label=_esc(
+            "Platforms (grey, from their launch year) and catalog vehicles (from their start of"
+            " production, one colour per platform) over the years; the axis counts the catalog"
+            " platforms launched by then."
+            " Years and events: the record (cmf-facts.md and docs/catalog.md source tags)."
+        ),
+        labelloc="t",
+        labeljust="l",
+        fontsize="12",
     )
     return graph

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,10 @@ _BASE_TYPES = (
 )
 KCONFIG_TYPES = frozenset({*_BASE_TYPES, *(f"hidden_{t}" for t in _BASE_TYPES)})
 MAX_VARIABLES = 10_000_000
+MAX_TOKEN = 20
+"""The longest number read (a literal or a count); int() of a longer one costs quadratic time."""
 _TOKEN = re.compile(r"\S+")
+_LONG = re.compile(rf"\d{{{MAX_TOKEN + 1}}}")
 
 
 def load_dimacs(path: Path, display: str | None = None) -> FeatureModel:
@@ -65,8 +69,10 @@ def _parse_plain(text: str, path: str) -> FeatureModel | None:
     fields = text[at:end].split()
     if len(fields) != 4 or fields[1] != "cnf" or not fields[2].isdigit() or not fields[3].isdigit():
         return None
+    if len(fields[2]) > MAX_TOKEN or len(fields[3]) > MAX_TOKEN or _LONG.search(text):
+        return None
     variables = int(fields[2])
-    if variables > MAX_VARIABLES:
+    if variables > MAX_VARIABLES or "-0" in text:
         return None
     head = text[:at].splitlines()
     if any(line and line[:2] not in ("c", "c ", "c\t") for line in head):
@@ -86,6 +92,8 @@ def _parse_plain(text: str, path: str) -> FeatureModel | None:
     zeros = np.flatnonzero(numbers == 0)
     if len(zeros) != lines or (lines and zeros[-1] != len(numbers) - 1):
         return None
+    if lines != int(fields[3]):
+        return None  # the general reader says where the count goes wrong
     if len(numbers) and int(np.abs(numbers).max()) > variables:
         return None
     names: dict[int, tuple[str, str]] = {}
@@ -164,13 +172,147 @@ def _name_comment(
 ) -> None:
     """Record `c <n> <name> [type]` (a Kconfig type after the name is kept apart)."""
     parts = stripped.split(None, 2)
-    if len(parts) == 3 and parts[0] == "c" and parts[1].isdigit():
+    if len(parts) == 3 and parts[0] == "c" and parts[1].isdigit() and len(parts[1]) <= MAX_TOKEN:
         rest = parts[2].split()
         if len(rest) >= 2 and rest[1] in KCONFIG_TYPES:
             names[int(parts[1])] = (rest[0], " ".join(rest[1:]))
         else:
             names[int(parts[1])] = (parts[2].strip(), "")
         name_lines[int(parts[1])] = number
+
+
+def _clause_tokens(
+    line: str,
+    path: str,
+    number: int,
+    variables: int,
+    current: list[int],
+    start: Span | None,
+    clauses: list[tuple[tuple[int, ...], Span]],
+    diags: list[Diagnostic],
+) -> Span | None:
+    """Read the literals of one line into the clause being read (`current`, which began at
+    `start`); a 0 ends it into `clauses`. Returns where the open clause began."""
+    for m in _TOKEN.finditer(line):
+        token = m.group()
+        try:
+            if len(token) > MAX_TOKEN:
+                raise ValueError(token)
+            lit = int(token)
+        except ValueError:
+            diags.append(
+                _err(
+                    path,
+                    number,
+                    m.start() + 1,
+                    f"'{token}' is not a literal",
+                    "clauses are whole numbers ending in 0",
+                )
+            )
+            continue
+        if lit == 0 and token[0] in "+-":
+            diags.append(
+                _err(
+                    path,
+                    number,
+                    m.start() + 1,
+                    f"'{token}' is not a literal (variables are numbered from 1)",
+                    "end a clause with a plain 0; write the literal as n or -n",
+                )
+            )
+            continue
+        if lit == 0:
+            clauses.append((tuple(current), start or Span(path, number, m.start() + 1)))
+            current.clear()
+            start = None
+            continue
+        if abs(lit) > variables:
+            diags.append(
+                _err(
+                    path,
+                    number,
+                    m.start() + 1,
+                    f"literal {lit} is out of range: the header declares {variables} variables",
+                    "fix the literal or the header",
+                )
+            )
+            continue
+        if start is None:
+            start = Span(path, number, m.start() + 1, m.end() + 1)
+        current.append(lit)
+    return start
+
+
+def _header(stripped: str, path: str, number: int, diags: list[Diagnostic]) -> tuple[int, int]:
+    """(variables, clauses) of a 'p cnf' line; (0, 0) and a diagnostic when it is malformed, a
+    diagnostic too when it declares more than MAX_VARIABLES."""
+    fields = stripped.split()
+    if (
+        len(fields) != 4
+        or fields[1] != "cnf"
+        or not fields[2].isdigit()
+        or not fields[3].isdigit()
+        or len(fields[2]) > MAX_TOKEN
+        or len(fields[3]) > MAX_TOKEN
+    ):
+        diags.append(
+            _err(path, number, 1, f"bad header '{stripped}'", "write p cnf <variables> <clauses>")
+        )
+        return (0, 0)
+    header = (int(fields[2]), int(fields[3]))
+    if header[0] > MAX_VARIABLES:
+        diags.append(
+            _err(
+                path,
+                number,
+                1,
+                f"{header[0]} variables are more than this reader accepts",
+                f"at most {MAX_VARIABLES} variables",
+            )
+        )
+    return header
+
+
+def _check_end(
+    path: str,
+    header: tuple[int, int] | None,
+    header_span: Span,
+    current: Sequence[int],
+    start: Span | None,
+    count: int,
+    diags: list[Diagnostic],
+) -> None:
+    """What only the end of the file tells: an unterminated last clause, a clause count other
+    than the header's, no header at all."""
+    if current and not diags:
+        assert start is not None
+        diags.append(
+            Diagnostic(
+                code="E170",
+                span=start,
+                message="the last clause does not end with 0 (is the file cut short?)",
+                hint="end every clause with 0; if the file was cut, get the whole file again",
+            )
+        )
+    if header is not None and header != (0, 0) and not diags and count != header[1]:
+        diags.append(
+            Diagnostic(
+                code="E170",
+                span=header_span,
+                message=f"the header declares {header[1]} clauses but the file holds {count}",
+                hint="fix the count in 'p cnf <variables> <clauses>', or check whether the file was cut short",
+            )
+        )
+    if header is None and not diags:
+        diags.append(
+            _err(
+                path,
+                1,
+                1,
+                "no 'p cnf' header",
+                "write p cnf <variables> <clauses> before the clauses",
+            )
+        )
 
 
 def _parse_dimacs(text: str, path: str) -> FeatureModel:
@@ -193,41 +335,16 @@ def _parse_dimacs(text: str, path: str) -> FeatureModel:
         if stripped[0] == "%":
             break
         if stripped[0] == "p":
-            fields = stripped.split()
             if header is not None:
                 diags.append(
                     _err(path, number, 1, "a second 'p cnf' header", "keep one header line")
                 )
-            elif (
-                len(fields) != 4
-                or fields[1] != "cnf"
-                or not fields[2].isdigit()
-                or not fields[3].isdigit()
-            ):
-                diags.append(
-                    _err(
-                        path,
-                        number,
-                        1,
-                        f"bad header '{stripped}'",
-                        "write p cnf <variables> <clauses>",
-                    )
-                )
-                header = (0, 0)
-            else:
-                header = (int(fields[2]), int(fields[3]))
+                continue
+            header = _header(stripped, path, number, diags)
+            if header != (0, 0):
                 header_span = Span(path, number, 1)
-                if header[0] > MAX_VARIABLES:
-                    diags.append(
-                        _err(
-                            path,
-                            number,
-                            1,
-                            f"{header[0]} variables are more than this reader accepts",
-                            f"at most {MAX_VARIABLES} variables",
-                        )
-                    )
-                    break
+            if header[0] > MAX_VARIABLES:
+                break
             continue
         if header is None:
             diags.append(
@@ -245,54 +362,10 @@ def _parse_dimacs(text: str, path: str) -> FeatureModel:
             if fast is not None:
                 clauses.append((fast, Span(path, number, len(line) - len(line.lstrip()) + 1)))
                 continue
-        for m in _TOKEN.finditer(line):
-            token = m.group()
-            try:
-                lit = int(token)
-            except ValueError:
-                diags.append(
-                    _err(
-                        path,
-                        number,
-                        m.start() + 1,
-                        f"'{token}' is not a literal",
-                        "clauses are whole numbers ending in 0",
-                    )
-                )
-                continue
-            if lit == 0:
-                clauses.append((tuple(current), start or Span(path, number, m.start() + 1)))
-                current = []
-                start = None
-                continue
-            if abs(lit) > header[0]:
-                diags.append(
-                    _err(
-                        path,
-                        number,
-                        m.start() + 1,
-                        f"literal {lit} is out of range: the header declares {header[0]} variables",
-                        "fix the literal or the header",
-                    )
-                )
-                continue
-            if start is None:
-                start = Span(path, number, m.start() + 1, m.end() + 1)
-            current.append(lit)
+        start = _clause_tokens(line, path, number, header[0], current, start, clauses, diags)
         if len(diags) >= 50:
             break
-    if current:
-        clauses.append((tuple(current), start or Span(path, len(lines), 1)))
-    if header is None and not diags:
-        diags.append(
-            _err(
-                path,
-                1,
-                1,
-                "no 'p cnf' header",
-                "write p cnf <variables> <clauses> before the clauses",
-            )
-        )
+    _check_end(path, header, header_span, current, start, len(clauses), diags)
     if diags:
         raise InputError(diags[:50])
     assert header is not None
@@ -310,11 +383,14 @@ def _parse_dimacs(text: str, path: str) -> FeatureModel:
 
 def _whole_clause(line: str, variables: int) -> tuple[int, ...] | None:
     """The clause of a line holding exactly one well-formed clause, else None (slow path)."""
+    tokens = line.split()
+    if any(len(t) > MAX_TOKEN for t in tokens):
+        return None
     try:
-        lits = [int(t) for t in line.split()]
+        lits = [int(t) for t in tokens]
     except ValueError:
         return None
-    if not lits or lits[-1] != 0:
+    if not lits or lits[-1] != 0 or "-0" in line:
         return None
     body = lits[:-1]
     if 0 in body or any(abs(x) > variables for x in body):

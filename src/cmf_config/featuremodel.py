@@ -25,7 +25,7 @@ import attrs
 from cmf_config.count import count_clauses
 from cmf_config.derivation import Conflict, Derivation, Fact, RuleInput, derive
 from cmf_config.encode import Encoding
-from cmf_config.errors import Span
+from cmf_config.errors import Diagnostic, Severity, Span
 from cmf_config.fmodel import (
     ClauseTable,
     Constraint,
@@ -405,48 +405,96 @@ def _add_group(b: _Builder, group: Group, optional_children: list[tuple[str, str
 
 def _cnf(ir: IR, positive: bool, var: Mapping[str, int]) -> list[list[int]] | None:
     """CNF of `ir` (or of its negation) by distribution; None when not plain or too large."""
-    if isinstance(ir, Ref):
-        if ir.attr is not None or ir.slot not in var:
-            return None
-        v = var[ir.slot]
-        return [[v if positive else -v]]
-    if isinstance(ir, K):
-        return [] if bool(ir.value) == positive else [[]]
-    op, args = ir.op, ir.args
-    if op == "not":
-        return _cnf(args[0], not positive, var)
-    if op == "=>":
-        return _cnf(Op("or", (Op("not", (args[0],)), args[1])), positive, var)
-    if op == "<=>":
-        a, c = args
-        if positive:
-            return _cnf(
-                Op("and", (Op("or", (Op("not", (a,)), c)), Op("or", (a, Op("not", (c,)))))),
-                True,
-                var,
+    return _CnfBuilder(var).convert(ir, positive)
+
+
+Clauses = list[list[int]]
+
+
+class _CnfBuilder:
+    """Direct CNF by distribution, each (subformula, polarity) converted once.
+
+    `a <=> b` needs both polarities of both operands; rebuilt for every use, a chain of n
+    `<=>` costs 2^n conversions (22 terms: 44 s). Results are kept by the identity of the
+    node in the formula being converted (no temporary nodes are built, so identities are
+    stable), which makes the work linear in the size of the formula.
+    """
+
+    def __init__(self, var: Mapping[str, int]) -> None:
+        self.var = var
+        self.memo: dict[tuple[int, bool], Clauses | None] = {}
+        self.steps = 0
+        """Conversions done (not looked up): linear in the formula's size."""
+
+    def convert(self, ir: IR, positive: bool) -> Clauses | None:
+        key = (id(ir), positive)
+        if key in self.memo:
+            return self.memo[key]
+        self.steps += 1
+        result = self._convert(ir, positive)
+        self.memo[key] = result
+        return result
+
+    def _convert(self, ir: IR, positive: bool) -> Clauses | None:
+        if isinstance(ir, Ref):
+            if ir.attr is not None or ir.slot not in self.var:
+                return None
+            v = self.var[ir.slot]
+            return [[v if positive else -v]]
+        if isinstance(ir, K):
+            return [] if bool(ir.value) == positive else [[]]
+        op, args = ir.op, ir.args
+        if op == "not":
+            return self.convert(args[0], not positive)
+        if op == "=>":  # a => c is (not a) or c; its negation is a and (not c)
+            a, c = args
+            if positive:
+                return self.combine("or", [(a, False), (c, True)])
+            return self.combine("and", [(a, True), (c, False)])
+        if op == "<=>":  # (not a or c) and (a or not c); negated: (a or c) and (not a or not c)
+            a, c = args
+            first = self.combine(
+                "or", [(a, False), (c, True)] if positive else [(a, True), (c, True)]
             )
-        return _cnf(
-            Op("and", (Op("or", (a, c)), Op("or", (Op("not", (a,)), Op("not", (c,)))))), True, var
-        )
-    if op not in ("and", "or"):
-        return None
-    parts = []
-    for arg in args:
-        sub = _cnf(arg, positive, var)
-        if sub is None:
+            if first is None:
+                return None
+            second = self.combine(
+                "or", [(a, True), (c, False)] if positive else [(a, False), (c, False)]
+            )
+            if second is None:
+                return None
+            return _conjoin([first, second])
+        if op not in ("and", "or"):
             return None
-        parts.append(sub)
-    if (op == "and") == positive:
-        out = [c for p in parts for c in p]
-        return out if len(out) <= CNF_CLAUSE_LIMIT else None
-    acc: list[list[int]] = [[]]
+        # Under negation, and/or swap (De Morgan): the operands keep the polarity.
+        effective = op if positive else ("or" if op == "and" else "and")
+        return self.combine(effective, [(arg, positive) for arg in args])
+
+    def combine(self, op: str, operands: list[tuple[IR, bool]]) -> Clauses | None:
+        """The CNF of the conjunction or disjunction of (subformula, polarity) operands."""
+        parts = []
+        for sub, polarity in operands:
+            got = self.convert(sub, polarity)
+            if got is None:
+                return None
+            parts.append(got)
+        return _conjoin(parts) if op == "and" else _disjoin(parts)
+
+
+def _conjoin(parts: list[Clauses]) -> Clauses | None:
+    out = [c for p in parts for c in p]
+    return out if len(out) <= CNF_CLAUSE_LIMIT else None
+
+
+def _disjoin(parts: list[Clauses]) -> Clauses | None:
+    acc: Clauses = [[]]
     for part in parts:
         if not part:
             return []  # one disjunct is true
         if len(acc) * len(part) > CNF_CLAUSE_LIMIT:
             return None
         acc = [a + c for a in acc for c in part]
-    cleaned: list[list[int]] = []
+    cleaned: Clauses = []
     for clause in acc:
         lits = sorted(set(clause), key=abs)
         if any(-x in lits for x in lits):
@@ -517,13 +565,52 @@ class Forced:
 
 @attrs.frozen(kw_only=True)
 class LintReport:
-    """What `FeatureAnalysis.lint` found."""
+    """What `FeatureAnalysis.lint` found; `findings` gives it as Diagnostics."""
 
     satisfiable: bool
     void: Conflict | None = None
     core: tuple[Forced, ...] = ()
     dead: tuple[Forced, ...] = ()
     false_optional: tuple[Forced, ...] = ()
+
+    def findings(self, model: FeatureModel) -> list[tuple[Diagnostic, Conflict | None]]:
+        """Each finding (L400 void model, L401 dead, L402 false-optional, L403 core feature;
+        `subject` the feature, `rules` those of the reason) with the minimal reason behind it."""
+        out: list[tuple[Diagnostic, Conflict | None]] = []
+        if not self.satisfiable:
+            diag = Diagnostic(
+                code="L400",
+                severity=Severity.WARNING,
+                span=Span(model.path, 0, 0),
+                message="the model has no valid configuration",
+                kind="void",
+                rules=self.void.rules if self.void else (),
+            )
+            out.append((diag, self.void))
+        spans = {f.name: f.span for f in model.features}
+        groups = (
+            ("L401", "dead", self.dead, "is in no valid configuration"),
+            (
+                "L402",
+                "false-optional",
+                self.false_optional,
+                "is optional, yet selected whenever its parent is",
+            ),
+            ("L403", "core", self.core, "is in every valid configuration"),
+        )
+        for code, kind, items, text in groups:
+            for item in items:
+                diag = Diagnostic(
+                    code=code,
+                    severity=Severity.NOTE if kind == "core" else Severity.WARNING,
+                    span=spans[item.feature],
+                    message=f"feature '{item.feature}' {text}",
+                    kind=kind,
+                    subject=item.feature,
+                    rules=item.because.rules if item.because else (),
+                )
+                out.append((diag, item.because))
+        return out
 
 
 class FeatureAnalysis:

@@ -38,23 +38,11 @@ DEAD_SLOTS = (
 )
 
 
-def lint(workspace: Workspace) -> list[Diagnostic]:
-    """Every finding (a Diagnostic with `kind`, `subject` and `rules`), in a stable order."""
-    engine = workspace.engine
+def _dead_values(workspace: Workspace) -> list[Diagnostic]:
+    """L101: brands, platforms and module variants that no valid vehicle uses."""
     catalog = workspace.catalog
+    options = workspace.engine.options({}, [s for s in DEAD_SLOTS if workspace.problem.has(s)])
     findings: list[Diagnostic] = []
-    if not engine.is_consistent({}):
-        conflict = engine.explain({})
-        return [
-            _finding(
-                code="L000",
-                kind="inconsistent",
-                subject="catalog",
-                message="no valid vehicle exists at all",
-                rules=conflict.rules if conflict else (),
-            )
-        ]
-    options = engine.options({}, [s for s in DEAD_SLOTS if workspace.problem.has(s)])
     for slot, found in options.items():
         for value, rule_ids in sorted(found.excluded.items()):
             span = NO_SPAN
@@ -75,6 +63,26 @@ def lint(workspace: Workspace) -> list[Diagnostic]:
                     rules=rule_ids,
                 )
             )
+    return findings
+
+
+def lint(workspace: Workspace) -> list[Diagnostic]:
+    """Every finding (a Diagnostic with `kind`, `subject` and `rules`), in a stable order."""
+    engine = workspace.engine
+    catalog = workspace.catalog
+    findings: list[Diagnostic] = []
+    if not engine.is_consistent({}):
+        conflict = engine.explain({})
+        return [
+            _finding(
+                code="L000",
+                kind="inconsistent",
+                subject="catalog",
+                message="no valid vehicle exists at all",
+                rules=conflict.rules if conflict else (),
+            )
+        ]
+    findings += _dead_values(workspace)
     # Redundancy is judged against the other authored rules only: a rule that double-checks
     # what a platform's module list already implies still guards against a later edit.
     hard_authored = [r.id for r in workspace.rules if not r.builtin and r.severity.value == "error"]

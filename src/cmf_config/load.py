@@ -21,6 +21,7 @@ import cattrs
 from cattrs.errors import ForbiddenExtraKeysError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, override
 
+from cmf_config import cache
 from cmf_config.errors import Diagnostic, InputError, Severity, Span
 from cmf_config.model import (
     DERIVED_ATTRIBUTES,
@@ -29,18 +30,19 @@ from cmf_config.model import (
     AttrValue,
     Brand,
     Catalog,
-    Feature,
     Kind,
     Market,
     ModuleChoices,
     ModuleVariant,
     OptionDomains,
+    OptionFeature,
     PartLine,
     Platform,
     Powertrain,
     Vehicle,
     VehicleConfig,
     VehicleOptions,
+    YearSpan,
 )
 from cmf_config.source import Document, MapNode, Node, ScalarNode, SeqNode, node_at, parse_file
 from cmf_config.suggest import did_you_mean
@@ -539,6 +541,11 @@ class VehicleFile:
     sources: tuple[str, ...] = ()
     status: str = "confirmed"
     notes: str = ""
+    production: YearSpan | None = None
+    generation: str | None = None
+    plants: tuple[str, ...] = ()
+    markets: tuple[str, ...] = ()
+    provenance: str = ""
     span: Span = attrs.field(default=Span("<none>", 0, 0), eq=False)
     field_spans: Mapping[str, Span] = attrs.field(factory=dict, eq=False)
 
@@ -584,8 +591,19 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     """Load and cross-check a catalog directory; raise InputError with every problem."""
     # Spans hold paths relative to the working directory, so the cache is per directory too:
     # a catalog loaded elsewhere would show another directory's relative paths.
-    return _load_catalog_cached(
-        _real(directory or bundled_dir("catalog")), os.path.realpath(os.getcwd())
+    root = Path(_real(directory or bundled_dir("catalog")))
+    here = os.path.realpath(os.getcwd())
+    try:
+        files = [p for p in root.rglob("*.yaml") if p.is_file()] if root.is_dir() else []
+    except (OSError, RuntimeError):
+        files = []
+    if not files:  # nothing to key on: the loader reports what is wrong
+        return _load_catalog_cached(str(root), here)
+    return cache.cached(
+        "catalog",
+        files,
+        lambda content: _load_catalog_cached(str(root), here, content),
+        extra=(str(root), here),
     )
 
 
@@ -598,8 +616,9 @@ def _real(path: Path) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _load_catalog_cached(directory: str, cwd: str) -> Catalog:
-    """The catalog of `directory` as seen from the working directory `cwd` (the cache key)."""
+def _load_catalog_cached(directory: str, cwd: str, content: str = "") -> Catalog:
+    """The catalog of `directory` as seen from the working directory `cwd`, memoised per
+    process by its files' `content` key (an edited file is read again)."""
     root = Path(directory)
     diagnostics: list[Diagnostic] = []
     if not root.is_dir():
@@ -615,38 +634,9 @@ def _load_catalog_cached(directory: str, cwd: str) -> Catalog:
         )
 
     def parse(path: Path, cls: type[T]) -> tuple[Document, T] | None:
-        try:
-            doc = parse_file(path, display_path(path))
-            return doc, structure(doc, cls)
-        except InputError as exc:
-            diagnostics.extend(exc.diagnostics)
-            return None
+        return _parse_into(path, cls, diagnostics)
 
-    kinds: dict[str, Kind] = {}
-    kinds_path = root / "kinds.yaml"
-    if not kinds_path.is_file():
-        diagnostics.append(
-            Diagnostic(
-                code="E001",
-                span=Span(display_path(kinds_path), 1, 1),
-                message="the catalog has no kinds.yaml",
-                hint="declare the five module kinds in kinds.yaml (see docs/formats.md)",
-            )
-        )
-    else:
-        got = parse(kinds_path, _KindsFile)
-        if got:
-            for kind in got[1].kinds:
-                if kind.id not in KINDS:
-                    diagnostics.append(
-                        Diagnostic(
-                            code="E211",
-                            span=kind.field_spans.get("id", kind.span),
-                            message=f"unknown module kind '{kind.id}'{did_you_mean(kind.id, KINDS)}",
-                            hint=f"the kinds are {', '.join(KINDS)}",
-                        )
-                    )
-                kinds[kind.id] = kind
+    kinds = _read_kinds(root / "kinds.yaml", diagnostics)
     options = OptionDomains()
     options_doc: Document | None = None
     if (root / "options.yaml").is_file():
@@ -683,32 +673,90 @@ def _load_catalog_cached(directory: str, cwd: str) -> Catalog:
                     "platform",
                     diagnostics,
                 )
-    brands: dict[str, Brand] = {}
-    if (root / "brands.yaml").is_file():
-        got_brands = parse(root / "brands.yaml", _BrandsFile)
-        if got_brands:
-            for brand in got_brands[1].brands:
-                _add_unique(
-                    brands,
-                    brand.id,
-                    brand,
-                    brand.field_spans.get("id", brand.span),
-                    "brand",
-                    diagnostics,
-                )
+    brands = _read_brands(root / "brands.yaml", diagnostics)
     if diagnostics:
         raise InputError(diagnostics)
     for doc, module, index in module_docs:
         diagnostics.extend(_check_module(doc, module, index, kinds))
-    catalog = Catalog(
-        kinds=kinds,
-        modules=modules,
-        platforms=platforms,
-        brands=brands,
-        options=options,
-        vehicles={},
-        root=str(root),
+        diagnostics.extend(_check_module_era(module))
+    return _cross_checked(
+        Catalog(
+            kinds=kinds,
+            modules=modules,
+            platforms=platforms,
+            brands=brands,
+            options=options,
+            vehicles={},
+            root=str(root),
+        ),
+        options_doc,
+        platforms_doc,
+        diagnostics,
     )
+
+
+def _parse_into(
+    path: Path, cls: type[T], diagnostics: list[Diagnostic]
+) -> tuple[Document, T] | None:
+    """A catalog file read and structured, or None with its diagnostics added."""
+    try:
+        doc = parse_file(path, display_path(path))
+        return doc, structure(doc, cls)
+    except InputError as exc:
+        diagnostics.extend(exc.diagnostics)
+        return None
+
+
+def _read_brands(path: Path, diagnostics: list[Diagnostic]) -> dict[str, Brand]:
+    """The brands of brands.yaml, if there is one (E210 for an id given twice)."""
+    brands: dict[str, Brand] = {}
+    got = _parse_into(path, _BrandsFile, diagnostics) if path.is_file() else None
+    for brand in got[1].brands if got else ():
+        _add_unique(
+            brands, brand.id, brand, brand.field_spans.get("id", brand.span), "brand", diagnostics
+        )
+    return brands
+
+
+def _read_kinds(kinds_path: Path, diagnostics: list[Diagnostic]) -> dict[str, Kind]:
+    """The module kinds of kinds.yaml (E001 when it is missing, E211 for an unknown kind)."""
+    kinds: dict[str, Kind] = {}
+    if not kinds_path.is_file():
+        diagnostics.append(
+            Diagnostic(
+                code="E001",
+                span=Span(display_path(kinds_path), 1, 1),
+                message="the catalog has no kinds.yaml",
+                hint="declare the five module kinds in kinds.yaml (see docs/formats.md)",
+            )
+        )
+        return kinds
+    got = _parse_into(kinds_path, _KindsFile, diagnostics)
+    for kind in got[1].kinds if got else ():
+        if kind.id not in KINDS:
+            diagnostics.append(
+                Diagnostic(
+                    code="E211",
+                    span=kind.field_spans.get("id", kind.span),
+                    message=f"unknown module kind '{kind.id}'{did_you_mean(kind.id, KINDS)}",
+                    hint=f"the kinds are {', '.join(KINDS)}",
+                )
+            )
+        kinds[kind.id] = kind
+    return kinds
+
+
+def _cross_checked(
+    catalog: Catalog,
+    options_doc: Document | None,
+    platforms_doc: Document | None,
+    diagnostics: list[Diagnostic],
+) -> Catalog:
+    """The catalog once its parts agree with each other, with its reference vehicles; raise
+    InputError with every error found (here and before)."""
+    options = catalog.options
+    platforms = catalog.platforms
+    root = Path(catalog.root)
     diagnostics.extend(_check_options(options, options_doc))
     diagnostics.extend(_check_ids(catalog))
     for index, platform in enumerate(platforms.values()):
@@ -895,7 +943,9 @@ def _item_spans(
 def _check_ids(catalog: Catalog) -> list[Diagnostic]:
     """No id may hold an invisible character."""
     out: list[Diagnostic] = []
-    items: list[tuple[str, ModuleVariant | Platform | Brand | Powertrain | Market | Feature]] = [
+    items: list[
+        tuple[str, ModuleVariant | Platform | Brand | Powertrain | Market | OptionFeature]
+    ] = [
         *(("module", m) for m in catalog.modules.values()),
         *(("platform", p) for p in catalog.platforms.values()),
         *(("brand", b) for b in catalog.brands.values()),
@@ -927,7 +977,7 @@ def _check_options(options: OptionDomains, doc: Document | None = None) -> list[
             getattr(options, key), what, _item_spans(doc, (key,), spans.get(key, options.span))
         )
     for key in ("powertrains", "markets", "features"):
-        entries: tuple[Powertrain | Market | Feature, ...] = getattr(options, key)
+        entries: tuple[Powertrain | Market | OptionFeature, ...] = getattr(options, key)
         id_spans = [entry.field_spans.get("id", entry.span) for entry in entries]
         out += _duplicates(
             [entry.id for entry in entries], key.removesuffix("s"), id_spans.__getitem__
@@ -1016,6 +1066,20 @@ def _check_platform(
     return problems + out
 
 
+def _check_module_era(module: ModuleVariant) -> list[Diagnostic]:
+    era = module.era
+    if era is None or era.end is None or era.end >= era.start:
+        return []
+    return [
+        Diagnostic(
+            code="E234",
+            span=era.field_spans.get("end", era.span),
+            message=f"module '{module.id}': its era ends ({era.end}) before it starts ({era.start})",
+            hint="write the first year as `start` and the last year as `end`",
+        )
+    ]
+
+
 def _check_part_numbers(catalog: Catalog) -> list[Diagnostic]:
     """A part number means one part: the same number must not carry two different names."""
     seen: dict[str, PartLine] = {}
@@ -1083,6 +1147,7 @@ def vehicle_from_document(doc: Document, catalog: Catalog) -> Vehicle:
         )
     diagnostics += check_config_names(config, catalog)
     diagnostics += _check_parts(config.extra_parts)
+    diagnostics += _check_time_and_markets(raw, catalog)
     if diagnostics:
         raise InputError(diagnostics)
     vid = raw.id or Path(doc.path).stem
@@ -1092,8 +1157,46 @@ def vehicle_from_document(doc: Document, catalog: Catalog) -> Vehicle:
         sources=raw.sources,
         status=raw.status,
         notes=raw.notes,
+        production=raw.production,
+        generation=raw.generation,
+        plants=raw.plants,
+        markets=raw.markets,
+        provenance=raw.provenance,
         span=raw.span,
     )
+
+
+def _check_time_and_markets(raw: VehicleFile, catalog: Catalog) -> list[Diagnostic]:
+    """Production years in order; markets known; the configuration's market among them."""
+    spans = raw.field_spans
+    out: list[Diagnostic] = []
+    market_ids = [m.id for m in catalog.options.markets]
+    markets_span = spans.get("markets", raw.span)
+    for market in raw.markets:
+        out += _name_check(
+            market, market_ids, "market", markets_span, f"the markets are {', '.join(market_ids)}"
+        )
+    chosen = raw.options.market
+    if raw.markets and chosen is not None and chosen in market_ids and chosen not in raw.markets:
+        out.append(
+            Diagnostic(
+                code="E233",
+                span=raw.options.field_spans.get("market", raw.options.span),
+                message=f"market '{chosen}' is not one of the vehicle's markets ({', '.join(raw.markets)})",
+                hint="pick one of `markets` here, or add the market to the `markets` list",
+            )
+        )
+    years = raw.production
+    if years is not None and years.end is not None and years.end < years.start:
+        out.append(
+            Diagnostic(
+                code="E234",
+                span=years.field_spans.get("end", years.span),
+                message=f"production ends ({years.end}) before it starts ({years.start})",
+                hint="write the start of production as `start` and the last year as `end`",
+            )
+        )
+    return out
 
 
 def _check_parts(lines: Iterable[PartLine]) -> list[Diagnostic]:

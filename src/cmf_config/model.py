@@ -129,6 +129,20 @@ class Position:
 
 
 @attrs.frozen(kw_only=True)
+class YearSpan:
+    """Calendar years from `start` to `end` inclusive; `end` None means still running."""
+
+    start: int
+    end: int | None = None
+    span: Span = _span_field()
+    field_spans: Mapping[str, Span] = _spans_field()
+
+    def contains(self, year: int) -> bool:
+        """Whether `year` lies in the span."""
+        return self.start <= year and (self.end is None or year <= self.end)
+
+
+@attrs.frozen(kw_only=True)
 class ModuleVariant:
     """A variant of a big module, with its typed attributes and parts list."""
 
@@ -141,6 +155,7 @@ class ModuleVariant:
     attributes: Mapping[str, AttrValue] = attrs.field(factory=dict)
     parts: tuple[PartLine, ...] = ()
     positions: tuple[Position, ...] = ()
+    era: YearSpan | None = None
     span: Span = _span_field()
     field_spans: Mapping[str, Span] = _spans_field()
 
@@ -200,6 +215,7 @@ class Platform:
     wheelbase_mm: Range | None = None
     max_mass_kg: float | None = None
     modules: tuple[ModuleId, ...] = ()
+    launch_year: int | None = None
     sources: tuple[str, ...] = ()
     notes: str = ""
     span: Span = _span_field()
@@ -247,7 +263,7 @@ class Market:
 
 
 @attrs.frozen(kw_only=True)
-class Feature:
+class OptionFeature:
     """A boolean option (tow bar, heat pump...): present or absent."""
 
     id: str
@@ -269,7 +285,7 @@ class OptionDomains:
     markets: tuple[Market, ...] = ()
     battery_kwh: tuple[float, ...] = ()
     wheelbase_mm: tuple[int, ...] = ()
-    features: tuple[Feature, ...] = ()
+    features: tuple[OptionFeature, ...] = ()
     span: Span = _span_field()
     field_spans: Mapping[str, Span] = _spans_field()
 
@@ -336,7 +352,16 @@ class Vehicle:
     sources: tuple[str, ...] = ()
     status: str = "confirmed"
     notes: str = ""
+    production: YearSpan | None = None
+    generation: str | None = None
+    plants: tuple[str, ...] = ()
+    markets: tuple[str, ...] = ()
+    provenance: str = ""
     span: Span = _span_field()
+
+    def built_in(self, year: int) -> bool:
+        """Whether the vehicle was in production in `year` (no production years: never)."""
+        return self.production is not None and self.production.contains(year)
 
 
 @attrs.frozen(kw_only=True)
@@ -363,6 +388,14 @@ class Catalog:
         """The market `mid`, or None."""
         return next((m for m in self.options.markets if m.id == mid), None)
 
+    @property
+    def provenance(self) -> str:
+        """Where the catalog's parts, costs and masses come from: "illustrative" when any module
+        variant or brand says so (the bundled catalog: no public BOM exists), else "catalog"."""
+        labels = [m.provenance for m in self.modules.values()]
+        labels += [b.provenance for b in self.brands.values()]
+        return "illustrative" if "illustrative" in labels else "catalog"
+
 
 @attrs.frozen(kw_only=True)
 class BomLine:
@@ -374,6 +407,7 @@ class BomLine:
     quantity: int
     unit_cost: float
     unit_mass_kg: float
+    position: str = ""  # the variant-BOM position that selected this part, if one did
 
 
 @attrs.frozen(kw_only=True)

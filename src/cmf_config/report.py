@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from cmf_config.derivation import Applied, Chosen, Conflict, Derivation, Derived, Fact
 from cmf_config.errors import Diagnostic, Severity, Span
+from cmf_config.featuremodel import Forced, LintReport
 from cmf_config.files import is_regular
-from cmf_config.model import KINDS, BuiltVehicle, Catalog, VehicleConfig
+from cmf_config.fmodel import FeatureModel
+from cmf_config.model import KINDS, BuiltVehicle, Catalog, VehicleConfig, YearSpan
 from cmf_config.problem import Problem, choice_span
 from cmf_config.rules import Rule
-from cmf_config.sharing import FamilyIndices, PairShare, SimilarityMatrix
 from cmf_config.solver import Change, SlotOptions
+from cmf_config.uvlexport import Export
 from cmf_config.workspace import Verdict, Violation
+
+if TYPE_CHECKING:  # sharing needs numpy and scipy: imported by the commands that share
+    from cmf_config.sharing import FamilyIndices, PairShare, SimilarityMatrix
 
 LineSource = Callable[[str, int], str | None]
 
@@ -28,17 +35,35 @@ def read_line(path: str, line: int) -> str | None:
         return None
     try:
         with Path(path).open(encoding="utf-8", errors="replace") as handle:
-            for number, text in enumerate(handle, start=1):
+            for number, raw in enumerate(handle, start=1):
                 if number == line:
-                    return text.rstrip("\n").rstrip("\r")
+                    text = raw.rstrip("\n").rstrip("\r")
+                    # A UTF-16/UTF-32 line is every other character NUL: no excerpt of it.
+                    return None if text.count("\x00") * 4 >= len(text) > 0 else text
     except OSError:
         return None
     return None
 
 
 def to_json(document: object) -> str:
-    """Stable, readable JSON (sorted where the data is a mapping we built)."""
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    """Stable, readable JSON (sorted where the data is a mapping we built).
+
+    The one place JSON is written: a number that is not finite (a sum that overflowed, a
+    ratio of two zero costs) becomes null, and `allow_nan=False` makes sure no `Infinity` or
+    `NaN`, which are not JSON, ever gets out.
+    """
+    return json.dumps(finite(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def finite(document: object) -> object:
+    """`document` with every non-finite float replaced by None."""
+    if isinstance(document, float):
+        return document if math.isfinite(document) else None
+    if isinstance(document, dict):
+        return {key: finite(value) for key, value in document.items()}
+    if isinstance(document, list | tuple):
+        return [finite(value) for value in document]
+    return document
 
 
 def render_diagnostic(diag: Diagnostic, lines: LineSource = read_line) -> str:
@@ -111,7 +136,8 @@ def verdict_diagnostics(
                 message="no valid vehicle completes this partial configuration: "
                 + conflict_summary(conflict, rules),
                 hint="run `cmf-config explain` for the full reasoning or `cmf-config fix` for the nearest valid choices",
-                related=tuple(spans[1:]) + tuple(rules[r].span for r in conflict.rules),
+                related=tuple(spans[1:])
+                + tuple(rules[r].span for r in conflict.rules if rules[r].span.line),
                 rule=conflict.rules[0] if conflict.rules else None,
             )
         )
@@ -315,7 +341,8 @@ def explanation(
 
     def rule_words(rule_id: str) -> str:
         rule = rules[rule_id]
-        return f"rule '{rule.id}' ({rule.span}) says: {rule.message or rule.description}"
+        where = f" ({rule.span})" if rule.span.line else " (built in)"
+        return f"rule '{rule.id}'{where} says: {rule.message or rule.description}"
 
     has_choices = any(True for _ in derivation.choices())
     return derivation_text(
@@ -418,6 +445,8 @@ def changes_json(changes: Sequence[Change], written: str | None) -> str:
 
 def options_text(options: Mapping[str, SlotOptions], problem: Problem) -> str:
     """Per open slot: possible values, and excluded ones with the rules that exclude them."""
+    if not options:
+        return "no open slot: every slot of the configuration is chosen (run `cmf-config validate` to check it)\n"
     lines = []
     for slot, found in options.items():
         label = problem.slot(slot).label or slot
@@ -445,13 +474,28 @@ def options_json(options: Mapping[str, SlotOptions], consistent: bool) -> str:
     )
 
 
+# ------------------------------------------------------------------ provenance
+
+PROVENANCE_NOTES = {
+    "illustrative": "provenance: illustrative data: the catalog's part numbers, costs and masses are invented (no public bill of materials exists; docs/catalog.md §1), so these figures are not published ones",
+    "catalog": "provenance: the catalog's own part data",
+    "bom-table": "provenance: the BOM table given",
+}
+
+
+def provenance_text(provenance: str) -> str:
+    """One line saying where the figures above come from."""
+    return PROVENANCE_NOTES.get(provenance, f"provenance: {provenance}") + "\n"
+
+
 # ------------------------------------------------------------------ build
 
 
-def build_json(built: BuiltVehicle) -> str:
+def build_json(built: BuiltVehicle, provenance: str = "illustrative") -> str:
     """The documented build document."""
     return to_json(
         {
+            "provenance": provenance,
             "name": built.name,
             "brand": built.brand,
             "platform": built.platform,
@@ -503,16 +547,17 @@ def build_text(built: BuiltVehicle, catalog: Catalog) -> str:
             f"    {line.part:<16} {line.name[:36]:<36} {line.module:<19} {line.quantity:>4} {line.unit_cost:>10.2f} {line.unit_mass_kg:>8.3f}"
         )
     lines.append(
-        f"  totals: {built.total_parts} pieces, {built.total_cost:.2f} EUR, {built.total_mass_kg:.3f} kg (illustrative)"
+        f"  totals: {built.total_parts} pieces, {built.total_cost:.2f} EUR, {built.total_mass_kg:.3f} kg"
+        + (" (illustrative)" if catalog.provenance == "illustrative" else "")
     )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + provenance_text(catalog.provenance)
 
 
 def _pct(value: float | None) -> str:
     return "undefined (0/0)" if value is None else f"{100 * value:.1f}%"
 
 
-def pair_text(pair: PairShare) -> str:
+def pair_text(pair: PairShare, provenance: str = "illustrative") -> str:
     """Pairwise sharing of two products, each measure with its basis."""
     a, b = pair.a_name, pair.b_name
     lines = [
@@ -534,7 +579,7 @@ def pair_text(pair: PairShare) -> str:
             f", ... ({len(parts) - 12} more)" if len(parts) > 12 else ""
         )
         lines.append(f"  only in {who} ({len(parts)}): {shown or '-'}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + provenance_text(provenance)
 
 
 def _cell(value: float | None) -> str:
@@ -563,6 +608,7 @@ def fleet_text(
     indices: FamilyIndices,
     groups: Mapping[str, FamilyIndices],
     order: Sequence[int],
+    provenance: str = "illustrative",
 ) -> str:
     """Family indices, per-group indices, and the matrix (clustered) when it fits a screen."""
     lines = ["family commonality indices:", *indices_text(indices)]
@@ -581,7 +627,7 @@ def fleet_text(
         lines.append(
             f"matrix: {len(names)} x {len(names)} ({matrix.measure}); write it with --csv or draw it with --heatmap"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + provenance_text(provenance)
 
 
 # ------------------------------------------------------------------ catalog lint
@@ -712,3 +758,291 @@ def model_explanation(derivation: Derivation, rules: Mapping[str, Rule], indent:
         else "the model has no valid configuration",
     )
     return "".join(f"{indent}{line}\n" for line in text.splitlines())
+
+
+def model_rule_json(rules: Mapping[str, Rule], rule_id: str) -> dict[str, object]:
+    """A feature-model rule in JSON: id, text and position."""
+    rule = rules[rule_id]
+    return {
+        "rule": rule_id,
+        "text": rule.constraint_text,
+        "file": rule.span.path,
+        "line": rule.span.line,
+        "column": rule.span.col,
+    }
+
+
+def model_conflict_json(
+    rules: Mapping[str, Rule], conflict: Conflict | None
+) -> dict[str, object] | None:
+    """A minimal conflict in JSON: its choices and its rules."""
+    if conflict is None:
+        return None
+    return {
+        "choices": list(conflict.choices),
+        "rules": [model_rule_json(rules, r) for r in conflict.rules],
+    }
+
+
+def _model_because(
+    rules: Mapping[str, Rule], conflict: Conflict, selection: Mapping[str, bool]
+) -> str:
+    lines = []
+    for choice in conflict.choices:
+        said = "selected" if selection.get(choice, True) else "deselected"
+        lines.append(f"    you {said} {choice}")
+    for rule_id in conflict.rules:
+        rule = rules[rule_id]
+        where = f" ({rule.span})" if rule.span.line else ""
+        lines.append(f"    {rule_id}: {rule.constraint_text}{where}")
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def model_forced_text(
+    path: str,
+    selection: Mapping[str, bool],
+    forced: Sequence[Forced],
+    free: Sequence[str],
+    rules: Mapping[str, Rule],
+) -> str:
+    """`model options`: the features the selection decides (with their reasons) and the free ones."""
+    on = [f for f in forced if f.value]
+    off = [f for f in forced if not f.value]
+    out = [
+        f"{path}: {len(selection)} chosen, {len(on)} forced on, {len(off)} forced off, {len(free)} free\n"
+    ]
+    for title, items, what in (
+        ("forced on", on, "always selected"),
+        ("forced off", off, "never selected"),
+    ):
+        if not items:
+            continue
+        out.append(f"{title}:\n")
+        for item in items:
+            out.append(f"  {item.feature}: {what}\n")
+            if item.because is not None:
+                out.append(_model_because(rules, item.because, selection))
+    if free:
+        more = f" and {len(free) - 50} more" if len(free) > 50 else ""
+        out.append(f"free: {', '.join(free[:50])}{more}\n")
+    return "".join(out)
+
+
+def model_import_text(summary: Mapping[str, object]) -> str:
+    """`import`: what was read, its CNF and its count (the summary `import --format json` prints)."""
+    namespace = f" {summary['namespace']}" if summary["namespace"] else ""
+    lines = [
+        f"{summary['file']}: {str(summary['format']).upper()} model{namespace}",
+        f"  features: {summary['features']} ({summary['abstract_features']} abstract), groups: {summary['groups']}, constraints: {summary['constraints']}",
+        f"  CNF: {summary['variables']} variables, {summary['clauses']} clauses; satisfiable: {'yes' if summary['satisfiable'] else 'no'}",
+    ]
+    timeout = summary["count_timeout"]
+    if summary["count"] is not None:
+        lines.append(f"  configurations: {summary['count']} (counter: {summary['counter']})")
+    elif isinstance(timeout, int | float):
+        lines.append(
+            f"  configurations: not counted within {timeout:g} s ({summary['counter']}); try `cmf-config model count FILE --timeout 0`"
+        )
+    if summary["written"] is not None:
+        lines.append(f"  written: {summary['written']}")
+    return "\n".join(lines) + "\n"
+
+
+def export_text(output: str, result: Export) -> str:
+    """`export uvl -o FILE`: what was written."""
+    return (
+        f"wrote {output}: {result.features} features, {len(result.written)} rules as "
+        f"constraints, {len(result.skipped)} skipped\n"
+    )
+
+
+def export_note(rule_id: str, why: str) -> str:
+    """A rule that UVL cannot express."""
+    return f"cmf-config: note: rule '{rule_id}' not exported: {why}\n"
+
+
+def model_conflict_text(
+    path: str, what: str, derivation: Derivation | None, rules: Mapping[str, Rule]
+) -> str:
+    """A selection no configuration extends, and why (`model explain`, `model options`)."""
+    head = f"{path}: no valid configuration extends this selection ({what}):\n"
+    return head + (model_explanation(derivation, rules) if derivation is not None else "")
+
+
+def model_invalid_text(path: str, derivation: Derivation | None, rules: Mapping[str, Rule]) -> str:
+    """`model validate` on a selection no configuration extends, and why."""
+    head = f"{path}: invalid: no valid configuration extends this selection:\n"
+    return head + (model_explanation(derivation, rules) if derivation is not None else "")
+
+
+def model_consistent_text(path: str) -> str:
+    """`model explain` on a selection some configuration extends."""
+    return f"{path}: a valid configuration extends this selection; nothing to explain\n"
+
+
+def model_valid_text(path: str, selected: int) -> str:
+    """`model validate` on a selection some configuration extends."""
+    return f"{path}: valid: a configuration extends this selection ({selected} features selected in one)\n"
+
+
+def _lint_finding_json(
+    diag: Diagnostic, because: Conflict | None, rules: Mapping[str, Rule]
+) -> dict[str, object]:
+    return {
+        "code": diag.code,
+        "kind": diag.kind,
+        "feature": diag.subject or None,
+        "message": diag.message,
+        "file": diag.span.path,
+        "line": diag.span.line,
+        "column": diag.span.col,
+        "because": model_conflict_json(rules, because),
+    }
+
+
+def model_lint_json(
+    model: FeatureModel,
+    found: LintReport,
+    findings: Sequence[tuple[Diagnostic, Conflict | None]],
+    rules: Mapping[str, Rule],
+) -> str:
+    """The JSON document of `model lint`."""
+    failing = sum(1 for diag, _ in findings if diag.kind != "core")
+    return to_json(
+        {
+            "file": model.path,
+            "clean": failing == 0,
+            "satisfiable": found.satisfiable,
+            "dead": [f.feature for f in found.dead],
+            "false_optional": [f.feature for f in found.false_optional],
+            "core": [f.feature for f in found.core],
+            "findings": [_lint_finding_json(d, because, rules) for d, because in findings],
+        }
+    )
+
+
+def model_lint_text(
+    model: FeatureModel,
+    found: LintReport,
+    findings: Sequence[tuple[Diagnostic, Conflict | None]],
+    rules: Mapping[str, Rule],
+) -> str:
+    """Each `model lint` finding with its reason, then the counts."""
+    out: list[str] = []
+    for diag, because in findings:
+        where = f"{diag.span}: " if diag.span.line else f"{model.path}: "
+        out.append(f"{where}{diag.severity.value} {diag.code}: {diag.message}\n")
+        if because is not None:
+            out += [f"    given {choice} selected\n" for choice in because.choices]
+            for rule_id in because.rules:
+                rule = rules[rule_id]
+                rule_where = f" ({rule.span})" if rule.span.line else ""
+                out.append(f"    {rule_id}: {rule.constraint_text}{rule_where}\n")
+    void = "; the model is void" if not found.satisfiable else ""
+    out.append(
+        f"lint: {len(found.dead)} dead, {len(found.false_optional)} false-optional, "
+        f"{_plural(len(found.core), 'core feature')}{void} "
+        f"({len(model.features)} features, {model.constraint_count()} constraints)\n"
+    )
+    return "".join(out)
+
+
+# ------------------------------------------------------------------ catalog
+
+
+def _years_text(span: YearSpan | None) -> str:
+    if span is None:
+        return "years unknown"
+    return f"{span.start}-{span.end if span.end is not None else ''}"
+
+
+def catalog_list_text(catalog: Catalog, year: int | None = None) -> str:
+    """`catalog list [--year Y]`: module variants by kind, platforms (with launch years),
+    brands and reference vehicles (with production years); `year` heads the list."""
+    lines = [] if year is None else [f"as of {year}:"]
+    lines.append("module variants:")
+    for kind in KINDS:
+        lines.append(f"  {kind}:")
+        lines += [f"    {m.id:<28} {m.name}" for m in catalog.modules_of(kind)]
+    lines.append("platforms:")
+    lines += [
+        f"  {p.id:<14} {p.name:<26} {p.launch_year or '-':<5} {', '.join(p.segments)}"
+        for p in sorted(catalog.platforms.values(), key=lambda p: p.id)
+    ]
+    lines.append("brands:")
+    lines += [f"  {b.id:<14} {b.name}" for b in sorted(catalog.brands.values(), key=lambda b: b.id)]
+    lines.append("vehicles:")
+    lines += [
+        f"  {v.id:<22} {v.config.name:<40} {_years_text(v.production):<10} {v.config.brand} / {v.config.platform}"
+        for v in sorted(catalog.vehicles.values(), key=lambda v: v.id)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def catalog_entry_text(doc: Mapping[str, object]) -> str:
+    """`catalog show ID`: the entry's JSON document as text, parts as a table."""
+    lines = []
+    for key, value in doc.items():
+        if key == "parts" and isinstance(value, list):
+            lines.append("parts:")
+            for p in value:
+                lines.append(
+                    f"  {p['part']:<16} {p['name']:<36} x{p['quantity']:<3} {p['unit_cost']:>9.2f} EUR {p['unit_mass_kg']:>8.3f} kg"
+                )
+        elif value is None:
+            lines.append(f"{key}: -")
+        elif isinstance(value, dict):
+            lines.append(f"{key}:")
+            lines += [f"  {k}: {'-' if v is None else v}" for k, v in value.items()]
+        elif isinstance(value, list):
+            lines.append(f"{key}: {', '.join(str(v) for v in value)}")
+        else:
+            lines.append(f"{key}: {value}")
+    return "\n".join(lines) + "\n"
+
+
+def count_text(total: int) -> str:
+    """`count`: the number alone."""
+    return f"{total}\n"
+
+
+def rows_text(rows: Sequence[Mapping[str, str]], limit: int = 1) -> str:
+    """`enumerate`: one configuration per line, slot=value pairs; a sentence when none."""
+    if not rows:
+        if limit == 0:
+            return "no configuration listed (--limit 0)\n"
+        return "no valid configuration: the given choices leave none (run `cmf-config explain` on the file to see why)\n"
+    return "".join(" ".join(f"{k}={v}" for k, v in row.items()) + "\n" for row in rows)
+
+
+def filled_text(filled: int, target: str) -> str:
+    """`complete -o FILE`: how many slots were filled, and where it went."""
+    return f"filled {filled} open slots; wrote {target}\n"
+
+
+def wrote_text(target: str) -> str:
+    """A file written besides the report."""
+    return f"wrote {target}\n"
+
+
+def left_out_note(vehicle: str) -> str:
+    """A vehicle a fleet diagram leaves out."""
+    return f"cmf-config: note: vehicle '{vehicle}' is left out: it cannot be built\n"
+
+
+def pair_json(pair: PairShare, short: bool = False) -> dict[str, object]:
+    """A pair's sharing measures as JSON (`short`: without the part lists and modules)."""
+    data = attrs.asdict(pair, filter=lambda a, _: a.name not in ("by_module",))
+    data["a"] = data.pop("a_name")
+    data["b"] = data.pop("b_name")
+    if short:
+        data.pop("only_in_a")
+        data.pop("only_in_b")
+    else:
+        data["only_in_a"] = list(pair.only_in_a)
+        data["only_in_b"] = list(pair.only_in_b)
+        data["by_module"] = {k: attrs.asdict(v) for k, v in pair.by_module.items()}
+    data["definition"] = (
+        "ratio = Dice over distinct part numbers: 2|A and B| / (|A| + |B|) (docs/sharing.md)"
+    )
+    return data

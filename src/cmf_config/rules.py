@@ -266,25 +266,11 @@ def bind(problem: Problem, node: IR, assignment: Assignment) -> IR:
         return node
     args = tuple(bind(problem, a, assignment) for a in node.args)
     if node.op in ("and", "or"):
-        absorbing = node.op == "or"
-        kept: list[IR] = []
-        for arg in args:
-            if isinstance(arg, K):
-                if bool(arg.value) == absorbing:
-                    return K(absorbing)
-                continue
-            kept.append(arg)
-        if not kept:
-            return K(not absorbing)
-        return kept[0] if len(kept) == 1 else Op(node.op, tuple(kept))
+        return _bind_connective(node.op, args)
     if node.op == "=>":
-        left, right = args
-        if isinstance(left, K):
-            return right if left.value else TRUE
-        if right == TRUE:
-            return TRUE
-        if right == FALSE:
-            return Op("not", (left,))
+        implied = _bind_implication(args[0], args[1])
+        if implied is not None:
+            return implied
     if node.op == "not" and isinstance(args[0], Op) and args[0].op == "not":
         return args[0].args[0]
     if all(isinstance(a, K) for a in args):
@@ -296,6 +282,32 @@ def bind(problem: Problem, node: IR, assignment: Assignment) -> IR:
     if node.op in ("at_least", "at_most", "exactly"):
         return _bind_card(node.op, args)
     return Op(node.op, args)
+
+
+def _bind_connective(op: str, args: tuple[IR, ...]) -> IR:
+    """An 'and' or 'or' with its constant arguments folded."""
+    absorbing = op == "or"
+    kept: list[IR] = []
+    for arg in args:
+        if isinstance(arg, K):
+            if bool(arg.value) == absorbing:
+                return K(absorbing)
+            continue
+        kept.append(arg)
+    if not kept:
+        return K(not absorbing)
+    return kept[0] if len(kept) == 1 else Op(op, tuple(kept))
+
+
+def _bind_implication(left: IR, right: IR) -> IR | None:
+    """left => right folded when a side is constant, else None."""
+    if isinstance(left, K):
+        return right if left.value else TRUE
+    if right == TRUE:
+        return TRUE
+    if right == FALSE:
+        return Op("not", (left,))
+    return None
 
 
 def _bind_card(op: str, args: tuple[IR, ...]) -> IR:
@@ -859,3 +871,46 @@ def platform_rules(catalog: Catalog, problem: Problem) -> list[Rule]:
 def rules_by_id(rules: Iterable[Rule]) -> dict[str, Rule]:
     """Index rules by id."""
     return {r.id: r for r in rules}
+
+
+def year_rules(catalog: Catalog, problem: Problem, year: int) -> list[Rule]:
+    """Built-in rules for "buildable in `year`": the platform was launched, the E/E was built.
+
+    They are ordinary engine constraints (a membership per slot), so counting, enumerating and
+    the options step answer for that year exactly, like any other rule. A platform without a
+    launch year, or an E/E architecture without an era, is buildable in no year.
+    """
+    platforms = frozenset(
+        p.id
+        for p in catalog.platforms.values()
+        if p.launch_year is not None and p.launch_year <= year
+    )
+    ees = frozenset(
+        m.id
+        for m in catalog.modules_of("ee_architecture")
+        if m.era is not None and m.era.contains(year)
+    )
+    out = [
+        Rule(
+            id=f"year:{year}:platform",
+            description=f"the platform was launched by {year}",
+            message=f"in {year} only these platforms had been launched: {', '.join(sorted(platforms)) or '(none)'}",
+            fact="catalog/platforms.yaml launch_year (docs/catalog.md §11)",
+            constraint=Op("in", (Ref("platform"), K(platforms))),
+            constraint_text=f"platform.launch_year <= {year}",
+            builtin=True,
+        )
+    ]
+    if problem.has("ee_architecture"):
+        out.append(
+            Rule(
+                id=f"year:{year}:ee_architecture",
+                description=f"the E/E architecture generation was built in {year}",
+                message=f"in {year} only these E/E architectures were built: {', '.join(sorted(ees)) or '(none)'}",
+                fact="catalog/modules-ee-architecture.yaml era (docs/catalog.md §11)",
+                constraint=Op("in", (Ref("ee_architecture"), K(ees))),
+                constraint_text=f"ee_architecture.era contains {year}",
+                builtin=True,
+            )
+        )
+    return out

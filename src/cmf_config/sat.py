@@ -32,10 +32,14 @@ BULK_SOLVER = "cd19"
 
 
 class SatBackend(Protocol):
-    """What the analyses need of a SAT solver."""
+    """What the analyses need of a SAT solver: the primitives. `shrink` and `minimal_core`
+    are built on them, so another solver only has to provide these."""
 
     def add_clauses(self, clauses: Iterable[Sequence[int]]) -> None:
         """Add clauses for good."""
+
+    def add_guarded(self, selector: int, clauses: Iterable[Sequence[int]]) -> None:
+        """Add clauses that hold only when `selector` is assumed."""
 
     def solve(self, assumptions: Sequence[int] = ()) -> bool:
         """Whether the clauses hold together with the assumption literals."""
@@ -121,34 +125,14 @@ class Session:
         return set(self._solver.get_core() or [])
 
     def shrink(self, candidates: Sequence[int], fixed: Sequence[int] = ()) -> list[int]:
-        """A minimal subset of `candidates` still unsatisfiable together with `fixed`.
-
-        Deletion-based: drop one literal at a time and keep the drop when the rest is still
-        unsatisfiable (then keep only the rest's core). `candidates` + `fixed` must be
-        unsatisfiable; the order of `candidates` decides which minimal set is found.
-        """
-        kept = list(candidates)
-        i = 0
-        while i < len(kept):
-            trial = kept[:i] + kept[i + 1 :]
-            if not self.solve([*fixed, *trial]):
-                core = self.core()
-                kept = [lit for lit in trial if lit in core]
-                # the literals before i were necessary; keep scanning from the same position
-                i = min(i, len(kept))
-                continue
-            i += 1
-        return kept
+        """See the module function `shrink`."""
+        return shrink(self, candidates, fixed)
 
     def minimal_core(
         self, assumptions: Sequence[int], fixed: Sequence[int] = ()
     ) -> list[int] | None:
-        """None when `fixed` + `assumptions` hold together, else a minimal subset of
-        `assumptions` that cannot hold with `fixed` (in the order of `assumptions`)."""
-        if self.solve([*fixed, *assumptions]):
-            return None
-        core = self.core()
-        return self.shrink([lit for lit in assumptions if lit in core], fixed)
+        """See the module function `minimal_core`."""
+        return minimal_core(self, assumptions, fixed)
 
     def set_phases(self, literals: Sequence[int]) -> None:
         """Preferred values for the next calls (the solver tries these first)."""
@@ -158,6 +142,38 @@ class Session:
     def close(self) -> None:
         """Free the solver."""
         self._solver.delete()
+
+
+def shrink(backend: SatBackend, candidates: Sequence[int], fixed: Sequence[int] = ()) -> list[int]:
+    """A minimal subset of `candidates` still unsatisfiable together with `fixed`.
+
+    Deletion-based: drop one literal at a time and keep the drop when the rest is still
+    unsatisfiable (then keep only the rest's core). `candidates` + `fixed` must be
+    unsatisfiable; the order of `candidates` decides which minimal set is found.
+    """
+    kept = list(candidates)
+    i = 0
+    while i < len(kept):
+        trial = kept[:i] + kept[i + 1 :]
+        if not backend.solve([*fixed, *trial]):
+            core = backend.core()
+            kept = [lit for lit in trial if lit in core]
+            # the literals before i were necessary; keep scanning from the same position
+            i = min(i, len(kept))
+            continue
+        i += 1
+    return kept
+
+
+def minimal_core(
+    backend: SatBackend, assumptions: Sequence[int], fixed: Sequence[int] = ()
+) -> list[int] | None:
+    """None when `fixed` + `assumptions` hold together, else a minimal subset of
+    `assumptions` that cannot hold with `fixed` (in the order of `assumptions`)."""
+    if backend.solve([*fixed, *assumptions]):
+        return None
+    core = backend.core()
+    return shrink(backend, [lit for lit in assumptions if lit in core], fixed)
 
 
 def maxsat(

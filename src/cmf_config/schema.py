@@ -104,6 +104,25 @@ def config_schema(catalog: Catalog) -> dict[str, object]:
             "sources": {"type": "array", "items": {"type": "string"}},
             "status": {"type": "string"},
             "notes": {"type": "string"},
+            "production": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["start"],
+                "properties": {
+                    "start": {"type": "integer"},
+                    "end": {"type": ["integer", "null"]},
+                },
+                "description": "catalog vehicles: start and last year of production (no end: still built)",
+            },
+            "generation": {"type": ["string", "null"]},
+            "plants": {"type": "array", "items": {"type": "string"}},
+            "markets": {
+                "type": "array",
+                "uniqueItems": True,
+                "items": _choices([(m.id, m.name) for m in opts.markets], "market"),
+                "description": "catalog vehicles: every market the vehicle is sold in",
+            },
+            "provenance": {"type": "string"},
         },
     }
     return {"$schema": DRAFT, "$id": _content_id("vehicle-config", body), **body}

@@ -23,16 +23,16 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Final, Literal, get_args
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
 import attrs
-import numpy as np
-import numpy.typing as npt
-import scipy.sparse as sp
-from scipy.cluster import hierarchy
-from scipy.spatial.distance import squareform
 
 from cmf_config.errors import OptionError
+
+if TYPE_CHECKING:  # numpy and scipy are imported by the functions that compute (start-up time)
+    import numpy as np
+    import numpy.typing as npt
+    import scipy.sparse as sp
 
 __all__ = [
     "PCI_FACTORS",
@@ -348,6 +348,9 @@ class _Incidence:
 
 def _incidence(products: Sequence[ProductBom]) -> _Incidence:
     """Build the incidence matrix in one pass; the only per-line Python work in the fleet path."""
+    import numpy as np
+    import scipy.sparse as sp
+
     uses: list[str] = []
     counts: list[int] = []
     for product in products:  # one set at a time: 2,000 live sets of 3,000 would cost ~250 MiB
@@ -379,6 +382,8 @@ def _measure_array(
     shared: npt.NDArray[np.float64], counts: npt.NDArray[np.float64], measure: Measure
 ) -> npt.NDArray[np.float64]:
     """Apply one PN formula to all pairs; the same operations as `_pn_share`, so the floats agree."""
+    import numpy as np
+
     rows = counts[:, np.newaxis]
     cols = counts[np.newaxis, :]
     numerator = shared
@@ -405,6 +410,8 @@ def fleet_matrix(products: Sequence[ProductBom], measure: Measure = "ratio") -> 
     of thousands of products takes seconds; each value equals the one `compare` gives.
     Raises SharingOptionError for an unknown measure.
     """
+    import numpy as np
+
     _check_option("measure", measure, get_args(Measure))
     incidence = _incidence(products)
     shared = np.asarray((incidence.matrix @ incidence.matrix.T).toarray(), dtype=np.float64)
@@ -477,6 +484,8 @@ def family_indices(products: Sequence[ProductBom], common: CommonRule = "all") -
     returned too. %C needs at least two products. Raises SharingOptionError for an
     unknown rule.
     """
+    import numpy as np
+
     _check_option("common rule", common, get_args(CommonRule))
     incidence = _incidence(products)
     n = len(products)
@@ -511,6 +520,8 @@ def family_indices(products: Sequence[ProductBom], common: CommonRule = "all") -
 
 def _to_array(matrix: SimilarityMatrix) -> npt.NDArray[np.float64]:
     """Return the values as a float array with NaN for None."""
+    import numpy as np
+
     n = len(matrix.names)
     return np.array(
         [[math.nan if v is None else v for v in row] for row in matrix.values], dtype=np.float64
@@ -524,6 +535,10 @@ def cluster_order(matrix: SimilarityMatrix) -> list[int]:
     leaf order; deterministic for a given matrix. A directional matrix is symmetrised by
     averaging both directions, and None counts as no similarity.
     """
+    import numpy as np
+    from scipy.cluster import hierarchy
+    from scipy.spatial.distance import squareform
+
     n = len(matrix.names)
     if n <= _PAIR:
         return list(range(n))

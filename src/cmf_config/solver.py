@@ -89,7 +89,7 @@ class Engine:
         """The selectors of the error-severity rules (assume them to switch the rules on)."""
         return self._hard_lits
 
-    def _selector_units(self) -> list[list[int]]:
+    def selector_units(self) -> list[list[int]]:
         """Units fixing every selector: hard rules on, the others off (no free variable)."""
         hard = {r.id for r in self.hard}
         return [[sel if rid in hard else -sel] for rid, sel in self.selectors.items()]
@@ -297,7 +297,7 @@ class Engine:
             ([self.encoding.slot_lits[name][index]], big)
             for name, index in sorted(assignment.items())
         ]
-        model = self._maxsat(self._selector_units(), [*keep, *self._costs(costs)])
+        model = self._maxsat(self.selector_units(), [*keep, *self._costs(costs)])
         if model is None:
             return None
         fixed = self.decode(model)
@@ -316,7 +316,7 @@ class Engine:
         self, assignment: Assignment, weights: Mapping[str, Sequence[float]], maximize: bool = False
     ) -> dict[str, int] | None:
         """An optimal valid completion: minimise (or maximise) the summed value weights."""
-        hard = self._selector_units() + [[lit] for lit in self.choice_lits(assignment)]
+        hard = self.selector_units() + [[lit] for lit in self.choice_lits(assignment)]
         model = self._maxsat(hard, self._costs(_int_weights(weights), maximize=maximize))
         return self.decode(model) if model is not None else None
 
@@ -342,7 +342,7 @@ class Engine:
         """Up to `limit` distinct valid completions."""
         out: list[dict[str, int]] = []
         with Session(self.encoding.clauses) as session:
-            session.add_clauses(self._selector_units())
+            session.add_clauses(self.selector_units())
             session.add_clauses([lit] for lit in self.choice_lits(assignment))
             while len(out) < limit and session.solve():
                 decoded = self.decode(session.model())
@@ -352,7 +352,7 @@ class Engine:
 
     def count(self, assignment: Assignment) -> int:
         """The exact number of valid complete configurations extending the assignment (d4)."""
-        units = self._selector_units() + [[lit] for lit in self.choice_lits(assignment)]
+        units = self.selector_units() + [[lit] for lit in self.choice_lits(assignment)]
         return count_models(self.encoding.clauses + units, self.encoding.nvars)
 
     def rule_can_fail(self, rule_id: str, others: Sequence[str] | None = None) -> bool:

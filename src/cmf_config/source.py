@@ -17,7 +17,7 @@ from pathlib import Path
 import attrs
 import yaml
 
-from cmf_config import yaml12
+from cmf_config import cache, yaml12
 from cmf_config.errors import Diagnostic, InputError, Span
 from cmf_config.files import TooLarge, os_error_hint, os_error_text, read_bounded
 
@@ -174,7 +174,10 @@ def _wide_encoding(data: bytes) -> str | None:
     return None
 
 
-def _decode(path: str, data: bytes, kind: TextInput = YAML_INPUT) -> str:
+def decode(path: str, data: bytes, kind: TextInput = YAML_INPUT) -> str:
+    """The bytes of a text input as text: UTF-8 (a BOM allowed), else an InputError naming
+    the offending byte and what to do."""
+
     def fail(code: str, offset: int, message: str, hint: str) -> InputError:
         line = data.count(b"\n", 0, offset) + 1
         col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
@@ -247,13 +250,21 @@ def read_text(path: Path, display: str | None = None, kind: TextInput = YAML_INP
             if exc.errno != errno.ENOENT
             else "check the path and its permissions",
         ) from None
-    return _decode(shown, data, kind)
+    return decode(shown, data, kind)
 
 
 def parse_file(path: Path, display: str | None = None) -> Document:
     """Read and parse one YAML file; raise InputError with every problem found."""
     shown = display or str(path)
-    return parse_text(read_text(path, shown), shown)
+    try:
+        regular = path.is_file() and path.stat().st_size <= YAML_INPUT.limit
+    except OSError:
+        regular = False
+    if not regular:  # read_text says what is wrong with it
+        return parse_text(read_text(path, shown), shown)
+    return cache.cached(
+        "yaml", [path], lambda _: parse_text(read_text(path, shown), shown), extra=(shown,)
+    )
 
 
 class _Builder:
@@ -337,143 +348,191 @@ def _size(node: Node) -> int:
     return total
 
 
-def parse_text(text: str, path: str) -> Document:
-    """Parse YAML text into a single Document; raise InputError with every problem found."""
-    builder = _Builder(path)
-    stack: list[_Frame] = []
-    root: Node | None = None
-    documents = 0
-    nodes = 0
+def _too_many(aliased: int) -> tuple[str, str]:
+    """The message and hint of E105 for too many nodes: blame aliases only when they did it."""
+    if aliased > MAX_NODES // 2:
+        return (
+            f"the document expands to more than {MAX_NODES:,} values through its aliases "
+            "('*name'): an alias bomb?",
+            "remove the nested aliases ('*name'); write the data out",
+        )
+    return (
+        f"the document holds more than {MAX_NODES:,} values (keys, items and scalars)"
+        + (f", {aliased:,} of them through aliases" if aliased else ""),
+        "split it into several files; no configuration or catalog file needs this many",
+    )
 
-    def attach(node: Node, weight: int = 1) -> None:
-        nonlocal root, nodes
-        nodes += weight
-        if stack:
-            frame = stack[-1]
-            if frame.is_map:
-                if frame.pending_key is None:
-                    if not isinstance(node, ScalarNode) or (node.value is None and node.raw == ""):
-                        builder._error(
-                            "E103",
-                            node.span,
-                            "a mapping key must be a plain name",
-                            "write the key as a plain word",
-                        )
-                        frame.pending_key = ScalarNode(
-                            value="?", raw="?", style=None, span=node.span, end=node.span
-                        )
-                        return
-                    first = frame.keys.get(node.raw)
-                    if first is not None:
-                        builder._error(
-                            "E102",
-                            node.span,
-                            f"duplicate key '{node.raw}' (first given at line {first.line}, column {first.col})",
-                            "keep one of the two; YAML would silently drop the first",
-                            (first,),
-                        )
-                    else:
-                        frame.keys[node.raw] = node.span
-                    frame.pending_key = node
-                else:
-                    frame.items.append((frame.pending_key, node))
-                    frame.pending_key = None
-            else:
-                frame.items.append(node)
+
+class _Tree(_Builder):
+    """The node tree under construction: open collections on a stack, the root once closed,
+    and the counts that bound it (documents, nodes, nodes added through aliases)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.stack: list[_Frame] = []
+        self.root: Node | None = None
+        self.documents = 0
+        self.nodes = 0
+        self.aliased = 0
+
+    def attach(self, node: Node, weight: int = 1) -> None:
+        """Put a finished node into the open collection (or make it the root)."""
+        self.nodes += weight
+        if not self.stack:
+            self.root = node
+            return
+        frame = self.stack[-1]
+        if not frame.is_map:
+            frame.items.append(node)
+        elif frame.pending_key is None:
+            self._key(frame, node)
         else:
-            root = node
+            frame.items.append((frame.pending_key, node))
+            frame.pending_key = None
 
-    try:
-        for event in _events(text):
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    builder._error(
-                        "E106",
-                        _span(path, event.start_mark),
-                        "the file holds more than one YAML document",
-                        "keep one document per file; remove the '---' separator",
-                    )
-                    break
-            elif isinstance(event, yaml.ScalarEvent):
-                node = builder.scalar(event)
-                if event.anchor:
-                    builder.anchors[event.anchor] = (node, 1)
-                attach(node)
-            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-                if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
-                    builder._error(
-                        "E104",
-                        _span(path, event.start_mark),
-                        f"the YAML tag '{event.tag}' is not supported",
-                        "remove the tag; write plain data",
-                    )
-                if len(stack) >= MAX_DEPTH:
-                    builder._error(
-                        "E105",
-                        _span(path, event.start_mark),
-                        f"the document is nested more than {MAX_DEPTH} levels deep",
-                        "flatten the structure; no cmf-config file needs this depth",
-                    )
-                    break
-                stack.append(
-                    _Frame(
-                        isinstance(event, yaml.MappingStartEvent),
-                        _span(path, event.start_mark),
-                        event.anchor,
-                    )
+    def _key(self, frame: _Frame, node: Node) -> None:
+        """A mapping key: a plain scalar given once (E103, E102)."""
+        if not isinstance(node, ScalarNode) or (node.value is None and node.raw == ""):
+            self._error(
+                "E103",
+                node.span,
+                "a mapping key must be a plain name",
+                "write the key as a plain word",
+            )
+            frame.pending_key = ScalarNode(
+                value="?", raw="?", style=None, span=node.span, end=node.span
+            )
+            return
+        first = frame.keys.get(node.raw)
+        if first is not None:
+            self._error(
+                "E102",
+                node.span,
+                f"duplicate key '{node.raw}' (first given at line {first.line}, column {first.col})",
+                "keep one of the two; YAML would silently drop the first",
+                (first,),
+            )
+        else:
+            frame.keys[node.raw] = node.span
+        frame.pending_key = node
+
+    def feed(self, event: yaml.Event) -> bool:
+        """Take one parser event; False when reading must stop (a limit was reached)."""
+        if isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                self._error(
+                    "E106",
+                    _span(self.path, event.start_mark),
+                    "the file holds more than one YAML document",
+                    "keep one document per file; remove the '---' separator",
                 )
-            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-                frame = stack.pop()
-                end = _span(path, event.end_mark)
-                built: Node
-                if frame.is_map:
-                    pairs = tuple(item for item in frame.items if isinstance(item, tuple))
-                    built = MapNode(items=pairs, span=frame.span, end=end)
-                else:
-                    seq = tuple(item for item in frame.items if not isinstance(item, tuple))
-                    built = SeqNode(items=seq, span=frame.span, end=end)  # type: ignore[arg-type]
-                if frame.anchor:
-                    builder.anchors[frame.anchor] = (built, _size(built))
-                attach(built)
-            elif isinstance(event, yaml.AliasEvent):
-                target = builder.anchors.get(event.anchor or "")
-                if target is None:
-                    builder._error(
-                        "E101",
-                        _span(path, event.start_mark),
-                        f"unknown alias '*{event.anchor}'",
-                        "define the anchor first",
-                    )
-                    continue
-                attach(target[0], target[1])
-            if nodes > MAX_NODES:
-                builder._error(
-                    "E105",
-                    _span(path, getattr(event, "start_mark", None)),
-                    f"the document expands to more than {MAX_NODES} nodes (alias bomb?)",
-                    "remove the nested aliases ('*name'); write the data out",
-                )
-                break
-    except yaml.MarkedYAMLError as exc:
+                return False
+        elif isinstance(event, yaml.ScalarEvent):
+            node = self.scalar(event)
+            if event.anchor:
+                self.anchors[event.anchor] = (node, 1)
+            self.attach(node)
+        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            if not self._open(event):
+                return False
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            self._close(event)
+        elif isinstance(event, yaml.AliasEvent):
+            self._alias(event)
+        if self.nodes > MAX_NODES:
+            self._error(
+                "E105",
+                _span(self.path, getattr(event, "start_mark", None)),
+                *_too_many(self.aliased),
+            )
+            return False
+        return True
+
+    def _open(self, event: yaml.MappingStartEvent | yaml.SequenceStartEvent) -> bool:
+        """Open a collection (E104 for a tag, E105 past MAX_DEPTH: then False)."""
+        if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
+            self._error(
+                "E104",
+                _span(self.path, event.start_mark),
+                f"the YAML tag '{event.tag}' is not supported",
+                "remove the tag; write plain data",
+            )
+        if len(self.stack) >= MAX_DEPTH:
+            self._error(
+                "E105",
+                _span(self.path, event.start_mark),
+                f"the document is nested more than {MAX_DEPTH} levels deep",
+                "flatten the structure; no cmf-config file needs this depth",
+            )
+            return False
+        self.stack.append(
+            _Frame(
+                isinstance(event, yaml.MappingStartEvent),
+                _span(self.path, event.start_mark),
+                event.anchor,
+            )
+        )
+        return True
+
+    def _close(self, event: yaml.MappingEndEvent | yaml.SequenceEndEvent) -> None:
+        frame = self.stack.pop()
+        end = _span(self.path, event.end_mark)
+        built: Node
+        if frame.is_map:
+            pairs = tuple(item for item in frame.items if isinstance(item, tuple))
+            built = MapNode(items=pairs, span=frame.span, end=end)
+        else:
+            seq = tuple(item for item in frame.items if not isinstance(item, tuple))
+            built = SeqNode(items=seq, span=frame.span, end=end)  # type: ignore[arg-type]
+        if frame.anchor:
+            self.anchors[frame.anchor] = (built, _size(built))
+        self.attach(built)
+
+    def _alias(self, event: yaml.AliasEvent) -> None:
+        target = self.anchors.get(event.anchor or "")
+        if target is None:
+            self._error(
+                "E101",
+                _span(self.path, event.start_mark),
+                f"unknown alias '*{event.anchor}'",
+                "define the anchor first",
+            )
+            return
+        self.aliased += target[1]
+        self.attach(target[0], target[1])
+
+    def syntax_error(self, exc: yaml.MarkedYAMLError) -> None:
+        """A YAML syntax error at its position (E105 for libyaml's own depth limit)."""
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
         if "nesting depth" in problem:  # libyaml's own limit, met before our depth check
-            builder._error(
+            self._error(
                 "E105",
-                _span(path, mark),
+                _span(self.path, mark),
                 f"the document is nested more than {MAX_DEPTH} levels deep",
                 "flatten the structure; no cmf-config file needs this depth",
             )
         else:
-            builder._error(
+            self._error(
                 "E101",
-                _span(path, mark),
+                _span(self.path, mark),
                 f"YAML syntax error: {problem}",
                 "fix the YAML syntax at this position (indentation, ':' after keys, closing brackets and quotes)",
             )
+
+
+def parse_text(text: str, path: str) -> Document:
+    """Parse YAML text into a single Document; raise InputError with every problem found."""
+    tree = _Tree(path)
+    try:
+        for event in _events(text):
+            if not tree.feed(event):
+                break
+    except yaml.MarkedYAMLError as exc:
+        tree.syntax_error(exc)
     except yaml.YAMLError as exc:
-        builder.diagnostics.append(
+        tree.diagnostics.append(
             Diagnostic(
                 code="E101",
                 span=Span(path, 1, 1),
@@ -481,8 +540,9 @@ def parse_text(text: str, path: str) -> Document:
                 hint="fix the YAML syntax",
             )
         )
-    if builder.diagnostics:
-        raise InputError(builder.diagnostics)
+    if tree.diagnostics:
+        raise InputError(tree.diagnostics)
+    root = tree.root
     if root is None or (isinstance(root, ScalarNode) and root.value is None):
         raise InputError(
             [

@@ -41,6 +41,7 @@ from cmf_config.suggest import did_you_mean
 
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 400
+MAX_NUMBER_CHARS = 40
 MAX_CHAIN = MAX_DEPTH // 2
 """The longest run of '=>' or '<=>' (each nests the formula a level deeper; 'and'/'or' do not)."""
 
@@ -100,6 +101,34 @@ def _visual_col(text: str, start: int, offset: int) -> int:
     return width
 
 
+def _open_line(
+    tokens: list[Token],
+    indents: list[int],
+    errors: list[tuple[int, str, str, str]],
+    width: int,
+    pos: int,
+) -> None:
+    """The INDENT or DEDENT tokens of a line whose first token is `width` columns in (E162
+    when it matches no enclosing level)."""
+    if width > indents[-1]:
+        indents.append(width)
+        tokens.append(("indent", "", pos))
+        return
+    while width < indents[-1]:
+        indents.pop()
+        tokens.append(("dedent", "", pos))
+    if width != indents[-1]:
+        errors.append(
+            (
+                pos,
+                "E162",
+                "this line's indentation matches no enclosing level",
+                "indent a child deeper than its parent, and siblings exactly alike",
+            )
+        )
+        indents.append(width)
+
+
 def tokenize(text: str) -> tuple[list[Token], list[int], list[tuple[int, str, str, str]]]:
     """Tokens with NEWLINE/INDENT/DEDENT as in the UVL lexer; (tokens, line starts, errors).
 
@@ -157,24 +186,7 @@ def tokenize(text: str) -> tuple[list[Token], list[int], list[tuple[int, str, st
         assert kind is not None
         if at_line_start:
             at_line_start = False
-            width = _visual_col(text, line_start, pos)
-            if width > indents[-1]:
-                indents.append(width)
-                tokens.append(("indent", "", pos))
-            else:
-                while width < indents[-1]:
-                    indents.pop()
-                    tokens.append(("dedent", "", pos))
-                if width != indents[-1]:
-                    errors.append(
-                        (
-                            pos,
-                            "E162",
-                            "this line's indentation matches no enclosing level",
-                            "indent a child deeper than its parent, and siblings exactly alike",
-                        )
-                    )
-                    indents.append(width)
+            _open_line(tokens, indents, errors, _visual_col(text, line_start, pos), pos)
         value = m.group()
         if kind == "op":
             if value in _OPEN:
@@ -482,7 +494,7 @@ class _Parser:
     def cardinality(self) -> tuple[int, int | None]:
         self.expect("op", "[", "'[' of a cardinality", "write [n..m], [n..*] or [n]")
         low_tok = self.expect("int", None, "a whole number", "write [n..m], [n..*] or [n]")
-        low = int(low_tok[1])
+        low = self.whole(low_tok)
         high: int | None = low
         if self.at("op", ".."):
             self.next()
@@ -490,10 +502,8 @@ class _Parser:
                 self.next()
                 high = None
             else:
-                high = int(
-                    self.expect("int", None, "a whole number or *", "write [n..m], [n..*] or [n]")[
-                        1
-                    ]
+                high = self.whole(
+                    self.expect("int", None, "a whole number or *", "write [n..m], [n..*] or [n]")
                 )
         self.expect("op", "]", "']' closing the cardinality", "write [n..m], [n..*] or [n]")
         if low < 0 or (high is not None and high < low):
@@ -553,6 +563,17 @@ class _Parser:
             )
             return Attributes(tuple(items))
 
+    def whole(self, tok: Token) -> int:
+        """A whole-number token; a longer one than any model needs is refused before int()."""
+        if len(tok[1]) > MAX_NUMBER_CHARS:
+            raise _Stop(
+                tok[2],
+                "E161",
+                f"the number is {len(tok[1])} digits long",
+                f"write a number of at most {MAX_NUMBER_CHARS} digits",
+            )
+        return int(tok[1])
+
     def value(self) -> UvlValue:
         tok = self.peek()
         kind, text = tok[0], tok[1]
@@ -561,7 +582,7 @@ class _Parser:
             return text == "true"
         if kind == "int":
             self.next()
-            return int(text)
+            return self.whole(tok)
         if kind == "float":
             self.next()
             return float(text)

@@ -261,12 +261,10 @@ class _Grounder:
         return name
 
 
-def export_uvl(
-    problem: Problem, rules: Sequence[Rule], namespace: str = "CMF", source: str = ""
-) -> Export:
-    """The catalog problem and its rules as UVL text."""
-    namer = _Namer(problem)
-    grounder = _Grounder(problem, namer)
+def _ground_rules(
+    grounder: _Grounder, rules: Sequence[Rule]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(rule id, constraint text) of every rule UVL can hold, and (rule id, why) of the rest."""
     written: list[tuple[str, str]] = []
     skipped: list[tuple[str, str]] = []
     for rule in rules:
@@ -284,6 +282,16 @@ def export_uvl(
             skipped.append((rule.id, f"its decision diagram has more than {MAX_NODES} nodes"))
             continue
         written.append((rule.id, text))
+    return written, skipped
+
+
+def export_uvl(
+    problem: Problem, rules: Sequence[Rule], namespace: str = "CMF", source: str = ""
+) -> Export:
+    """The catalog problem and its rules as UVL text."""
+    namer = _Namer(problem)
+    grounder = _Grounder(problem, namer)
+    written, skipped = _ground_rules(grounder, rules)
     # comments go after the namespace: the UVL grammar allows no line before it
     lines = [
         f"namespace {uvl_name(namespace)}",

@@ -27,7 +27,7 @@ from cmf_config.model import (
     VehicleConfig,
 )
 from cmf_config.problem import Problem, catalog_problem, choice_span, config_assignment
-from cmf_config.rules import Rule, holds, load_rules, platform_rules
+from cmf_config.rules import Rule, holds, load_rules, platform_rules, year_rules
 from cmf_config.sharing import PartUse, ProductBom
 from cmf_config.solver import Change, Engine, SlotOptions
 from cmf_config.suggest import did_you_mean
@@ -66,14 +66,22 @@ class Workspace:
     """A catalog + rules + the configurations of one command, compiled once."""
 
     def __init__(
-        self, catalog: Catalog, rules_dir: Path, configs: Sequence[VehicleConfig] = ()
+        self,
+        catalog: Catalog,
+        rules_dir: Path,
+        configs: Sequence[VehicleConfig] = (),
+        year: int | None = None,
     ) -> None:
         self.catalog = catalog
+        self.year = year
         extra = [v.config for v in catalog.vehicles.values()]
         self.problem: Problem = catalog_problem(catalog, [*configs, *extra])
         self.rules: list[Rule] = platform_rules(catalog, self.problem) + load_rules(
             rules_dir, self.problem
         )
+        if year is not None:
+            # "buildable in year" is a pair of engine constraints, not a filter on answers
+            self.rules += year_rules(catalog, self.problem, year)
         self.engine = Engine(self.problem, self.rules)
         self.warning_rules = [r for r in self.rules if r.severity is Severity.WARNING]
         self.positions: list[CompiledPosition] = compile_positions(catalog, self.problem)
@@ -82,14 +90,20 @@ class Workspace:
 
     @classmethod
     def open(
-        cls, catalog_dir: Path | None, rules_dir: Path | None, config_paths: Sequence[Path] = ()
+        cls,
+        catalog_dir: Path | None,
+        rules_dir: Path | None,
+        config_paths: Sequence[Path] = (),
+        year: int | None = None,
     ) -> tuple[Workspace, list[Vehicle]]:
         """Load everything; raise InputError with all diagnostics of every file."""
         catalog = load_catalog(catalog_dir)
         vehicles, diagnostics = load_configs(catalog, config_paths)
         if diagnostics:
             raise InputError(diagnostics)
-        workspace = cls(catalog, rules_dir or bundled_dir("rules"), [v.config for v in vehicles])
+        workspace = cls(
+            catalog, rules_dir or bundled_dir("rules"), [v.config for v in vehicles], year
+        )
         workspace.loaded = tuple(vehicles)
         return workspace, vehicles
 
@@ -251,9 +265,11 @@ class Workspace:
         """The bill of materials: each module's fixed parts and the alternatives its positions
         select for this configuration, then the brand's, then the vehicle's own parts."""
         selected: dict[str, list[PartLine]] = {}
+        position_of: dict[int, str] = {}  # id of a selected line -> its position
         if self.is_complete(assignment):
             for item, line in selected_parts(self.problem, self.positions, assignment):
                 selected.setdefault(item.owner, []).append(line)
+                position_of[id(line)] = f"{item.owner}/{item.position.id}"
         lines: list[BomLine] = []
         for kind in KINDS:
             module = self.catalog.modules[self.value_id(kind, assignment[kind])]
@@ -265,6 +281,7 @@ class Workspace:
                     quantity=p.quantity,
                     unit_cost=p.unit_cost,
                     unit_mass_kg=p.unit_mass_kg,
+                    position=position_of.get(id(p), ""),
                 )
                 for p in (*module.parts, *selected.get(module.id, ()))
             ]
@@ -277,6 +294,7 @@ class Workspace:
                 quantity=p.quantity,
                 unit_cost=p.unit_cost,
                 unit_mass_kg=p.unit_mass_kg,
+                position=position_of.get(id(p), ""),
             )
             for p in (*brand.parts, *selected.get(brand.id, ()))
         ]

@@ -6,7 +6,15 @@ import argparse
 from pathlib import Path
 
 from cmf_config import api, report
-from cmf_config.commands.common import add_common, emit, sources_of, stamp
+from cmf_config.commands.common import (
+    SCANNING,
+    add_common,
+    add_year,
+    emit,
+    scanning_out,
+    sources_of,
+    stamp,
+)
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.workspace import Workspace
 
@@ -20,6 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--platform", default=None, metavar="P")
     p.add_argument("--brand", default=None, metavar="B")
+    add_year(p)
     add_common(p)
     p.set_defaults(run=run_count)
 
@@ -32,6 +41,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--limit", type=int, default=10, metavar="N")
     p.add_argument("--platform", default=None, metavar="P")
     p.add_argument("--brand", default=None, metavar="B")
+    add_year(p)
     add_common(p)
     p.set_defaults(run=run_enumerate)
 
@@ -40,7 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="find dead variants, vacuous, contradictory or redundant rules, broken reference vehicles",
         description="Check the catalog and rules for dead module variants, platforms or brands with no valid vehicle, rules that can never be violated or satisfied, redundant rules, and reference vehicles that break rules. Exit 1 when anything is found.",
     )
-    add_common(p)
+    add_common(p, extra=SCANNING)
     p.set_defaults(run=run_lint)
 
 
@@ -51,7 +61,7 @@ def _fixed(workspace: Workspace, args: argparse.Namespace) -> dict[str, int]:
 
 def run_count(args: argparse.Namespace) -> int:
     """count [--platform P] [--brand B]."""
-    workspace = api.open_workspace(args.catalog, args.rules)
+    workspace = api.open_workspace(args.catalog, args.rules, year=args.year)
     fixed = {slot: getattr(args, slot) for slot in ("platform", "brand")}
     total = api.count_vehicles(workspace, {k: v for k, v in fixed.items() if v is not None})
     if args.format == "json":
@@ -63,13 +73,14 @@ def run_count(args: argparse.Namespace) -> int:
                         "count": total,
                         "platform": args.platform,
                         "brand": args.brand,
+                        "year": args.year,
                         "counter": "d4",
                     }
                 ),
             )
         )
     else:
-        emit(stamp(args, f"{total}\n"))
+        emit(stamp(args, report.count_text(total)))
     return ExitCode.OK
 
 
@@ -77,20 +88,23 @@ def run_enumerate(args: argparse.Namespace) -> int:
     """enumerate [FILE] --limit N."""
     if args.limit < 0:
         raise UsageError("--limit must be zero or more", "write --limit 10")
-    workspace = api.open_workspace(args.catalog, args.rules, [args.file] if args.file else [])
+    workspace = api.open_workspace(
+        args.catalog, args.rules, [args.file] if args.file else [], year=args.year
+    )
     vehicles = workspace.loaded
     fixed = workspace.assignment(vehicles[0].config) if vehicles else {}
     fixed.update(_fixed(workspace, args))
     rows = api.enumerate_vehicles(workspace, args.limit, fixed)
     if args.format == "json":
-        emit(stamp(args, report.to_json({"configurations": rows, "limit": args.limit})))
-    else:
         emit(
             stamp(
-                args, "".join(" ".join(f"{k}={v}" for k, v in row.items()) + "\n" for row in rows)
+                args,
+                report.to_json({"configurations": rows, "limit": args.limit, "year": args.year}),
             )
         )
-    return ExitCode.OK
+    else:
+        emit(stamp(args, report.rows_text(rows, args.limit)))
+    return ExitCode.INVALID if not rows and args.limit > 0 else ExitCode.OK
 
 
 def run_lint(args: argparse.Namespace) -> int:
@@ -99,7 +113,9 @@ def run_lint(args: argparse.Namespace) -> int:
     sources = sources_of(args)
     ignored = set(sources.project.ignore) if sources.project is not None else set()
     findings = [f for f in api.lint_catalog(workspace) if f.code not in ignored]
-    if args.format == "json":
+    if scanning_out(args, findings):
+        pass
+    elif args.format == "json":
         emit(stamp(args, report.lint_json(findings, ignored)))
     else:
         text = report.lint_text(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from cmf_config import api, report
-from cmf_config.commands.common import add_common, emit, stamp
+from cmf_config.commands.common import SCANNING, add_common, emit, scanning_out, stamp
 from cmf_config.errors import ExitCode
 
 
@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "found, 2 on unusable input."
         ),
     )
-    add_common(p)
+    add_common(p, extra=SCANNING)
     p.set_defaults(run=run_bom_check)
 
 
@@ -31,6 +31,8 @@ def run_bom_check(args: argparse.Namespace) -> int:
     workspace = api.open_workspace(args.catalog, args.rules)
     findings = api.bom_check(workspace)
     alternatives = sum(len(p.position.alternatives) for p in workspace.positions)
+    if scanning_out(args, findings):
+        return ExitCode.INVALID if findings else ExitCode.OK
     if args.format == "json":
         text = report.bomcheck_json(findings, len(workspace.positions), alternatives)
     else:

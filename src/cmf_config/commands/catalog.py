@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import attrs
+
 from cmf_config import report
-from cmf_config.commands.common import add_common, emit, note_sources, stamp
+from cmf_config.commands.common import add_common, add_year, emit, note_sources, stamp
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.load import load_catalog
-from cmf_config.model import KINDS, Catalog, PartLine
+from cmf_config.model import KINDS, Catalog, PartLine, YearSpan
 from cmf_config.schema import FILE_KINDS, config_schema, file_schema
 from cmf_config.suggest import did_you_mean
 
@@ -27,6 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="list modules, platforms, brands and vehicles",
         description="List modules, platforms, brands and vehicles.",
     )
+    add_year(lp)
     add_common(lp)
     lp.set_defaults(run=run_list)
     sp = csub.add_parser(
@@ -75,6 +78,10 @@ def _parts(lines: tuple[PartLine, ...]) -> list[dict[str, object]]:
     ]
 
 
+def _years(span: YearSpan | None) -> dict[str, int | None] | None:
+    return None if span is None else {"start": span.start, "end": span.end}
+
+
 def _module_doc(catalog: Catalog, mid: str) -> dict[str, object]:
     m = catalog.modules[mid]
     attributes = {
@@ -88,6 +95,7 @@ def _module_doc(catalog: Catalog, mid: str) -> dict[str, object]:
         "provenance": m.provenance,
         "attributes": attributes,
         "platforms": platforms,
+        "era": _years(m.era),
         "cost": m.cost,
         "mass_kg": m.mass_kg,
         "parts": _parts(m.parts),
@@ -107,6 +115,7 @@ def _platform_doc(catalog: Catalog, pid: str) -> dict[str, object]:
         "wheelbase_mm": [p.wheelbase_mm.min, p.wheelbase_mm.max] if p.wheelbase_mm else None,
         "max_mass_kg": p.max_mass_kg,
         "modules": list(p.modules),
+        "launch_year": p.launch_year,
         "sources": list(p.sources),
         "notes": p.notes,
     }
@@ -136,16 +145,42 @@ def _vehicle_doc(catalog: Catalog, vid: str) -> dict[str, object]:
         "powertrain": c.powertrain,
         "modules": {k: c.modules.get(k) for k in KINDS},
         "market": c.options.market,
+        "markets": list(v.markets),
+        "production": _years(v.production),
+        "generation": v.generation,
+        "plants": list(v.plants),
         "status": v.status,
+        "provenance": v.provenance,
         "sources": list(v.sources),
         "file": c.span.path,
     }
 
 
+def _in_year(catalog: Catalog, year: int | None) -> Catalog:
+    """The catalog as of `year`: launched platforms, E/E generations then built, vehicles then built."""
+    if year is None:
+        return catalog
+    return attrs.evolve(
+        catalog,
+        platforms={
+            k: p
+            for k, p in catalog.platforms.items()
+            if p.launch_year is not None and p.launch_year <= year
+        },
+        modules={
+            k: m
+            for k, m in catalog.modules.items()
+            if m.kind != "ee_architecture" or (m.era is not None and m.era.contains(year))
+        },
+        vehicles={k: v for k, v in catalog.vehicles.items() if v.built_in(year)},
+    )
+
+
 def run_list(args: argparse.Namespace) -> int:
-    """catalog list."""
-    catalog = load_catalog(args.catalog)
+    """catalog list [--year Y]."""
+    catalog = _in_year(load_catalog(args.catalog), args.year)
     doc = {
+        "year": args.year,
         "modules": [
             _module_doc(catalog, m)
             for m in sorted(
@@ -159,23 +194,7 @@ def run_list(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(stamp(args, report.to_json(doc), rules=False))
         return ExitCode.OK
-    lines = ["module variants:"]
-    for kind in KINDS:
-        lines.append(f"  {kind}:")
-        lines += [f"    {m.id:<28} {m.name}" for m in catalog.modules_of(kind)]
-    lines.append("platforms:")
-    lines += [
-        f"  {p.id:<14} {p.name:<26} {', '.join(p.segments)}"
-        for p in sorted(catalog.platforms.values(), key=lambda p: p.id)
-    ]
-    lines.append("brands:")
-    lines += [f"  {b.id:<14} {b.name}" for b in sorted(catalog.brands.values(), key=lambda b: b.id)]
-    lines.append("vehicles:")
-    lines += [
-        f"  {v.id:<22} {v.config.name:<40} {v.config.brand} / {v.config.platform}"
-        for v in sorted(catalog.vehicles.values(), key=lambda v: v.id)
-    ]
-    emit(stamp(args, "\n".join(lines) + "\n", rules=False))
+    emit(stamp(args, report.catalog_list_text(catalog, args.year), rules=False))
     return ExitCode.OK
 
 
@@ -200,27 +219,8 @@ def run_show(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(stamp(args, report.to_json(doc), rules=False))
     else:
-        emit(stamp(args, _text(doc), rules=False))
+        emit(stamp(args, report.catalog_entry_text(doc), rules=False))
     return ExitCode.OK
-
-
-def _text(doc: dict[str, object]) -> str:
-    lines = []
-    for key, value in doc.items():
-        if key == "parts" and isinstance(value, list):
-            lines.append("parts:")
-            for p in value:
-                lines.append(
-                    f"  {p['part']:<16} {p['name']:<36} x{p['quantity']:<3} {p['unit_cost']:>9.2f} EUR {p['unit_mass_kg']:>8.3f} kg"
-                )
-        elif isinstance(value, dict):
-            lines.append(f"{key}:")
-            lines += [f"  {k}: {v}" for k, v in value.items()]
-        elif isinstance(value, list):
-            lines.append(f"{key}: {', '.join(str(v) for v in value)}")
-        else:
-            lines.append(f"{key}: {value}")
-    return "\n".join(lines) + "\n"
 
 
 def run_schema(args: argparse.Namespace) -> int:

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 from cmf_config import api, report
-from cmf_config.commands.common import add_common, emit, note_sources, stamp
+from cmf_config.commands.common import (
+    SCANNING,
+    add_common,
+    add_year,
+    emit,
+    note_sources,
+    scanning_out,
+    stamp,
+)
 from cmf_config.dump import config_to_data
 from cmf_config.errors import Diagnostic, ExitCode, InputError, UsageError
-from cmf_config.model import Vehicle, VehicleConfig
+from cmf_config.files import write_atomic
+from cmf_config.model import BuiltVehicle, Vehicle, VehicleConfig
 from cmf_config.roundtrip import edit_config
 from cmf_config.rules import rules_by_id
 from cmf_config.source import parse_file
@@ -24,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Check configuration files: names, types, and every rule. Exit 0 all valid, 1 some configuration breaks the rules, 2 unusable input.",
     )
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    add_common(p)
+    add_common(p, extra=SCANNING)
     p.set_defaults(run=run_validate)
 
     p = sub.add_parser(
@@ -48,7 +58,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="OUT",
         help="also draw the vehicle diagram (.dot, .svg, .png, .pdf)",
     )
-    add_common(p)
+    add_common(p, extra=("csv", "xlsx"))
     p.set_defaults(run=run_build)
 
     p = sub.add_parser(
@@ -57,6 +67,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="For an infeasible configuration, show a minimal set of choices and rules that cannot hold together.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
+    add_year(p)
     add_common(p)
     p.set_defaults(run=run_explain)
 
@@ -90,6 +101,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="a configuration file or catalog vehicle id to share the most parts with",
     )
     _add_write(p, "completed")
+    add_year(p)
     add_common(p)
     p.set_defaults(run=run_complete)
 
@@ -99,6 +111,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="For each open slot, the values that have a valid completion and, for each excluded one, the rules that exclude it.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
+    add_year(p)
     add_common(p)
     p.set_defaults(run=run_options)
 
@@ -134,7 +147,12 @@ def _target(args: argparse.Namespace) -> Path | None:
 def _open_one(
     args: argparse.Namespace, extra: list[Path] | None = None
 ) -> tuple[Workspace, Vehicle]:
-    workspace = api.open_workspace(args.catalog, args.rules, [args.file, *(extra or [])])
+    workspace = api.open_workspace(
+        args.catalog,
+        args.rules,
+        [args.file, *(extra or [])],
+        year=getattr(args, "year", None),
+    )
     return workspace, workspace.loaded[0]
 
 
@@ -145,6 +163,8 @@ def run_validate(args: argparse.Namespace) -> int:
     except InputError as exc:
         return _unusable(args, exc.diagnostics)
     results = [(r.path, r.valid, list(r.diagnostics)) for r in found]
+    if scanning_out(args, [d for r in found for d in r.diagnostics], [r.path for r in found]):
+        return _validate_code(found)
     emit(
         stamp(
             args,
@@ -153,12 +173,18 @@ def run_validate(args: argparse.Namespace) -> int:
             else report.validate_text(results),
         )
     )
+    return _validate_code(found)
+
+
+def _validate_code(found: Sequence[api.FileResult]) -> int:
     if not all(r.usable for r in found):
         return ExitCode.USAGE
     return ExitCode.OK if all(r.valid for r in found) else ExitCode.INVALID
 
 
 def _unusable(args: argparse.Namespace, diags: tuple[Diagnostic, ...] | list[Diagnostic]) -> int:
+    if scanning_out(args, list(diags)):
+        return ExitCode.USAGE
     if getattr(args, "format", "text") == "json":
         emit(stamp(args, report.unusable_json(diags)))
     else:
@@ -203,8 +229,10 @@ def run_build(args: argparse.Namespace) -> int:
         from cmf_config.commands.diagram import draw_built_vehicle
 
         draw_built_vehicle(workspace, vehicle, built, args.diagram)
+    if args.format in ("csv", "xlsx"):
+        return _spreadsheet(args, built)
     text = (
-        report.build_json(built)
+        report.build_json(built, workspace.catalog.provenance)
         if args.format == "json"
         else report.build_text(built, workspace.catalog)
     )
@@ -212,8 +240,29 @@ def run_build(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _spreadsheet(args: argparse.Namespace, built: BuiltVehicle) -> int:
+    """build --format csv|xlsx: the BOM as a table; the report line says what was written."""
+    from cmf_config.bomexport import bom_csv, bom_xlsx
+
+    if args.format == "csv":
+        if args.output is None:
+            note_sources(args)
+            emit(bom_csv(built))
+            return ExitCode.OK
+        write_atomic(args.output, bom_csv(built))
+    else:
+        if args.output is None:
+            raise UsageError(
+                "an .xlsx workbook is not text: give the file to write",
+                "add -o BOM.xlsx",
+            )
+        write_atomic(args.output, bom_xlsx(built))
+    emit(stamp(args, f"wrote {args.output}: {len(built.bom)} BOM lines ({args.format})\n"))
+    return ExitCode.OK
+
+
 def run_explain(args: argparse.Namespace) -> int:
-    """explain FILE."""
+    """explain FILE [--year Y]."""
     workspace, vehicle = _open_one(args)
     found = api.explain(workspace, vehicle.config)
     if args.format == "json":
@@ -254,7 +303,7 @@ def run_fix(args: argparse.Namespace) -> int:
             report.changes_json(changes, written)
             if args.format == "json"
             else report.changes_text(changes, workspace.problem)
-            + (f"wrote {written}\n" if written else ""),
+            + (report.wrote_text(written) if written else ""),
         )
     )
     return ExitCode.OK
@@ -264,12 +313,14 @@ def run_complete(args: argparse.Namespace) -> int:
     """complete FILE [--minimize cost|mass] [--maximize-sharing-with VEHICLE]."""
     ref = args.maximize_sharing_with
     extra = [Path(ref)] if ref and Path(ref).suffix in (".yaml", ".yml") else []
-    workspace = api.open_workspace(args.catalog, args.rules, [args.file, *extra])
+    workspace = api.open_workspace(args.catalog, args.rules, [args.file, *extra], year=args.year)
     vehicle = workspace.loaded[0]
     share_with = None
     if ref:
         loaded = {str(p): v for p, v in zip(extra, workspace.loaded[1:], strict=True)}
-        share_with = workspace.resolve_vehicle(ref, loaded).config
+        reference = workspace.resolve_vehicle(ref, loaded)
+        _check_reference(workspace, reference, ref)
+        share_with = reference.config
     config = api.complete(workspace, vehicle.config, args.minimize, share_with)
     if config is None:
         return _invalid_config(args, workspace, vehicle)
@@ -301,13 +352,31 @@ def run_complete(args: argparse.Namespace) -> int:
         note_sources(args)
         emit(text)
     else:
-        emit(stamp(args, f"filled {len(filled)} open slots; wrote {target}\n"))
+        emit(stamp(args, report.filled_text(len(filled), str(target))))
     return ExitCode.OK
 
 
+def _check_reference(workspace: Workspace, reference: Vehicle, ref: str) -> None:
+    """The vehicle to share with must be complete and valid: its parts are the target."""
+    assignment = workspace.assignment(reference.config)
+    open_slots = [s.name for s in workspace.problem.slots if s.name not in assignment]
+    if open_slots:
+        shown = ", ".join(open_slots[:6]) + (", ..." if len(open_slots) > 6 else "")
+        raise UsageError(
+            f"cannot maximize sharing with '{ref}': it is a partial configuration (open: {shown})",
+            f"complete it first (cmf-config complete {ref} -o complete.yaml) and share with that file",
+        )
+    if not workspace.engine.is_consistent(assignment):
+        raise UsageError(
+            f"cannot maximize sharing with '{ref}': it breaks the rules, so it has no valid parts list",
+            f"see why with `cmf-config validate {ref}`, or share with a valid vehicle",
+        )
+
+
 def run_options(args: argparse.Namespace) -> int:
-    """options FILE."""
-    workspace, vehicle = _open_one(args)
+    """options FILE [--year Y]."""
+    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file], year=args.year)
+    vehicle = vehicles[0]
     assignment = workspace.assignment(vehicle.config)
     consistent = workspace.engine.is_consistent(assignment)
     options = api.options(workspace, vehicle.config)

@@ -14,18 +14,21 @@ from pathlib import Path
 
 import graphviz
 
-from cmf_config import api, sharing
+from cmf_config import api, report, sharing
 from cmf_config.commands.common import add_common, emit, note_sources, stamp
 from cmf_config.diagram import (
     Reference,
     RuleState,
     catalog_diagram,
+    provenance_caption,
     rules_diagram,
     sharing_diagram,
+    timeline_diagram,
     vehicle_diagram,
 )
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.files import write_atomic
+from cmf_config.load import load_catalog
 from cmf_config.model import KINDS, BomLine, BuiltVehicle, Vehicle, VehicleConfig
 from cmf_config.rules import K, Rule, bind, rules_by_id
 from cmf_config.workspace import Verdict, Workspace
@@ -48,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Draw a Graphviz diagram. The extension of -o picks the format: .dot (source), .svg, .png, .pdf (rendered by Graphviz's dot).",
     )
     dsub = p.add_subparsers(
-        dest="diagram_kind", metavar="vehicle|catalog|rules|sharing", required=True
+        dest="diagram_kind", metavar="vehicle|catalog|rules|sharing|timeline", required=True
     )
 
     vp = dsub.add_parser(
@@ -104,6 +107,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _add_output(sp)
     sp.set_defaults(run=run_sharing)
 
+    tp = dsub.add_parser(
+        "timeline",
+        help="platforms and vehicles over the years, with the consolidation story",
+        description="Draw the platforms from their launch years and the vehicles in the year their production started (with their years), on a year axis counting the platforms launched by then, with the sourced Alliance platform events (2013 first wave, 2020 halving to four, 2022 five EV platforms, 2023 AmpR names).",
+    )
+    _add_output(tp)
+    tp.set_defaults(run=run_timeline)
+
 
 def _add_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -151,7 +162,7 @@ def _write(args: argparse.Namespace, graph: graphviz.Digraph) -> None:
     if args.output is None:
         note_sources(args)
     else:
-        emit(stamp(args, f"wrote {args.output}\n"))
+        emit(stamp(args, report.wrote_text(str(args.output))))
 
 
 # ------------------------------------------------------------------ vehicle
@@ -233,7 +244,7 @@ def run_vehicle(args: argparse.Namespace) -> int:
         violated=_violated(workspace, verdict),
         reference=reference,
     )
-    _write(args, graph)
+    _write(args, provenance_caption(graph, workspace.catalog.provenance))
     return ExitCode.OK
 
 
@@ -255,7 +266,7 @@ def draw_built_vehicle(
     graph = vehicle_diagram(
         workspace.catalog, vehicle.config, built=built, violated=_violated(workspace, verdict)
     )
-    write_diagram(graph, path)
+    write_diagram(provenance_caption(graph, workspace.catalog.provenance), path)
 
 
 # ------------------------------------------------------------------ catalog, rules, sharing
@@ -264,7 +275,9 @@ def draw_built_vehicle(
 def run_catalog(args: argparse.Namespace) -> int:
     """diagram catalog [-o OUT]."""
     workspace = api.open_workspace(args.catalog, args.rules)
-    _write(args, catalog_diagram(workspace.catalog))
+    _write(
+        args, provenance_caption(catalog_diagram(workspace.catalog), workspace.catalog.provenance)
+    )
     return ExitCode.OK
 
 
@@ -314,9 +327,7 @@ def run_sharing(args: argparse.Namespace) -> int:
     for vehicle in sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id):
         lines = _bom(workspace, vehicle.config)
         if lines is None:
-            sys.stderr.write(
-                f"cmf-config: note: vehicle '{vehicle.id}' is left out: it cannot be built\n"
-            )
+            sys.stderr.write(report.left_out_note(vehicle.id))
             continue
         products.append(_product(vehicle.id, lines))
         platforms[vehicle.id] = vehicle.config.platform
@@ -326,5 +337,18 @@ def run_sharing(args: argparse.Namespace) -> int:
         names, values = matrix.names, matrix.values
     else:
         names, values = (), ()
-    _write(args, sharing_diagram(names, platforms, values, threshold=threshold, captions=captions))
+    _write(
+        args,
+        provenance_caption(
+            sharing_diagram(names, platforms, values, threshold=threshold, captions=captions),
+            workspace.catalog.provenance,
+        ),
+    )
+    return ExitCode.OK
+
+
+def run_timeline(args: argparse.Namespace) -> int:
+    """diagram timeline [-o OUT]."""
+    catalog = load_catalog(args.catalog)
+    _write(args, timeline_diagram(catalog))
     return ExitCode.OK

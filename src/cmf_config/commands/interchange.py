@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from cmf_config import api, report
-from cmf_config.commands.common import add_common, emit, note_sources, sources_of, stamp
+from cmf_config.commands.common import (
+    SCANNING,
+    add_common,
+    emit,
+    note_sources,
+    scanning_out,
+    sources_of,
+    stamp,
+)
 from cmf_config.derivation import Conflict
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.featuremodel import (
     Compiled,
     FeatureAnalysis,
-    Forced,
     Selection,
 )
 from cmf_config.files import write_atomic
@@ -119,7 +126,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="N",
         help="give reasons for the first N findings (default 100)",
     )
-    _add_output(q)
+    _add_output(q, extra=SCANNING)
     q.set_defaults(run=run_lint)
     q = group.add_parser(
         "explain",
@@ -137,9 +144,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     q.set_defaults(run=run_validate)
 
 
-def _add_output(p: argparse.ArgumentParser) -> None:
+def _add_output(p: argparse.ArgumentParser, extra: Sequence[str] = ()) -> None:
     p.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+        "--format",
+        choices=("text", "json", *extra),
+        default="text",
+        help="output format (default: text)",
     )
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
@@ -183,18 +193,24 @@ def count_within(
     receiver, sender = ctx.Pipe(duplex=False)
 
     def child() -> None:
-        total = analysis.count(selection)
-        sender.send((str(total), analysis.last_counter))
+        try:
+            total = analysis.count(selection)
+            sender.send(("ok", str(total), analysis.last_counter))
+        except Exception as exc:  # a bug: say so in the parent, not "did not finish in time"
+            sender.send(("error", f"{type(exc).__name__}: {exc}", analysis.last_counter))
 
     process = ctx.Process(target=child)
     process.start()
     sender.close()
     try:
         if receiver.poll(seconds):
-            text, counter = receiver.recv()
+            try:
+                status, text, counter = receiver.recv()
+            except EOFError:
+                raise RuntimeError("the model counter died without an answer") from None
+            if status != "ok":
+                raise RuntimeError(f"the model counter failed: {text}")
             return int(text), str(counter)
-    except EOFError:
-        pass
     finally:
         if process.is_alive():
             process.kill()
@@ -244,50 +260,6 @@ def _selection_json(selection: Selection) -> dict[str, list[str]]:
 # ------------------------------------------------------------------ wording
 
 
-def _rule_json(rules: Mapping[str, Rule], rule_id: str) -> dict[str, object]:
-    rule = rules[rule_id]
-    return {
-        "rule": rule_id,
-        "text": rule.constraint_text,
-        "file": rule.span.path,
-        "line": rule.span.line,
-        "column": rule.span.col,
-    }
-
-
-def _conflict_json(
-    rules: Mapping[str, Rule], conflict: Conflict | None
-) -> dict[str, object] | None:
-    if conflict is None:
-        return None
-    return {
-        "choices": list(conflict.choices),
-        "rules": [_rule_json(rules, r) for r in conflict.rules],
-    }
-
-
-def _because(
-    rules: Mapping[str, Rule], conflict: Conflict, selection: Selection, indent: str = "    "
-) -> str:
-    lines = []
-    for choice in conflict.choices:
-        lines.append(
-            f"{indent}you {'selected' if selection.get(choice, True) else 'deselected'} {choice}"
-        )
-    for rule_id in conflict.rules:
-        rule = rules[rule_id]
-        where = f" ({rule.span})" if rule.span.line else ""
-        lines.append(f"{indent}{rule_id}: {rule.constraint_text}{where}")
-    return "\n".join(lines) + "\n" if lines else ""
-
-
-def _forced_line(rules: Mapping[str, Rule], forced: Forced, selection: Selection, what: str) -> str:
-    head = f"  {forced.feature}: {what}\n"
-    if forced.because is None:
-        return head
-    return head + _because(rules, forced.because, selection)
-
-
 # ------------------------------------------------------------------ commands
 
 
@@ -334,20 +306,7 @@ def run_import(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(report.to_json(summary))
         return ExitCode.OK
-    lines = [
-        f"{model.path}: {model.kind.upper()} model{f' {model.namespace}' if model.namespace else ''}",
-        f"  features: {len(model.features)} ({abstract} abstract), groups: {len(model.groups)}, constraints: {model.constraint_count()}",
-        f"  CNF: {compiled.nvars} variables, {compiled.clause_count()} clauses; satisfiable: {'yes' if satisfiable else 'no'}",
-    ]
-    if count is not None:
-        lines.append(f"  configurations: {count} (counter: {counter})")
-    elif not args.no_count:
-        lines.append(
-            f"  configurations: not counted within {args.count_timeout:g} s ({counter}); try `cmf-config model count FILE --timeout 0`"
-        )
-    if written is not None:
-        lines.append(f"  written: {written}")
-    emit("\n".join(lines) + "\n")
+    emit(report.model_import_text(summary))
     return ExitCode.OK
 
 
@@ -383,16 +342,11 @@ def run_export(args: argparse.Namespace) -> int:
         note_sources(args)
         emit(result.text)
     else:
-        emit(
-            stamp(
-                args,
-                f"wrote {args.output}: {result.features} features, {len(result.written)} rules as constraints, {len(result.skipped)} skipped\n",
-            )
-        )
+        emit(stamp(args, report.export_text(str(args.output), result)))
     for rule_id, why in result.skipped:
         import sys
 
-        sys.stderr.write(f"cmf-config: note: rule '{rule_id}' not exported: {why}\n")
+        sys.stderr.write(report.export_note(rule_id, why))
     return ExitCode.OK
 
 
@@ -417,7 +371,7 @@ def run_count(args: argparse.Namespace) -> int:
             )
         )
     else:
-        emit(f"{total}\n")
+        emit(report.count_text(total))
     return ExitCode.OK
 
 
@@ -443,7 +397,7 @@ def run_options(args: argparse.Namespace) -> int:
                         {
                             "feature": f.feature,
                             "value": f.value,
-                            "because": _conflict_json(rules, f.because),
+                            "because": report.model_conflict_json(rules, f.because),
                         }
                         for f in forced
                     ],
@@ -452,22 +406,7 @@ def run_options(args: argparse.Namespace) -> int:
             )
         )
         return ExitCode.OK
-    on = [f for f in forced if f.value]
-    off = [f for f in forced if not f.value]
-    out = [
-        f"{model.path}: {len(selection)} chosen, {len(on)} forced on, {len(off)} forced off, {len(free)} free\n"
-    ]
-    if on:
-        out.append("forced on:\n")
-        out += [_forced_line(rules, f, selection, "always selected") for f in on]
-    if off:
-        out.append("forced off:\n")
-        out += [_forced_line(rules, f, selection, "never selected") for f in off]
-    if free:
-        out.append(
-            f"free: {', '.join(free[:50])}{f' and {len(free) - 50} more' if len(free) > 50 else ''}\n"
-        )
-    emit("".join(out))
+    emit(report.model_forced_text(model.path, selection, forced, free, rules))
     return ExitCode.OK
 
 
@@ -488,15 +427,13 @@ def _conflict_out(
                     "file": model.path,
                     "selection": _selection_json(selection),
                     "satisfiable": False,
-                    "conflict": _conflict_json(rules, conflict),
+                    "conflict": report.model_conflict_json(rules, conflict),
                     "derivation": [] if derivation is None else report.derivation_json(derivation),
                 }
             )
         )
     else:
-        emit(f"{model.path}: no valid configuration extends this selection ({what}):\n")
-        if derivation is not None:
-            emit(report.model_explanation(derivation, rules))
+        emit(report.model_conflict_text(model.path, what, derivation, rules))
     return ExitCode.INVALID
 
 
@@ -509,86 +446,14 @@ def run_lint(args: argparse.Namespace) -> int:
     if args.reasons < 0:
         raise UsageError("--reasons must be zero or more", "write --reasons 100")
     found = analysis.lint(args.reasons)
-    spans = {f.name: f.span for f in model.features}
-    findings: list[dict[str, object]] = []
-    if not found.satisfiable:
-        findings.append(
-            {
-                "code": "L400",
-                "kind": "void",
-                "feature": None,
-                "message": "the model has no valid configuration",
-                "file": model.path,
-                "line": 0,
-                "column": 0,
-                "because": _conflict_json(rules, found.void),
-            }
-        )
-    groups = (
-        ("L401", "dead", found.dead, "is in no valid configuration"),
-        (
-            "L402",
-            "false-optional",
-            found.false_optional,
-            "is optional, yet selected whenever its parent is",
-        ),
-        ("L403", "core", found.core, "is in every valid configuration"),
-    )
-    for code, kind, items, text in groups:
-        for item in items:
-            span = spans[item.feature]
-            findings.append(
-                {
-                    "code": code,
-                    "kind": kind,
-                    "feature": item.feature,
-                    "message": f"feature '{item.feature}' {text}",
-                    "file": span.path,
-                    "line": span.line,
-                    "column": span.col,
-                    "because": _conflict_json(rules, item.because),
-                }
-            )
-    failing = sum(1 for f in findings if f["kind"] != "core")
-    if args.format == "json":
-        emit(
-            report.to_json(
-                {
-                    "file": model.path,
-                    "clean": failing == 0,
-                    "satisfiable": found.satisfiable,
-                    "dead": [f.feature for f in found.dead],
-                    "false_optional": [f.feature for f in found.false_optional],
-                    "core": [f.feature for f in found.core],
-                    "findings": findings,
-                }
-            )
-        )
+    findings = found.findings(model)
+    failing = sum(1 for diag, _ in findings if diag.kind != "core")
+    if scanning_out(args, [diag for diag, _ in findings], [model.path]):
+        pass
+    elif args.format == "json":
+        emit(report.model_lint_json(model, found, findings, rules))
     else:
-        out: list[str] = []
-        for finding in findings:
-            where = (
-                f"{finding['file']}:{finding['line']}:{finding['column']}: "
-                if finding["line"]
-                else f"{model.path}: "
-            )
-            severity = "note" if finding["kind"] == "core" else "warning"
-            out.append(f"{where}{severity} {finding['code']}: {finding['message']}\n")
-            because = finding["because"]
-            if isinstance(because, dict):
-                for choice in because.get("choices", []) or []:
-                    out.append(f"    given {choice} selected\n")
-                for rule in because.get("rules", []) or []:
-                    assert isinstance(rule, dict)
-                    rule_where = (
-                        f" ({rule['file']}:{rule['line']}:{rule['column']})" if rule["line"] else ""
-                    )
-                    out.append(f"    {rule['rule']}: {rule['text']}{rule_where}\n")
-        out.append(
-            f"lint: {len(found.dead)} dead, {len(found.false_optional)} false-optional, {len(found.core)} core feature{'s' if len(found.core) != 1 else ''}"
-            f"{'; the model is void' if not found.satisfiable else ''} ({len(model.features)} features, {model.constraint_count()} constraints)\n"
-        )
-        emit("".join(out))
+        emit(report.model_lint_text(model, found, findings, rules))
     return ExitCode.INVALID if failing else ExitCode.OK
 
 
@@ -610,9 +475,7 @@ def run_explain(args: argparse.Namespace) -> int:
                 )
             )
         else:
-            emit(
-                f"{model.path}: a valid configuration extends this selection; nothing to explain\n"
-            )
+            emit(report.model_consistent_text(model.path))
         return ExitCode.OK
     return _conflict_out(args, model, rules, selection, conflict, "explain", analysis)
 
@@ -637,9 +500,7 @@ def run_validate(args: argparse.Namespace) -> int:
                 )
             )
         else:
-            emit(
-                f"{model.path}: valid: a configuration extends this selection ({sum(completion.values())} features selected in one)\n"
-            )
+            emit(report.model_valid_text(model.path, sum(completion.values())))
         return ExitCode.OK
     conflict = analysis.explain(selection)
     derivation = analysis.derive(selection, conflict) if conflict is not None else None
@@ -651,13 +512,11 @@ def run_validate(args: argparse.Namespace) -> int:
                     "selection": _selection_json(selection),
                     "valid": False,
                     "example": None,
-                    "conflict": _conflict_json(rules, conflict),
+                    "conflict": report.model_conflict_json(rules, conflict),
                     "derivation": [] if derivation is None else report.derivation_json(derivation),
                 }
             )
         )
         return ExitCode.INVALID
-    emit(f"{model.path}: invalid: no valid configuration extends this selection:\n")
-    if derivation is not None:
-        emit(report.model_explanation(derivation, rules))
+    emit(report.model_invalid_text(model.path, derivation, rules))
     return ExitCode.INVALID

@@ -8,24 +8,16 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-import attrs
-
 from cmf_config import api, report
 from cmf_config.bomtable import read_bom_table
 from cmf_config.commands.common import add_common, emit, stamp
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.files import write_atomic
-from cmf_config.heatmap import render_heatmap
 from cmf_config.model import Vehicle
 from cmf_config.sharing import (
     FamilyIndices,
-    PairShare,
     ProductBom,
     SimilarityMatrix,
-    cluster_order,
-    compare,
-    family_indices,
-    fleet_matrix,
 )
 from cmf_config.workspace import Workspace
 
@@ -119,7 +111,7 @@ def run_share(args: argparse.Namespace) -> int:
             raise UsageError(
                 "give either vehicles or --bom-table, not both", "drop the vehicle arguments"
             )
-        return _fleet(args, read_bom_table(args.bom_table), {})
+        return _fleet(args, read_bom_table(args.bom_table), {}, "bom-table")
     if args.fleet is not None or args.all:
         if args.vehicles:
             raise UsageError("give the fleet after --fleet only", "move the vehicles after --fleet")
@@ -127,7 +119,9 @@ def run_share(args: argparse.Namespace) -> int:
         if args.all:
             vehicles = sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id)
         groups = _groups(workspace, vehicles, args.by)
-        return _fleet(args, [workspace.product(v) for v in vehicles], groups)
+        return _fleet(
+            args, [workspace.product(v) for v in vehicles], groups, workspace.catalog.provenance
+        )
     if len(args.vehicles) != 2:
         raise UsageError(
             f"share compares two vehicles, got {len(args.vehicles)}",
@@ -135,10 +129,13 @@ def run_share(args: argparse.Namespace) -> int:
         )
     workspace, vehicles = _load_vehicles(args, args.vehicles)
     pair = api.share(workspace, vehicles[0], vehicles[1])
+    provenance = workspace.catalog.provenance
     emit(
         stamp(
             args,
-            report.to_json(_pair_json(pair)) if args.format == "json" else report.pair_text(pair),
+            report.to_json({"provenance": provenance, **report.pair_json(pair)})
+            if args.format == "json"
+            else report.pair_text(pair, provenance),
         )
     )
     return ExitCode.OK
@@ -157,35 +154,41 @@ def _groups(
 
 
 def _fleet(
-    args: argparse.Namespace, products: list[ProductBom], groups: dict[str, list[str]]
+    args: argparse.Namespace,
+    products: list[ProductBom],
+    groups: dict[str, list[str]],
+    provenance: str,
 ) -> int:
     if len(products) < 2:
+        if args.bom_table is not None:
+            raise UsageError(
+                f"the table '{args.bom_table}' holds {len(products)} product; a fleet needs at least two",
+                "add the rows of another product to the table",
+            )
         raise UsageError("a fleet needs at least two products", "name more vehicles, or use --all")
-    matrix = fleet_matrix(products, args.measure)
-    indices = family_indices(products, args.common)
-    by_name = {p.name: p for p in products}
-    group_indices = {
-        key: family_indices([by_name[n] for n in names], args.common)
-        for key, names in groups.items()
-    }
+    fleet = api.share_fleet(products, args.measure, args.common, groups)
+    matrix, indices, group_indices = fleet.matrix, fleet.indices, fleet.groups
     if args.csv is not None:
         write_atomic(args.csv, _matrix_csv(matrix))
     if args.heatmap is not None:
+        try:
+            from cmf_config.heatmap import render_heatmap
+        except ModuleNotFoundError as exc:
+            raise UsageError(
+                f"--heatmap needs {exc.name}, which is not installed",
+                "install the heatmap extra: pip install 'cmf-config[heatmap]' (docs/cli.md)",
+            ) from None
         render_heatmap(
-            matrix, args.heatmap, f"Parts sharing ({args.measure}), {len(products)} products"
+            matrix,
+            args.heatmap,
+            f"Parts sharing ({args.measure}), {len(products)} products"
+            + (", illustrative data" if provenance == "illustrative" else ""),
         )
-    pairs = (
-        [
-            compare(products[i], products[j])
-            for i in range(len(products))
-            for j in range(i + 1, len(products))
-        ]
-        if len(products) <= 200
-        else []
-    )
+    pairs = fleet.pairs
     if args.format == "json":
         text = report.to_json(
             {
+                "provenance": provenance,
                 "products": [p.name for p in products],
                 "indices": _indices_json(indices),
                 "groups": {
@@ -196,15 +199,15 @@ def _fleet(
                     "measure": matrix.measure,
                     "names": list(matrix.names),
                     "values": [list(row) for row in matrix.values],
-                    "order": cluster_order(matrix),
+                    "order": list(fleet.order),
                 },
-                "pairs": [_pair_json(p, short=True) for p in pairs],
+                "pairs": [report.pair_json(p, short=True) for p in pairs],
                 "csv": str(args.csv) if args.csv else None,
                 "heatmap": str(args.heatmap) if args.heatmap else None,
             }
         )
     else:
-        text = report.fleet_text(matrix, indices, group_indices, cluster_order(matrix))
+        text = report.fleet_text(matrix, indices, group_indices, list(fleet.order), provenance)
         if args.csv is not None:
             text += (
                 f"wrote the {len(products)}x{len(products)} similarity matrix (CSV) to {args.csv}\n"
@@ -238,20 +241,3 @@ def _indices_json(indices: FamilyIndices) -> dict[str, object]:
         "distinct_parts": indices.distinct_part_count,
         "part_uses": indices.part_use_count,
     }
-
-
-def _pair_json(pair: PairShare, short: bool = False) -> dict[str, object]:
-    data = attrs.asdict(pair, filter=lambda a, _: a.name not in ("by_module",))
-    data["a"] = data.pop("a_name")
-    data["b"] = data.pop("b_name")
-    if short:
-        data.pop("only_in_a")
-        data.pop("only_in_b")
-    else:
-        data["only_in_a"] = list(pair.only_in_a)
-        data["only_in_b"] = list(pair.only_in_b)
-        data["by_module"] = {k: attrs.asdict(v) for k, v in pair.by_module.items()}
-    data["definition"] = (
-        "ratio = Dice over distinct part numbers: 2|A and B| / (|A| + |B|) (docs/sharing.md)"
-    )
-    return data

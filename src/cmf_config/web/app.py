@@ -34,14 +34,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cmf_config import report
-from cmf_config.commands.share import _pair_json
 from cmf_config.configurator import Configurator, module_totals
 from cmf_config.diagram import vehicle_diagram
 from cmf_config.dump import config_to_yaml
 from cmf_config.errors import Diagnostic, InputError, Span
 from cmf_config.load import bundled_dir, load_catalog, vehicle_from_document
 from cmf_config.rules import rules_by_id
-from cmf_config.source import _decode, parse_text
+from cmf_config.source import decode, parse_text
 from cmf_config.web import pages
 from cmf_config.web.state import (
     State,
@@ -351,7 +350,7 @@ async def _read_upload(request: Request) -> tuple[str, str]:
     # The client's file name is shown, never opened: keep its last part, plain characters.
     shown = re.sub(r"[^A-Za-z0-9._-]", "_", name.replace("\\", "/").rsplit("/", 1)[-1])[:80]
     display = f"upload/{shown or 'upload.yaml'}"
-    return display, _decode(display, data)
+    return display, decode(display, data)
 
 
 def _load_upload(service: Service, display: str, text: str) -> State:
@@ -655,7 +654,7 @@ async def api_share(request: Request) -> Response:
     config = config_of(service.workspace, state)
     built = service.configurator.built(config, state.assignment, step.completion)
     pair = service.configurator.compare_with(built, with_)
-    return JSONResponse(_pair_json(pair))  # type: ignore[arg-type]
+    return JSONResponse(report.pair_json(pair))  # type: ignore[arg-type]
 
 
 async def api_validate(request: Request) -> Response:

@@ -1,0 +1,117 @@
+"""Whole-process start-up: what a user waits for, next to `python -c "import yaml"`.
+
+Every row is a fresh process, as a user (or pre-commit, or CI) runs cmf-config. Rows are
+measured side by side in interleaved rounds (one run of each per round), so a machine that is
+busy for a while slows every row alike and the ratios stay fair. The baseline is
+`python -c "import yaml"` in the same environment. "warm" runs find the compiled catalog in
+the cache (one untimed run fills it); "empty cache" runs get a new, empty cache folder each
+time (CMF_CONFIG_CACHE_DIR).
+
+Aims (issue 12): --help <= 150 ms; each command <= 3x the baseline with a warm cache and
+<= 10x with an empty one.
+
+Usage: python benchmarks/bench_startup.py [--quick] [--rounds N]. Prints a Markdown table of
+medians and ratios. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CMF = str(BIN / "cmf-config")
+SEDAN = "examples/sedan.yaml"
+PARTIAL = "examples/partial-suv.yaml"
+BROKEN = "examples/invalid/city-ev-with-ice-bay.yaml"
+
+ROWS: list[tuple[str, list[str], str]] = [
+    ('python -c "import yaml" (baseline)', [sys.executable, "-c", "import yaml"], "none"),
+    ("cmf-config --help", [CMF, "--help"], "none"),
+    ("validate sedan.yaml, warm cache", [CMF, "validate", SEDAN], "warm"),
+    ("build sedan.yaml, warm cache", [CMF, "build", SEDAN], "warm"),
+    ("explain city-ev-with-ice-bay.yaml, warm cache", [CMF, "explain", BROKEN], "warm"),
+    ("options partial-suv.yaml, warm cache", [CMF, "options", PARTIAL], "warm"),
+    ("validate sedan.yaml, empty cache", [CMF, "validate", SEDAN], "empty"),
+    ("build sedan.yaml, empty cache", [CMF, "build", SEDAN], "empty"),
+    ("explain city-ev-with-ice-bay.yaml, empty cache", [CMF, "explain", BROKEN], "empty"),
+    ("options partial-suv.yaml, empty cache", [CMF, "options", PARTIAL], "empty"),
+]
+
+
+def _once(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+    return time.perf_counter() - start
+
+
+def measure(rounds: int) -> dict[str, list[float]]:
+    """Seconds of each row over `rounds` interleaved rounds."""
+    times: dict[str, list[float]] = {name: [] for name, _, _ in ROWS}
+    with tempfile.TemporaryDirectory() as tmp:
+        warm = dict(os.environ, CMF_CONFIG_CACHE_DIR=str(Path(tmp) / "warm"))
+        for _, command, cache in ROWS:  # fill the warm cache (untimed)
+            if cache == "warm":
+                _once(command, warm)
+        for index in range(rounds):
+            for name, command, cache in ROWS:
+                if cache == "empty":
+                    env = dict(os.environ, CMF_CONFIG_CACHE_DIR=str(Path(tmp) / f"e{index}{name}"))
+                else:
+                    env = warm
+                times[name].append(_once(command, env))
+    return times
+
+
+def table(times: dict[str, list[float]]) -> str:
+    """Markdown: median ms, ratio to the baseline, and the aim."""
+    base = statistics.median(times[ROWS[0][0]])
+    lines = [
+        "| command (whole process) | median ms | x baseline | aim |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    for name, _, cache in ROWS:
+        median = statistics.median(times[name])
+        if name.startswith("cmf-config --help"):
+            aim = "<= 150 ms " + ("met" if median <= 0.150 else "NOT met")
+        elif cache == "warm":
+            aim = "<= 3x " + ("met" if median <= 3 * base else "NOT met")
+        elif cache == "empty":
+            aim = "<= 10x " + ("met" if median <= 10 * base else "NOT met")
+        else:
+            aim = ""
+        lines.append(f"| {name} | {median * 1000:.0f} | {median / base:.1f} | {aim} |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Measure and print the table."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3 rounds (a smoke run)")
+    parser.add_argument("--rounds", type=int, default=15, metavar="N")
+    args = parser.parse_args(argv)
+    rounds = 3 if args.quick else args.rounds
+    print(
+        f"start-up, whole processes, {rounds} interleaved rounds, medians ({sys.version.split()[0]}, {os.cpu_count()} CPUs)"
+    )
+    print(table(measure(rounds)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

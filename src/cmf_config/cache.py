@@ -1,0 +1,118 @@
+"""The compiled-catalog cache: a loaded catalog kept on disk between runs.
+
+Reading and cross-checking the 77 files of a catalog takes most of a short command's time,
+and the files rarely change between two runs. The cache lives in the user's cache folder
+(platformdirs: ~/.cache/cmf-config on Linux, or $CMF_CONFIG_CACHE_DIR) and is keyed by the
+SHA-256 of every file read (names and bytes), the package and Python versions, the size and
+time of every module of the package (code_fingerprint) and the working directory (spans hold
+paths relative to it): any change to any file, or to cmf-config, is another key. An entry
+that cannot be read back -- truncated, corrupt, from another version -- is ignored and
+rebuilt; entries are written atomically, and a cache that cannot be written is skipped.
+`--no-cache` (or CMF_CONFIG_NO_CACHE=1) bypasses it.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import functools
+import hashlib
+import os
+import pickle
+import sys
+import types
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from cmf_config import __version__
+from cmf_config.files import write_atomic
+
+T = TypeVar("T")
+FORMAT = 1  # bump when the pickled classes change shape without a version change
+_STATE = {"disabled": False}
+STATS = {"catalog": "not used"}  # what the last lookup of each kind did (for --verbose)
+
+
+def _proxy(
+    proxy: types.MappingProxyType[Any, Any],
+) -> tuple[Callable[..., types.MappingProxyType[Any, Any]], tuple[Any, ...]]:
+    return (types.MappingProxyType, (dict(proxy),))
+
+
+copyreg.pickle(types.MappingProxyType, _proxy)  # attrs models keep spans in read-only maps
+
+
+def disable() -> None:
+    """Bypass the cache for the rest of this process (`--no-cache`)."""
+    _STATE["disabled"] = True
+
+
+def enabled() -> bool:
+    """Whether the cache is used."""
+    return not _STATE["disabled"] and os.environ.get("CMF_CONFIG_NO_CACHE", "") in ("", "0")
+
+
+def folder() -> Path:
+    """Where entries are kept."""
+    override = os.environ.get("CMF_CONFIG_CACHE_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("cmf-config", appauthor=False))
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """The name, size and modification time of every module of this package: a changed class
+    (a new field of a model, say) without a version change must not read old pickles."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(package)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def key(kind: str, files: Iterable[Path], extra: Iterable[str] = ()) -> str:
+    """The content hash of `files` (sorted by name) with the versions and `extra` strings."""
+    digest = hashlib.sha256()
+    for part in (kind, __version__, str(FORMAT), sys.version, code_fingerprint(), *extra):
+        digest.update(part.encode() + b"\0")
+    for path in sorted(files):
+        digest.update(str(path).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def cached(
+    kind: str, files: Iterable[Path], build: Callable[[str], T], extra: Iterable[str] = ()
+) -> T:
+    """`build(key)`, or its result from an earlier run over the same files.
+
+    `key` is the content key of the files (see `key`); `build` gets it so that an in-process
+    memo of its own can be keyed by content too, never by path alone.
+    """
+    try:
+        digest = key(kind, files, extra)
+    except OSError:
+        return build("")  # a file vanished or cannot be read: the build reports it
+    if not enabled():
+        STATS[kind] = "off (--no-cache)"
+        return build(digest)
+    entry = folder() / f"{kind}-{digest}.pickle"
+    try:
+        with entry.open("rb") as handle:
+            found: T = pickle.load(handle)
+        STATS[kind] = f"hit ({entry.parent})"
+        return found
+    except Exception:  # missing, truncated, corrupt or foreign: rebuilt, whatever broke
+        pass
+    value = build(digest)
+    STATS[kind] = f"miss, stored in {entry.parent}"
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(entry, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # a read-only or full cache folder only costs speed
+        pass
+    return value

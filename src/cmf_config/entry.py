@@ -1,0 +1,30 @@
+"""The `cmf-config` program: quiet on Ctrl-C from its first instant, then `cli.main`.
+
+Python turns Ctrl-C into a KeyboardInterrupt with a traceback wherever it lands, start-up
+imports included. Until `cli.main` is running, Ctrl-C here ends the process at once with exit
+130 and one line; from then on `cli.main` turns it into exit 130 itself.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import types
+
+
+def _interrupted(signum: int, frame: types.FrameType | None) -> None:
+    os.write(2, b"cmf-config: interrupted\n")
+    os._exit(130)
+
+
+signal.signal(signal.SIGINT, _interrupted)
+
+
+def main() -> int:
+    """Run `cmf-config` with the process's arguments."""
+    from cmf_config.cli import main as run
+
+    code = run(sys.argv[1:], own_signals=True)
+    signal.signal(signal.SIGINT, _interrupted)  # a late Ctrl-C while exiting stays quiet
+    return code

@@ -1,0 +1,236 @@
+"""Start fast: lazy imports, the compiled-catalog cache, and Ctrl-C at any moment."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from clirun import run_cli
+from cmf_config import cache
+from cmf_config.cli import COMMANDS, build_parser
+
+ROOT = Path(__file__).parents[1]
+HEAVY = ("numpy", "scipy", "matplotlib")
+CMF = str(Path(sys.executable).parent / "cmf-config")
+
+
+def _imported_after(code: str) -> set[str]:
+    """The heavy top-level packages a fresh interpreter holds after running `code`."""
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return set(done.stdout.split()[-1000:]) & set(HEAVY)
+
+
+def test_importing_the_cli_imports_no_numpy_scipy_or_matplotlib() -> None:
+    """`import cmf_config.cli` (what every run starts with) loads none of the heavy libraries."""
+    assert _imported_after("import cmf_config.cli") == set()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["validate", "examples/sedan.yaml"],
+        ["build", "examples/sedan.yaml", "--format", "json"],
+        ["options", "examples/partial-suv.yaml"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_light_commands_import_no_numpy_scipy_or_matplotlib(args: list[str]) -> None:
+    """validate, build, options (and --help) run without the heavy libraries."""
+    code = (
+        "import contextlib, io\n"
+        "from cmf_config.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        main({args!r})\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+    )
+    assert _imported_after(code) == set()
+
+
+def test_commands_that_need_them_still_import_them() -> None:
+    """share --all clusters the fleet with scipy: imported when it runs."""
+    code = (
+        "import contextlib, io\n"
+        "from cmf_config.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['share', '--all'])\n"
+    )
+    assert "scipy" in _imported_after(code)
+
+
+def test_the_command_table_matches_the_modules() -> None:
+    """Each one-line help in cli.COMMANDS is the one its module registers (they cannot drift)."""
+    full = build_parser()
+    sub = next(a for a in full._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {action.dest: action.help for action in sub._choices_actions}
+    assert {name: text for name, _, text in COMMANDS} == helps
+
+
+# ------------------------------------------------------------------ the cache
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty cache folder for this test."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("CMF_CONFIG_CACHE_DIR", str(folder))
+    monkeypatch.setattr(cache, "_STATE", {"disabled": False})
+    return folder
+
+
+def _copy_mini(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "tests" / "data" / "mini", tmp_path / "mini")
+    return tmp_path / "mini"
+
+
+def _validate(capsys: pytest.CaptureFixture[str], mini: Path, *extra: str) -> tuple[int, str]:
+    code, out, _ = run_cli(
+        capsys,
+        [
+            "validate",
+            str(mini / "configs" / "broken-rules.yaml"),
+            "--catalog",
+            str(mini / "catalog"),
+            "--rules",
+            str(mini / "rules"),
+            "--format",
+            "json",
+            *extra,
+        ],
+    )
+    return code, out
+
+
+def test_cache_is_filled_then_used(
+    cache_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first run writes the compiled catalog; the second reads it and says the same."""
+    mini = _copy_mini(tmp_path)
+    first = _validate(capsys, mini)
+    entries = sorted(p.name for p in cache_dir.iterdir())
+    assert any(name.startswith("catalog-") for name in entries)
+    assert not any(name.endswith(".tmp") for name in entries)
+    assert _validate(capsys, mini) == first
+
+
+def test_corrupt_cache_entry_is_ignored_and_rebuilt(
+    cache_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every entry truncated to garbage: the run gives the same answer and rewrites them."""
+    mini = _copy_mini(tmp_path)
+    expected = _validate(capsys, mini)
+    for entry in cache_dir.iterdir():
+        entry.write_bytes(b"\x80\x05garbage")
+    assert _validate(capsys, mini) == expected
+    (catalog,) = cache_dir.glob("catalog-*.pickle")
+    pickle.loads(catalog.read_bytes())  # rewritten whole
+
+
+def test_changed_rules_or_catalog_file_is_read_again(
+    cache_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An edited rules file (or catalog file) is another key: the cache never answers stale."""
+    mini = _copy_mini(tmp_path)
+    code, out = _validate(capsys, mini)
+    assert code == 1
+    assert "no-tow-bar-on-ev" in out
+    rules = mini / "rules" / "basic.yaml"
+    rules.write_text(
+        rules.read_text(encoding="utf-8").replace("severity: warning", "severity: error"),
+        encoding="utf-8",
+    )
+    code, out = _validate(capsys, mini)
+    broken = [d for f in json.loads(out)["files"] for d in f["diagnostics"]]
+    assert any(d["rule"] == "no-tow-bar-on-ev" and d["severity"] == "error" for d in broken)
+    modules = mini / "catalog" / "modules.yaml"
+    modules.write_text(
+        modules.read_text(encoding="utf-8").replace("Cockpit RHD", "Cockpit, right-hand drive"),
+        encoding="utf-8",
+    )
+    code, out, _ = run_cli(
+        capsys, ["catalog", "show", "ck-rhd", "--catalog", str(mini / "catalog")]
+    )
+    assert "name: Cockpit, right-hand drive" in out
+
+
+def test_no_cache_writes_nothing(
+    cache_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--no-cache neither reads nor writes the cache."""
+    mini = _copy_mini(tmp_path)
+    code, _ = _validate(capsys, mini, "--no-cache")
+    assert code == 1
+    assert not cache_dir.exists()
+
+
+def test_unwritable_cache_folder_only_costs_speed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cache folder that cannot be created (a file is in the way) is skipped silently."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("CMF_CONFIG_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setattr(cache, "_STATE", {"disabled": False})
+    code, _ = _validate(capsys, _copy_mini(tmp_path))
+    assert code == 1
+
+
+# ------------------------------------------------------------------ Ctrl-C
+
+
+@pytest.mark.parametrize("delay", [0.15, 0.4, 1.5])
+def test_ctrl_c_exits_130_without_a_traceback(delay: float, tmp_path: Path) -> None:
+    """SIGINT while importing, loading or solving: exit 130, one line, no traceback."""
+    env = dict(os.environ, CMF_CONFIG_CACHE_DIR=str(tmp_path / "cache"))
+    process = subprocess.Popen(
+        [CMF, "share", "--all", "--no-cache"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(delay)
+    if process.poll() is not None:
+        pytest.skip(f"the command ended before {delay} s")
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "cmf-config: interrupted"
+
+
+def test_a_changed_cmf_config_never_reads_old_entries(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Regression: a model class gained a field (no version change) and the old pickle was read
+    back without it. The key holds the package's code fingerprint: changed code, new key."""
+    source = tmp_path / "f.yaml"
+    source.write_text("a: 1\n", encoding="utf-8")
+    builds: list[str] = []
+
+    def build(_: str) -> str:
+        builds.append("built")
+        return f"value {len(builds)}"
+
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "code A")
+    assert cache.cached("t", [source], build) == "value 1"
+    assert cache.cached("t", [source], build) == "value 1"  # from the cache
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "code B")
+    assert cache.cached("t", [source], build) == "value 2"
+    assert builds == ["built", "built"]
