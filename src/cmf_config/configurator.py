@@ -263,7 +263,7 @@ class Stepper:
         # the encoding's clause lists are shared, not copied: RC2 only reads them
         wcnf.hard = [
             *engine.encoding.clauses,
-            *engine._selector_units(),
+            *engine.selector_units(),
             *([lit] for lit in engine.choice_lits(assignment)),
         ]
         wcnf.nv = engine.encoding.nvars
