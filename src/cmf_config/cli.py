@@ -59,6 +59,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("export", "interchange", "write the catalog and its rules as a variability model (UVL)"),
     ("model", "interchange", "questions about a UVL or DIMACS model file"),
     ("serve", "serve", "the configurator in the browser, with a JSON API under /api"),
+    ("orders", "orders", "validate an order bank and explode it into part demand"),
 )
 
 

@@ -7,7 +7,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -1046,3 +1046,44 @@ def pair_json(pair: PairShare, short: bool = False) -> dict[str, object]:
         "ratio = Dice over distinct part numbers: 2|A and B| / (|A| + |B|) (docs/sharing.md)"
     )
     return data
+
+
+def orders_text(summary: Mapping[str, Any], seconds: float | None = None) -> str:
+    """The summary of an order-bank check: counts, the rules broken most often, examples."""
+    files = cast(Sequence[str], summary["files"])
+    orders = cast(int, summary["orders"])
+    lines = [
+        f"checked {orders:,} orders from {', '.join(files)}",
+        f"  against {summary['catalog']} and {summary['rules']} "
+        f"({summary['rules_checked']} rules; fingerprint {str(summary['fingerprint'])[:12]})",
+    ]
+    for key in ("valid", "invalid", "malformed"):
+        count = cast(int, summary[key])
+        share = f" ({count / orders:.1%})" if orders else ""
+        lines.append(f"  {key:<10}{count:>12,}{share}")
+    lines.append(f"  distinct valid configurations: {summary['configurations']:,}")
+    if seconds is not None and seconds > 0:
+        lines.append(f"  {orders / seconds:,.0f} orders/s ({seconds:.1f} s)")
+    broken = cast(Sequence[Mapping[str, Any]], summary["rules_broken"])
+    if broken:
+        lines.append("rules broken most often:")
+        lines += [f"  {b['orders']:>10,}  {b['rule']}: {b['message']}" for b in broken[:10]]
+    warned = cast(Sequence[Mapping[str, Any]], summary["warnings"])
+    if warned:
+        lines.append("warning rules broken (orders stay valid):")
+        lines += [f"  {w['orders']:>10,}  {w['rule']}: {w['message']}" for w in warned[:10]]
+    examples = cast(Sequence[Mapping[str, Any]], summary["examples"])
+    for status in ("malformed", "invalid"):
+        shown = [e for e in examples if e["status"] == status]
+        if not shown:
+            continue
+        lines.append(f"first {status} orders:")
+        for e in shown:
+            where = f"{e['file']}:{e['line']}" if e["line"] is not None else e["file"]
+            lines.append(f"  {where}: row {e['row']:,} (order {e['order_id']}): {e['detail']}")
+    outputs = cast(Mapping[str, str], summary["outputs"])
+    if outputs:
+        lines.append("wrote " + ", ".join(outputs.values()))
+    elif cast(int, summary["invalid"]) or cast(int, summary["malformed"]):
+        lines.append("every order's verdict: rerun with -o DIR (verdicts.parquet)")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,695 @@
+"""Order banks on disk: CSV, JSON Lines and Parquet read in chunks, results written atomically.
+
+Reading is split in two so that the expensive half runs in the workers: the reader (one
+process, in file order) cuts a file into raw chunks with their row and line numbers, and
+`decode` (in a worker) turns a raw chunk into columns: configuration fields dictionary-encoded
+(each distinct cell is parsed once), pass-through columns as Arrow text arrays. Memory stays
+bounded by the chunk size whatever the file size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import stat
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from cmf_config.errors import UsageError
+
+CHUNK_ROWS = 65_536
+"""Rows per chunk: the unit of work of a worker and of memory (a few MB of Arrow data)."""
+JSONL_HEADER_ROWS = 1_000
+"""A JSON Lines bank's columns are the keys of its first rows (the file has no header)."""
+_CSV_FIELD_LIMIT = 1 << 20
+
+INPUT_KINDS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+OUTPUT_KINDS = {".csv": "csv", ".jsonl": "jsonl", ".json": "json", ".parquet": "parquet"}
+
+Codes = npt.NDArray[np.int32]
+TEXT = pa.dictionary(pa.int32(), pa.string())
+"""The type of text columns in verdicts: repeated values (status, plant, week...) stored once."""
+
+
+@attrs.frozen(kw_only=True)
+class BankFile:
+    """An order bank file that opened: its kind, its columns, and its row count if known."""
+
+    path: str
+    kind: str
+    columns: tuple[str, ...]
+    rows: int | None
+    size: int
+
+
+@attrs.frozen(kw_only=True)
+class RawChunk:
+    """Rows of a bank as the reader cut them: Arrow (Parquet), text rows (CSV), lines (JSONL).
+
+    `start` is the 0-based index of the first row in its file; `lines` the 1-based line of
+    each row in a text file.
+    """
+
+    file: str
+    index: int
+    start: int
+    columns: tuple[str, ...]
+    table: pa.Table | None = None
+    rows: list[list[str]] | None = None
+    lines: list[int] | None = None
+    texts: list[bytes] | None = None
+
+    @property
+    def size(self) -> int:
+        """Rows in the chunk."""
+        if self.table is not None:
+            return int(self.table.num_rows)
+        if self.rows is not None:
+            return len(self.rows)
+        return len(self.texts or ())
+
+
+@attrs.frozen(kw_only=True)
+class Coded:
+    """A dictionary-encoded column: row -> index into `uniques` (-1: empty cell)."""
+
+    codes: Codes
+    uniques: list[object]
+
+
+@attrs.frozen(kw_only=True)
+class Columns:
+    """A decoded chunk: coded cells by column, the rows that could not be read at all."""
+
+    file: str
+    start: int
+    size: int
+    typed: bool
+    lines: npt.NDArray[np.int64] | None
+    cells: Mapping[str, Coded]
+    text: Mapping[str, pa.Array]
+    row_errors: Mapping[int, str]
+
+    def text_of(self, column: str) -> pa.Array:
+        """A column as dictionary-encoded text (null for empty cells and missing columns)."""
+        if column in self.text:
+            return as_text(self.text[column])
+        coded = self.cells.get(column)
+        if coded is None:
+            return pa.nulls(self.size, TEXT)
+        words = pa.array([_as_text(u) for u in coded.uniques], pa.string())
+        indices = pa.array(coded.codes, mask=coded.codes < 0)
+        return pa.DictionaryArray.from_arrays(indices, words)
+
+
+class BankError(UsageError):
+    """An order bank that cannot be used at all (exit 2): the path and what to do."""
+
+
+# ------------------------------------------------------------------ opening
+
+
+def open_bank(path: Path) -> BankFile:
+    """Check that a bank file can be read and learn its columns; raise BankError if not."""
+    shown = str(path)
+    kind = INPUT_KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise BankError(
+            f"{shown}: cannot tell the format of an order bank from the extension '{path.suffix}'",
+            "name it .parquet, .csv or .jsonl (JSON Lines: one JSON object a line)",
+        )
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise BankError(f"{shown}: is a directory, not an order bank", "give a file")
+        if kind == "parquet":
+            return _open_parquet(path, info.st_size)
+        if kind == "csv":
+            return _open_csv(path, info.st_size)
+        return _open_jsonl(path, info.st_size)
+    except OSError as exc:
+        raise BankError(
+            f"{shown}: cannot read the file: {exc.strerror or exc}",
+            "check the path and its permissions",
+        ) from None
+
+
+def _open_parquet(path: Path, size: int) -> BankFile:
+    try:
+        meta = pq.ParquetFile(path)
+    except (pa.ArrowException, ValueError) as exc:
+        raise BankError(
+            f"{path}: not a readable Parquet file: {exc}",
+            "write the bank with pyarrow or pandas (to_parquet), or give .csv / .jsonl",
+        ) from None
+    columns = tuple(meta.schema_arrow.names)
+    return BankFile(
+        path=str(path), kind="parquet", columns=columns, rows=meta.metadata.num_rows, size=size
+    )
+
+
+def _open_csv(path: Path, size: int) -> BankFile:
+    with _text(path) as handle:
+        try:
+            csv.field_size_limit(_CSV_FIELD_LIMIT)
+            header = next(csv.reader(handle, strict=True), None)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise BankError(
+                f"{path}:1: cannot read the CSV header: {exc}", "save the file as UTF-8 CSV"
+            ) from None
+    if not header or not any(h.strip() for h in header):
+        raise BankError(
+            f"{path}: the CSV file has no header line",
+            "put the column names (order_id, brand, platform, ...) on the first line",
+        )
+    columns = tuple(h.strip() for h in header)
+    _no_duplicates(path, columns)
+    return BankFile(path=str(path), kind="csv", columns=columns, rows=None, size=size)
+
+
+def _open_jsonl(path: Path, size: int) -> BankFile:
+    seen: dict[str, None] = {}
+    with path.open("rb") as handle:
+        for count, line in enumerate(handle):
+            if count >= JSONL_HEADER_ROWS:
+                break
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                seen.update(dict.fromkeys(str(k) for k in record))
+    if not seen:
+        raise BankError(
+            f"{path}: no JSON object in the first {JSONL_HEADER_ROWS:,} lines",
+            'write one JSON object a line: {"order_id": "A1", "brand": "renault", ...}',
+        )
+    return BankFile(path=str(path), kind="jsonl", columns=tuple(seen), rows=None, size=size)
+
+
+def _no_duplicates(path: Path, columns: Sequence[str]) -> None:
+    seen: set[str] = set()
+    for name in columns:
+        if name in seen:
+            raise BankError(
+                f"{path}:1: the column '{name}' appears twice in the header",
+                "give every column a unique name",
+            )
+        seen.add(name)
+
+
+def _text(path: Path) -> IO[str]:
+    return path.open("r", encoding="utf-8-sig", newline="")
+
+
+# ------------------------------------------------------------------ reading
+
+
+def read_chunks(bank: BankFile, chunk_rows: int = CHUNK_ROWS) -> Iterator[RawChunk]:
+    """The raw chunks of a bank in file order; raise BankError when the file breaks mid-way."""
+    path = Path(bank.path)
+    try:
+        if bank.kind == "parquet":
+            yield from _parquet_chunks(bank, path, chunk_rows)
+        elif bank.kind == "csv":
+            yield from _csv_chunks(bank, path, chunk_rows)
+        else:
+            yield from _jsonl_chunks(bank, path, chunk_rows)
+    except OSError as exc:
+        raise BankError(
+            f"{bank.path}: reading failed: {exc.strerror or exc}", "check the file and rerun"
+        ) from None
+
+
+def _parquet_chunks(bank: BankFile, path: Path, chunk_rows: int) -> Iterator[RawChunk]:
+    start = 0
+    try:
+        schema = pq.ParquetFile(path).schema_arrow
+        # Text columns come out dictionary-encoded as Parquet stores them: no string is
+        # materialised or hashed again, and chunks travel to the workers small.
+        text = [
+            f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+        ]
+        parquet = pq.ParquetFile(path, read_dictionary=text)
+        for index, batch in enumerate(parquet.iter_batches(batch_size=chunk_rows)):
+            table = pa.Table.from_batches([batch])
+            yield RawChunk(
+                file=bank.path, index=index, start=start, columns=bank.columns, table=table
+            )
+            start += table.num_rows
+    except (pa.ArrowException, ValueError) as exc:
+        raise BankError(
+            f"{bank.path}: the Parquet data is damaged after row {start:,}: {exc}",
+            "write the file again; no output was written",
+        ) from None
+
+
+def _csv_chunks(bank: BankFile, path: Path, chunk_rows: int) -> Iterator[RawChunk]:
+    with _text(path) as handle:
+        csv.field_size_limit(_CSV_FIELD_LIMIT)
+        reader = csv.reader(handle, strict=True)
+        start = 0
+        index = 0
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        line = 1
+        try:
+            next(reader)
+            line = reader.line_num + 1
+            for row in reader:
+                if not row:  # a blank line is no order
+                    line = reader.line_num + 1
+                    continue
+                rows.append(row)
+                lines.append(line)
+                line = reader.line_num + 1
+                if len(rows) >= chunk_rows:
+                    yield RawChunk(
+                        file=bank.path,
+                        index=index,
+                        start=start,
+                        columns=bank.columns,
+                        rows=rows,
+                        lines=lines,
+                    )
+                    start += len(rows)
+                    index += 1
+                    rows, lines = [], []
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise BankError(
+                f"{bank.path}:{line}: cannot read the CSV text: {exc}",
+                "fix the quoting or the encoding (UTF-8) at that line; no output was written",
+            ) from None
+        if rows:
+            yield RawChunk(
+                file=bank.path,
+                index=index,
+                start=start,
+                columns=bank.columns,
+                rows=rows,
+                lines=lines,
+            )
+
+
+def _jsonl_chunks(bank: BankFile, path: Path, chunk_rows: int) -> Iterator[RawChunk]:
+    with path.open("rb") as handle:
+        start = 0
+        index = 0
+        texts: list[bytes] = []
+        lines: list[int] = []
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            texts.append(text)
+            lines.append(number)
+            if len(texts) >= chunk_rows:
+                yield RawChunk(
+                    file=bank.path,
+                    index=index,
+                    start=start,
+                    columns=bank.columns,
+                    texts=texts,
+                    lines=lines,
+                )
+                start += len(texts)
+                index += 1
+                texts, lines = [], []
+        if texts:
+            yield RawChunk(
+                file=bank.path,
+                index=index,
+                start=start,
+                columns=bank.columns,
+                texts=texts,
+                lines=lines,
+            )
+
+
+# ------------------------------------------------------------------ decoding (in workers)
+
+
+def decode(raw: RawChunk, coded: frozenset[str]) -> Columns:
+    """Columns of a raw chunk; the columns named in `coded` are dictionary-encoded."""
+    if raw.table is not None:
+        return _decode_arrow(raw, coded)
+    if raw.rows is not None:
+        return _decode_csv(raw, coded)
+    return _decode_jsonl(raw, coded)
+
+
+def _decode_arrow(raw: RawChunk, coded: frozenset[str]) -> Columns:
+    assert raw.table is not None
+    table = raw.table
+    cells: dict[str, Coded] = {}
+    text: dict[str, pa.Array] = {}
+    for name in table.column_names:
+        column = table.column(name).combine_chunks()
+        if name in coded:
+            cells[name] = _encode_arrow(column)
+        else:
+            text[name] = column
+    return Columns(
+        file=raw.file,
+        start=raw.start,
+        size=table.num_rows,
+        typed=True,
+        lines=None,
+        cells=cells,
+        text=text,
+        row_errors={},
+    )
+
+
+def _encode_arrow(column: pa.Array) -> Coded:
+    kind = column.type
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        # A list column (features): one cell value per distinct list, kept as a tuple.
+        if pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type):
+            joined = pc.binary_join(column, "\x1f")
+            encoded = pc.dictionary_encode(joined)
+            words = encoded.dictionary.to_pylist()
+            uniques: list[object] = [tuple(w.split("\x1f")) if w else () for w in words]
+            return Coded(codes=_indices(encoded), uniques=uniques)
+        return _encode_python(column.to_pylist())
+    if pa.types.is_dictionary(kind):
+        if pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type):
+            return Coded(codes=_indices(column), uniques=column.dictionary.to_pylist())
+        column = column.cast(kind.value_type)
+        kind = column.type
+    if pa.types.is_null(kind):
+        return Coded(codes=np.full(len(column), -1, np.int32), uniques=[])
+    if pa.types.is_struct(kind) or pa.types.is_map(kind) or pa.types.is_binary(kind):
+        return _encode_python(column.to_pylist())
+    encoded = pc.dictionary_encode(column)
+    return Coded(codes=_indices(encoded), uniques=encoded.dictionary.to_pylist())
+
+
+def _indices(encoded: pa.DictionaryArray) -> Codes:
+    indices = encoded.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, -1)
+    return np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int32)
+
+
+def as_text(column: pa.Array) -> pa.Array:
+    """A column as dictionary-encoded text (int32 indices, string values)."""
+    kind = column.type
+    if kind == TEXT:
+        return column
+    if pa.types.is_dictionary(kind):
+        if pa.types.is_string(kind.value_type):
+            return column.cast(TEXT)
+        column = column.cast(kind.value_type)
+        kind = column.type
+    if not pa.types.is_string(kind):
+        try:
+            column = column.cast(pa.string())
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+            column = pa.array([_as_text(v) for v in column.to_pylist()], pa.string())
+    return pc.dictionary_encode(column).cast(TEXT)
+
+
+def _decode_csv(raw: RawChunk, coded: frozenset[str]) -> Columns:
+    assert raw.rows is not None
+    width = len(raw.columns)
+    row_errors: dict[int, str] = {}
+    rows = raw.rows
+    for i, row in enumerate(rows):
+        if len(row) != width:
+            more = "quote values that contain commas" if len(row) > width else "fill every column"
+            row_errors[i] = f"the row has {len(row)} fields where the header has {width}: {more}"
+    if row_errors:
+        # a ragged row keeps its first fields (the order id, usually) and nothing else
+        rows = [
+            row if i not in row_errors else [*row[:1], *[""] * (width - 1)]
+            for i, row in enumerate(rows)
+        ]
+    cells: dict[str, Coded] = {}
+    text: dict[str, pa.Array] = {}
+    for j, name in enumerate(raw.columns):
+        values = pa.array([row[j] for row in rows], pa.string())
+        values = pc.if_else(
+            pc.equal(pc.utf8_trim_whitespace(values), ""), pa.scalar(None, pa.string()), values
+        )
+        if name in coded:
+            encoded = pc.dictionary_encode(values)
+            uniques = [str(u).strip() for u in encoded.dictionary.to_pylist()]
+            cells[name] = Coded(codes=_indices(encoded), uniques=list(uniques))
+        else:
+            text[name] = values
+    return Columns(
+        file=raw.file,
+        start=raw.start,
+        size=len(rows),
+        typed=False,
+        lines=np.asarray(raw.lines, dtype=np.int64),
+        cells=cells,
+        text=text,
+        row_errors=row_errors,
+    )
+
+
+def _decode_jsonl(raw: RawChunk, coded: frozenset[str]) -> Columns:
+    assert raw.texts is not None
+    records: list[Mapping[str, Any]] = []
+    row_errors: dict[int, str] = {}
+    known = set(raw.columns)
+    for i, line in enumerate(raw.texts):
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            row_errors[i] = f"not valid JSON: {exc}"
+            records.append({})
+            continue
+        if not isinstance(record, dict):
+            row_errors[i] = f"a JSON {type(record).__name__} where an object was expected"
+            records.append({})
+            continue
+        extra = [str(k) for k in record if k not in known]
+        if extra:
+            row_errors[i] = (
+                f"unknown column '{extra[0]}' (not among the keys of the first "
+                f"{JSONL_HEADER_ROWS:,} lines): put every key in the first lines, or fix the key"
+            )
+        records.append(record)
+    cells: dict[str, Coded] = {}
+    text: dict[str, pa.Array] = {}
+    for name in raw.columns:
+        values = [r.get(name) for r in records]
+        if name in coded:
+            cells[name] = _encode_python(values)
+        else:
+            text[name] = pa.array([_as_text(v) for v in values], pa.string())
+    return Columns(
+        file=raw.file,
+        start=raw.start,
+        size=len(records),
+        typed=True,
+        lines=np.asarray(raw.lines, dtype=np.int64),
+        cells=cells,
+        text=text,
+        row_errors=row_errors,
+    )
+
+
+@attrs.frozen
+class Unhashable:
+    """A cell value that cannot be a dictionary key (a JSON object), kept as its JSON text."""
+
+    text: str
+
+
+def _encode_python(values: Sequence[object]) -> Coded:
+    index: dict[object, int] = {}
+    uniques: list[object] = []
+    codes = np.empty(len(values), np.int32)
+    for i, value in enumerate(values):
+        if value is None:
+            codes[i] = -1
+            continue
+        key = _hashable(value)
+        # (type, value): keep True, 1 and 1.0 apart, they are different cells
+        slot = index.get((type(key), key))
+        if slot is None:
+            slot = index[(type(key), key)] = len(uniques)
+            uniques.append(key)
+        codes[i] = slot
+    return Coded(codes=codes, uniques=uniques)
+
+
+def _hashable(value: object) -> object:
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return Unhashable(json.dumps(value, sort_keys=True))
+    return value
+
+
+def _as_text(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, Unhashable):
+        return value.text
+    if isinstance(value, tuple | list):
+        return ";".join(str(_as_text(v)) for v in value)
+    return str(value)
+
+
+# ------------------------------------------------------------------ writing
+
+
+class AtomicFile:
+    """An output file written beside its destination and renamed over it on `commit`.
+
+    A symlink is written through (its target is replaced, the link stays); a device or a
+    FIFO (/dev/stdout) is written directly, since it cannot be renamed over.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        target = Path(os.path.realpath(path))
+        self.direct = target.exists() and not target.is_file()
+        self.target = target
+        directory = target.parent
+        if not directory.is_dir():
+            raise UsageError(
+                f"cannot write '{path}': the directory '{directory}' does not exist",
+                "create the directory first",
+            )
+        if self.direct:
+            self.temp = target
+        else:
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+            os.close(fd)
+            self.temp = Path(name)
+
+    def commit(self) -> None:
+        """Give the file its final name (and the mode a plain open() would)."""
+        if self.direct:
+            return
+        mode = self.target.stat().st_mode & 0o777 if self.target.exists() else 0o666 & ~_umask()
+        os.chmod(self.temp, mode)
+        os.replace(self.temp, self.target)
+
+    def discard(self) -> None:
+        """Remove the temporary file of a run that failed."""
+        if not self.direct:
+            with contextlib.suppress(OSError):
+                os.unlink(self.temp)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+class TableWriter:
+    """Appends Arrow tables of one schema to a Parquet, CSV, JSON Lines or JSON file."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        kind = OUTPUT_KINDS.get(path.suffix.lower())
+        if kind is None:
+            raise UsageError(
+                f"cannot tell the output format of '{path}' from its extension",
+                "name it .parquet, .csv, .jsonl or .json",
+            )
+        self.kind = kind
+        if kind != "parquet":  # text formats have no dictionaries: plain strings
+            schema = pa.schema(
+                [
+                    pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f
+                    for f in schema
+                ]
+            )
+        self.schema = schema
+        self.file = AtomicFile(path)
+        self.rows = 0
+        self._parquet: pq.ParquetWriter | None = None
+        self._handle: IO[bytes] | None = None
+        self._csv: pacsv.CSVWriter | None = None
+        if kind == "parquet":
+            self._parquet = pq.ParquetWriter(self.file.temp, schema, compression="zstd")
+        else:
+            self._handle = self.file.temp.open("wb")
+            if kind == "csv":
+                # the header as Python's csv writes it: quoted only where needed
+                header = io.StringIO()
+                csv.writer(header, lineterminator="\n").writerow(schema.names)
+                self._handle.write(header.getvalue().encode("utf-8"))
+                options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+                self._csv = pacsv.CSVWriter(self._handle, schema, write_options=options)
+            elif kind == "json":
+                self._handle.write(b"[")
+
+    def write(self, table: pa.Table) -> None:
+        """Append rows (the table's columns are cast to the writer's schema)."""
+        table = table.select(self.schema.names).cast(self.schema)
+        if self._parquet is not None:
+            self._parquet.write_table(table)
+        elif self._csv is not None:
+            self._csv.write_table(table)
+        else:
+            assert self._handle is not None
+            self._write_json(table)
+        self.rows += table.num_rows
+
+    def _write_json(self, table: pa.Table) -> None:
+        assert self._handle is not None
+        separator = b"\n" if self.kind == "jsonl" else b",\n"
+        parts: list[bytes] = []
+        for record in table.to_pylist():
+            text = json.dumps(record, ensure_ascii=False, allow_nan=False).encode("utf-8")
+            if self.kind == "json" and (self.rows or parts):
+                parts.append(separator)
+            elif self.kind == "json":
+                parts.append(b"\n")
+            parts.append(text)
+            if self.kind == "jsonl":
+                parts.append(separator)
+        self._handle.write(b"".join(parts))
+
+    def close(self) -> None:
+        """Finish the file (still under its temporary name)."""
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+        if self._csv is not None:
+            self._csv.close()
+            self._csv = None
+        if self._handle is not None:
+            if self.kind == "json":
+                self._handle.write(b"\n]\n" if self.rows else b"]\n")
+            self._handle.flush()
+            if not self.file.direct:
+                os.fsync(self._handle.fileno())
+            self._handle.close()
+            self._handle = None
+
+    def commit(self) -> None:
+        """Close and give the file its final name."""
+        self.close()
+        self.file.commit()
+
+    def discard(self) -> None:
+        """Close and remove the temporary file."""
+        with contextlib.suppress(Exception):
+            self.close()
+        self.file.discard()

@@ -1,0 +1,475 @@
+"""Order banks: verdicts against the SAT engine, nothing lost, formats, workers and Dask agree."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from clirun import run_cli
+from cmf_config.model import KINDS, VehicleConfig
+from cmf_config.orderrun import FAULT_ENV
+from cmf_config.orders import FIELDS, Checker, Layout
+from cmf_config.workspace import Workspace
+
+HEADER = ["order_id", *FIELDS, "features", "week", "plant"]
+
+
+@pytest.fixture(scope="module")
+def workspace() -> Workspace:
+    """The bundled catalog and rules, with the SAT engine (the reference)."""
+    return Workspace.open(None, None)[0]
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    """The order checker on the bundled catalog and rules."""
+    return Checker.open(None, None)
+
+
+def _row(config: VehicleConfig) -> dict[str, object]:
+    """A configuration as an order row (fields flat, features as a list)."""
+    o = config.options
+    row: dict[str, object] = {
+        "brand": config.brand,
+        "platform": config.platform,
+        "segment": config.segment,
+        "body": config.body,
+        "powertrain": config.powertrain,
+        **{kind: config.modules.get(kind) for kind in KINDS},
+        "drive": o.drive,
+        "steering": o.steering,
+        "market": o.market,
+        "battery_kwh": o.battery_kwh,
+        "wheelbase_mm": o.wheelbase_mm,
+        "features": list(o.features or ()),
+    }
+    return row
+
+
+def _complete_vehicles(workspace: Workspace) -> list[dict[str, object]]:
+    rows = []
+    for vehicle in sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id):
+        if workspace.is_complete(workspace.assignment(vehicle.config)):
+            rows.append(_row(vehicle.config))
+    return rows
+
+
+def _bank(workspace: Workspace, size: int, seed: int = 1) -> list[dict[str, object]]:
+    """A small bank: catalog vehicles repeated (skewed), some made invalid, some malformed."""
+    rng = random.Random(seed)
+    base = _complete_vehicles(workspace)
+    weights = [1.0 / (i + 1) for i in range(len(base))]
+    rows: list[dict[str, object]] = []
+    for i in range(size):
+        row = dict(rng.choices(base, weights)[0])
+        roll = rng.random()
+        if roll < 0.1:
+            row["market"] = "uk" if row["market"] != "uk" else "eu"  # steering no longer fits
+        elif roll < 0.13:
+            row["cockpit"] = "ck-no-such"
+        elif roll < 0.16:
+            row["battery_kwh"] = "lots"
+        elif roll < 0.19:
+            row["platform"] = None
+        row["order_id"] = f"O{i:05d}"
+        row["week"] = f"W{rng.randint(1, 3)}"
+        row["plant"] = rng.choice(["douai", "sunderland"])
+        rows.append(row)
+    return rows
+
+
+def _write(rows: Sequence[Mapping[str, object]], path: Path) -> Path:
+    """Write rows as CSV (features ';'-separated), JSON Lines or Parquet."""
+    if path.suffix == ".csv":
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(HEADER)
+            for row in rows:
+                cells = []
+                for name in HEADER:
+                    value = row.get(name)
+                    if isinstance(value, list):
+                        value = ";".join(value)
+                    cells.append("" if value is None else str(value))
+                writer.writerow(cells)
+    elif path.suffix == ".jsonl":
+        with path.open("w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps({k: row.get(k) for k in HEADER}) + "\n")
+    else:
+        columns: dict[str, list[object]] = {
+            name: [row.get(name) for row in rows] for name in HEADER
+        }
+        types = {
+            "battery_kwh": pa.float64(),
+            "wheelbase_mm": pa.int64(),
+            "features": pa.list_(pa.string()),
+        }
+        arrays = {}
+        for name, values in columns.items():
+            kind = types.get(name, pa.string())
+            if name == "battery_kwh":  # a typed column cannot hold the text 'lots'
+                arrays[name] = pa.array([None if isinstance(v, str) else v for v in values], kind)
+            else:
+                arrays[name] = pa.array(values, kind)
+        pq.write_table(pa.table(arrays), path)
+    return path
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
+    return run_cli(capsys, ["orders", *(str(a) for a in args)])
+
+
+def _verdicts(directory: Path) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = pq.read_table(directory / "verdicts.parquet").to_pylist()
+    return rows
+
+
+def _summary(directory: Path) -> dict[str, object]:
+    """The summary document without the output paths (which name the directory)."""
+    summary: dict[str, object] = json.loads((directory / "summary.json").read_text())
+    del summary["outputs"]
+    return summary
+
+
+# ------------------------------------------------------------------ against the engine
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_verdict_equals_the_sat_engines_validate(
+    workspace: Workspace, checker: Checker, data: st.DataObject
+) -> None:
+    """On random complete configurations, valid or not, the orders verdict and broken rules
+    equal `validate`'s (the SAT engine), and a valid one's BOM equals `build`'s."""
+    names = sorted(workspace.catalog.vehicles)
+    vehicle = workspace.catalog.vehicles[names[data.draw(st.integers(0, len(names) - 1))]]
+    full = {s.name: 0 for s in workspace.problem.slots}
+    full.update(workspace.assignment(vehicle.config))
+    # a real vehicle with some slots changed at random: valid and invalid ones both occur
+    for slot in workspace.problem.slots:
+        if data.draw(st.integers(0, 9)) == 0:
+            full[slot.name] = data.draw(st.integers(0, len(slot.values) - 1))
+    config = workspace.config_from(VehicleConfig(name="x"), full, fill=True)
+    verdict = workspace.validate(config)
+    expected = sorted(v.rule.id for v in verdict.violations if v.rule.severity.value == "error")
+    row = _row(config)
+    chosen = {f: _cell(row, f) for f in FIELDS}
+    layout = Layout(fields=FIELDS, features=True, feature_columns=(), unknown=(), passthrough=())
+    outcome = checker.outcome(
+        layout, (*chosen.values(), frozenset(config.options.features or ()), None, None)
+    )
+    assert sorted(outcome.rules) == expected
+    assert (outcome.status == "valid") == verdict.is_valid
+    if verdict.is_valid:
+        built = workspace.build(config)
+        assert built is not None
+        assert checker.bom(dict(outcome.configuration)) == list(built.bom)
+
+
+def test_numbers_off_the_catalog_join_the_domain_as_in_validate(
+    workspace: Workspace, checker: Checker
+) -> None:
+    """A battery or wheelbase the catalog does not list is checked as `validate` checks it."""
+    rows = [
+        {**row, "battery_kwh": battery, "wheelbase_mm": wheelbase}
+        for row in _complete_vehicles(workspace)[:8]
+        for battery, wheelbase in ((33.3, 2700), (0.0, 9999), (500.0, 2600))
+    ]
+    configs = [_config(row) for row in rows]
+    ws = Workspace(workspace.catalog, _rules_dir(), configs)  # their numbers join the domains
+    layout = Layout(fields=FIELDS, features=True, feature_columns=(), unknown=(), passthrough=())
+    for row, config in zip(rows, configs, strict=True):
+        verdict = ws.validate(config)
+        values = [_cell(row, f) for f in FIELDS]
+        features = frozenset(str(f) for f in row["features"])  # type: ignore[attr-defined]
+        outcome = checker.outcome(layout, (*values, features, None, None))
+        expected = sorted(v.rule.id for v in verdict.violations if v.rule.severity.value == "error")
+        assert sorted(outcome.rules) == expected
+        assert (outcome.status == "valid") == verdict.is_valid
+
+
+def _cell(row: Mapping[str, object], field: str) -> object:
+    """A field as the checker's canonical cell value (numbers as floats)."""
+    value = row[field]
+    if field in ("battery_kwh", "wheelbase_mm"):
+        assert isinstance(value, int | float)
+        return float(value)
+    return value
+
+
+def _rules_dir() -> Path:
+    from cmf_config.load import bundled_dir
+
+    return bundled_dir("rules")
+
+
+def _config(row: Mapping[str, object]) -> VehicleConfig:
+    from cmf_config.model import ModuleChoices, VehicleOptions
+
+    return VehicleConfig(
+        name="order",
+        brand=row["brand"],  # type: ignore[arg-type]
+        platform=row["platform"],  # type: ignore[arg-type]
+        segment=row["segment"],  # type: ignore[arg-type]
+        body=row["body"],  # type: ignore[arg-type]
+        powertrain=row["powertrain"],  # type: ignore[arg-type]
+        modules=ModuleChoices(**{k: row[k] for k in KINDS}),  # type: ignore[arg-type]
+        options=VehicleOptions(
+            battery_kwh=float(row["battery_kwh"]),  # type: ignore[arg-type]
+            wheelbase_mm=int(row["wheelbase_mm"]),  # type: ignore[call-overload]
+            drive=row["drive"],  # type: ignore[arg-type]
+            steering=row["steering"],  # type: ignore[arg-type]
+            market=row["market"],  # type: ignore[arg-type]
+            features=tuple(row["features"]),  # type: ignore[arg-type]
+        ),
+    )
+
+
+# ------------------------------------------------------------------ the command
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_every_order_lands_in_exactly_one_verdict(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path, suffix: str
+) -> None:
+    """Every input row is valid, invalid or malformed exactly once; counts match the summary."""
+    rows = _bank(workspace, 400)
+    bank = _write(rows, tmp_path / f"bank{suffix}")
+    code, out, err = _run(capsys, bank, "-o", tmp_path / "out", "--chunk-rows", "64")
+    assert code == 1, (out, err)
+    verdicts = _verdicts(tmp_path / "out")
+    assert [v["row"] for v in verdicts] == list(range(1, len(rows) + 1))
+    assert [v["order_id"] for v in verdicts] == [r["order_id"] for r in rows]
+    statuses = Counter(str(v["status"]) for v in verdicts)
+    assert set(statuses) <= {"valid", "invalid", "malformed"}
+    assert sum(statuses.values()) == len(rows)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["orders"] == len(rows)
+    assert {k: summary[k] for k in statuses} == dict(statuses)
+    assert summary["valid"] + summary["invalid"] + summary["malformed"] == len(rows)
+    assert summary["catalog"]
+    assert summary["rules"]
+    assert summary["rules_checked"] == 100
+    # each mutation lands where it should
+    for row, verdict in zip(rows, verdicts, strict=True):
+        if row["platform"] is None or row["cockpit"] == "ck-no-such":
+            assert verdict["status"] == "malformed"
+        if row["battery_kwh"] == "lots":
+            assert verdict["status"] == "malformed"
+            assert "battery_kwh" in str(verdict["columns"])
+        assert (verdict["bom"] is not None) == (verdict["status"] == "valid")
+        assert verdict["week"] == row["week"]
+
+
+def test_the_three_formats_give_the_same_verdicts(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """CSV, JSON Lines and Parquet of one bank: same statuses, rules, BOMs and demand."""
+    rows = _bank(workspace, 150, seed=2)
+    seen = []
+    for suffix in (".csv", ".jsonl", ".parquet"):
+        out = tmp_path / suffix[1:]
+        _run(capsys, _write(rows, tmp_path / f"b{suffix}"), "-o", out, "--group-by", "week")
+        verdicts = [(v["status"], v["rules"], v["bom"], v["columns"]) for v in _verdicts(out)]
+        demand = pq.read_table(out / "demand.parquet").to_pylist()
+        seen.append((verdicts, demand))
+    assert seen[0] == seen[1] == seen[2]
+
+
+def test_demand_is_the_sum_of_the_valid_orders_boms(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Demand per group equals a direct sum over valid orders of their resolved BOM lines."""
+    rows = _bank(workspace, 300, seed=3)
+    out = tmp_path / "out"
+    _run(capsys, _write(rows, tmp_path / "b.parquet"), "-o", out, "--group-by", "week,plant")
+    boms: dict[str, list[dict[str, object]]] = {}
+    for line in pq.read_table(out / "boms.parquet").to_pylist():
+        boms.setdefault(str(line["bom"]), []).append(line)
+    expected: Counter[tuple[str, str, str]] = Counter()
+    for verdict in _verdicts(out):
+        if verdict["status"] == "valid":
+            for line in boms[str(verdict["bom"])]:
+                key = (str(verdict["week"]), str(verdict["plant"]), str(line["part"]))
+                expected[key] += int(line["quantity"])  # type: ignore[call-overload]
+    demand = pq.read_table(out / "demand.parquet").to_pylist()
+    got = {(d["week"], d["plant"], d["part"]): d["quantity"] for d in demand}
+    assert got == dict(expected)
+    assert all(d["cost"] >= 0 and d["mass_kg"] >= 0 for d in demand)
+
+
+def test_malformed_rows_name_row_column_and_what_is_wrong(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Unknown id (did you mean), wrong type, missing field, unknown column, bad JSON."""
+    good = _complete_vehicles(workspace)[0]
+    lines = [
+        {**good, "order_id": "ok"},
+        {**good, "order_id": "typo", "market": "ukk"},
+        {**good, "order_id": "type", "wheelbase_mm": "long"},
+        {**good, "order_id": "missing", "drive": None},
+        {**good, "order_id": "feature", "feature.heat_pmp": True},
+        {**good, "order_id": "feat-id", "features": ["sunrooof"]},
+    ]
+    path = tmp_path / "b.jsonl"
+    with path.open("w") as handle:
+        for line in lines:
+            handle.write(json.dumps(line) + "\n")
+        handle.write("{not json\n")
+    code, out, _ = _run(capsys, path, "-o", tmp_path / "out")
+    assert code == 1
+    problems = {str(v["order_id"]): str(v["problems"]) for v in _verdicts(tmp_path / "out")}
+    assert problems["ok"] == ""
+    assert problems["typo"] == "market: unknown market 'ukk'; did you mean 'uk'?"
+    assert (
+        problems["type"]
+        == "wheelbase_mm: wrong type: wheelbase_mm is a number, not the text 'long'"
+    )
+    assert problems["missing"] == "drive: missing drive: an order must be complete to be scheduled"
+    assert problems["feature"] == (
+        "feature.heat_pmp: unknown column 'feature.heat_pmp': no feature 'heat_pmp'; did you mean 'heat_pump'?"
+    )
+    assert problems["feat-id"].startswith(
+        "features: unknown feature 'sunrooof'; did you mean 'sunroof'"
+    )
+    last = _verdicts(tmp_path / "out")[-1]
+    assert last["row"] == 7
+    assert last["line"] == 7
+    assert last["status"] == "malformed"
+    assert str(last["problems"]).startswith("not valid JSON")
+    assert f"{path}:3: row 3 (order type): wheelbase_mm: wrong type" in out
+
+
+def test_workers_give_the_same_bytes_and_a_killed_worker_loses_nothing(
+    workspace: Workspace,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--workers 2 writes byte-identical outputs to one process, also when a worker is
+    killed mid-run (its chunks are redone: no order lost or counted twice)."""
+    bank = _write(_bank(workspace, 600, seed=4), tmp_path / "b.parquet")
+    args = ("--chunk-rows", "50", "--group-by", "plant")
+    _run(capsys, bank, "-o", tmp_path / "one", *args)
+    monkeypatch.setenv(FAULT_ENV, f"kill:3:{tmp_path / 'killed'}")
+    code, _out, err = _run(capsys, bank, "-o", tmp_path / "two", "--workers", "2", *args)
+    assert code == 1, err
+    assert (tmp_path / "killed").exists()  # the worker did die
+    for name in ("verdicts.parquet", "demand.parquet", "boms.parquet"):
+        if (tmp_path / "one" / name).read_bytes() != (tmp_path / "two" / name).read_bytes():
+            import shutil
+
+            shutil.copytree(tmp_path, "/tmp/failcase", dirs_exist_ok=True)
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    assert _summary(tmp_path / "one") == _summary(tmp_path / "two")
+
+
+def test_a_chunk_that_keeps_killing_workers_fails_the_run_cleanly(
+    workspace: Workspace,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Exit 2 with the rows and what to do; no output file is left behind."""
+    bank = _write(_bank(workspace, 200, seed=5), tmp_path / "b.csv")
+    monkeypatch.setenv(FAULT_ENV, "kill:1")
+    out_dir = tmp_path / "out"
+    code, _out, err = _run(capsys, bank, "-o", out_dir, "--workers", "2", "--chunk-rows", "50")
+    assert code == 2
+    assert err == (
+        "cmf-config: error: a worker process died each of the 3 times it was given rows "
+        f"51-100 of {bank} (out of memory, or killed); no output was written\n"
+        "  hint: rerun with fewer --workers, or free memory; `dmesg` names what killed it\n"
+    )
+    assert sorted(p.name for p in out_dir.iterdir()) == []
+
+
+def test_dask_local_cluster_equals_one_process_row_for_row(
+    workspace: Workspace,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A two-process LocalCluster gives the single-process results, row for row, even when
+    one of its workers is killed while it holds a chunk."""
+    bank = _write(_bank(workspace, 500, seed=6), tmp_path / "b.jsonl")
+    args = ("--chunk-rows", "60", "--group-by", "week")
+    _run(capsys, bank, "-o", tmp_path / "one", *args)
+    monkeypatch.setenv(FAULT_ENV, f"kill:2:{tmp_path / 'killed'}")
+    code, _, err = _run(
+        capsys, bank, "-o", tmp_path / "dask", "--dask", "local", "--workers", "2", *args
+    )
+    assert code == 1, err
+    assert (tmp_path / "killed").exists()
+    one = _verdicts(tmp_path / "one")
+    assert _verdicts(tmp_path / "dask") == one
+    for name in ("demand.parquet", "boms.parquet"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes()
+    assert _summary(tmp_path / "one") == _summary(tmp_path / "dask")
+
+
+# ------------------------------------------------------------------ unusable input
+
+
+def _bad_inputs(tmp_path: Path, good: Mapping[str, object]) -> Iterator[tuple[Path, str]]:
+    yield tmp_path / "nope.csv", "cannot read the file"
+    (tmp_path / "bank.txt").write_text("x")
+    yield tmp_path / "bank.txt", "cannot tell the format"
+    (tmp_path / "damaged.parquet").write_bytes(b"PAR1 not really")
+    yield tmp_path / "damaged.parquet", "not a readable Parquet file"
+    (tmp_path / "short.csv").write_text("order_id,brand,plattform\nA,renault,cmf-b\n")
+    yield tmp_path / "short.csv", "no column 'platform' (is it 'plattform'?)"
+    (tmp_path / "empty.csv").write_text(",".join(HEADER) + "\n")
+    yield tmp_path / "empty.csv", "no orders in"
+
+
+def test_unusable_input_exits_2_with_the_path_and_no_traceback(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A missing, unknown-format, damaged, header-less or empty bank: exit 2, path, hint."""
+    good = _complete_vehicles(workspace)[0]
+    for path, words in _bad_inputs(tmp_path, good):
+        code, out, err = _run(capsys, path)
+        assert code == 2, (path, out, err)
+        assert words in err, err
+        assert str(path) in err
+        assert "hint:" in err
+        assert "Traceback" not in err
+
+
+def test_all_valid_exits_0_and_outputs_go_through_a_symlink(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Valid orders only: exit 0; a symlink given as output is written through, not replaced."""
+    rows = [{**r, "order_id": f"A{i}"} for i, r in enumerate(_complete_vehicles(workspace))]
+    valid = []
+    code, *_ = _run(capsys, _write(rows, tmp_path / "all.csv"), "--verdicts", tmp_path / "v.csv")
+    for row, verdict in zip(rows, csv.DictReader((tmp_path / "v.csv").open()), strict=True):
+        if verdict["status"] == "valid":
+            valid.append(row)
+    target = tmp_path / "real.csv"
+    target.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    code, out, err = _run(
+        capsys, _write(valid, tmp_path / "valid.csv"), "--demand", link, "--format", "json"
+    )
+    assert code == 0, err
+    assert link.is_symlink()
+    assert target.read_text().splitlines()[0] == "part,name,quantity,cost,mass_kg"
+    summary = json.loads(out)
+    assert summary["orders"] == summary["valid"] == len(valid) > 20
+    assert summary["outputs"] == {"demand": str(link)}
+    os.unlink(link)
