@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -299,8 +299,25 @@ def test_steps_match_the_engine(configurator: Configurator) -> None:
         assert step.count == _d4_count(clauses, engine.encoding.nvars, classic=True)
         assert step.completion is not None
         assert engine.is_consistent(step.completion)
+        assert _cost(configurator, step.completion) == _cost(
+            configurator, engine.complete(assignment, configurator.weights)
+        )
+        # a completion reused for more choices that it agrees with is still the cheapest
+        slot = next((s.name for s in configurator.problem.slots if s.name not in assignment), None)
+        if slot is not None:
+            more = {**assignment, slot: step.completion[slot]}
+            assert _cost(configurator, configurator.step(more).completion) == _cost(
+                configurator, engine.complete(more, configurator.weights)
+            )
 
     check()
+
+
+def _cost(configurator: Configurator, completion: Mapping[str, int] | None) -> float:
+    assert completion is not None
+    return round(
+        sum(configurator.weights.get(k, [0.0] * (v + 1))[v] for k, v in completion.items()), 2
+    )
 
 
 def test_steps_add_no_clause(configurator: Configurator) -> None:
@@ -326,3 +343,14 @@ def test_closest_vehicles_use_the_headline_ratio(
     products = configurator._products
     a, b = sorted(products)[:2]
     assert compare(products[a], products[b]).ratio is not None
+
+
+def test_serve_command_refuses_bad_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--port", "70000"]) == 2
+    assert "not a port number" in capsys.readouterr().err
+    assert main(["serve", "--workers", "0"]) == 2
+    (tmp_path / "brands.yaml").write_text("x: [\n", encoding="utf-8")
+    assert main(["serve", "--catalog", str(tmp_path), "--port", "0"]) == 2
+    assert "brands.yaml:2:1" in capsys.readouterr().err

@@ -15,11 +15,14 @@ import contextlib
 import multiprocessing
 import multiprocessing.connection
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 
 import attrs
 import py_d4
+from pysat.examples.rc2 import RC2
+from pysat.formula import WCNF
 from pysat.solvers import Solver
 
 from cmf_config.count import quiet_stdout
@@ -28,14 +31,17 @@ from cmf_config.model import KINDS, BomLine, BuiltVehicle, VehicleConfig
 from cmf_config.rules import Rule, holds
 from cmf_config.sat import SOLVER
 from cmf_config.sharing import PartUse, ProductBom, compare
-from cmf_config.solver import Engine, SlotOptions
+from cmf_config.solver import Engine, SlotOptions, _int_weights
 from cmf_config.workspace import Workspace
 
-COVERING_ROUNDS = 64
-"""At most this many models asked for with phases preferring unseen values (while each
-finds a new value), before the values left are tried one by one."""
+ACTIVATIONS = 20_000
+"""Covering queries (each a fresh variable in the second solver) before it is rebuilt."""
 
 SHRINK_BUDGET = 4
+
+REASON_SECONDS = 2.0
+"""Time one options call may spend finding reasons that no earlier step found; the values
+left past it are still reported excluded, with no reason yet (later steps find them)."""
 """At most this many extra solver calls shrink one excluded value's core (a bounded shrink)."""
 
 CACHE_STATES = 256
@@ -147,6 +153,8 @@ class Stepper:
 
     Thread-safe (one lock). Adds no clause or variable to the engine's solver.
     `weights` is the objective of the completion (per slot, per value; least total wins).
+    With `alternatives`, a step also tells for each chosen slot which other values it could
+    take with the other choices kept (the page shows them); without, only open slots.
     """
 
     def __init__(
@@ -155,8 +163,12 @@ class Stepper:
         weights: Mapping[str, Sequence[float]],
         *,
         count_seconds: float | None = 30.0,
+        alternatives: bool = True,
+        reason_seconds: float = REASON_SECONDS,
     ) -> None:
         self.engine = engine
+        self.alternatives = alternatives
+        self.reason_seconds = reason_seconds
         self.problem = engine.problem
         self.weights = weights
         self.lock = threading.RLock()
@@ -169,8 +181,12 @@ class Stepper:
         }
         self._steps: OrderedDict[frozenset[tuple[str, int]], Step] = OrderedDict()
         self._reasons: dict[int, list[tuple[frozenset[int], tuple[str, ...]]]] = {}
+        self._completions: list[tuple[dict[str, int], dict[str, int]]] = []
         self._units: Solver | None = None
-        self._units_sent = 0
+        self._units_vars = 0
+        self._next_activation = 0
+        self.rebuilds = 0
+        """How often the second solver was built (once, then once per ACTIVATIONS queries)."""
         # Per slot, the error rules reading it with the slots they read (authored rules and
         # rules reading fewer slots first: they make the plainest reasons).
         reading: dict[str, list[tuple[Rule, frozenset[str]]]] = {}
@@ -199,10 +215,11 @@ class Stepper:
             return step
 
     def clear(self) -> None:
-        """Forget the cached steps and reasons (benchmarks measure cold steps)."""
+        """Forget the cached steps, reasons and completions (benchmarks measure cold steps)."""
         with self.lock:
             self._steps.clear()
             self._reasons.clear()
+            self._completions.clear()
 
     def _compute(self, assignment: dict[str, int]) -> Step:
         engine = self.engine
@@ -211,10 +228,11 @@ class Stepper:
         if consistent:
             open_slots = [s.name for s in self.problem.slots if s.name not in assignment]
             options.update(self.options(assignment, open_slots))
-            for name in sorted(assignment, key=engine.encoding.order.__getitem__):
+            chosen = sorted(assignment, key=engine.encoding.order.__getitem__)
+            for name in chosen if self.alternatives else ():
                 others = {k: v for k, v in assignment.items() if k != name}
                 options.update(self.options(others, [name]))
-        completion = engine.complete(assignment, self.weights) if consistent else None
+        completion = self.least_cost(assignment) if consistent else None
         count = None
         if self.counter is not None:
             count = self.counter.count(engine.choice_lits(assignment)) if consistent else 0
@@ -227,14 +245,50 @@ class Stepper:
             count=count,
         )
 
+    def least_cost(self, assignment: Mapping[str, int]) -> dict[str, int] | None:
+        """The valid completion of least total weight (RC2), or None when there is none.
+
+        A completion found for fewer choices is still optimal for more choices that it
+        agrees with (it is valid, and no cheaper one can appear), so those are reused.
+        """
+        if len(assignment) == len(self.problem.slots):
+            return dict(assignment) if self.engine.is_consistent(assignment) else None
+        for earlier, completion in reversed(self._completions):
+            if earlier.items() <= assignment.items() and all(
+                completion[k] == v for k, v in assignment.items()
+            ):
+                return dict(completion)
+        engine = self.engine
+        wcnf = WCNF()
+        # the encoding's clause lists are shared, not copied: RC2 only reads them
+        wcnf.hard = [
+            *engine.encoding.clauses,
+            *engine.selector_units(),
+            *([lit] for lit in engine.choice_lits(assignment)),
+        ]
+        wcnf.nv = engine.encoding.nvars
+        for clause, weight in engine._costs(_int_weights(self.weights)):
+            wcnf.append(clause, weight=weight)
+        with RC2(wcnf, solver=SOLVER) as rc2:
+            model = rc2.compute()
+        if model is None:
+            return None
+        found = engine.decode(list(model))
+        self._completions.append((dict(assignment), found))
+        if len(self._completions) > CACHE_STATES:
+            del self._completions[0]
+        return dict(found)
+
     def options(
         self, assignment: Mapping[str, int], slots: Sequence[str]
     ) -> dict[str, SlotOptions]:
         """Possible values of `slots` under the choices, and the rules excluding the others.
 
-        Exact (backtrack-free): a value is possible when the solver finds a valid vehicle
-        with it, excluded when unit propagation or the solver proves that none exists.
-        Adds no clause to either solver.
+        Exact (backtrack-free): covering queries ask for any valid vehicle that uses a value
+        not seen yet (preferring unseen values, so one model vouches for many); the first
+        unsatisfiable one proves every value left excluded. The engine's own clauses and
+        variables are never touched; the covering clauses live in a second solver and are
+        retired at once (see `_units_solver`).
         """
         units = self._units_solver()
         choices = self.engine.choice_lits(assignment)
@@ -242,35 +296,31 @@ class Stepper:
         if not units.solve(assumptions=choices):
             return {name: SlotOptions(possible=(), excluded={}) for name in slots}
         self._mark(seen, units.get_model() or [])
-        # Models that prefer values not seen yet vouch for many values at once.
-        for _ in range(COVERING_ROUNDS):
+        while True:
             unseen = self._unseen(seen)
             if not unseen:
                 break
+            activation = self._activation()
+            units.add_clause([-activation, *unseen])
             units.set_phases(unseen)
-            if not units.solve(assumptions=choices):
+            found = units.solve(assumptions=[*choices, activation])
+            model = units.get_model() if found else None
+            units.add_clause([-activation])  # retired for good
+            if not model:
                 break
-            if not self._mark(seen, units.get_model() or []):
-                break
-        excluded_lits: list[int] = []
-        for lit in self._unseen(seen):
-            name, index = self._lit_item[lit]
-            if index in seen[name]:
-                continue  # a model found for an earlier value covered this one
-            # Propagation alone refutes most excluded values; a search settles the rest.
-            if units.propagate(assumptions=[*choices, lit])[0] and units.solve(
-                assumptions=[*choices, lit]
-            ):
-                self._mark(seen, units.get_model() or [])
-                continue
-            excluded_lits.append(lit)
+            self._mark(seen, model)
         excluded: dict[str, dict[str, tuple[str, ...]]] = {name: {} for name in slots}
         chosen = set(choices)
-        for lit in excluded_lits:
+        deadline = time.perf_counter() + self.reason_seconds
+        for lit in self._unseen(seen):
             name, index = self._lit_item[lit]
             rules = self._known_reason(lit, chosen)
             if rules is None:
-                rules = self._reason(lit, assignment, choices)
+                # Past the budget, the value is still excluded (that is proved) but its
+                # reason is left for a later step: () says "not computed yet".
+                rules = (
+                    self._reason(lit, assignment, choices) if time.perf_counter() < deadline else ()
+                )
             excluded[name][self.problem.slot(name).values[index].id] = rules
         out: dict[str, SlotOptions] = {}
         for name in slots:
@@ -282,20 +332,35 @@ class Stepper:
         return out
 
     def _units_solver(self) -> Solver:
-        """A second solver with the error rules as unit clauses: its propagation starts from
-        a formula already simplified by them, so value queries cost a fraction of the
-        engine's (which switches rules on as assumptions, to name them in cores)."""
-        clauses = self.engine.encoding.clauses
-        if self._units is None:
-            self._units = Solver(name=SOLVER, bootstrap_with=clauses)
+        """A second solver: the engine's CNF with every error rule as a unit clause.
+
+        Its propagation starts from a formula already simplified by the rules, so value
+        queries cost a fraction of the engine's (which switches rules on as assumptions, to
+        name them in cores). Covering queries add a clause guarded by a fresh activation
+        variable and retire it with a unit at once (satisfied clauses are deleted by the
+        solver); after ACTIVATIONS of them, or when the engine's encoding has grown, the
+        solver is rebuilt, so that neither clauses nor variables accumulate with use.
+        """
+        encoding = self.engine.encoding
+        if (
+            self._units is None
+            or self._units_vars != encoding.nvars
+            or self._next_activation > encoding.nvars + ACTIVATIONS
+        ):
+            if self._units is not None:
+                self._units.delete()
+            self._units = Solver(name=SOLVER, bootstrap_with=encoding.clauses)
             for selector in self._hard:
                 self._units.add_clause([selector])
-            self._units_sent = len(clauses)
-        elif self._units_sent < len(clauses):  # definitions other callers added since
-            for clause in clauses[self._units_sent :]:
-                self._units.add_clause(clause)
-            self._units_sent = len(clauses)
+            self._units_vars = encoding.nvars
+            self._next_activation = encoding.nvars + 1
+            self.rebuilds += 1
         return self._units
+
+    def _activation(self) -> int:
+        """A fresh variable of the second solver, above every variable of the encoding."""
+        self._next_activation += 1
+        return self._next_activation - 1
 
     def _unseen(self, seen: Mapping[str, set[int]]) -> list[int]:
         lits = self.engine.encoding.slot_lits

@@ -116,7 +116,8 @@ def _control(data: PageData, slot: str) -> str:
             opts.append('<optgroup label="excluded by rules (pick one to see why)">')
             for i in banned:
                 rules = found.excluded[s.values[i].id]
-                opts.append(option(i, f" \u2715 {', '.join(rules) or 'excluded'}", "excluded"))
+                why_short = ", ".join(rules) or "reason not computed yet"
+                opts.append(option(i, f" \u2715 {why_short}", "excluded"))
             opts.append("</optgroup>")
     state = ""
     if chosen is not None:
@@ -129,7 +130,10 @@ def _control(data: PageData, slot: str) -> str:
     if excluded_ids:
         items = []
         for value, rules in excluded_ids.items():
-            reasons = "; ".join(_rule_line(data.rules.get(r), r) for r in rules) or "the choices"
+            reasons = (
+                "; ".join(_rule_line(data.rules.get(r), r) for r in rules)
+                or "excluded (proved); its reason was not computed within this step's time budget"
+            )
             shown = value_label(data.catalog, problem, slot, value)
             items.append(f"<li><b>{esc(shown)}</b>: {reasons}</li>")
         why = (
