@@ -39,6 +39,9 @@ ACTIVATIONS = 20_000
 
 SHRINK_BUDGET = 4
 
+CONFLICT_BUDGET = 10_000
+"""Conflicts one core search for a reason may take before it gives up (no reason, this time)."""
+
 REASON_SECONDS = 2.0
 """Time one options call may spend finding reasons that no earlier step found; the values
 left past it are still reported excluded, with no reason yet (later steps find them)."""
@@ -410,10 +413,11 @@ class Stepper:
                 needed = frozenset(lits[s][trial[s]] for s in read if s != name)
                 return self._remember(lit, needed, (rule.id,))
         sat = self.engine.sat
-        if sat.solve([lit, *choices, *self._hard]):
-            raise AssertionError(
-                "the engine's solver found a value possible that propagation refuted"
-            )
+        found = self._limited([lit, *choices, *self._hard])
+        if found is None:  # the search ran past its conflict budget: no reason this time
+            return ()
+        if found:
+            raise AssertionError("the engine's solver found a value possible that was refuted")
         core = sat.core()
         needed = frozenset(c for c in choices if c in core)
         kept = [s for s in self._hard if s in core]
@@ -423,13 +427,23 @@ class Stepper:
         while i < len(kept) and budget > 0 and len(kept) > 1:
             budget -= 1
             smaller = kept[:i] + kept[i + 1 :]
-            if not sat.solve([*fixed, *smaller]):
+            if self._limited([*fixed, *smaller]) is False:
                 still = sat.core()
                 kept = [s for s in smaller if s in still]
                 i = min(i, len(kept))
                 continue
             i += 1
         return self._remember(lit, needed, tuple(sorted(self._rule_of[s] for s in kept)))
+
+    def _limited(self, assumptions: Sequence[int]) -> bool | None:
+        """The engine's solver under a conflict budget: None when it ran out (a reason is
+        worth a bounded search, never an unbounded one)."""
+        session = self.engine.sat
+        session._catch_up()  # the clauses the encoding gained since its last call
+        raw = session._solver
+        raw.conf_budget(CONFLICT_BUDGET)
+        answer = raw.solve_limited(assumptions=list(assumptions))
+        return None if answer is None else bool(answer)
 
     def _remember(
         self, lit: int, needed: frozenset[int], rules: tuple[str, ...]
