@@ -79,3 +79,17 @@ def test_quiet_and_verbose(capsys: pytest.CaptureFixture[str]) -> None:
     assert err.startswith("cmf-config: validate took ")
     assert "catalog cache: " in err
     run_cli(capsys, ["validate", "examples/sedan.yaml"])  # back to the default state
+
+
+def test_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    """Work over a second shows `cmf-config: share ... N s` on a terminal, erased before the
+    report; piped, stderr holds no indicator at all."""
+    slow = ["share", "--all", "--no-cache"]
+    screen = _on_a_terminal(slow, CMF_CONFIG_CACHE_DIR=str(tmp_path / "c"))
+    assert f"\r{ESC}2Kcmf-config: share " in screen
+    assert f" s\r{ESC}2K{ESC}2mcatalog: " in screen  # erased before the report starts
+    done = subprocess.run(
+        [CMF, *slow], cwd=ROOT, capture_output=True, text=True, check=True, timeout=300
+    )
+    assert "cmf-config: share" not in done.stderr
+    assert ESC not in done.stderr

@@ -127,7 +127,13 @@ def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         prepare(args)
-        code: int = args.run(args)
+        # No indicator for a server (it runs until stopped and logs on stderr).
+        indicator = None if args.command == "serve" else term.progress(args.command, sys.stderr)
+        if indicator is None:
+            code: int = args.run(args)
+        else:
+            with indicator:
+                code = args.run(args)
         if term.STATE["verbose"]:
             sys.stderr.write(
                 f"cmf-config: {args.command} took {(time.perf_counter() - started) * 1000:.0f} ms;"

@@ -73,3 +73,78 @@ def configure(
     STATE["color_err"] = wants_color(err, choice)
     STATE["quiet"] = quiet
     STATE["verbose"] = verbose and not quiet
+
+
+class Progress:
+    """A working indicator on stderr for a command that runs for more than a second.
+
+    Only on a terminal (and not with --quiet): after `delay` seconds a line
+    `cmf-config: bom-check ... 3 s` is drawn and redrawn twice a second, then erased when the
+    command ends, so that the report itself is never mixed with it. The work gives no
+    fraction done, so it shows the time elapsed rather than a percentage.
+    """
+
+    def __init__(self, label: str, stream: TextIO, delay: float = 1.0) -> None:
+        import threading
+
+        self.label = label
+        self.stream = stream
+        self.delay = delay
+        self._stop = threading.Event()
+        self._drawn = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import time
+
+        start = time.monotonic()
+        if self._stop.wait(self.delay):
+            return
+        frames = "|/-\\"
+        tick = 0
+        while not self._stop.is_set():
+            elapsed = time.monotonic() - start
+            self.stream.write(
+                f"\r\x1b[2Kcmf-config: {self.label} {frames[tick % 4]} {elapsed:.0f} s"
+            )
+            self.stream.flush()
+            self._drawn = True
+            tick += 1
+            self._stop.wait(0.5)
+
+    def __enter__(self) -> Progress:
+        _ACTIVE.append(self)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        if self in _ACTIVE:
+            _ACTIVE.remove(self)
+
+    def stop(self) -> None:
+        """Stop and erase the indicator (before the report is written)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        if self._drawn:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+            self._drawn = False
+
+
+_ACTIVE: list[Progress] = []
+
+
+def end_progress() -> None:
+    """Erase any working indicator: output is about to be written."""
+    for indicator in _ACTIVE:
+        indicator.stop()
+
+
+def progress(label: str, stream: TextIO) -> Progress | None:
+    """A Progress for `label` when `stream` is a terminal and the run is not quiet."""
+    isatty = getattr(stream, "isatty", None)
+    if STATE["quiet"] or not (isatty and isatty()) or os.environ.get("TERM") == "dumb":
+        return None
+    return Progress(label, stream)

@@ -156,6 +156,7 @@ def note_sources(args: argparse.Namespace, rules: bool = True) -> None:
     """Say what was checked on stderr (for commands whose stdout is a file's content)."""
     if term.STATE["quiet"]:
         return
+    term.end_progress()
     sys.stdout.flush()
     line = describe(sources_of(args), rules) + "\n"
     sys.stderr.write(term.paint(line) if term.STATE["color_err"] else line)
@@ -187,6 +188,7 @@ def add_year(parser: argparse.ArgumentParser) -> None:
 def emit(text: str, out: Path | None = None) -> None:
     """Print, or write atomically to a file."""
     if out is None:
+        term.end_progress()
         sys.stdout.write(term.paint(text) if term.STATE["color"] else text)
     else:
         write_atomic(out, text)
