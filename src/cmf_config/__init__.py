@@ -29,9 +29,11 @@ if TYPE_CHECKING:
         diagnostics,
         enumerate_vehicles,
         explain,
+        export_uvl,
         fix,
         import_model,
         lint_catalog,
+        model_uvl,
         open_workspace,
         options,
         share,
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
     from cmf_config.report import render_diagnostics
     from cmf_config.sharing import PairShare
     from cmf_config.solver import Change, SlotOptions
+    from cmf_config.uvlexport import Export
     from cmf_config.workspace import Verdict, Workspace
 
 _HOMES = {
@@ -71,9 +74,11 @@ _HOMES = {
         "diagnostics",
         "enumerate_vehicles",
         "explain",
+        "export_uvl",
         "fix",
         "import_model",
         "lint_catalog",
+        "model_uvl",
         "open_workspace",
         "options",
         "share",
@@ -89,6 +94,7 @@ _HOMES = {
     "report": ["render_diagnostics"],
     "sharing": ["PairShare"],
     "solver": ["Change", "SlotOptions"],
+    "uvlexport": ["Export"],
     "workspace": ["Verdict", "Workspace"],
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
@@ -104,6 +110,7 @@ __all__ = [
     "Derivation",
     "Diagnostic",
     "Explanation",
+    "Export",
     "FeatureAnalysis",
     "FeatureModel",
     "FileResult",
@@ -129,9 +136,11 @@ __all__ = [
     "diagnostics",
     "enumerate_vehicles",
     "explain",
+    "export_uvl",
     "fix",
     "import_model",
     "lint_catalog",
+    "model_uvl",
     "open_workspace",
     "options",
     "render_diagnostics",

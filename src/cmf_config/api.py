@@ -39,6 +39,8 @@ from cmf_config.sharing import (
 from cmf_config.solver import Change, SlotOptions
 from cmf_config.suggest import did_you_mean
 from cmf_config.uvl import load_uvl
+from cmf_config.uvlexport import Export, feature_model_uvl
+from cmf_config.uvlexport import export_uvl as _export_uvl
 from cmf_config.variantbom import check as _bom_check
 from cmf_config.workspace import Verdict, Workspace, load_configs
 
@@ -339,3 +341,16 @@ def analyse_model(model: FeatureModel) -> FeatureAnalysis:
     """A feature model compiled for questions: `is_satisfiable`, `count`, `core_dead`,
     `forced`, `lint`, `explain` and `derive` under a selection (feature -> selected)."""
     return FeatureAnalysis(compile_model(model))
+
+
+def export_uvl(workspace: Workspace, *, source: str = "", namespace: str = "CMF") -> Export:
+    """The workspace's catalog and rules as UVL text, with the rules written as constraints
+    and those UVL cannot express skipped (id, reason); `source` names the catalog in the
+    header comment."""
+    return _export_uvl(workspace.problem, workspace.rules, namespace=namespace, source=source)
+
+
+def model_uvl(model: FeatureModel) -> str:
+    """A feature model read with `import_model` (UVL or DIMACS) as normalised UVL text with
+    the same number of configurations."""
+    return feature_model_uvl(model)

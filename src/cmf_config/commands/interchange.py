@@ -35,7 +35,6 @@ from cmf_config.fmodel import FeatureModel
 from cmf_config.load import display_path
 from cmf_config.rules import Rule
 from cmf_config.suggest import did_you_mean
-from cmf_config.uvlexport import export_uvl, feature_model_uvl
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -282,7 +281,7 @@ def run_import(args: argparse.Namespace) -> int:
                 "create the directory first, or give an existing one",
             )
         written = args.output / "model.uvl"
-        write_atomic(written, feature_model_uvl(model))
+        write_atomic(written, api.model_uvl(model))
     abstract = sum(1 for f in model.features if f.abstract)
     summary = {
         "file": model.path,
@@ -319,7 +318,7 @@ def run_export(args: argparse.Namespace) -> int:
         if sources.catalog.origin == "bundled"
         else display_path(sources.catalog.path)
     )
-    result = export_uvl(workspace.problem, workspace.rules, source=source)
+    result = api.export_uvl(workspace, source=source)
     if args.output is not None:
         write_atomic(args.output, result.text)
     if args.format == "json":
