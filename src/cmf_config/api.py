@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -22,8 +23,8 @@ from cmf_config.featuremodel import FeatureAnalysis, compile_model
 from cmf_config.fmodel import FeatureModel
 from cmf_config.lint import lint as _lint
 from cmf_config.load import bundled_dir, display_path, load_catalog
-from cmf_config.model import BuiltVehicle, Vehicle, VehicleConfig
-from cmf_config.rules import rules_by_id
+from cmf_config.model import KINDS, BomLine, BuiltVehicle, Vehicle, VehicleConfig
+from cmf_config.rules import K, Rule, bind, rules_by_id
 from cmf_config.sharing import (
     CommonRule,
     FamilyIndices,
@@ -43,6 +44,9 @@ from cmf_config.uvlexport import Export, feature_model_uvl
 from cmf_config.uvlexport import export_uvl as _export_uvl
 from cmf_config.variantbom import check as _bom_check
 from cmf_config.workspace import Verdict, Workspace, load_configs
+
+if TYPE_CHECKING:
+    from cmf_config.diagram import RuleState  # graphviz: not imported for a type
 
 PathLike = str | os.PathLike[str]
 
@@ -202,6 +206,50 @@ def build(workspace: Workspace, config: VehicleConfig) -> BuiltVehicle | None:
     """The configuration resolved into module variants and a bill of materials (open slots at
     least cost), or None when it is invalid."""
     return workspace.build(config)
+
+
+def bill_of_materials(
+    workspace: Workspace, config: VehicleConfig, *, build_open: bool = True
+) -> list[BomLine] | None:
+    """The bill of materials as chosen when every module and the brand are chosen; else, with
+    `build_open`, as `build` resolves it (None when invalid), without it None."""
+    assignment = workspace.assignment(config)
+    if all(slot in assignment for slot in (*KINDS, "brand")):
+        return workspace.bom_lines(config, assignment)
+    if not build_open:
+        return None
+    built = build(workspace, config)
+    return list(built.bom) if built is not None else None
+
+
+def broken_rules(workspace: Workspace, verdict: Verdict) -> list[Rule]:
+    """The rules a verdict blames: those a complete configuration breaks, or those of the
+    minimal conflict of a partial one that cannot be completed (none when it can)."""
+    if verdict.complete:
+        return [v.rule for v in verdict.violations]
+    if verdict.conflict is None:
+        return []
+    by_id = rules_by_id(workspace.rules)
+    return [by_id[r] for r in verdict.conflict.rules if r in by_id]
+
+
+def rule_states(workspace: Workspace, config: VehicleConfig) -> dict[str, RuleState]:
+    """How each rule fares on a configuration, by rule id: 'satisfied', 'violated', or 'open'
+    when the open slots of a partial one leave it undecided. The rules of the minimal
+    conflict of a partial configuration that cannot be completed count as violated."""
+    assignment = workspace.assignment(config)
+    states: dict[str, RuleState] = {}
+    for rule in workspace.rules:
+        bound = bind(workspace.problem, rule.formula, assignment)
+        if isinstance(bound, K):
+            states[rule.id] = "satisfied" if bound.value else "violated"
+        else:
+            states[rule.id] = "open"
+    if not workspace.is_complete(assignment):
+        conflict = workspace.explain(config)
+        for rule_id in conflict.rules if conflict is not None else ():
+            states[rule_id] = "violated"
+    return states
 
 
 def count_vehicles(workspace: Workspace, fixed: Mapping[str, str] | None = None) -> int:

@@ -18,7 +18,6 @@ from cmf_config import api, report, sharing
 from cmf_config.commands.common import add_common, emit, note_sources, stamp
 from cmf_config.diagram import (
     Reference,
-    RuleState,
     catalog_diagram,
     provenance_caption,
     rules_diagram,
@@ -29,9 +28,8 @@ from cmf_config.diagram import (
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.files import write_atomic
 from cmf_config.load import load_catalog
-from cmf_config.model import KINDS, BomLine, BuiltVehicle, Vehicle, VehicleConfig
-from cmf_config.rules import K, Rule, bind, rules_by_id
-from cmf_config.workspace import Verdict, Workspace
+from cmf_config.model import BomLine, BuiltVehicle, Vehicle, VehicleConfig
+from cmf_config.workspace import Workspace
 
 FORMATS: dict[str, str | None] = {
     ".dot": None,
@@ -168,25 +166,6 @@ def _write(args: argparse.Namespace, graph: graphviz.Digraph) -> None:
 # ------------------------------------------------------------------ vehicle
 
 
-def _violated(workspace: Workspace, verdict: Verdict) -> list[Rule]:
-    """Broken rules of a complete configuration, or the conflict's rules of a partial one."""
-    if verdict.complete:
-        return [v.rule for v in verdict.violations]
-    if verdict.conflict is None:
-        return []
-    by_id = rules_by_id(workspace.rules)
-    return [by_id[r] for r in verdict.conflict.rules if r in by_id]
-
-
-def _bom(workspace: Workspace, config: VehicleConfig) -> list[BomLine] | None:
-    """The bill of materials: as chosen when every module and the brand are, else as built."""
-    assignment = workspace.assignment(config)
-    if all(slot in assignment for slot in (*KINDS, "brand")):
-        return workspace.bom_lines(config, assignment)
-    built = api.build(workspace, config)
-    return list(built.bom) if built is not None else None
-
-
 def _product(name: str, lines: Sequence[BomLine]) -> sharing.ProductBom:
     return sharing.ProductBom(
         name=name,
@@ -206,7 +185,7 @@ def _product(name: str, lines: Sequence[BomLine]) -> sharing.ProductBom:
 def _reference(
     workspace: Workspace, config: VehicleConfig, own: Sequence[BomLine] | None, other: Vehicle
 ) -> Reference:
-    lines = _bom(workspace, other.config)
+    lines = api.bill_of_materials(workspace, other.config)
     if lines is None:
         raise UsageError(
             f"the reference vehicle '{other.config.name}' cannot be built, so it has no parts to compare with",
@@ -235,24 +214,21 @@ def run_vehicle(args: argparse.Namespace) -> int:
     if ref:
         loaded = {str(p): v for p, v in zip(extra, vehicles[1:], strict=True)}
         other = workspace.resolve_vehicle(ref, loaded)
-        own = list(built.bom) if built is not None else _bom_if_complete(workspace, vehicle.config)
+        own = (
+            list(built.bom)
+            if built is not None
+            else api.bill_of_materials(workspace, vehicle.config, build_open=False)
+        )
         reference = _reference(workspace, vehicle.config, own, other)
     graph = vehicle_diagram(
         workspace.catalog,
         vehicle.config,
         built=built,
-        violated=_violated(workspace, verdict),
+        violated=api.broken_rules(workspace, verdict),
         reference=reference,
     )
     _write(args, provenance_caption(graph, workspace.catalog.provenance))
     return ExitCode.OK
-
-
-def _bom_if_complete(workspace: Workspace, config: VehicleConfig) -> list[BomLine] | None:
-    assignment = workspace.assignment(config)
-    if all(slot in assignment for slot in (*KINDS, "brand")):
-        return workspace.bom_lines(config, assignment)
-    return None
 
 
 def draw_built_vehicle(
@@ -264,7 +240,10 @@ def draw_built_vehicle(
     """
     verdict = api.validate(workspace, vehicle.config)
     graph = vehicle_diagram(
-        workspace.catalog, vehicle.config, built=built, violated=_violated(workspace, verdict)
+        workspace.catalog,
+        vehicle.config,
+        built=built,
+        violated=api.broken_rules(workspace, verdict),
     )
     write_diagram(provenance_caption(graph, workspace.catalog.provenance), path)
 
@@ -281,33 +260,12 @@ def run_catalog(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def rule_states(workspace: Workspace, config: VehicleConfig) -> dict[str, RuleState]:
-    """How each rule fares on a configuration; a partial one leaves some rules open.
-
-    The rules of the minimal conflict of a partial configuration that cannot be completed
-    count as violated.
-    """
-    assignment = workspace.assignment(config)
-    states: dict[str, RuleState] = {}
-    for rule in workspace.rules:
-        bound = bind(workspace.problem, rule.formula, assignment)
-        if isinstance(bound, K):
-            states[rule.id] = "satisfied" if bound.value else "violated"
-        else:
-            states[rule.id] = "open"
-    if not workspace.is_complete(assignment):
-        conflict = workspace.explain(config)
-        for rule_id in conflict.rules if conflict is not None else ():
-            states[rule_id] = "violated"
-    return states
-
-
 def run_rules(args: argparse.Namespace) -> int:
     """diagram rules [--config FILE] [-o OUT]."""
     paths = [args.config] if args.config is not None else []
     workspace = api.open_workspace(args.catalog, args.rules, paths)
     vehicles = list(workspace.loaded)
-    status = rule_states(workspace, vehicles[0].config) if vehicles else None
+    status = api.rule_states(workspace, vehicles[0].config) if vehicles else None
     _write(args, rules_diagram(workspace.rules, workspace.problem, status, workspace.catalog))
     return ExitCode.OK
 
@@ -325,7 +283,7 @@ def run_sharing(args: argparse.Namespace) -> int:
     platforms: dict[str, str | None] = {}
     captions: dict[str, str] = {}
     for vehicle in sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id):
-        lines = _bom(workspace, vehicle.config)
+        lines = api.bill_of_materials(workspace, vehicle.config)
         if lines is None:
             sys.stderr.write(report.left_out_note(vehicle.id))
             continue
