@@ -75,35 +75,94 @@ def write_atomic(path: Path | str, data: bytes | str) -> None:
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
     shown = str(path)
-    if shown == "":
-        raise UsageError("the output file name is empty", "give a file name, or - for stdout")
     if shown == STDOUT:
         _write_stdout(payload)
         return
     try:
-        target = _follow_links(Path(path))
-        try:
-            info: os.stat_result | None = os.stat(target)
-        except FileNotFoundError:
-            info = None
-        if info is not None and stat.S_ISDIR(info.st_mode):
-            raise UsageError(
-                f"cannot write '{shown}': it is a folder",
-                "give the path of a file inside it, e.g. " + str(Path(shown) / "out.txt"),
-            )
+        target, info = _output_target(path)
         if info is not None and not stat.S_ISREG(info.st_mode):
             _write_special(target, payload)
             return
+        _replace(target, target.parent, payload, _new_mode(info))
+    except OSError as exc:
+        raise output_error(shown, exc) from None
+
+
+class AtomicFile:
+    """An output written piece by piece through a path (Parquet and CSV writers want one),
+    then given its name on `commit`: the same policy as `write_atomic`.
+
+    `temp` is the path to write. For a regular file or a new name it is a temporary file
+    beside the target (a symlink's target); for a device or FIFO it is the file itself.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        shown = str(path)
+        self.shown = shown
+        try:
+            target, info = _output_target(path)
+            self.target = target
+            self.direct = info is not None and not stat.S_ISREG(info.st_mode)
+            self.mode = _new_mode(info)
+            if self.direct:
+                self.temp = target
+            else:
+                fd, name = tempfile.mkstemp(
+                    prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+                )
+                os.close(fd)
+                self.temp = Path(name)
+        except OSError as exc:
+            raise output_error(shown, exc) from None
+
+    def commit(self) -> None:
+        """Give the finished file its name (and the mode a plain open() would)."""
+        if self.direct:
+            return
+        try:
+            os.chmod(self.temp, self.mode)
+            os.replace(self.temp, self.target)
+        except OSError as exc:
+            raise output_error(self.shown, exc) from None
+
+    def discard(self) -> None:
+        """Remove the temporary file of a run that failed."""
+        if not self.direct:
+            with contextlib.suppress(OSError):
+                os.unlink(self.temp)
+
+
+def _output_target(path: Path | str) -> tuple[Path, os.stat_result | None]:
+    """The file an output name writes (symlinks followed) and its status (None when new).
+
+    Raises UsageError for an empty name, a folder, or a missing folder; OSError otherwise.
+    """
+    shown = str(path)
+    if shown == "":
+        raise UsageError("the output file name is empty", "give a file name, or - for stdout")
+    target = _follow_links(Path(path))
+    try:
+        info: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise UsageError(
+            f"cannot write '{shown}': it is a folder",
+            "give the path of a file inside it, e.g. " + str(Path(shown) / "out.txt"),
+        )
+    if info is None or stat.S_ISREG(info.st_mode):
         directory = target.parent if str(target.parent) else Path(".")
         if not directory.is_dir():
             raise UsageError(
                 f"cannot write '{shown}': the folder '{directory}' does not exist",
                 "create the folder first",
             )
-        mode = info.st_mode & 0o777 if info is not None else 0o666 & ~_umask()
-        _replace(target, directory, payload, mode)
-    except OSError as exc:
-        raise output_error(shown, exc) from None
+    return target, info
+
+
+def _new_mode(info: os.stat_result | None) -> int:
+    """The mode of the file being replaced, or the one a plain open() would give."""
+    return info.st_mode & 0o777 if info is not None else 0o666 & ~_umask()
 
 
 def _follow_links(path: Path) -> Path:

@@ -15,7 +15,6 @@ import io
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -29,6 +28,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from cmf_config.errors import UsageError
+from cmf_config.files import AtomicFile
 
 CHUNK_ROWS = 65_536
 """Rows per chunk: the unit of work of a worker and of memory (a few MB of Arrow data)."""
@@ -553,52 +553,6 @@ def _as_text(value: object) -> str | None:
 
 
 # ------------------------------------------------------------------ writing
-
-
-class AtomicFile:
-    """An output file written beside its destination and renamed over it on `commit`.
-
-    A symlink is written through (its target is replaced, the link stays); a device or a
-    FIFO (/dev/stdout) is written directly, since it cannot be renamed over.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        target = Path(os.path.realpath(path))
-        self.direct = target.exists() and not target.is_file()
-        self.target = target
-        directory = target.parent
-        if not directory.is_dir():
-            raise UsageError(
-                f"cannot write '{path}': the directory '{directory}' does not exist",
-                "create the directory first",
-            )
-        if self.direct:
-            self.temp = target
-        else:
-            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-            os.close(fd)
-            self.temp = Path(name)
-
-    def commit(self) -> None:
-        """Give the file its final name (and the mode a plain open() would)."""
-        if self.direct:
-            return
-        mode = self.target.stat().st_mode & 0o777 if self.target.exists() else 0o666 & ~_umask()
-        os.chmod(self.temp, mode)
-        os.replace(self.temp, self.target)
-
-    def discard(self) -> None:
-        """Remove the temporary file of a run that failed."""
-        if not self.direct:
-            with contextlib.suppress(OSError):
-                os.unlink(self.temp)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 class TableWriter:

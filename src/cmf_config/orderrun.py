@@ -27,8 +27,8 @@ import attrs
 import pyarrow as pa
 
 from cmf_config.errors import UsageError
+from cmf_config.files import AtomicFile
 from cmf_config.orderio import (
-    AtomicFile,
     BankFile,
     RawChunk,
     TableWriter,
