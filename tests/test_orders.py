@@ -473,3 +473,23 @@ def test_all_valid_exits_0_and_outputs_go_through_a_symlink(
     assert summary["orders"] == summary["valid"] == len(valid) > 20
     assert summary["outputs"] == {"demand": str(link)}
     os.unlink(link)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_text_banks_are_cut_into_chunks_with_their_lines(tmp_path: Path, suffix: str) -> None:
+    """Chunks of a text bank: consecutive row indexes, the 1-based line of each row, blank
+    lines skipped, the last chunk short."""
+    from cmf_config.orderio import open_bank, read_chunks
+
+    bank_path = tmp_path / f"bank{suffix}"
+    if suffix == ".csv":
+        body = "order_id,platform\n1,a\n\n2,b\n3,c\n\n\n4,d\n5,e\n"
+    else:
+        body = '{"order_id": "1"}\n\n{"order_id": "2"}\n{"order_id": "3"}\n\n\n{"order_id": "4"}\n{"order_id": "5"}\n'
+    bank_path.write_text(body, encoding="utf-8")
+    chunks = list(read_chunks(open_bank(bank_path), chunk_rows=2))
+    assert [(c.index, c.start, c.lines) for c in chunks] == (
+        [(0, 0, [2, 4]), (1, 2, [5, 8]), (2, 4, [9])]
+        if suffix == ".csv"
+        else [(0, 0, [1, 3]), (1, 2, [4, 7]), (2, 4, [8])]
+    )

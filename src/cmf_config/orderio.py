@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import json
 import os
 import stat
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import attrs
 import numpy as np
@@ -29,6 +30,8 @@ import pyarrow.parquet as pq
 
 from cmf_config.errors import UsageError
 from cmf_config.files import AtomicFile
+
+_T = TypeVar("_T")
 
 CHUNK_ROWS = 65_536
 """Rows per chunk: the unit of work of a worker and of memory (a few MB of Arrow data)."""
@@ -259,41 +262,7 @@ def _parquet_chunks(bank: BankFile, path: Path, chunk_rows: int) -> Iterator[Raw
 
 def _csv_chunks(bank: BankFile, path: Path, chunk_rows: int) -> Iterator[RawChunk]:
     with _text(path) as handle:
-        csv.field_size_limit(_CSV_FIELD_LIMIT)
-        reader = csv.reader(handle, strict=True)
-        start = 0
-        index = 0
-        rows: list[list[str]] = []
-        lines: list[int] = []
-        line = 1
-        try:
-            next(reader)
-            line = reader.line_num + 1
-            for row in reader:
-                if not row:  # a blank line is no order
-                    line = reader.line_num + 1
-                    continue
-                rows.append(row)
-                lines.append(line)
-                line = reader.line_num + 1
-                if len(rows) >= chunk_rows:
-                    yield RawChunk(
-                        file=bank.path,
-                        index=index,
-                        start=start,
-                        columns=bank.columns,
-                        rows=rows,
-                        lines=lines,
-                    )
-                    start += len(rows)
-                    index += 1
-                    rows, lines = [], []
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise BankError(
-                f"{bank.path}:{line}: cannot read the CSV text: {exc}",
-                "fix the quoting or the encoding (UTF-8) at that line; no output was written",
-            ) from None
-        if rows:
+        for index, start, lines, rows in _batches(_csv_rows(bank, handle), chunk_rows):
             yield RawChunk(
                 file=bank.path,
                 index=index,
@@ -304,30 +273,29 @@ def _csv_chunks(bank: BankFile, path: Path, chunk_rows: int) -> Iterator[RawChun
             )
 
 
+def _csv_rows(bank: BankFile, handle: IO[str]) -> Iterator[tuple[int, list[str]]]:
+    """(line, fields) of each data row; blank lines are no orders."""
+    csv.field_size_limit(_CSV_FIELD_LIMIT)
+    reader = csv.reader(handle, strict=True)
+    line = 1
+    try:
+        next(reader)
+        line = reader.line_num + 1
+        for row in reader:
+            if row:
+                yield line, row
+            line = reader.line_num + 1
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise BankError(
+            f"{bank.path}:{line}: cannot read the CSV text: {exc}",
+            "fix the quoting or the encoding (UTF-8) at that line; no output was written",
+        ) from None
+
+
 def _jsonl_chunks(bank: BankFile, path: Path, chunk_rows: int) -> Iterator[RawChunk]:
     with path.open("rb") as handle:
-        start = 0
-        index = 0
-        texts: list[bytes] = []
-        lines: list[int] = []
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            texts.append(text)
-            lines.append(number)
-            if len(texts) >= chunk_rows:
-                yield RawChunk(
-                    file=bank.path,
-                    index=index,
-                    start=start,
-                    columns=bank.columns,
-                    texts=texts,
-                    lines=lines,
-                )
-                start += len(texts)
-                index += 1
-                texts, lines = [], []
-        if texts:
+        numbered = ((number, text) for number, text in enumerate(handle, 1) if text.strip())
+        for index, start, lines, texts in _batches(numbered, chunk_rows):
             yield RawChunk(
                 file=bank.path,
                 index=index,
@@ -336,6 +304,21 @@ def _jsonl_chunks(bank: BankFile, path: Path, chunk_rows: int) -> Iterator[RawCh
                 texts=texts,
                 lines=lines,
             )
+
+
+def _batches(
+    numbered: Iterator[tuple[int, _T]], size: int
+) -> Iterator[tuple[int, int, list[int], list[_T]]]:
+    """(chunk index, first row index, lines, items) for each run of `size` numbered items."""
+    start = 0
+    index = 0
+    while True:
+        batch = list(itertools.islice(numbered, size))
+        if not batch:
+            return
+        yield index, start, [line for line, _ in batch], [item for _, item in batch]
+        start += len(batch)
+        index += 1
 
 
 # ------------------------------------------------------------------ decoding (in workers)
