@@ -27,6 +27,12 @@ def test_every_public_name_is_documented() -> None:
             assert (getattr(value, "__doc__", None) or "").strip(), name
 
 
+def test_the_lazy_table_and_all_name_the_same_names() -> None:
+    """`__all__` (for readers and tools) and the lazy loader's table list the same names."""
+    assert set(cmf_config.__all__) == {*cmf_config._HOME_OF, "__version__"}
+    assert len(cmf_config.__all__) == len(set(cmf_config.__all__))
+
+
 def test_an_unknown_name_is_an_attribute_error() -> None:
     """A misspelt name fails as for any module (the names are loaded lazily)."""
     with pytest.raises(AttributeError, match="open_workspaces"):
