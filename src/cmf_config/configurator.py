@@ -31,7 +31,7 @@ from cmf_config.model import KINDS, BomLine, BuiltVehicle, VehicleConfig
 from cmf_config.rules import Rule, holds
 from cmf_config.sat import SOLVER
 from cmf_config.sharing import PartUse, ProductBom, compare
-from cmf_config.solver import Engine, SlotOptions, _int_weights
+from cmf_config.solver import Change, Engine, SlotOptions, int_weights
 from cmf_config.workspace import Workspace
 
 ACTIVATIONS = 20_000
@@ -270,7 +270,7 @@ class Stepper:
             *([lit] for lit in engine.choice_lits(assignment)),
         ]
         wcnf.nv = engine.encoding.nvars
-        for clause, weight in engine._costs(_int_weights(self.weights)):
+        for clause, weight in engine.cost_clauses(int_weights(self.weights)):
             wcnf.append(clause, weight=weight)
         with RC2(wcnf, solver=SOLVER) as rc2:
             model = rc2.compute()
@@ -495,7 +495,7 @@ class Configurator(Stepper):
                 return None
             return conflict, self.engine.derive(assignment, conflict)
 
-    def fix(self, assignment: Mapping[str, int]) -> tuple[dict[str, int], list[object]] | None:
+    def fix(self, assignment: Mapping[str, int]) -> tuple[dict[str, int], list[Change]] | None:
         """The nearest valid choices: the engine's fix, restricted to the slots chosen."""
         with self._locked():
             found = self.engine.fix(assignment, self._cost)

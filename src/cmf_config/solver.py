@@ -291,13 +291,13 @@ class Engine:
 
         Returns None when no configuration at all is valid.
         """
-        costs = _int_weights(tie_cost or {})
+        costs = int_weights(tie_cost or {})
         big = 1 + sum(max(ws, default=0) for ws in costs.values())
         keep = [
             ([self.encoding.slot_lits[name][index]], big)
             for name, index in sorted(assignment.items())
         ]
-        model = self._maxsat(self.selector_units(), [*keep, *self._costs(costs)])
+        model = self._maxsat(self.selector_units(), [*keep, *self.cost_clauses(costs)])
         if model is None:
             return None
         fixed = self.decode(model)
@@ -317,7 +317,7 @@ class Engine:
     ) -> dict[str, int] | None:
         """An optimal valid completion: minimise (or maximise) the summed value weights."""
         hard = self.selector_units() + [[lit] for lit in self.choice_lits(assignment)]
-        model = self._maxsat(hard, self._costs(_int_weights(weights), maximize=maximize))
+        model = self._maxsat(hard, self.cost_clauses(int_weights(weights), maximize=maximize))
         return self.decode(model) if model is not None else None
 
     def _maxsat(
@@ -326,7 +326,7 @@ class Engine:
         """RC2 over the encoding plus `extra_hard`, minimising the broken soft clauses."""
         return maxsat([*self.encoding.clauses, *extra_hard], soft, self.encoding.nvars)
 
-    def _costs(
+    def cost_clauses(
         self, costs: Mapping[str, Sequence[int]], maximize: bool = False
     ) -> list[tuple[list[int], int]]:
         """Soft clauses charging each value its weight (or rewarding it, when maximising)."""
@@ -369,5 +369,6 @@ class Engine:
         return self.solve([*self.hard_lits(), self.selectors[rule_id]]) is not None
 
 
-def _int_weights(weights: Mapping[str, Sequence[float]]) -> dict[str, list[int]]:
+def int_weights(weights: Mapping[str, Sequence[float]]) -> dict[str, list[int]]:
+    """Per-value weights in hundredths, as the integers MaxSAT needs (negatives count 0)."""
     return {name: [max(0, round(w * 100)) for w in ws] for name, ws in weights.items()}

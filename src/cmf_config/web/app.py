@@ -561,7 +561,7 @@ async def api_fix(request: Request) -> Response:
     if found is None:
         raise StateError([_nothing_valid()])
     fixed, changes = found
-    document = json.loads(report.changes_json(changes, None))  # type: ignore[arg-type]
+    document = json.loads(report.changes_json(changes, None))
     document["query"] = service.query(with_assignment(state, fixed))
     return JSONResponse(document)
 
