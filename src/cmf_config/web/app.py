@@ -420,9 +420,10 @@ def _goal(request: Request, service: Service) -> tuple[str, str | None]:
     return goal, with_
 
 
-@guarded
-async def complete(request: Request) -> Response:
-    service = _service(request)
+async def _completion(
+    request: Request, service: Service
+) -> tuple[State, str, dict[str, int] | None]:
+    """The state, the goal and the optimal completion a complete request asks for."""
     state = service.state(request, ("goal", "with"))
     goal, with_ = _goal(request, service)
     completed = await run_in_threadpool(
@@ -431,6 +432,13 @@ async def complete(request: Request) -> Response:
         "cost" if goal == "sharing" else goal,
         with_ if goal == "sharing" else None,
     )
+    return state, goal, completed
+
+
+@guarded
+async def complete(request: Request) -> Response:
+    service = _service(request)
+    state, _goal_asked, completed = await _completion(request, service)
     if completed is None:  # the choices conflict: the page explains it
         return RedirectResponse(f"/?{service.query(state)}", status_code=303)
     return RedirectResponse(
@@ -579,14 +587,7 @@ async def api_complete(request: Request) -> Response:
       409: {description: the choices conflict (the explain document)}
     """
     service = _service(request)
-    state = service.state(request, ("goal", "with"))
-    goal, with_ = _goal(request, service)
-    completed = await run_in_threadpool(
-        service.configurator.complete,
-        state.assignment,
-        "cost" if goal == "sharing" else goal,
-        with_ if goal == "sharing" else None,
-    )
+    state, goal, completed = await _completion(request, service)
     if completed is None:
         return _json_text(await run_in_threadpool(_explain_text, service, state), 409)
     ws = service.workspace
