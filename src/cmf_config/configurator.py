@@ -14,12 +14,14 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import multiprocessing.connection
+import operator
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 
 import attrs
+import numpy as np
+import numpy.typing as npt
 import py_d4
 from pysat.examples.rc2 import RC2
 from pysat.formula import WCNF
@@ -29,7 +31,7 @@ from cmf_config.count import quiet_stdout
 from cmf_config.derivation import Conflict, Derivation
 from cmf_config.model import KINDS, BomLine, BuiltVehicle, VehicleConfig
 from cmf_config.rules import Rule, holds
-from cmf_config.sat import SOLVER
+from cmf_config.sat import SOLVER, shrink_by_propagation
 from cmf_config.sharing import PartUse, ProductBom, compare
 from cmf_config.solver import Change, Engine, SlotOptions, int_weights
 from cmf_config.workspace import Workspace
@@ -37,21 +39,24 @@ from cmf_config.workspace import Workspace
 ACTIVATIONS = 20_000
 """Covering queries (each a fresh variable in the second solver) before it is rebuilt."""
 
-SHRINK_BUDGET = 4
-
 CONFLICT_BUDGET = 10_000
-"""Conflicts one core search for a reason may take before it gives up (no reason, this time)."""
+"""Conflicts one search for a reason's core may take before it is tried without a budget
+(a reason is owed for every excluded value), and each search that shrinks a core."""
 
-REASON_SECONDS = 2.0
-"""Time one options call may spend finding reasons that no earlier step found; the values
-left past it are still reported excluded, with no reason yet (later steps find them)."""
-"""At most this many extra solver calls shrink one excluded value's core (a bounded shrink)."""
+SHRINK_PROPAGATIONS = 64
+"""At most this many unit propagations shrink one core that propagation refutes."""
+
+SHRINK_BUDGET = 4
+"""At most this many bounded searches shrink one core that propagation does not refute."""
+
+POOL_MODELS = 1024
+"""How many valid vehicles (models of the second solver) are kept to vouch for values."""
 
 CACHE_STATES = 256
 """How many states' steps each process remembers."""
 
 CACHE_REASONS_PER_VALUE = 8
-"""How many (choices, rules) reasons each value remembers for later states."""
+"""How many (choices, rules) reasons each value remembers for later states (LRU)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -167,11 +172,9 @@ class Stepper:
         *,
         count_seconds: float | None = 30.0,
         alternatives: bool = True,
-        reason_seconds: float = REASON_SECONDS,
     ) -> None:
         self.engine = engine
         self.alternatives = alternatives
-        self.reason_seconds = reason_seconds
         self.problem = engine.problem
         self.weights = weights
         self.lock = threading.RLock()
@@ -190,6 +193,23 @@ class Stepper:
         self._next_activation = 0
         self.rebuilds = 0
         """How often the second solver was built (once, then once per ACTIVATIONS queries)."""
+        self.unbounded = 0
+        """How many reason searches ran past CONFLICT_BUDGET (and then without a budget)."""
+        # Every value's literal, slot by slot: a model's values are one vector over them.
+        lits_of = engine.encoding.slot_lits
+        flat = [lit for s in self.problem.slots for lit in lits_of[s.name]]
+        self._flat = np.array(flat, dtype=np.int64)
+        self._position = {lit: i for i, lit in enumerate(flat)}
+        self._span: dict[str, slice] = {}
+        for s in self.problem.slots:
+            first = self._position[lits_of[s.name][0]] if lits_of[s.name] else 0
+            self._span[s.name] = slice(first, first + len(lits_of[s.name]))
+        self._top = max((abs(lit) for lit in flat), default=0)
+        self._read = operator.itemgetter(*(abs(lit) - 1 for lit in flat), 0)
+        self._models = np.zeros((POOL_MODELS, len(flat)), dtype=bool)
+        self._stored = 0
+        self._next_model = 0
+        self._orders: dict[str, list[int]] = {}
         # Per slot, the error rules reading it with the slots they read (authored rules and
         # rules reading fewer slots first: they make the plainest reasons).
         reading: dict[str, list[tuple[Rule, frozenset[str]]]] = {}
@@ -198,6 +218,17 @@ class Stepper:
             for slot in read:
                 reading.setdefault(slot, []).append((rule, read))
         self._rules_reading = reading
+        self._reading_selectors = {
+            slot: [engine.selectors[rule.id] for rule, _read in rules]
+            for slot, rules in reading.items()
+        }
+        self._neighbours: dict[str, set[str]] = {}
+        for slot, rules in reading.items():
+            self._neighbours[slot] = set().union(*(read for _rule, read in rules)) - {slot}
+        # deletion order of a core's rules: the rules least worth showing are dropped first
+        width = {r.id: len(read) for rules in reading.values() for r, read in rules}
+        preference = sorted(engine.hard, key=lambda r: (not r.builtin, -width.get(r.id, 0), r.id))
+        self._rank = {engine.selectors[r.id]: i for i, r in enumerate(preference)}
         self.counter: Counter | None = None
         if count_seconds is not None:
             clauses = [*engine.encoding.clauses, *engine.selector_units()]
@@ -223,10 +254,11 @@ class Stepper:
             self._steps.clear()
             self._reasons.clear()
             self._completions.clear()
+            self._stored = 0
 
     def _compute(self, assignment: dict[str, int]) -> Step:
         engine = self.engine
-        consistent = engine.is_consistent(assignment)
+        consistent = self.consistent(assignment)
         options: dict[str, SlotOptions] = {}
         if consistent:
             open_slots = [s.name for s in self.problem.slots if s.name not in assignment]
@@ -247,6 +279,17 @@ class Stepper:
             completion=completion,
             count=count,
         )
+
+    def consistent(self, assignment: Mapping[str, int]) -> bool:
+        """Whether a valid vehicle makes the choices (a kept model, else the units solver)."""
+        choices = self.engine.choice_lits(assignment)
+        if self._agreeing(choices).any():
+            return True
+        units = self._units_solver()
+        if not units.solve(assumptions=choices):
+            return False
+        self._keep(units.get_model() or [])
+        return True
 
     def least_cost(self, assignment: Mapping[str, int]) -> dict[str, int] | None:
         """The valid completion of least total weight (RC2), or None when there is none.
@@ -287,52 +330,89 @@ class Stepper:
     ) -> dict[str, SlotOptions]:
         """Possible values of `slots` under the choices, and the rules excluding the others.
 
-        Exact (backtrack-free): covering queries ask for any valid vehicle that uses a value
-        not seen yet (preferring unseen values, so one model vouches for many); the first
-        unsatisfiable one proves every value left excluded. The engine's own clauses and
-        variables are never touched; the covering clauses live in a second solver and are
-        retired at once (see `_units_solver`).
+        Exact (backtrack-free): a value is possible when a valid vehicle with the choices
+        uses it, excluded when the units solver proves that none does. First, one unit
+        propagation from the choices excludes every value it falsifies; then the models kept
+        from earlier calls that agree with the choices vouch for the values they use; then
+        covering queries ask for any valid vehicle using a value not seen yet (preferring
+        unseen values and avoiding seen ones: phases), until the first unsatisfiable one
+        proves every value left excluded. The engine's own clauses and variables are never
+        touched; the covering clauses live in the second solver and are retired at once.
+        Every excluded value gets its reason (`_reason`): none is left out.
         """
         units = self._units_solver()
         choices = self.engine.choice_lits(assignment)
-        seen: dict[str, set[int]] = {name: set() for name in slots}
-        if not units.solve(assumptions=choices):
+        no_conflict, implied = units.propagate(assumptions=choices)
+        if not no_conflict:
             return {name: SlotOptions(possible=(), excluded={}) for name in slots}
-        self._mark(seen, units.get_model() or [])
-        while True:
-            unseen = self._unseen(seen)
-            if not unseen:
-                break
+        wanted = np.zeros(len(self._flat), dtype=bool)
+        for name in slots:
+            wanted[self._span[name]] = True
+        falsified = np.zeros(len(self._flat), dtype=bool)
+        position = self._position
+        for lit in implied:
+            at = position.get(-lit)
+            if at is not None:
+                falsified[at] = True
+        seen = self._agreeing(choices)
+        open_ = wanted & ~falsified & ~seen
+        while open_.any():
+            unseen = self._flat[open_].tolist()
             activation = self._activation()
             units.add_clause([-activation, *unseen])
-            units.set_phases(unseen)
+            units.set_phases([*unseen, *(-self._flat[seen & wanted]).tolist()])
             found = units.solve(assumptions=[*choices, activation])
             model = units.get_model() if found else None
             units.add_clause([-activation])  # retired for good
             if not model:
                 break
-            self._mark(seen, model)
-        excluded: dict[str, dict[str, tuple[str, ...]]] = {name: {} for name in slots}
+            seen |= self._keep(model)
+            open_ &= ~seen
+        if slots and not (seen & wanted).any():
+            # no valid vehicle at all with the choices (see the covering clause)
+            return {name: SlotOptions(possible=(), excluded={}) for name in slots}
         chosen = set(choices)
-        deadline = time.perf_counter() + self.reason_seconds
-        for lit in self._unseen(seen):
-            name, index = self._lit_item[lit]
-            rules = self._known_reason(lit, chosen)
-            if rules is None:
-                # Past the budget, the value is still excluded (that is proved) but its
-                # reason is left for a later step: () says "not computed yet".
-                rules = (
-                    self._reason(lit, assignment, choices) if time.perf_counter() < deadline else ()
-                )
-            excluded[name][self.problem.slot(name).values[index].id] = rules
         out: dict[str, SlotOptions] = {}
         for name in slots:
             values = self.problem.slot(name).values
+            span = self._span[name]
+            lits = self.engine.encoding.slot_lits[name]
+            marks = seen[span].tolist()
+            excluded: dict[str, tuple[str, ...]] = {}
+            for index, value in enumerate(values):
+                if marks[index]:
+                    continue
+                lit = lits[index]
+                rules = self._known_reason(lit, chosen)
+                if rules is None:
+                    rules = self._reason(lit, assignment, choices)
+                excluded[value.id] = rules
             out[name] = SlotOptions(
-                possible=tuple(v.id for i, v in enumerate(values) if i in seen[name]),
-                excluded=dict(sorted(excluded[name].items())),
+                possible=tuple(v.id for i, v in enumerate(values) if marks[i]),
+                excluded=dict(sorted(excluded.items())),
             )
         return out
+
+    def _agreeing(self, choices: Sequence[int]) -> npt.NDArray[np.bool_]:
+        """The values used by a kept model that makes every choice (each is a valid vehicle
+        with the choices, so it vouches for all of its values)."""
+        kept = self._models[: self._stored]
+        if not len(kept):
+            return np.zeros(len(self._flat), dtype=bool)
+        at = [self._position[lit] for lit in choices]
+        agree = kept[:, at].all(axis=1) if at else np.ones(len(kept), dtype=bool)
+        return np.asarray(kept[agree].any(axis=0), dtype=bool)
+
+    def _keep(self, model: Sequence[int]) -> npt.NDArray[np.bool_]:
+        """The values a model uses (a PySAT model lists variable v at position v - 1); the
+        model joins the bounded ring of kept models."""
+        if len(model) < self._top:  # variables in no clause: false
+            model = [*model, *(-v for v in range(len(model) + 1, self._top + 1))]
+        used: npt.NDArray[np.bool_] = np.asarray(self._read(model)[:-1]) == self._flat
+        self._models[self._next_model] = used
+        self._next_model = (self._next_model + 1) % POOL_MODELS
+        self._stored = min(self._stored + 1, POOL_MODELS)
+        return used
 
     def _units_solver(self) -> Solver:
         """A second solver: the engine's CNF with every error rule as a unit clause.
@@ -352,6 +432,8 @@ class Stepper:
         ):
             if self._units is not None:
                 self._units.delete()
+            if self._units_vars != encoding.nvars:
+                self._stored = 0  # models of another formula: forget them
             self._units = Solver(name=SOLVER, bootstrap_with=encoding.clauses)
             for selector in self._hard:
                 self._units.add_clause([selector])
@@ -365,34 +447,34 @@ class Stepper:
         self._next_activation += 1
         return self._next_activation - 1
 
-    def _unseen(self, seen: Mapping[str, set[int]]) -> list[int]:
-        lits = self.engine.encoding.slot_lits
-        return [
-            lit
-            for name, indices in seen.items()
-            for index, lit in enumerate(lits[name])
-            if index not in indices
-        ]
-
-    def _mark(self, seen: dict[str, set[int]], model: Sequence[int]) -> bool:
-        """Add the values a model uses; True when any was new. (A PySAT model lists
-        variable v at position v - 1.)"""
-        lits = self.engine.encoding.slot_lits
-        grew = False
-        for name, indices in seen.items():
-            for index, lit in enumerate(lits[name]):
-                if model[abs(lit) - 1] == lit:
-                    if index not in indices:
-                        indices.add(index)
-                        grew = True
-                    break
-        return grew
-
     def _known_reason(self, lit: int, chosen: set[int]) -> tuple[str, ...] | None:
-        for needed, rules in self._reasons.get(lit, ()):
+        """A reason found earlier whose choices are all made now (most recently used first)."""
+        remembered = self._reasons.get(lit)
+        if remembered is None:
+            return None
+        for i, (needed, rules) in enumerate(remembered):
             if needed <= chosen:
+                if i:
+                    remembered.insert(0, remembered.pop(i))
                 return rules
         return None
+
+    def _selector_order(self, name: str) -> list[int]:
+        """Every error rule's selector, nearest to slot `name` first (the rules reading it,
+        then the rules reading a slot those read, then the rest), so that a refutation by
+        propagation meets its conflict after few rules."""
+        found = self._orders.get(name)
+        if found is not None:
+            return found
+        reading = self._reading_selectors
+        near = reading.get(name, [])
+        position = self.engine.encoding.order
+        neighbours = sorted(self._neighbours.get(name, set()), key=lambda n: position[n])
+        order = list(
+            dict.fromkeys([*near, *(s for n in neighbours for s in reading[n]), *self._hard])
+        )
+        self._orders[name] = order
+        return order
 
     def _reason(
         self, lit: int, assignment: Mapping[str, int], choices: Sequence[int]
@@ -400,10 +482,13 @@ class Stepper:
         """Rules that, with (some of) the choices, exclude the value of `lit`.
 
         First a rule that the choices and the value break outright (one rule: the shortest
-        reason there is); else the rules of an unsatisfiable core of the engine's solver,
-        shrunk by deletion with at most SHRINK_BUDGET further calls. Any unsatisfiable subset
-        is a true reason; the shrink only makes it shorter. Remembered with the choices it
-        needs, for later states.
+        reason there is). Else the core of one call of the engine's solver (rules switched on
+        as assumptions, nearest rules first): any unsatisfiable core is a true reason. It is
+        shrunk by deletion, choices first (fewer choices: reusable in more states), then the
+        rules least worth showing: by unit propagation when propagation refutes the core
+        (cheap: at most SHRINK_PROPAGATIONS tests), else by at most SHRINK_BUDGET bounded
+        searches. Past a budget the core is kept as it is: larger, never wrong. Remembered
+        with the choices it needs, for later states.
         """
         name, index = self._lit_item[lit]
         trial = {**assignment, name: index}
@@ -413,44 +498,53 @@ class Stepper:
                 needed = frozenset(lits[s][trial[s]] for s in read if s != name)
                 return self._remember(lit, needed, (rule.id,))
         sat = self.engine.sat
-        found = self._limited([lit, *choices, *self._hard])
-        if found is None:  # the search ran past its conflict budget: no reason this time
-            return ()
+        assumptions = [lit, *choices, *self._selector_order(name)]
+        found = sat.solve_limited(assumptions, CONFLICT_BUDGET)
+        if found is None:  # a long search: it is still owed a reason, so no budget now
+            self.unbounded += 1
+            found = sat.solve(assumptions)
         if found:
             raise AssertionError("the engine's solver found a value possible that was refuted")
         core = sat.core()
-        needed = frozenset(c for c in choices if c in core)
-        kept = [s for s in self._hard if s in core]
-        fixed = [lit, *needed]
+        # deletion order: choices, then the rules least worth showing (built-in, wide)
+        rank = self._rank
+        candidates = [c for c in choices if c in core] + sorted(
+            (s for s in core if s in rank), key=rank.__getitem__
+        )
+        no_conflict, _ = sat.propagate([lit, *candidates])
+        if not no_conflict:
+            kept = shrink_by_propagation(sat, candidates, [lit], SHRINK_PROPAGATIONS)
+        else:
+            kept = self._shrink_by_search(lit, candidates)
+        chosen = set(choices)
+        needed = frozenset(c for c in kept if c in chosen)
+        rules = tuple(sorted(self._rule_of[s] for s in kept if s not in chosen))
+        return self._remember(lit, needed, rules)
+
+    def _shrink_by_search(self, lit: int, candidates: list[int]) -> list[int]:
+        """Deletion with at most SHRINK_BUDGET bounded searches (a core that propagation
+        alone does not refute)."""
+        sat = self.engine.sat
+        kept = list(candidates)
         budget = SHRINK_BUDGET
         i = 0
         while i < len(kept) and budget > 0 and len(kept) > 1:
             budget -= 1
             smaller = kept[:i] + kept[i + 1 :]
-            if self._limited([*fixed, *smaller]) is False:
+            if sat.solve_limited([lit, *smaller], CONFLICT_BUDGET) is False:
                 still = sat.core()
                 kept = [s for s in smaller if s in still]
                 i = min(i, len(kept))
                 continue
             i += 1
-        return self._remember(lit, needed, tuple(sorted(self._rule_of[s] for s in kept)))
-
-    def _limited(self, assumptions: Sequence[int]) -> bool | None:
-        """The engine's solver under a conflict budget: None when it ran out (a reason is
-        worth a bounded search, never an unbounded one)."""
-        session = self.engine.sat
-        session._catch_up()  # the clauses the encoding gained since its last call
-        raw = session._solver
-        raw.conf_budget(CONFLICT_BUDGET)
-        answer = raw.solve_limited(assumptions=list(assumptions))
-        return None if answer is None else bool(answer)
+        return kept
 
     def _remember(
         self, lit: int, needed: frozenset[int], rules: tuple[str, ...]
     ) -> tuple[str, ...]:
         remembered = self._reasons.setdefault(lit, [])
-        if len(remembered) < CACHE_REASONS_PER_VALUE:
-            remembered.append((needed, rules))
+        remembered.insert(0, (needed, rules))
+        del remembered[CACHE_REASONS_PER_VALUE:]  # the least recently used go
         return rules
 
 

@@ -124,6 +124,21 @@ class Session:
         """Assumption literals of the last unsatisfiable call that suffice for it."""
         return set(self._solver.get_core() or [])
 
+    def solve_limited(self, assumptions: Sequence[int], conflicts: int) -> bool | None:
+        """`solve` within a budget of conflicts: None when the search ran out of it."""
+        self._catch_up()
+        self._solver.conf_budget(conflicts)
+        answer = self._solver.solve_limited(assumptions=list(assumptions))
+        return None if answer is None else bool(answer)
+
+    def propagate(self, assumptions: Sequence[int]) -> tuple[bool, list[int]]:
+        """Unit propagation only (no search) from the assumption literals, in order: False
+        when it meets a conflict (then the clauses and the assumptions cannot hold together),
+        with the literals it assigned (the assumptions included, the root level's not)."""
+        self._catch_up()
+        ok, implied = self._solver.propagate(assumptions=list(assumptions))
+        return bool(ok), list(implied)
+
     def shrink(self, candidates: Sequence[int], fixed: Sequence[int] = ()) -> list[int]:
         """See the module function `shrink`."""
         return shrink(self, candidates, fixed)
@@ -160,6 +175,30 @@ def shrink(backend: SatBackend, candidates: Sequence[int], fixed: Sequence[int] 
             kept = [lit for lit in trial if lit in core]
             # the literals before i were necessary; keep scanning from the same position
             i = min(i, len(kept))
+            continue
+        i += 1
+    return kept
+
+
+def shrink_by_propagation(
+    session: Session, candidates: Sequence[int], fixed: Sequence[int], budget: int
+) -> list[int]:
+    """A subset of `candidates` that unit propagation still refutes together with `fixed`.
+
+    `fixed` + `candidates` must be refuted by propagation alone. Deletion as in `shrink`,
+    but each test is one propagation (no search: a cone of the formula, not all of it), and
+    at most `budget` tests: past it the rest is kept, which is still a true refutation, only
+    perhaps not a minimal one. A propagation conflict proves unsatisfiability, so every
+    subset returned is a real core.
+    """
+    kept = list(candidates)
+    i = 0
+    while i < len(kept) and budget > 0:
+        budget -= 1
+        trial = kept[:i] + kept[i + 1 :]
+        no_conflict, _ = session.propagate([*fixed, *trial])
+        if not no_conflict:
+            kept = trial
             continue
         i += 1
     return kept
