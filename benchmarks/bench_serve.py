@@ -21,12 +21,16 @@ reasons), `Engine.complete` and `Engine.count`, for the first --baseline-steps s
 The flat-curve check: the median of the first and of the last 50 of 200 consecutive steps
 on one warm engine, and the engine's clause and variable counts before and after.
 
-`--load`: uvicorn on 127.0.0.1 (a free port, one worker, bundled catalog) and 50 concurrent
-httpx clients for --load-seconds (default 60) s, each walking states through /api/step;
-p50/p95/max latency, errors, and the server's resident memory every 5 s.
+`--load`: `cmf-config serve --port 0 --workers N` as its own process on 127.0.0.1 (bundled
+catalog), for each N of --workers (default 1 and 2), and 50 concurrent httpx clients in this
+process for --load-seconds (default 60) s, each asking /api/step for states of a seeded walk;
+p50/p95/max latency, errors, and the resident memory of the server's processes (supervisor
+and workers, from /proc) every 2 s. Bounded: loopback only, stops at the deadline or after
+100,000 requests, and the server is stopped at the end.
 
 Usage: python benchmarks/bench_serve.py [--quick] [--steps N] [--baseline-steps N]
 [--synthetic-steps N] [--alternatives] [--load] [--load-seconds S] [--clients N]
+[--workers N [N ...]]
 """
 
 from __future__ import annotations
@@ -35,11 +39,10 @@ import argparse
 import asyncio
 import os
 import random
-import resource
-import socket
+import signal
 import statistics
+import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -58,6 +61,13 @@ from cmf_config.web.state import State
 from cmf_config.workspace import Workspace
 
 Assignment = dict[str, int]
+
+MAX_REQUESTS = 100_000
+"""The load test stops after this many requests in all, or at its deadline, whichever first."""
+
+SAMPLE_SECONDS = 2.0
+WARM_SECONDS = 10.0
+"""Memory is flat when it does not grow after this warm-up (the caches fill while it lasts)."""
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -247,53 +257,116 @@ def bench_synthetic(steps: int, baseline_steps: int, seed: int, alternatives: bo
 # ------------------------------------------------------------------ load test
 
 
-def _rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+def _tree_rss_kib(root: int) -> dict[int, int]:
+    """Resident memory (KiB) of a process and its descendants, by pid (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    out: dict[int, int] = {}
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        out[pid] = int(line.split()[1])
+        except OSError:
+            continue
+        todo += children.get(pid, [])
+    return out
 
 
-def bench_load(seconds: float, clients: int, seed: int) -> None:
+def _start_server(workers: int) -> tuple[subprocess.Popen[str], str]:
+    """`cmf-config serve --port 0 --workers N` in its own process group; its URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cmf_config", "serve", "--port", "0", "--workers", str(workers)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")},
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith("cmf-config serve: http://127.0.0.1:"):
+            url = line.split()[2]
+            break
+    else:
+        raise RuntimeError("the server did not start")
+    # The workers compile the catalog after the URL is printed: wait until every one is up
+    # (one process per worker besides the supervisor) and the server answers.
     import httpx
-    import uvicorn
 
-    from cmf_config.web.app import create_app
+    deadline = time.monotonic() + 300
+    while len(_tree_rss_kib(process.pid)) < (workers + 1 if workers > 1 else 1):
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.2)
+    for _ in range(2 * workers):
+        while True:
+            try:
+                if httpx.get(url + "api/step", timeout=60).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server does not answer"
+            time.sleep(0.2)
+    return process, url
 
-    app = create_app()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", limit_concurrency=200))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    service: Service = app.app.state.service  # type: ignore[attr-defined]
-    problem = service.workspace.problem
+
+def _stop_server(process: subprocess.Popen[str]) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def bench_load(seconds: float, clients: int, seed: int, workers: int) -> None:
+    """50 clients against `cmf-config serve --workers N` on 127.0.0.1 for `seconds` seconds.
+
+    Bounded in count and time: each client stops at the deadline (or after MAX_REQUESTS),
+    only loopback is addressed, and the server is stopped at the end.
+    """
+    import httpx
+
+    catalog = load_catalog(None)
+    workspace = Workspace(catalog, bundled_dir("rules"))
+    service = Service(workspace, describe_source(None, None, workspace))
     conf = service.configurator
 
     def possible(state: Assignment) -> Mapping[str, tuple[Sequence[str], Sequence[str]]]:
         step = conf.step(state)
         return {k: (v.possible, tuple(v.excluded)) for k, v in step.options.items()}
 
-    queries = [service.query(State(assignment=s)) for s in walk(problem, possible, 2000, seed)]
-    conf.clear()
+    states = walk(workspace.problem, possible, 2000, seed)
+    queries = [service.query(State(assignment=s)) for s in states]
+    process, base = _start_server(workers)
     latencies: list[float] = []
     errors: list[str] = []
-    memory: list[tuple[float, int]] = []
-    deadline = time.monotonic() + seconds
+    memory: list[tuple[float, dict[int, int]]] = []
+    start_time = time.monotonic()
+    deadline = start_time + seconds
+    budget = [MAX_REQUESTS]
 
     async def client(number: int) -> None:
         rng = random.Random(seed + number)
-        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-            while time.monotonic() < deadline:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            while time.monotonic() < deadline and budget[0] > 0:
+                budget[0] -= 1
                 query = rng.choice(queries)
                 start = time.perf_counter()
                 try:
-                    response = await http.get(f"/api/step?{query}")
+                    response = await http.get(f"api/step?{query}")
                     if response.status_code != 200:
                         errors.append(str(response.status_code))
                 except httpx.HTTPError as exc:
@@ -301,30 +374,40 @@ def bench_load(seconds: float, clients: int, seed: int) -> None:
                 latencies.append(time.perf_counter() - start)
 
     async def sample() -> None:
-        start = time.monotonic()
         while time.monotonic() < deadline:
-            memory.append((time.monotonic() - start, _rss_kib(os.getpid())))
-            await asyncio.sleep(5)
+            memory.append((time.monotonic() - start_time, _tree_rss_kib(process.pid)))
+            await asyncio.sleep(SAMPLE_SECONDS)
+        memory.append((time.monotonic() - start_time, _tree_rss_kib(process.pid)))
 
     async def main() -> None:
         await asyncio.gather(sample(), *(client(i) for i in range(clients)))
 
-    asyncio.run(main())
-    server.should_exit = True
-    thread.join(timeout=10)
+    load_before = os.getloadavg()[0]
+    try:
+        asyncio.run(main())
+    finally:
+        _stop_server(process)
     print(
-        f"\nload test: {clients} clients, {seconds:.0f} s, /api/step over {len(queries)} walk states, one worker on 127.0.0.1"
+        f"\nload test: `cmf-config serve --workers {workers}` on 127.0.0.1, {clients} clients, "
+        f"{seconds:.0f} s, /api/step over {len(queries)} walk states (load average {load_before:.2f} -> {os.getloadavg()[0]:.2f})"
     )
-    print("| requests | errors | p50 | p95 | max | throughput |")
-    print("|---|---|---|---|---|---|")
+    print("| workers | requests | errors | p50 | p95 | max | throughput |")
+    print("|---|---|---|---|---|---|---|")
     print(
-        f"| {len(latencies)} | {len(errors)} | {ms(percentile(latencies, 0.5))} | {ms(percentile(latencies, 0.95))} | {ms(max(latencies))} | {len(latencies) / seconds:.1f}/s |"
+        f"| {workers} | {len(latencies)} | {len(errors)} | {ms(percentile(latencies, 0.5))} | {ms(percentile(latencies, 0.95))} "
+        f"| {ms(max(latencies))} | {len(latencies) / seconds:.1f}/s |"
     )
+    totals = [(t, sum(by_pid.values()) / 1024) for t, by_pid in memory]
     print(
-        "resident memory of the process (server + clients), MiB:",
-        ", ".join(f"{t:.0f}s {kib / 1024:.0f}" for t, kib in memory),
+        "resident memory of the server's processes (supervisor + workers), MiB:",
+        ", ".join(f"{t:.0f}s {mib:.0f}" for t, mib in totals),
     )
-    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    warm = [mib for t, mib in totals if t >= WARM_SECONDS]
+    if len(warm) >= 2:
+        print(
+            f"after {WARM_SECONDS:.0f} s of warm-up: {min(warm):.0f} to {max(warm):.0f} MiB "
+            f"(last minus first {warm[-1] - warm[0]:+.0f} MiB)"
+        )
     if errors:
         print("errors:", sorted(set(errors)))
 
@@ -344,6 +427,13 @@ def main() -> int:
     parser.add_argument("--load", action="store_true")
     parser.add_argument("--load-seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="uvicorn worker counts to load-test, one run each (default: 1 2)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     if args.quick:
@@ -356,7 +446,8 @@ def main() -> int:
             args.synthetic_steps, args.synthetic_baseline_steps, args.seed, args.alternatives
         )
     if args.load and not args.quick:
-        bench_load(args.load_seconds, args.clients, args.seed)
+        for workers in args.workers:
+            bench_load(args.load_seconds, args.clients, args.seed, workers)
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 import threading
 import webbrowser
@@ -66,7 +67,6 @@ def run_serve(args: argparse.Namespace) -> int:
         sys.stderr.write(
             f"cmf-config: warning: listening on {args.host}: other machines can reach this server (no login, no TLS)\n"
         )
-    url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}/"
     if args.workers > 1:
         # Each worker process builds its own app (and compiles the catalog) from these settings.
         os.environ["CMF_CONFIG_CATALOG"] = str(args.catalog or "")
@@ -76,17 +76,50 @@ def run_serve(args: argparse.Namespace) -> int:
         target: object = "cmf_config.web.app:app_from_environment"
     else:
         target = create_app(args.catalog, args.rules, args.max_upload)
+    sock = _listen(args.host, args.port)
+    # The port actually bound (`--port 0` lets the system pick one), so the URL is usable.
+    port = sock.getsockname()[1]
+    url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{port}/"
     sys.stderr.write(f"cmf-config serve: {url} (Ctrl-C stops)\n")
-    if args.open:
-        threading.Timer(1.0, webbrowser.open, (url,)).start()
-    uvicorn.run(
+    sys.stderr.flush()
+    config = uvicorn.Config(
         target,  # type: ignore[arg-type]
         host=args.host,
-        port=args.port,
+        port=port,
         workers=args.workers,
         factory=args.workers > 1,
         log_level="warning",
         limit_concurrency=200,
         timeout_keep_alive=5,
     )
+    server = uvicorn.Server(config)
+    if args.open:
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+    try:
+        if args.workers > 1:
+            from uvicorn.supervisors import Multiprocess
+
+            Multiprocess(config, sockets=[sock]).run()
+        else:
+            server.run(sockets=[sock])
+    finally:
+        sock.close()
     return ExitCode.OK
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port (as uvicorn binds one), shared by every worker."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family=family)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            "choose another --port (0 picks a free one) or --host",
+        ) from exc
+    sock.listen(2048)  # connections wait in the backlog until uvicorn accepts them
+    sock.set_inheritable(True)
+    return sock
