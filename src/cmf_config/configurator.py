@@ -16,6 +16,7 @@ import multiprocessing
 import multiprocessing.connection
 import operator
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -23,10 +24,18 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 import py_d4
-from pysat.examples.rc2 import RC2
-from pysat.formula import WCNF
 from pysat.solvers import Solver
 
+from cmf_config.bounded import (
+    COMPLETE_SECONDS,
+    RC2_MAX_CLAUSES,
+    Completion,
+    Count,
+    WarmSolver,
+    cost_of,
+    rc2_completion,
+    shifted_soft,
+)
 from cmf_config.count import quiet_stdout
 from cmf_config.derivation import Conflict, Derivation
 from cmf_config.model import KINDS, BomLine, BuiltVehicle, VehicleConfig
@@ -86,8 +95,10 @@ class Step:
 
     `options` covers every slot: for an open slot, what it may take under the choices; for
     a chosen slot, what it could be changed to with the other choices kept. `completion`
-    is the least-cost valid completion (None when the choices conflict), `count` the
-    number of valid complete vehicles extending the choices (None when not compiled).
+    is the least-cost valid completion found within the step's budget (None when the
+    choices conflict; `least` says whether it is proven least), `count` the exact number of
+    valid complete vehicles extending the choices (None when it is not known exactly;
+    `counted` then says "at least N").
     """
 
     assignment: Mapping[str, int]
@@ -95,6 +106,10 @@ class Step:
     options: Mapping[str, SlotOptions]
     completion: Mapping[str, int] | None
     count: int | None
+    counted: Count | None = None
+    """The count as far as it goes: exact (d4, or an enumeration that ran out) or at least."""
+    least: Completion | None = None
+    """`completion` with its cost, whether it is proven least, and a lower bound."""
 
 
 class Counter:
@@ -172,8 +187,12 @@ class Stepper:
         *,
         count_seconds: float | None = 30.0,
         alternatives: bool = True,
+        complete_seconds: float = COMPLETE_SECONDS,
     ) -> None:
         self.engine = engine
+        self.complete_seconds = complete_seconds
+        self.rc2_max_clauses = RC2_MAX_CLAUSES
+        """RC2 is tried on formulas up to this many clauses (0: the anytime path only)."""
         self.alternatives = alternatives
         self.problem = engine.problem
         self.weights = weights
@@ -187,7 +206,16 @@ class Stepper:
         }
         self._steps: OrderedDict[frozenset[tuple[str, int]], Step] = OrderedDict()
         self._reasons: dict[int, list[tuple[frozenset[int], tuple[str, ...]]]] = {}
-        self._completions: list[tuple[dict[str, int], dict[str, int]]] = []
+        self._completions: OrderedDict[frozenset[tuple[str, int]], Completion] = OrderedDict()
+        given = int_weights(weights)
+        self._int_weights = {
+            slot.name: given.get(slot.name) or [0] * len(slot.values) for slot in self.problem.slots
+        }
+        self._value_index = {
+            slot.name: {v.id: i for i, v in enumerate(slot.values)} for slot in self.problem.slots
+        }
+        self.warm = WarmSolver(engine)
+        """A warm solver for bounded counts and anytime completions (built on first use)."""
         self._units: Solver | None = None
         self._units_vars = 0
         self._next_activation = 0
@@ -255,6 +283,7 @@ class Stepper:
             self._reasons.clear()
             self._completions.clear()
             self._stored = 0
+            self.warm.close()
 
     def _compute(self, assignment: dict[str, int]) -> Step:
         engine = self.engine
@@ -267,17 +296,22 @@ class Stepper:
             for name in chosen if self.alternatives else ():
                 others = {k: v for k, v in assignment.items() if k != name}
                 options.update(self.options(others, [name]))
-        completion = self.least_cost(assignment) if consistent else None
-        count = None
-        if self.counter is not None:
-            count = self.counter.count(engine.choice_lits(assignment)) if consistent else 0
+        allowed = {
+            name: [self._value_index[name][v] for v in found.possible]
+            for name, found in options.items()
+            if name not in assignment
+        }
+        least = self.least_cost(assignment, allowed) if consistent else None
+        counted = self.count(assignment) if consistent else Count(value=0, exact=True, how="sat")
         ordered = {s.name: options[s.name] for s in self.problem.slots if s.name in options}
         return Step(
             assignment=assignment,
             consistent=consistent,
             options=ordered,
-            completion=completion,
-            count=count,
+            completion=dict(least.assignment) if least is not None else None,
+            count=counted.value if counted.exact else None,
+            counted=counted,
+            least=least,
         )
 
     def consistent(self, assignment: Mapping[str, int]) -> bool:
@@ -291,39 +325,101 @@ class Stepper:
         self._keep(units.get_model() or [])
         return True
 
-    def least_cost(self, assignment: Mapping[str, int]) -> dict[str, int] | None:
-        """The valid completion of least total weight (RC2), or None when there is none.
+    def count(self, assignment: Mapping[str, int]) -> Count:
+        """Valid complete vehicles extending the choices: exact from the d-DNNF when d4
+        compiled the rules at start, else a bounded enumeration (exact only when it ran out
+        of vehicles before its bound)."""
+        if self.counter is not None:
+            exact = self.counter.count(self.engine.choice_lits(assignment))
+            return Count(value=exact, exact=True, how="d4")
+        return self.warm.enumerate_count(assignment)
 
-        A completion found for fewer choices is still optimal for more choices that it
-        agrees with (it is valid, and no cheaper one can appear), so those are reused.
+    def least_cost(
+        self,
+        assignment: Mapping[str, int],
+        allowed: Mapping[str, Sequence[int]] | None = None,
+        seconds: float | None = None,
+    ) -> Completion | None:
+        """The valid completion of least total weight found within `seconds` (the stepper's
+        `complete_seconds` by default), or None when there is none.
+
+        Anytime: RC2 (stratified, the cheapest value of each slot at zero) when the formula is
+        small enough to load within a step and it finishes in time (proven least); else a
+        first completion following the cheapest allowed values, improved by solver calls
+        while time lasts, proven least only when its cost meets the lower bound (chosen
+        weights plus each open slot's cheapest value in `allowed`, the values still possible;
+        all values when not given). A completion proven least for fewer choices stays proven
+        least for more choices that it agrees with (it is valid, and nothing cheaper can
+        appear); one not proven is reused there as the starting point. Cached per state.
         """
-        if len(assignment) == len(self.problem.slots):
-            return dict(assignment) if self.engine.is_consistent(assignment) else None
-        for earlier, completion in reversed(self._completions):
-            if earlier.items() <= assignment.items() and all(
-                completion[k] == v for k, v in assignment.items()
-            ):
-                return dict(completion)
+        key = frozenset(assignment.items())
+        with self.lock:
+            cached = self._completions.get(key)
+            if cached is not None:
+                self._completions.move_to_end(key)
+                return cached
+            found = self._least_cost(assignment, allowed, seconds)
+            if found is not None:
+                self._completions[key] = found
+                if len(self._completions) > CACHE_STATES:
+                    self._completions.popitem(last=False)
+            return found
+
+    def _least_cost(
+        self,
+        assignment: Mapping[str, int],
+        allowed: Mapping[str, Sequence[int]] | None,
+        seconds: float | None,
+    ) -> Completion | None:
         engine = self.engine
-        wcnf = WCNF()
-        # the encoding's clause lists are shared, not copied: RC2 only reads them
-        wcnf.hard = [
-            *engine.encoding.clauses,
-            *engine.selector_units(),
-            *([lit] for lit in engine.choice_lits(assignment)),
-        ]
-        wcnf.nv = engine.encoding.nvars
-        for clause, weight in engine.cost_clauses(int_weights(self.weights)):
-            wcnf.append(clause, weight=weight)
-        with RC2(wcnf, solver=SOLVER) as rc2:
-            model = rc2.compute()
-        if model is None:
+        weights = self._int_weights
+        budget = self.complete_seconds if seconds is None else seconds
+        deadline = time.perf_counter() + budget
+        if len(assignment) == len(self.problem.slots):
+            if not engine.is_consistent(assignment):
+                return None
+            cost = cost_of(weights, assignment)
+            return Completion(
+                assignment=dict(assignment), cost=cost, proven=True, bound=cost, how="bound"
+            )
+        start: dict[str, int] | None = None
+        for earlier_key, earlier in reversed(self._completions.items()):
+            if earlier_key <= assignment.items() and all(
+                earlier.assignment[k] == v for k, v in assignment.items()
+            ):
+                if earlier.proven:
+                    return earlier
+                start = dict(earlier.assignment) if start is None else start
+        values = {
+            name: list(allowed[name])
+            if allowed is not None and name in allowed and allowed[name]
+            else list(range(len(slot.values)))
+            for slot in self.problem.slots
+            if (name := slot.name) not in assignment
+        }
+        bound = cost_of(weights, assignment) + sum(
+            min(weights[name][i] for i in indices) for name, indices in values.items()
+        )
+        found = self.warm.first(assignment, weights, values, start)
+        if found is None:
             return None
-        found = engine.decode(list(model))
-        self._completions.append((dict(assignment), found))
-        if len(self._completions) > CACHE_STATES:
-            del self._completions[0]
-        return dict(found)
+        cost = cost_of(weights, found)
+        if cost <= bound:
+            return Completion(assignment=found, cost=cost, proven=True, bound=cost, how="bound")
+        soft, _ = shifted_soft(engine, weights, assignment)
+        if soft and len(engine.encoding.clauses) <= self.rc2_max_clauses:
+            model = rc2_completion(
+                engine, assignment, soft, max(0.0, deadline - time.perf_counter())
+            )
+            if model is not None:
+                found = engine.decode(model)
+                cost = cost_of(weights, found)
+                return Completion(assignment=found, cost=cost, proven=True, bound=cost, how="rc2")
+        found = self.warm.improve(assignment, found, weights, values, deadline)
+        cost = cost_of(weights, found)
+        if cost <= bound:
+            return Completion(assignment=found, cost=cost, proven=True, bound=cost, how="bound")
+        return Completion(assignment=found, cost=cost, proven=False, bound=bound, how="improved")
 
     def options(
         self, assignment: Mapping[str, int], slots: Sequence[str]

@@ -243,6 +243,18 @@ class Service:
                 for slot, found in step.options.items()
             },
             "count": step.count,
+            "count_at_least": (
+                step.counted.value if step.counted is not None and not step.counted.exact else None
+            ),
+            "least_cost": (
+                {
+                    "proven": step.least.proven,
+                    "cost": step.least.cost / 100,
+                    "lower_bound": step.least.bound / 100,
+                }
+                if step.least is not None
+                else None
+            ),
             "build": json.loads(report.build_json(built)) if built is not None else None,
             "modules": [
                 {

@@ -191,14 +191,20 @@ def _status(data: PageData) -> str:
         out.append(
             f'<p class="good"><b>Consistent:</b> {open_slots} slots open; every value offered as possible has a valid completion.</p>'
         )
-    if step.count is not None:
+    counted = step.counted
+    if counted is not None and counted.exact:
+        how = "d4" if counted.how == "d4" else "every one enumerated"
         out.append(
-            f'<p class="count"><span id="count">{step.count:,}</span> buildable vehicles left (exact count, d4)</p>'
+            f'<p class="count"><span id="count">{counted.value:,}</span> buildable vehicles left (exact count, {how})</p>'
+        )
+    elif counted is not None:
+        out.append(
+            f'<p class="count">At least <span id="count-at-least">{counted.value:,}</span> buildable vehicles left: '
+            "not an exact count (d4 did not compile these rules at start; this many distinct "
+            "valid vehicles were enumerated before the enumeration stopped at its bound).</p>"
         )
     else:
-        out.append(
-            '<p class="count">The number of buildable vehicles is not available: d4 did not compile this catalog within 30 s.</p>'
-        )
+        out.append('<p class="count">The number of buildable vehicles is not available.</p>')
     out.append(f'<p class="source">checked against {esc(data.source)}</p></section>')
     return "".join(out)
 
@@ -215,8 +221,16 @@ def _bom(data: PageData) -> str:
             f'<td class="num">{total.parts}</td><td class="num">{total.cost:,.2f}</td><td class="num">{total.mass_kg:,.1f}</td></tr>'
         )
     filled = ", ".join(f"{k}={v}" for k, v in sorted(built.filled.items()))
+    least = data.step.least
+    if least is not None and not least.proven:
+        how = (
+            f"at the least cost found within the step's time budget, not proven least "
+            f"(no completion costs less than {least.bound / 100:,.2f})"
+        )
+    else:
+        how = "at least cost"
     note = (
-        f'<details class="note"><summary>{len(built.filled)} open slots filled at least cost</summary>{esc(filled)}</details>'
+        f'<details class="note" id="filled"><summary>{len(built.filled)} open slots filled {esc(how)}</summary>{esc(filled)}</details>'
         if filled
         else ""
     )

@@ -1,0 +1,128 @@
+"""Bounded counts and anytime least-cost completions against the brute-force oracle.
+
+A count is exact only when it is the oracle's number; "at least N" never exceeds it. A
+completion is always valid and extends the choices; its lower bound never exceeds the least
+cost; "proven least" means it is the least cost. Both paths of the completion are checked:
+RC2 (small formulas) and the anytime solver path (the one large product lines take).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cmf_config.bounded import WarmSolver, cost_of
+from cmf_config.configurator import Stepper
+from cmf_config.problem import Problem
+from cmf_config.rules import Rule
+from cmf_config.solver import Engine, int_weights
+from oracle import valid_assignments
+from strategies import partial_assignments, worlds
+
+
+def _weights(data: st.DataObject, problem: Problem) -> dict[str, list[float]]:
+    return {
+        slot.name: [data.draw(st.sampled_from([0.0, 1.0, 2.5, 7.0, 10.0])) for _ in slot.values]
+        for slot in problem.slots
+    }
+
+
+def _cheapest(
+    problem: Problem,
+    rules: Sequence[Rule],
+    state: Mapping[str, int],
+    weights: Mapping[str, Sequence[int]],
+) -> int | None:
+    costs = [cost_of(weights, a) for a in valid_assignments(problem, rules, state)]
+    return min(costs) if costs else None
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_counts_are_exact_or_true_lower_bounds(data: st.DataObject) -> None:
+    problem, rules = data.draw(worlds(max_rules=5))
+    engine = Engine(problem, rules)
+    warm = WarmSolver(engine)
+    compiled = Stepper(engine, {}, count_seconds=30.0)
+    for _ in range(3):
+        state = data.draw(partial_assignments(problem))
+        want = len(valid_assignments(problem, rules, state))
+        limit = data.draw(st.integers(1, 12))
+        counted = warm.enumerate_count(state, limit=limit, seconds=60.0)
+        if counted.exact:
+            assert counted.value == want
+        else:
+            assert counted.value == limit <= want
+        assert (want < limit) <= counted.exact
+        step_count = compiled.count(state)
+        assert step_count.exact
+        assert step_count.how == "d4"
+        assert step_count.value == want
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), st.booleans())
+def test_least_cost_is_valid_bounded_and_least_when_proven(
+    data: st.DataObject, use_rc2: bool
+) -> None:
+    problem, rules = data.draw(worlds(max_rules=5))
+    weights = _weights(data, problem)
+    stepper = Stepper(Engine(problem, rules), weights, count_seconds=None)
+    stepper.rc2_max_clauses = 10**9 if use_rc2 else 0
+    stepper.complete_seconds = data.draw(st.sampled_from([0.0, 5.0]))
+    exact = int_weights(weights)
+    for _ in range(3):
+        state = data.draw(partial_assignments(problem))
+        least = _cheapest(problem, rules, state, exact)
+        found = stepper.least_cost(state)
+        if least is None:
+            assert found is None
+            continue
+        assert found is not None
+        assert {k: found.assignment[k] for k in state} == state
+        assert valid_assignments(problem, rules, found.assignment) == [dict(found.assignment)]
+        assert found.cost == cost_of(exact, found.assignment)
+        assert found.bound <= least <= found.cost
+        if found.proven:
+            assert found.cost == least == found.bound
+        if use_rc2 and stepper.complete_seconds > 0:
+            assert found.proven
+            assert found.how in ("rc2", "bound")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_step_reports_the_count_and_completion_honestly(data: st.DataObject) -> None:
+    """Through `step` (the page's path): options narrow the lower bound, the count is exact
+    or "at least", and a proven completion stays proven for choices it agrees with."""
+    problem, rules = data.draw(worlds(max_rules=5))
+    weights = _weights(data, problem)
+    stepper = Stepper(Engine(problem, rules), weights, count_seconds=None)
+    stepper.rc2_max_clauses = data.draw(st.sampled_from([0, 10**9]))
+    exact = int_weights(weights)
+    state = data.draw(partial_assignments(problem))
+    step = stepper.step(state)
+    want = len(valid_assignments(problem, rules, state))
+    assert step.counted is not None
+    assert step.counted.value == want if step.counted.exact else step.counted.value <= want
+    assert step.count == (want if step.counted.exact else None)
+    if not want:
+        assert step.completion is None
+        assert step.least is None
+        return
+    assert step.least is not None
+    assert step.completion == dict(step.least.assignment)
+    least = _cheapest(problem, rules, state, exact)
+    assert least is not None
+    assert step.least.bound <= least <= step.least.cost
+    if step.least.proven:
+        # one more choice that agrees with it: the same completion, still proven least
+        open_slots = [s.name for s in problem.slots if s.name not in state]
+        if open_slots:
+            more = {**state, open_slots[0]: step.least.assignment[open_slots[0]]}
+            again = stepper.least_cost(more)
+            assert again is not None
+            assert again.proven
+            assert again.cost == _cheapest(problem, rules, more, exact) == step.least.cost
