@@ -1,10 +1,13 @@
 """Order banks on disk: CSV, JSON Lines and Parquet read in chunks, results written atomically.
 
-Reading is split in two so that the expensive half runs in the workers: the reader (one
-process, in file order) cuts a file into raw chunks with their row and line numbers, and
-`decode` (in a worker) turns a raw chunk into columns: configuration fields dictionary-encoded
-(each distinct cell is parsed once), pass-through columns as Arrow text arrays. Memory stays
-bounded by the chunk size whatever the file size.
+A run is cut into slices, each a run of consecutive chunks of one file that one worker checks.
+A Parquet slice is a descriptor (row group, first record batch, how many): the worker reads
+those batches itself, so no order data passes through the parent. A text file (CSV, JSON
+Lines) has no index to seek by row, so the reader (one process, in file order) cuts it into
+raw chunks with their row and line numbers, one slice each. `decode` (in a worker) turns a raw
+chunk into columns: configuration fields dictionary-encoded (each distinct cell parsed once),
+pass-through columns as Arrow text arrays. Memory stays bounded by the chunk size whatever the
+file size.
 """
 
 from __future__ import annotations
@@ -86,6 +89,45 @@ class RawChunk:
 
 
 @attrs.frozen(kw_only=True)
+class Slice:
+    """Consecutive chunks of one file, the unit a worker takes.
+
+    Parquet: batches `first_batch` .. `first_batch + chunks - 1` of row group `row_group`,
+    read by the worker (`read_slice`); the batches of a row group are `chunk_rows` rows each,
+    the last one shorter, so every process cuts the same chunks. Text files: `raw`, one chunk
+    the reader already cut. `index` is the file-local index of the first chunk, `start` the
+    0-based index of its first row in the file.
+    """
+
+    file: str
+    columns: tuple[str, ...]
+    index: int
+    start: int
+    rows: int
+    chunks: int
+    chunk_rows: int
+    row_group: int = -1
+    first_batch: int = 0
+    raw: RawChunk | None = None
+
+    def after(self, done: int) -> Slice:
+        """The rest of the slice once its first `done` chunks are checked (a Parquet slice)."""
+        if done <= 0:
+            return self
+        assert self.raw is None
+        assert done < self.chunks
+        skipped = done * self.chunk_rows
+        return attrs.evolve(
+            self,
+            index=self.index + done,
+            start=self.start + skipped,
+            rows=self.rows - skipped,
+            chunks=self.chunks - done,
+            first_batch=self.first_batch + done,
+        )
+
+
+@attrs.frozen(kw_only=True)
 class Coded:
     """A dictionary-encoded column: row -> index into `uniques` (-1: empty cell)."""
 
@@ -105,6 +147,12 @@ class Columns:
     cells: Mapping[str, Coded]
     text: Mapping[str, pa.Array]
     row_errors: Mapping[int, str]
+
+    def plain_of(self, column: str) -> pa.Array:
+        """A column as plain text (null for empty cells and missing columns): order ids."""
+        if column in self.text:
+            return plain_text(self.text[column])
+        return self.text_of(column).cast(pa.string())
 
     def text_of(self, column: str) -> pa.Array:
         """A column as dictionary-encoded text (null for empty cells and missing columns)."""
@@ -223,41 +271,128 @@ def _text(path: Path) -> IO[str]:
 
 def read_chunks(bank: BankFile, chunk_rows: int = CHUNK_ROWS) -> Iterator[RawChunk]:
     """The raw chunks of a bank in file order; raise BankError when the file breaks mid-way."""
+    for piece in slices(bank, chunk_rows):
+        yield from read_slice(piece)
+
+
+def slices(bank: BankFile, chunk_rows: int, max_chunks: int = 0) -> Iterator[Slice]:
+    """The slices of a bank in file order: Parquet row groups cut into runs of at most
+    `max_chunks` batches (0: whole row groups), text files one raw chunk each."""
     path = Path(bank.path)
+    if bank.kind == "parquet":
+        yield from _parquet_slices(bank, path, chunk_rows, max_chunks)
+        return
     try:
-        if bank.kind == "parquet":
-            yield from _parquet_chunks(bank, path, chunk_rows)
-        elif bank.kind == "csv":
-            yield from _csv_chunks(bank, path, chunk_rows)
-        else:
-            yield from _jsonl_chunks(bank, path, chunk_rows)
+        raws = (
+            _csv_chunks(bank, path, chunk_rows)
+            if bank.kind == "csv"
+            else _jsonl_chunks(bank, path, chunk_rows)
+        )
+        for raw in raws:
+            yield Slice(
+                file=bank.path,
+                columns=bank.columns,
+                index=raw.index,
+                start=raw.start,
+                rows=raw.size,
+                chunks=1,
+                chunk_rows=chunk_rows,
+                raw=raw,
+            )
     except OSError as exc:
         raise BankError(
             f"{bank.path}: reading failed: {exc.strerror or exc}", "check the file and rerun"
         ) from None
 
 
-def _parquet_chunks(bank: BankFile, path: Path, chunk_rows: int) -> Iterator[RawChunk]:
+def _parquet_slices(
+    bank: BankFile, path: Path, chunk_rows: int, max_chunks: int
+) -> Iterator[Slice]:
+    try:
+        meta = pq.ParquetFile(path).metadata
+        sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+    except (pa.ArrowException, ValueError, OSError) as exc:
+        raise BankError(
+            f"{bank.path}: cannot read the Parquet row groups: {exc}",
+            "write the file again; no output was written",
+        ) from None
     start = 0
+    index = 0
+    for group, rows in enumerate(sizes):
+        batches = -(-rows // chunk_rows)
+        step = max_chunks if max_chunks > 0 else max(batches, 1)
+        for first in range(0, batches, step):
+            count = min(step, batches - first)
+            size = min(rows - first * chunk_rows, count * chunk_rows)
+            yield Slice(
+                file=bank.path,
+                columns=bank.columns,
+                index=index,
+                start=start,
+                rows=size,
+                chunks=count,
+                chunk_rows=chunk_rows,
+                row_group=group,
+                first_batch=first,
+            )
+            start += size
+            index += count
+
+
+PLAIN_TEXT = frozenset({"order_id"})
+"""Text columns read as plain strings, not dictionaries: order ids are (nearly) all distinct."""
+
+
+def read_slice(piece: Slice) -> Iterator[RawChunk]:
+    """The raw chunks of a slice (a worker reads a Parquet slice's batches itself)."""
+    if piece.raw is not None:
+        yield piece.raw
+        return
+    path = Path(piece.file)
+    done = 0
     try:
         schema = pq.ParquetFile(path).schema_arrow
         # Text columns come out dictionary-encoded as Parquet stores them: no string is
-        # materialised or hashed again, and chunks travel to the workers small.
+        # materialised or hashed again.
         text = [
-            f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+            f.name
+            for f in schema
+            if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+            and f.name not in PLAIN_TEXT
         ]
         parquet = pq.ParquetFile(path, read_dictionary=text)
-        for index, batch in enumerate(parquet.iter_batches(batch_size=chunk_rows)):
-            table = pa.Table.from_batches([batch])
+        batches = parquet.iter_batches(batch_size=piece.chunk_rows, row_groups=[piece.row_group])
+        for number, batch in enumerate(batches):
+            if number < piece.first_batch:
+                continue
+            if done == piece.chunks:
+                break
+            start = piece.start + done * piece.chunk_rows
+            expected = min(piece.chunk_rows, piece.start + piece.rows - start)
+            if batch.num_rows != expected:  # never: the plan and the reader cut alike
+                raise RuntimeError(
+                    f"{piece.file}: row group {piece.row_group} batch {number} has "
+                    f"{batch.num_rows} rows, {expected} planned"
+                )
             yield RawChunk(
-                file=bank.path, index=index, start=start, columns=bank.columns, table=table
+                file=piece.file,
+                index=piece.index + done,
+                start=start,
+                columns=piece.columns,
+                table=pa.Table.from_batches([batch]),
             )
-            start += table.num_rows
-    except (pa.ArrowException, ValueError) as exc:
+            done += 1
+    except (pa.ArrowException, ValueError, OSError) as exc:
         raise BankError(
-            f"{bank.path}: the Parquet data is damaged after row {start:,}: {exc}",
+            f"{piece.file}: the Parquet data is damaged after row {piece.start + done * piece.chunk_rows:,}: {exc}",
             "write the file again; no output was written",
         ) from None
+    if done != piece.chunks:
+        raise BankError(
+            f"{piece.file}: row group {piece.row_group} ends early (after row "
+            f"{piece.start + done * piece.chunk_rows:,})",
+            "write the file again; no output was written",
+        )
 
 
 def _csv_chunks(bank: BankFile, path: Path, chunk_rows: int) -> Iterator[RawChunk]:
@@ -385,6 +520,21 @@ def _indices(encoded: pa.DictionaryArray) -> Codes:
     if indices.null_count:
         indices = pc.fill_null(indices, -1)
     return np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int32)
+
+
+def plain_text(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column as plain text, as `as_text` words it but without the dictionary."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    kind = column.type
+    if pa.types.is_string(kind):
+        return column
+    if pa.types.is_large_string(kind) or (
+        pa.types.is_dictionary(kind)
+        and (pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type))
+    ):
+        return column.cast(pa.string())
+    return as_text(column).cast(pa.string())
 
 
 def as_text(column: pa.Array) -> pa.Array:

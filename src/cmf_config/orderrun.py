@@ -1,12 +1,16 @@
 """Running an order-bank check: in this process, on all cores, or on a Dask cluster.
 
-The reader cuts the files into chunks in file order; workers decode and check chunks (see
-`orders.check_columns`); results come back and are merged and written strictly in chunk order,
-so the outputs are the same bytes whatever the number of workers. At most a few chunks per
-worker are in flight, which bounds memory. A worker that dies takes its chunks with it: they
-are sent again (a chunk that keeps killing workers stops the run with a clear message), so no
-order is lost or counted twice. Outputs are written under temporary names and renamed only
-when the whole run succeeded.
+Before any order is checked, the order ids of every file are hashed to find duplicates
+(`orderids`). The run is then cut into slices (`orderio.Slice`): a Parquet slice is a
+descriptor, and the worker reads its batches itself, so no order data passes through this
+process; a text file's slice is a chunk this process read. Workers decode and check each
+chunk (`orders.check_columns`) and send back its result (verdicts as dictionary-encoded Arrow
+columns, counts, demand as sparse triples); results are merged and written strictly in chunk
+order, so the outputs are the same bytes whatever the number of workers. Only a few slices
+are in flight, which bounds memory. A worker that dies takes its slice with it: the chunks it
+had not sent are sent again (a chunk that keeps killing workers stops the run with a clear
+message), and each chunk is merged exactly once, so no order is lost or counted twice.
+Outputs are written under temporary names and renamed only when the whole run succeeded.
 """
 
 from __future__ import annotations
@@ -26,15 +30,18 @@ from typing import Any
 import attrs
 import pyarrow as pa
 
-from cmf_config.errors import UsageError
+from cmf_config.errors import CmfConfigError, UsageError
 from cmf_config.files import AtomicFile
+from cmf_config.orderids import Duplicates, find_duplicates
 from cmf_config.orderio import (
+    BankError,
     BankFile,
-    RawChunk,
+    Slice,
     TableWriter,
     decode,
     open_bank,
-    read_chunks,
+    read_slice,
+    slices,
 )
 from cmf_config.orders import (
     ORDER_ID,
@@ -47,7 +54,10 @@ from cmf_config.orders import (
 )
 
 MAX_TRIES = 3
-"""Times a chunk is sent to a worker before a run gives up on it."""
+"""Times a chunk is given to a worker before a run gives up on it."""
+SLICE_CHUNKS = 8
+"""Chunks in a Parquet slice given to a worker: long enough that reading a row group's
+batches from the middle costs little, short enough to keep the workers evenly busy."""
 FAULT_ENV = "CMF_CONFIG_ORDERS_FAULT"
 """Test hook: `kill:N[:MARKER]` makes the worker that takes chunk N kill itself (once, if a
 MARKER path is given and does not exist yet). Used by the tests of lost workers."""
@@ -59,18 +69,39 @@ class WorkerDied(UsageError):
 
 @attrs.frozen(kw_only=True)
 class Job:
-    """One chunk to check, with what the worker needs besides the checker."""
+    """One slice to check, with what the worker needs besides the checker.
+
+    `seq` is the run-wide number of the slice's first chunk; `duplicates` the slice's rows
+    whose order id an earlier row has, (row in the file, message).
+    """
 
     seq: int
-    raw: RawChunk
+    piece: Slice
     layout: Layout
     group_by: tuple[str, ...]
+    duplicates: tuple[tuple[int, str], ...] = ()
+
+    def after(self, done: int) -> Job:
+        """The rest of the job once its first `done` chunks are merged."""
+        return attrs.evolve(self, seq=self.seq + done, piece=self.piece.after(done))
+
+    @property
+    def last(self) -> int:
+        """The run-wide number of its last chunk."""
+        return self.seq + self.piece.chunks - 1
 
 
-def check_job(checker: Checker, job: Job) -> ChunkResult:
-    """Decode and check one chunk."""
-    columns = decode(job.raw, job.layout.coded)
-    return check_columns(checker, job.layout, columns, job.group_by)
+def check_job(
+    checker: Checker, job: Job, before: Callable[[int], None] | None = None
+) -> Iterator[tuple[int, ChunkResult]]:
+    """Read, decode and check the chunks of a slice: (run-wide chunk number, result)."""
+    for offset, raw in enumerate(read_slice(job.piece)):
+        seq = job.seq + offset
+        if before is not None:
+            before(seq)
+        columns = decode(raw, job.layout.coded)
+        repeated = [d for d in job.duplicates if raw.start <= d[0] < raw.start + raw.size]
+        yield seq, check_columns(checker, job.layout, columns, job.group_by, repeated)
 
 
 # ------------------------------------------------------------------ planning
@@ -114,27 +145,42 @@ def plan(checker: Checker, paths: Sequence[Path], group_by: Sequence[str]) -> Pl
     )
 
 
-def jobs(run: Plan, chunk_rows: int) -> Iterator[Job]:
-    """The chunks of every file, in order."""
+def jobs(
+    run: Plan, chunk_rows: int, max_chunks: int = 0, duplicates: Duplicates | None = None
+) -> Iterator[Job]:
+    """The slices of every file, in order (Parquet slices at most `max_chunks` chunks; 0:
+    whole row groups). The duplicate order ids are found first unless given."""
+    if duplicates is None:
+        duplicates = find_duplicates(run.banks, chunk_rows)
     seq = 0
     for bank, layout in zip(run.banks, run.layouts, strict=True):
-        for raw in read_chunks(bank, chunk_rows):
-            yield Job(seq=seq, raw=raw, layout=layout, group_by=run.group_by)
-            seq += 1
+        for piece in slices(bank, chunk_rows, max_chunks):
+            yield Job(
+                seq=seq,
+                piece=piece,
+                layout=layout,
+                group_by=run.group_by,
+                duplicates=duplicates.within(piece.file, piece.start, piece.rows),
+            )
+            seq += piece.chunks
 
 
 # ------------------------------------------------------------------ executing
 
 
-def results_here(checker: Checker, work: Iterator[Job]) -> Iterator[ChunkResult]:
-    """Check the chunks in this process."""
-    for job in work:
-        yield check_job(checker, job)
+Results = Callable[[Plan, int], Iterator[ChunkResult]]
+"""A way of checking a run: (plan, chunk rows) -> chunk results in chunk order."""
 
 
-def _dask_work(checker: Checker, job: Job) -> ChunkResult:
-    _fault(job.seq)
-    return check_job(checker, job)
+def results_here(checker: Checker) -> Results:
+    """Check the chunks in this process, reading whole row groups."""
+
+    def results(run: Plan, chunk_rows: int) -> Iterator[ChunkResult]:
+        for job in jobs(run, chunk_rows):
+            for _, result in check_job(checker, job):
+                yield result
+
+    return results
 
 
 def _fault(seq: int) -> None:
@@ -155,7 +201,8 @@ def _fault(seq: int) -> None:
 
 
 def _worker_main(conn: Connection, checker: Checker) -> None:
-    """A worker process: check the chunks sent on `conn` until told to stop (None)."""
+    """A worker process: check the slices sent on `conn` until told to stop (None), sending
+    each chunk's result as soon as it is done."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     while True:
         try:
@@ -164,30 +211,41 @@ def _worker_main(conn: Connection, checker: Checker) -> None:
             return
         if job is None:
             return
-        _fault(job.seq)
         try:
-            reply: tuple[str, object] = ("ok", check_job(checker, job))
+            for seq, result in check_job(checker, job, _fault):
+                conn.send(("chunk", seq, result))
+            reply: tuple[str, int, object] = ("done", job.seq, None)
+        except CmfConfigError as exc:  # unusable input found mid-way (a damaged file)
+            reply = ("input", job.seq, (str(exc), getattr(exc, "hint", None)))
         except Exception:  # a bug: the parent reports it (exit 3) with the worker's traceback
-            reply = ("error", traceback.format_exc())
+            reply = ("error", job.seq, traceback.format_exc())
         conn.send(reply)
 
 
 @attrs.define
 class _Worker:
-    """A worker process, its end of the pipe, and the chunk it holds (None: idle)."""
+    """A worker process, its end of the pipe, the slice it holds (None: idle) and how many
+    of that slice's chunks it has sent back."""
 
     process: BaseProcess
     conn: Connection
     job: Job | None = None
+    sent: int = 0
 
 
-def results_pool(checker: Checker, work: Iterator[Job], workers: int) -> Iterator[ChunkResult]:
-    """Check the chunks on `workers` processes; results in chunk order.
+def results_pool(checker: Checker, workers: int) -> Results:
+    """Check the chunks on `workers` processes; results in chunk order."""
 
-    Each worker holds one chunk at a time, so when one dies (its sentinel fires with nothing
-    on its pipe) exactly its chunk is known to be lost: it goes back to the front of the queue
-    and a new worker takes the dead one's place.
-    """
+    def results(run: Plan, chunk_rows: int) -> Iterator[ChunkResult]:
+        return _pool(checker, run, chunk_rows, workers)
+
+    return results
+
+
+def _pool(checker: Checker, run: Plan, chunk_rows: int, workers: int) -> Iterator[ChunkResult]:
+    """Each worker holds one slice at a time and sends each chunk's result when done, so
+    when one dies (its sentinel fires) the chunks it had not sent are known exactly: they
+    go back to the front of the queue and a new worker takes the dead one's place."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
@@ -199,35 +257,18 @@ def results_pool(checker: Checker, work: Iterator[Job], workers: int) -> Iterato
         theirs.close()
         return _Worker(process=process, conn=ours)
 
-    pool = [start() for _ in range(workers)]
-    window = workers * 3
-    queue: list[Job] = []  # chunks to send, in chunk order
+    pool = [start() for _ in range(workers)]  # they start while the ids are hashed
+    feed = _Feed(jobs(run, chunk_rows, SLICE_CHUNKS), ahead=(workers + 1) * SLICE_CHUNKS)
     done: dict[int, ChunkResult] = {}
-    sent: dict[int, int] = {}
-    following = 0
-    exhausted = False
     try:
         while True:
-            busy = [w for w in pool if w.job is not None]
-            while not exhausted and len(queue) + len(busy) + len(done) < window:
-                job = next(work, None)
-                if job is None:
-                    exhausted = True
-                    break
-                queue.append(job)
-            for worker in pool:
-                if worker.job is None and queue:
-                    job = queue.pop(0)
-                    if sent.get(job.seq, 0) >= MAX_TRIES:
-                        raise _died(job, MAX_TRIES)
-                    sent[job.seq] = sent.get(job.seq, 0) + 1
-                    worker.job = job
-                    with contextlib.suppress(OSError):  # if it died, its sentinel says so
-                        worker.conn.send(job)
-            if following in done:
-                yield done.pop(following)
-                following += 1
+            if feed.following in done:
+                yield done.pop(feed.following)
+                feed.following += 1
                 continue
+            for worker in pool:
+                if worker.job is None and not feed.give(worker):
+                    break
             busy = [w for w in pool if w.job is not None]
             if not busy:
                 return
@@ -235,34 +276,75 @@ def results_pool(checker: Checker, work: Iterator[Job], workers: int) -> Iterato
             for i, worker in enumerate(pool):
                 if worker.job is None:
                     continue
-                job = worker.job
-                reply = _receive(worker)
-                if reply is not None:
-                    kind, value = reply
-                    if kind == "error":
-                        raise RuntimeError(f"a worker failed on chunk {job.seq}:\n{value}")
-                    assert isinstance(value, ChunkResult)
-                    done[job.seq] = value
-                    worker.job = None
-                elif not worker.process.is_alive():
-                    # Lost with its worker: checked again first, by a new worker.
-                    queue.insert(0, job)
-                    queue.sort(key=lambda j: j.seq)
+                _drain(worker, done, feed.following)
+                if worker.job is not None and not worker.process.is_alive():
+                    _drain(worker, done, feed.following)
+                    feed.lost(worker)
                     worker.conn.close()
                     pool[i] = start()
     finally:
         _stop(pool)
 
 
-def _receive(worker: _Worker) -> tuple[str, object] | None:
-    """The worker's reply if one is waiting (None: none yet, or the worker died)."""
-    try:
-        if worker.conn.poll():
-            reply: tuple[str, object] = worker.conn.recv()
-            return reply
-    except (EOFError, OSError):
-        return None
-    return None
+class _Feed:
+    """The slices still to give out, in chunk order, at most `ahead` chunks past the next
+    one to merge (so results waiting to be merged stay few)."""
+
+    def __init__(self, work: Iterator[Job], ahead: int) -> None:
+        self.work = work
+        self.ahead = ahead
+        self.queue: list[Job] = []
+        self.tries: dict[int, int] = {}
+        self.following = 0
+
+    def give(self, worker: _Worker) -> bool:
+        """Send the next slice to an idle worker; False when there is none to send yet."""
+        if not self.queue:
+            job = next(self.work, None)
+            if job is None:
+                return False
+            self.queue.append(job)
+        if self.queue[0].seq >= self.following + self.ahead:
+            return False
+        job = self.queue.pop(0)
+        self.tries[job.seq] = self.tries.get(job.seq, 0) + 1
+        if self.tries[job.seq] > MAX_TRIES:
+            raise _died(job, MAX_TRIES)
+        worker.job, worker.sent = job, 0
+        with contextlib.suppress(OSError):  # if it died, its sentinel says so
+            worker.conn.send(job)
+        return True
+
+    def lost(self, worker: _Worker) -> None:
+        """A worker died: the chunks of its slice it had not sent are checked again first."""
+        job = worker.job
+        if job is not None and worker.sent < job.piece.chunks:
+            self.queue.insert(0, job.after(worker.sent))
+            self.queue.sort(key=lambda j: j.seq)
+        worker.job = None
+
+
+def _drain(worker: _Worker, done: dict[int, ChunkResult], following: int) -> None:
+    """Take every message waiting on a worker's pipe."""
+    while worker.job is not None:
+        try:
+            if not worker.conn.poll():
+                return
+            kind, seq, value = worker.conn.recv()
+        except (EOFError, OSError):
+            return
+        if kind == "chunk":
+            assert isinstance(value, ChunkResult)
+            if seq >= following and seq not in done:  # each chunk merged exactly once
+                done[seq] = value
+            worker.sent += 1
+        elif kind == "done":
+            worker.job = None
+        elif kind == "input":
+            message, hint = value
+            raise BankError(message, hint)
+        else:
+            raise RuntimeError(f"a worker failed on chunk {seq}:\n{value}")
 
 
 def _stop(pool: Sequence[_Worker]) -> None:
@@ -280,19 +362,33 @@ def _stop(pool: Sequence[_Worker]) -> None:
 
 
 def _died(job: Job, tries: int) -> WorkerDied:
-    raw = job.raw
+    piece = job.piece
+    last = min(piece.start + piece.chunk_rows, piece.start + piece.rows)
     return WorkerDied(
         f"a worker process died each of the {tries} times it was given rows "
-        f"{raw.start + 1:,}-{raw.start + raw.size:,} of {raw.file} (out of memory, or killed); "
+        f"{piece.start + 1:,}-{last:,} of {piece.file} (out of memory, or killed); "
         "no output was written",
         "rerun with fewer --workers, or free memory; `dmesg` names what killed it",
     )
 
 
-def results_dask(
-    checker: Checker, work: Iterator[Job], address: str, workers: int
-) -> Iterator[ChunkResult]:
+def _dask_work(checker: Checker, job: Job) -> list[ChunkResult]:
+    return [result for _, result in check_job(checker, job, _fault)]
+
+
+def results_dask(checker: Checker, address: str, workers: int) -> Results:
     """Check the chunks on a Dask cluster (`local`: a LocalCluster of `workers` processes)."""
+
+    def results(run: Plan, chunk_rows: int) -> Iterator[ChunkResult]:
+        return _dask(checker, run, chunk_rows, address, workers)
+
+    return results
+
+
+def _dask(
+    checker: Checker, run: Plan, chunk_rows: int, address: str, workers: int
+) -> Iterator[ChunkResult]:
+    """Tasks are slice descriptors (for Parquet: the workers read the file themselves)."""
     import logging
 
     import dask
@@ -325,11 +421,12 @@ def results_dask(
     try:
         capacity = max(len(client.scheduler_info().get("workers", {})), workers, 1)
         shipped = client.scatter(checker, broadcast=True)  # type: ignore[no-untyped-call]
-        window = capacity * 3
+        window = capacity * 2
         futures: dict[int, Any] = {}
         waiting: dict[int, Job] = {}
-        following = 0
+        order: list[int] = []
         exhausted = False
+        work = jobs(run, chunk_rows, SLICE_CHUNKS)
         while True:
             while not exhausted and len(waiting) < window:
                 job = next(work, None)
@@ -337,18 +434,21 @@ def results_dask(
                     exhausted = True
                     break
                 waiting[job.seq] = job
+                order.append(job.seq)
                 futures[job.seq] = client.submit(
                     _dask_work, shipped, job, pure=False, key=f"cmf-orders-{job.seq}-{os.getpid()}"
                 )
-            if not waiting:
+            if not order:
                 return
+            seq = order.pop(0)
             try:
-                result: ChunkResult = futures[following].result()
+                chunk_results: list[ChunkResult] = futures[seq].result()
             except (KilledWorker, FutureCancelledError):
-                raise _died(waiting[following], MAX_TRIES) from None
-            yield result
-            del futures[following], waiting[following]
-            following += 1
+                raise _died(waiting[seq], MAX_TRIES) from None
+            except CmfConfigError as exc:
+                raise BankError(str(exc), getattr(exc, "hint", None)) from None
+            del futures[seq], waiting[seq]
+            yield from chunk_results
     finally:
         client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
@@ -386,7 +486,7 @@ def execute(
     checker: Checker,
     run: Plan,
     outputs: Outputs,
-    results: Callable[[Iterator[Job]], Iterator[ChunkResult]],
+    results: Results,
     chunk_rows: int,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[Tally, dict[str, object]]:
@@ -399,21 +499,17 @@ def execute(
         if outputs.verdicts is not None:
             verdicts = TableWriter(outputs.verdicts, schema)
             writers.append(verdicts)
-        read = [0]
-
-        def counted() -> Iterator[Job]:
-            for job in jobs(run, chunk_rows):
-                read[0] += job.raw.size
-                yield job
-
-        for result in results(counted()):
+        rows = run.rows
+        following = ("", 1)
+        for result in results(run, chunk_rows):
+            following = _in_order(result, following)
             tally.add(result)
             if verdicts is not None:
                 verdicts.write(_fit(result.verdicts, schema))
             if progress is not None:
                 progress(result.verdicts.num_rows)
-        if tally.orders != read[0]:  # never: each chunk is merged exactly once, in order
-            raise RuntimeError(f"{read[0]:,} orders read but {tally.orders:,} checked")
+        if rows is not None and tally.orders != rows:  # never: each chunk merged exactly once
+            raise RuntimeError(f"{rows:,} orders in the files but {tally.orders:,} checked")
         summary = summarize(checker, run, tally, outputs)
         if tally.orders:
             if outputs.demand is not None:
@@ -437,6 +533,20 @@ def execute(
     finally:
         for writer in writers:
             writer.discard()
+
+
+def _in_order(result: ChunkResult, following: tuple[str, int]) -> tuple[str, int]:
+    """Check that a chunk starts where the previous one ended (or a file at its row 1), so
+    that no order is lost or merged twice; the (file, row) the next chunk starts at."""
+    table = result.verdicts
+    if not table.num_rows:
+        return following
+    file = str(table.column("file")[0].as_py())
+    first = int(table.column("row")[0].as_py())
+    last = int(table.column("row")[-1].as_py())
+    if first != (following[1] if file == following[0] else 1):  # never: merged in order
+        raise RuntimeError(f"{file}: chunk starts at row {first:,}, expected {following}")
+    return file, last + 1
 
 
 class _DocumentWriter:

@@ -88,7 +88,7 @@ class Outcome:
     configuration: tuple[tuple[str, str], ...] = ()
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, cache_hash=True)
 class Layout:
     """What the columns of a bank file are: configuration fields, features, the rest."""
 
@@ -346,8 +346,11 @@ class Checker:
 
     # ------------------------------------------------------------- configurations
 
-    def outcome(self, layout: Layout, values: tuple[object, ...]) -> Outcome:
-        """The verdict on one distinct row key (see `check_columns` for the key's parts)."""
+    def outcome(
+        self, layout: Layout, values: tuple[object, ...], duplicate: object = None
+    ) -> Outcome:
+        """The verdict on one distinct row key (see `check_columns` for the key's parts);
+        `duplicate`, an Issue, makes the row malformed as well."""
         key = (layout, values)
         found = self._outcomes.get(key)
         if found is None:
@@ -355,6 +358,8 @@ class Checker:
             if len(self._outcomes) > _CACHE_LIMIT:
                 self._outcomes.clear()
             self._outcomes[key] = found
+        if isinstance(duplicate, Issue):
+            return Outcome(status="malformed", problems=(duplicate, *found.problems))
         return found
 
     def _outcome(self, layout: Layout, values: tuple[object, ...]) -> Outcome:
@@ -567,9 +572,17 @@ def configuration_text(configuration: Sequence[tuple[str, str]]) -> str:
 
 
 def check_columns(
-    checker: Checker, layout: Layout, columns: Columns, group_by: Sequence[str]
+    checker: Checker,
+    layout: Layout,
+    columns: Columns,
+    group_by: Sequence[str],
+    duplicates: Sequence[tuple[int, str]] = (),
 ) -> ChunkResult:
-    """Check every row of a decoded chunk: verdicts, counts, demand pairs, examples."""
+    """Check every row of a decoded chunk: verdicts, counts, demand pairs, examples.
+
+    `duplicates` are (row in the file, message) of the chunk's rows whose order id an
+    earlier row has (see `orderids`): malformed, whatever else they hold.
+    """
     n = columns.size
     components: list[tuple[npt.NDArray[np.int64], list[object]]] = []
     typed = columns.typed
@@ -587,9 +600,20 @@ def check_columns(
                 [None, Issue(column, message)],
             )
         )
-    order_ids = columns.text_of(ORDER_ID)
+    order_ids = columns.plain_of(ORDER_ID)
     missing_id = np.asarray(pc.is_null(order_ids).to_numpy(zero_copy_only=False), dtype=np.int64)
     components.append((missing_id, [None, Issue(ORDER_ID, "missing order id")]))
+    repeated: list[object] = [None]
+    if duplicates:
+        repeat_codes = np.zeros(n, np.int64)
+        where_repeat: dict[str, int] = {}
+        for row, message in duplicates:
+            code = where_repeat.get(message)
+            if code is None:
+                code = where_repeat[message] = len(repeated)
+                repeated.append(Issue(ORDER_ID, message))
+            repeat_codes[row - columns.start] = code
+        components.append((repeat_codes, repeated))
     errors: list[object] = [None, *sorted(set(columns.row_errors.values()))]
     error_codes = np.zeros(n, np.int64)
     where = {text: i for i, text in enumerate(errors)}
@@ -600,10 +624,21 @@ def check_columns(
     key = _combine([c for c, _ in components], [len(v) for _, v in components], n)
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
-    outcomes = [
-        checker.outcome(layout, tuple(values[codes[row]] for codes, values in components))
-        for row in first.tolist()
-    ]
+    if duplicates:
+        # one key per first row that a duplicate names: not worth caching
+        outcomes = [
+            checker.outcome(
+                layout,
+                tuple(values[codes[row]] for codes, values in components[:-1]),
+                components[-1][1][components[-1][0][row]],
+            )
+            for row in first.tolist()
+        ]
+    else:
+        outcomes = [
+            checker.outcome(layout, tuple(values[codes[row]] for codes, values in components))
+            for row in first.tolist()
+        ]
     per_key = np.bincount(inverse, minlength=len(outcomes))
     status_of = np.array([STATUSES.index(o.status) for o in outcomes], np.int8)
     statuses = status_of[inverse]

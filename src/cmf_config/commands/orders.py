@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from cmf_config import report
@@ -14,7 +13,6 @@ from cmf_config.commands.common import add_common, emit, stamp
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.orderio import CHUNK_ROWS
 from cmf_config.orderrun import (
-    Job,
     Outputs,
     execute,
     plan,
@@ -22,7 +20,7 @@ from cmf_config.orderrun import (
     results_here,
     results_pool,
 )
-from cmf_config.orders import Checker, ChunkResult
+from cmf_config.orders import Checker
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -129,19 +127,12 @@ def run_orders(args: argparse.Namespace) -> int:
     run = plan(checker, args.files, group_by)
     outputs = _outputs(args)
     if args.dask:
-        address = args.dask
         count = workers if args.workers else os.cpu_count() or 1
-
-        def results(work: Iterator[Job]) -> Iterator[ChunkResult]:
-            return results_dask(checker, work, address, count)
+        results = results_dask(checker, args.dask, count)
     elif workers > 1:
-
-        def results(work: Iterator[Job]) -> Iterator[ChunkResult]:
-            return results_pool(checker, work, workers)
+        results = results_pool(checker, workers)
     else:
-
-        def results(work: Iterator[Job]) -> Iterator[ChunkResult]:
-            return results_here(checker, work)
+        results = results_here(checker)
 
     progress = _Progress(run.rows) if sys.stderr.isatty() else None
     started = time.monotonic()
