@@ -360,13 +360,17 @@ def test_workers_give_the_same_bytes_and_a_killed_worker_loses_nothing(
 ) -> None:
     """--workers 2 writes byte-identical outputs to one process, also when a worker is
     killed mid-run (its chunks are redone: no order lost or counted twice)."""
-    bank = _write(_bank(workspace, 600, seed=4), tmp_path / "b.parquet")
+    rows = _bank(workspace, 600, seed=4)
+    rows[450]["order_id"] = rows[20]["order_id"]  # a duplicate id, in another worker's slice
+    bank = _write(rows, tmp_path / "b.parquet")
     args = ("--chunk-rows", "50", "--group-by", "plant")
     _run(capsys, bank, "-o", tmp_path / "one", *args)
     monkeypatch.setenv(FAULT_ENV, f"kill:3:{tmp_path / 'killed'}")
     code, _out, err = _run(capsys, bank, "-o", tmp_path / "two", "--workers", "2", *args)
     assert code == 1, err
     assert (tmp_path / "killed").exists()  # the worker did die
+    verdict = pq.read_table(tmp_path / "two" / "verdicts.parquet").slice(450, 1).to_pylist()[0]
+    assert verdict["problems"] == "order_id: duplicate of row 21"
     for name in ("verdicts.parquet", "demand.parquet", "boms.parquet"):
         if (tmp_path / "one" / name).read_bytes() != (tmp_path / "two" / name).read_bytes():
             import shutil
@@ -493,3 +497,139 @@ def test_text_banks_are_cut_into_chunks_with_their_lines(tmp_path: Path, suffix:
         if suffix == ".csv"
         else [(0, 0, [1, 3]), (1, 2, [4, 7]), (2, 4, [8])]
     )
+
+
+# ------------------------------------------------------------------ duplicate order ids
+
+
+def _expected_duplicates(files: Sequence[Sequence[str | None]]) -> dict[tuple[int, int], str]:
+    """The oracle: (file, 0-based row) -> message, by a dictionary of every id seen."""
+    first: dict[str, tuple[int, int]] = {}
+    out: dict[tuple[int, int], str] = {}
+    for f, ids in enumerate(files):
+        for row, text in enumerate(ids):
+            if text is None:
+                continue
+            if text in first:
+                g, r = first[text]
+                out[(f, row)] = f"duplicate of row {r + 1:,}" + (f" of file{g}" if g != f else "")
+            else:
+                first[text] = (f, row)
+    return out
+
+
+def _id_bank(path: Path, ids: Sequence[str | None]) -> Path:
+    """A bank holding only order ids (enough for `find_duplicates`)."""
+    if path.suffix == ".parquet":
+        pq.write_table(pa.table({"order_id": pa.array(ids, pa.string())}), path, row_group_size=7)
+    elif path.suffix == ".csv":
+        path.write_text("order_id,x\n" + "".join(f"{i or ''},1\n" for i in ids), encoding="utf-8")
+    else:
+        path.write_text("".join(json.dumps({"order_id": i}) + "\n" for i in ids), encoding="utf-8")
+    return path
+
+
+_IDS = st.lists(st.one_of(st.none(), st.sampled_from(["A1", "A2", "b", "é", "A10", "x" * 40])))
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    files=st.lists(_IDS, min_size=1, max_size=3),
+    suffix=st.sampled_from([".parquet", ".csv", ".jsonl"]),
+    chunk=st.integers(1, 9),
+    collide=st.booleans(),
+)
+def test_duplicate_ids_equal_a_brute_force_oracle(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    files: list[list[str | None]],
+    suffix: str,
+    chunk: int,
+    collide: bool,
+) -> None:
+    """Every row whose id an earlier row of the run has (any file, any chunk) is found, with
+    the first row named, and no other row; also when every hash collides (exact compare)."""
+    import numpy as np
+
+    from cmf_config import orderids
+    from cmf_config.orderio import open_bank
+
+    if suffix == ".jsonl" and not all(files):
+        return  # an empty JSON Lines file is unusable (no columns), not a bank without rows
+    folder = tmp_path_factory.mktemp("ids")
+    paths = []
+    for number, ids in enumerate(files):
+        paths.append(_id_bank(folder / f"file{number}{suffix}", ids))
+    banks = [open_bank(p) for p in paths]
+    if collide:
+        real = orderids.hash_ids
+
+        def constant(ids: pa.Array) -> orderids.Hashes:
+            return np.where(real(ids) == 0, 0, 1).astype(np.uint64)
+
+        monkeypatch.setattr(orderids, "hash_ids", constant)
+    found = orderids.find_duplicates(banks, chunk)
+    got = {
+        (number, row): message.replace(f" of {paths[0].parent}/", " of ").replace(suffix, "")
+        for number, path in enumerate(paths)
+        for row, message in found.rows.get(str(path), ())
+    }
+    assert got == _expected_duplicates(files)
+    monkeypatch.undo()
+
+
+def test_hash_ids_agree_on_equal_ids_and_on_slices() -> None:
+    """Equal ids hash equal whatever their position in an array (Arrow offsets), nulls 0."""
+    from cmf_config.orderids import hash_ids
+
+    ids = pa.array(["a", None, "abc", "", "a", "abc", "zz" * 50, None], pa.string())
+    whole = hash_ids(ids).tolist()
+    assert whole[0] == whole[4] != 0
+    assert whole[2] == whole[5]
+    assert whole[1] == whole[7] == 0
+    assert whole[3] != 0
+    assert len({whole[i] for i in (0, 2, 3, 6)}) == 4
+    assert hash_ids(ids.slice(2, 5)).tolist() == whole[2:7]
+    assert hash_ids(pa.array(["abc"]).cast(pa.large_string())).tolist() == [whole[2]]
+
+
+def test_duplicate_order_ids_are_malformed_and_every_row_counted_once(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A repeated id, in the same file (another chunk) or in a later file, makes the later
+    row malformed in the order_id column, naming the first row; nothing else changes."""
+    rows = _bank(workspace, 120, seed=9)
+    rows[70]["order_id"] = rows[3]["order_id"]
+    rows[71]["order_id"] = rows[3]["order_id"]
+    second = _bank(workspace, 30, seed=10)
+    for row in second:
+        row["order_id"] = "B" + str(row["order_id"])
+    second[5]["order_id"] = rows[10]["order_id"]
+    first_path = _write(rows, tmp_path / "a.parquet")
+    second_path = _write(second, tmp_path / "b.csv")
+    out = tmp_path / "out"
+    code, _, err = _run(capsys, first_path, second_path, "-o", out, "--chunk-rows", "32")
+    assert code == 1, err
+    verdicts = _verdicts(out)
+    assert len(verdicts) == 150
+    repeated = {
+        (str(v["file"]), v["row"]): str(v["problems"])
+        for v in verdicts
+        if "duplicate" in str(v["problems"])
+    }
+    assert repeated == {
+        (str(first_path), 71): "order_id: duplicate of row 4",
+        (str(first_path), 72): "order_id: duplicate of row 4",
+        (str(second_path), 6): f"order_id: duplicate of row 11 of {first_path}",
+    }
+    for key in repeated:
+        verdict = next(v for v in verdicts if (str(v["file"]), v["row"]) == key)
+        assert verdict["status"] == "malformed"
+        assert str(verdict["columns"]).split(";")[0] == "order_id"
+        assert verdict["bom"] is None
+    summary = json.loads((out / "summary.json").read_text())
+    statuses = Counter(str(v["status"]) for v in verdicts)
+    assert summary["valid"] + summary["invalid"] + summary["malformed"] == 150
+    assert {k: summary[k] for k in statuses} == dict(statuses)

@@ -18,7 +18,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 import signal
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -94,14 +96,22 @@ class Job:
 def check_job(
     checker: Checker, job: Job, before: Callable[[int], None] | None = None
 ) -> Iterator[tuple[int, ChunkResult]]:
-    """Read, decode and check the chunks of a slice: (run-wide chunk number, result)."""
+    """Read, decode and check the chunks of a slice: (run-wide chunk number, result).
+
+    A configuration's BOM travels once a slice, with the first chunk that has it (the merge
+    keeps the first one it sees, and merges the chunks of a slice in order).
+    """
+    sent: set[str] = set()
     for offset, raw in enumerate(read_slice(job.piece)):
         seq = job.seq + offset
         if before is not None:
             before(seq)
         columns = decode(raw, job.layout.coded)
         repeated = [d for d in job.duplicates if raw.start <= d[0] < raw.start + raw.size]
-        yield seq, check_columns(checker, job.layout, columns, job.group_by, repeated)
+        result = check_columns(checker, job.layout, columns, job.group_by, repeated)
+        fresh = {k: v for k, v in result.boms.items() if k not in sent}
+        sent.update(fresh)
+        yield seq, attrs.evolve(result, boms=fresh)
 
 
 # ------------------------------------------------------------------ planning
@@ -200,10 +210,13 @@ def _fault(seq: int) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _worker_main(conn: Connection, checker: Checker) -> None:
-    """A worker process: check the slices sent on `conn` until told to stop (None), sending
-    each chunk's result as soon as it is done."""
+def _worker_main(conn: Connection, shipped: str) -> None:
+    """A worker process: load the checker the parent pickled into the file `shipped`, then
+    check the slices sent on `conn` until told to stop (None), sending each chunk's result
+    as soon as it is done."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    with open(shipped, "rb") as handle:
+        checker: Checker = pickle.load(handle)
     while True:
         try:
             job = conn.recv()
@@ -249,41 +262,57 @@ def _pool(checker: Checker, run: Plan, chunk_rows: int, workers: int) -> Iterato
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
+    # The checker goes to the workers through a file: given as a Process argument it would be
+    # written into a pipe that a new worker reads only after its imports, and this process
+    # would wait for each worker to start, one after the other.
+    with tempfile.NamedTemporaryFile(prefix="cmf-orders-", suffix=".pickle", delete=False) as f:
+        pickle.dump(checker, f, protocol=pickle.HIGHEST_PROTOCOL)
+    shipped = f.name
 
     def start() -> _Worker:
         ours, theirs = context.Pipe()
-        process = context.Process(target=_worker_main, args=(theirs, checker), daemon=True)
+        process = context.Process(target=_worker_main, args=(theirs, shipped), daemon=True)
         process.start()
         theirs.close()
         return _Worker(process=process, conn=ours)
 
-    pool = [start() for _ in range(workers)]  # they start while the ids are hashed
-    feed = _Feed(jobs(run, chunk_rows, SLICE_CHUNKS), ahead=(workers + 1) * SLICE_CHUNKS)
-    done: dict[int, ChunkResult] = {}
+    pool: list[_Worker] = []
     try:
-        while True:
-            if feed.following in done:
-                yield done.pop(feed.following)
-                feed.following += 1
-                continue
-            for worker in pool:
-                if worker.job is None and not feed.give(worker):
-                    break
-            busy = [w for w in pool if w.job is not None]
-            if not busy:
-                return
-            wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
-            for i, worker in enumerate(pool):
-                if worker.job is None:
-                    continue
-                _drain(worker, done, feed.following)
-                if worker.job is not None and not worker.process.is_alive():
-                    _drain(worker, done, feed.following)
-                    feed.lost(worker)
-                    worker.conn.close()
-                    pool[i] = start()
+        pool += [start() for _ in range(workers)]  # they start while the ids are hashed
+        yield from _run_pool(pool, start, jobs(run, chunk_rows, SLICE_CHUNKS), workers)
     finally:
         _stop(pool)
+        with contextlib.suppress(OSError):
+            os.unlink(shipped)
+
+
+def _run_pool(
+    pool: list[_Worker], start: Callable[[], _Worker], work: Iterator[Job], workers: int
+) -> Iterator[ChunkResult]:
+    feed = _Feed(work, ahead=(workers + 1) * SLICE_CHUNKS)
+    done: dict[int, ChunkResult] = {}
+    """Give out the slices, take the results back, yield them in chunk order."""
+    while True:
+        if feed.following in done:
+            yield done.pop(feed.following)
+            feed.following += 1
+            continue
+        for worker in pool:
+            if worker.job is None and not feed.give(worker):
+                break
+        busy = [w for w in pool if w.job is not None]
+        if not busy:
+            return
+        wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+        for i, worker in enumerate(pool):
+            if worker.job is None:
+                continue
+            _drain(worker, done, feed.following)
+            if worker.job is not None and not worker.process.is_alive():
+                _drain(worker, done, feed.following)
+                feed.lost(worker)
+                worker.conn.close()
+                pool[i] = start()
 
 
 class _Feed:

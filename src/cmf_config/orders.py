@@ -603,7 +603,13 @@ def check_columns(
     order_ids = columns.plain_of(ORDER_ID)
     missing_id = np.asarray(pc.is_null(order_ids).to_numpy(zero_copy_only=False), dtype=np.int64)
     components.append((missing_id, [None, Issue(ORDER_ID, "missing order id")]))
-    repeated: list[object] = [None]
+    errors: list[object] = [None, *sorted(set(columns.row_errors.values()))]
+    error_codes = np.zeros(n, np.int64)
+    where = {text: i for i, text in enumerate(errors)}
+    for row, text in columns.row_errors.items():
+        error_codes[row] = where[text]
+    components.append((error_codes, errors))
+    repeated: list[object] = [None]  # last: see below
     if duplicates:
         repeat_codes = np.zeros(n, np.int64)
         where_repeat: dict[str, int] = {}
@@ -614,12 +620,6 @@ def check_columns(
                 repeated.append(Issue(ORDER_ID, message))
             repeat_codes[row - columns.start] = code
         components.append((repeat_codes, repeated))
-    errors: list[object] = [None, *sorted(set(columns.row_errors.values()))]
-    error_codes = np.zeros(n, np.int64)
-    where = {text: i for i, text in enumerate(errors)}
-    for row, text in columns.row_errors.items():
-        error_codes[row] = where[text]
-    components.append((error_codes, errors))
 
     key = _combine([c for c, _ in components], [len(v) for _, v in components], n)
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
@@ -966,36 +966,34 @@ class Tally:
         keys = self._keys[0] if self._keys else _EMPTY_I64
         quantities = self._quantities[0] if self._quantities else _EMPTY_I64
         names = {gid: group for group, gid in self.groups.items()}
-        rank = {gid: r for r, gid in enumerate(sorted(names, key=lambda g: _group_order(names[g])))}
+        ranked = sorted(names, key=lambda g: _group_order(names[g]))
+        rank = np.zeros(len(names), np.int64)
+        rank[np.array(ranked, np.int64)] = np.arange(len(ranked), dtype=np.int64)
         group_ids = keys // self.parts
         part_ids = keys % self.parts
-        ranks = np.array([rank[int(g)] for g in group_ids.tolist()], np.int64)
-        order = np.lexsort((part_ids, ranks)) if len(keys) else _EMPTY_I64
-        data: dict[str, list[object]] = {
-            n: [] for n in (*group_by, "part", "name", "quantity", "cost", "mass_kg")
-        }
-        for i in order.tolist():
-            group = names[int(group_ids[i])]
-            part, name, unit_cost, unit_mass = checker.part_keys[int(part_ids[i])]
-            quantity = int(quantities[i])
-            for column, value in zip(group_by, group, strict=True):
-                data[column].append(value)
-            data["part"].append(part)
-            data["name"].append(name)
-            data["quantity"].append(quantity)
-            data["cost"].append(round(quantity * unit_cost, 2))
-            data["mass_kg"].append(round(quantity * unit_mass, 3))
-        schema = pa.schema(
-            [
-                *((c, pa.string()) for c in group_by),
-                ("part", pa.string()),
-                ("name", pa.string()),
-                ("quantity", pa.int64()),
-                ("cost", pa.float64()),
-                ("mass_kg", pa.float64()),
-            ]
+        order = np.lexsort((part_ids, rank[group_ids])) if len(keys) else _EMPTY_I64
+        group_ids, part_ids = group_ids[order], part_ids[order]
+        counts = quantities[order]
+        data: dict[str, pa.Array] = {}
+        for i, column in enumerate(group_by):
+            values = pa.array([names[g][i] for g in range(len(names))], pa.string())
+            data[column] = values.take(pa.array(group_ids))
+        parts = checker.part_keys
+        data["part"] = pa.array([k[0] for k in parts], pa.string()).take(pa.array(part_ids))
+        data["name"] = pa.array([k[1] for k in parts], pa.string()).take(pa.array(part_ids))
+        data["quantity"] = pa.array(counts, pa.int64())
+        unit_cost = [parts[i][2] for i in part_ids.tolist()]
+        unit_mass = [parts[i][3] for i in part_ids.tolist()]
+        amounts = counts.tolist()
+        # Python's round (correctly rounded decimal), as before: numpy's may differ in the
+        # last place
+        data["cost"] = pa.array(
+            [round(q * c, 2) for q, c in zip(amounts, unit_cost, strict=True)], pa.float64()
         )
-        return pa.table(data, schema=schema)
+        data["mass_kg"] = pa.array(
+            [round(q * m, 3) for q, m in zip(amounts, unit_mass, strict=True)], pa.float64()
+        )
+        return pa.table(data)
 
 
 def _group_order(group: tuple[str | None, ...]) -> tuple[tuple[bool, str], ...]:
