@@ -7,7 +7,21 @@ from pathlib import Path
 
 SRC = Path(__file__).parents[1] / "src" / "cmf_config"
 LAYERS = [
-    ["errors", "suggest", "files", "sat", "count", "yaml12", "cache", "term"],
+    [
+        "errors",
+        "suggest",
+        "files",
+        "sat",
+        "count",
+        "yaml12",
+        "cache",
+        "term",
+        "paths",
+        "projectfile",
+        "ruleeval",
+        "plainreport",
+        "quick",
+    ],
     ["model", "source", "expr"],
     ["load", "dump", "project", "roundtrip", "orderio"],
     ["problem"],
@@ -17,7 +31,7 @@ LAYERS = [
     ["uvl", "dimacs", "uvlexport"],
     ["solver", "sharing", "bomtable"],
     ["featuremodel", "variantbom"],
-    ["workspace", "orders"],
+    ["workspace", "orders", "quickstore"],
     ["lint", "heatmap", "diagram", "configurator", "orderrun"],
     ["report", "sarif", "bomexport"],
     ["api"],

@@ -210,7 +210,7 @@ def _cell(row: Mapping[str, object], field: str) -> object:
 
 
 def _rules_dir() -> Path:
-    from cmf_config.load import bundled_dir
+    from cmf_config.paths import bundled_dir
 
     return bundled_dir("rules")
 

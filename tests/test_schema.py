@@ -16,7 +16,8 @@ from jsonschema import Draft202012Validator
 from clirun import run_cli
 from cmf_config import yaml12
 from cmf_config.errors import InputError
-from cmf_config.load import bundled_dir, load_catalog, vehicle_from_document
+from cmf_config.load import load_catalog, vehicle_from_document
+from cmf_config.paths import bundled_dir
 from cmf_config.schema import FILE_KINDS, config_schema, file_schema
 from cmf_config.source import parse_file, parse_text, to_plain
 

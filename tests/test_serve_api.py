@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from cmf_config.cli import main
 from cmf_config.configurator import Configurator
 from cmf_config.count import _d4_count
-from cmf_config.load import bundled_dir
+from cmf_config.paths import bundled_dir
 from cmf_config.sharing import compare
 from cmf_config.web.app import create_app
 

@@ -19,34 +19,28 @@ import attrs
 from cmf_config import report
 from cmf_config.derivation import Conflict, Derivation
 from cmf_config.errors import Diagnostic, UsageError
-from cmf_config.featuremodel import FeatureAnalysis, compile_model
-from cmf_config.fmodel import FeatureModel
-from cmf_config.lint import lint as _lint
-from cmf_config.load import bundled_dir, display_path, load_catalog
+from cmf_config.load import load_catalog
 from cmf_config.model import KINDS, BomLine, BuiltVehicle, Vehicle, VehicleConfig
+from cmf_config.paths import bundled_dir, display_path
 from cmf_config.rules import K, Rule, bind, rules_by_id
-from cmf_config.sharing import (
-    CommonRule,
-    FamilyIndices,
-    Measure,
-    PairShare,
-    ProductBom,
-    SimilarityMatrix,
-    cluster_order,
-    compare,
-    family_indices,
-    fleet_matrix,
-)
 from cmf_config.solver import Change, SlotOptions
 from cmf_config.suggest import did_you_mean
-from cmf_config.uvl import load_uvl
-from cmf_config.uvlexport import Export, feature_model_uvl
-from cmf_config.uvlexport import export_uvl as _export_uvl
-from cmf_config.variantbom import check as _bom_check
 from cmf_config.workspace import Verdict, Workspace, load_configs
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for types only: each is imported by the function that uses it, so that
+    # validate, explain and options load neither numpy nor the model analyses nor UVL
     from cmf_config.diagram import RuleState  # graphviz: not imported for a type
+    from cmf_config.featuremodel import FeatureAnalysis
+    from cmf_config.fmodel import FeatureModel
+    from cmf_config.sharing import (
+        CommonRule,
+        FamilyIndices,
+        Measure,
+        PairShare,
+        ProductBom,
+        SimilarityMatrix,
+    )
+    from cmf_config.uvlexport import Export
 
 PathLike = str | os.PathLike[str]
 
@@ -291,6 +285,8 @@ def assignment_of(workspace: Workspace, values: Mapping[str, str]) -> dict[str, 
 def share(workspace: Workspace, a: Vehicle | str, b: Vehicle | str) -> PairShare:
     """Parts sharing between two vehicles (loaded ones, or catalog vehicle ids), each resolved
     into its bill of materials (open slots completed at least cost)."""
+    from cmf_config.sharing import compare
+
     return compare(
         workspace.product(_vehicle(workspace, a)), workspace.product(_vehicle(workspace, b))
     )
@@ -324,6 +320,8 @@ def share_fleet(
     Raises UsageError for fewer than two products."""
     if len(products) < 2:
         raise UsageError("a fleet needs at least two products", "name more vehicles, or use --all")
+    from cmf_config.sharing import cluster_order, compare, family_indices, fleet_matrix
+
     matrix = fleet_matrix(products, measure)
     by_name = {p.name: p for p in products}
     pairs = (
@@ -354,13 +352,17 @@ def _vehicle(workspace: Workspace, ref: Vehicle | str) -> Vehicle:
 def bom_check(workspace: Workspace) -> list[Diagnostic]:
     """The variant-BOM checks (uniqueness B101, completeness B102, superfluous part B103) of
     every position, each finding with a witness configuration where one exists."""
-    return _bom_check(workspace.engine, workspace.positions)
+    from cmf_config.variantbom import check
+
+    return check(workspace.engine, workspace.positions)
 
 
 def lint_catalog(workspace: Workspace) -> list[Diagnostic]:
     """Catalog lint: dead values, vacuous, unsatisfiable and redundant rules, reference vehicles
     that are incomplete or break rules (codes L000-L302)."""
-    return _lint(workspace)
+    from cmf_config.lint import lint
+
+    return lint(workspace)
 
 
 def import_model(path: PathLike) -> FeatureModel:
@@ -369,6 +371,7 @@ def import_model(path: PathLike) -> FeatureModel:
     Raises InputError with every positioned diagnostic.
     """
     from cmf_config.dimacs import load_dimacs  # numpy: imported only when a model is read
+    from cmf_config.uvl import load_uvl
 
     file = Path(path)
     display = display_path(file)
@@ -388,6 +391,8 @@ def import_model(path: PathLike) -> FeatureModel:
 def analyse_model(model: FeatureModel) -> FeatureAnalysis:
     """A feature model compiled for questions: `is_satisfiable`, `count`, `core_dead`,
     `forced`, `lint`, `explain` and `derive` under a selection (feature -> selected)."""
+    from cmf_config.featuremodel import FeatureAnalysis, compile_model
+
     return FeatureAnalysis(compile_model(model))
 
 
@@ -395,10 +400,14 @@ def export_uvl(workspace: Workspace, *, source: str = "", namespace: str = "CMF"
     """The workspace's catalog and rules as UVL text, with the rules written as constraints
     and those UVL cannot express skipped (id, reason); `source` names the catalog in the
     header comment."""
-    return _export_uvl(workspace.problem, workspace.rules, namespace=namespace, source=source)
+    from cmf_config.uvlexport import export_uvl as export
+
+    return export(workspace.problem, workspace.rules, namespace=namespace, source=source)
 
 
 def model_uvl(model: FeatureModel) -> str:
     """A feature model read with `import_model` (UVL or DIMACS) as normalised UVL text with
     the same number of configurations."""
+    from cmf_config.uvlexport import feature_model_uvl
+
     return feature_model_uvl(model)

@@ -1,7 +1,9 @@
-"""The compiled-catalog cache: a loaded catalog kept on disk between runs.
+"""The compiled-catalog cache: a loaded catalog, its compiled rules and BOM positions, and the
+fast path's plain-data entry (quick.py), kept on disk between runs.
 
 Reading and cross-checking the 77 files of a catalog takes most of a short command's time,
-and the files rarely change between two runs. The cache lives in the user's cache folder
+and the files rarely change between two runs. Parsed YAML files are kept in memory only, for
+the rest of the process (`memoized`). The cache lives in the user's cache folder
 (platformdirs: ~/.cache/cmf-config on Linux, or $CMF_CONFIG_CACHE_DIR) and is keyed by the
 SHA-256 of every file read (names and bytes), the package and Python versions, the size and
 time of every module of the package (code_fingerprint) and the working directory (spans hold
@@ -13,6 +15,7 @@ rebuilt; entries are written atomically, and a cache that cannot be written is s
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import functools
 import hashlib
@@ -25,12 +28,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cmf_config import __version__
-from cmf_config.files import write_atomic
 
 T = TypeVar("T")
 FORMAT = 1  # bump when the pickled classes change shape without a version change
 _STATE = {"disabled": False}
-STATS = {"catalog": "not used"}  # what the last lookup of each kind did (for --verbose)
+STATS = {"catalog": "not used"}
+MEMO_SIZE = 512
+_MEMO: dict[tuple[str, str], Any] = {}
+"""Values by kind and content key, for this process: a file parsed once is not unpickled again."""  # what the last lookup of each kind did (for --verbose)
 
 
 def _proxy(
@@ -97,22 +102,58 @@ def cached(
         digest = key(kind, files, extra)
     except OSError:
         return build("")  # a file vanished or cannot be read: the build reports it
+    if (kind, digest) in _MEMO:  # the same content earlier in this process (one object)
+        memo: T = _MEMO[kind, digest]
+        return memo
     if not enabled():
         STATS[kind] = "off (--no-cache)"
-        return build(digest)
+        return _remember(kind, digest, build(digest))
     entry = folder() / f"{kind}-{digest}.pickle"
     try:
         with entry.open("rb") as handle:
             found: T = pickle.load(handle)
         STATS[kind] = f"hit ({entry.parent})"
-        return found
+        return _remember(kind, digest, found)
     except Exception:  # missing, truncated, corrupt or foreign: rebuilt, whatever broke
         pass
     value = build(digest)
     STATS[kind] = f"miss, stored in {entry.parent}"
+    store(entry, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    return _remember(kind, digest, value)
+
+
+def _remember(kind: str, digest: str, value: T) -> T:
+    """Keep a value for the rest of the process (the oldest go past MEMO_SIZE)."""
+    if len(_MEMO) >= MEMO_SIZE:
+        del _MEMO[next(iter(_MEMO))]
+    _MEMO[kind, digest] = value
+    return value
+
+
+def memoized(
+    kind: str, files: Iterable[Path], build: Callable[[str], T], extra: Iterable[str] = ()
+) -> T:
+    """`build(key)`, kept for the rest of the process by the content key of `files` (not on
+    disk: what is cheap to rebuild, or already inside a bigger entry, is not worth a file)."""
+    try:
+        digest = key(kind, files, extra)
+    except OSError:
+        return build("")
+    if (kind, digest) in _MEMO:
+        memo: T = _MEMO[kind, digest]
+        return memo
+    return _remember(kind, digest, build(digest))
+
+
+def store(entry: Path, data: bytes) -> None:
+    """Write a cache entry atomically (a temporary file renamed over it, so a reader sees the
+    old entry or the new one, never half of one); a read-only or full cache folder only costs
+    speed. Not synced to disk: an entry lost in a crash is rebuilt like a corrupt one."""
+    temporary = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(entry, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        temporary.write_bytes(data)
+        os.replace(temporary, entry)
     except Exception:  # a read-only or full cache folder only costs speed
-        pass
-    return value
+        with contextlib.suppress(OSError):
+            temporary.unlink()

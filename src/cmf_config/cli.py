@@ -139,6 +139,10 @@ def _run(args: argparse.Namespace) -> int:
                 f"cmf-config: {args.command} took {(time.perf_counter() - started) * 1000:.0f} ms;"
                 f" catalog cache: {cache.STATS['catalog']}\n"
             )
+        if code in (ExitCode.OK, ExitCode.INVALID) and args.command in ("validate", "build"):
+            from cmf_config.quickstore import remember
+
+            remember(args)  # the fast path's compiled workspace, for the next run
         return code
     except InputError as exc:
         from cmf_config.commands.common import scanning_out

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from cmf_config.problem import Problem
-from cmf_config.rules import BOOL_OPS, EPSILON, IR, K, Op, Ref, bind, ref_value, slots_of
+from cmf_config.ruleeval import EPSILON
+from cmf_config.rules import BOOL_OPS, IR, K, Op, Ref, bind, ref_value, slots_of
 
 PAIRWISE_LIMIT = 24
 

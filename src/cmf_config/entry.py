@@ -23,6 +23,12 @@ signal.signal(signal.SIGINT, _interrupted)
 
 def main() -> int:
     """Run `cmf-config` with the process's arguments."""
+    if sys.argv[1:2] in (["validate"], ["build"]):
+        from cmf_config import quick  # the fast path (PyYAML, no model): validate and build only
+
+        answered = quick.run(sys.argv[1:])
+        if answered is not None:
+            return answered
     from cmf_config.cli import main as run
 
     code = run(sys.argv[1:], own_signals=True)

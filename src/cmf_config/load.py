@@ -12,7 +12,6 @@ import math
 import os
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
 
@@ -44,6 +43,7 @@ from cmf_config.model import (
     VehicleOptions,
     YearSpan,
 )
+from cmf_config.paths import bundled_dir, display_path
 from cmf_config.source import Document, MapNode, Node, ScalarNode, SeqNode, node_at, parse_file
 from cmf_config.suggest import did_you_mean
 
@@ -564,27 +564,6 @@ class VehicleFile:
             span=self.span,
             field_spans=self.field_spans,
         )
-
-
-def bundled_dir(name: str) -> Path:
-    """The bundled catalog or rules directory shipped with the package."""
-    base = Path(str(resources.files("cmf_config"))) / "data" / name
-    if base.is_dir():
-        return base
-    return Path(__file__).resolve().parents[2] / name
-
-
-def display_path(path: Path) -> str:
-    """A path as shown to the user: relative to the working directory when it is inside it
-    (stable output whatever the checkout's location), else as given."""
-    # The folder's symlinks are resolved, the file's own name is kept: a symlinked file (a
-    # dangling one too) is named as given, and a symlink loop is not an internal error here
-    # but a read error (E001) where the file is opened.
-    try:
-        real = Path(os.path.realpath(os.path.abspath(path.parent))) / path.name
-        return str(real.relative_to(os.path.realpath(os.getcwd())))
-    except (ValueError, OSError):
-        return str(path)
 
 
 def load_catalog(directory: Path | None = None) -> Catalog:

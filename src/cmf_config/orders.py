@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import scipy.sparse
 
 from cmf_config.errors import Severity
-from cmf_config.load import bundled_dir, load_catalog
+from cmf_config.load import load_catalog
 from cmf_config.model import (
     KINDS,
     BomLine,
@@ -38,6 +38,7 @@ from cmf_config.model import (
     VehicleOptions,
 )
 from cmf_config.orderio import TEXT, BankError, Coded, Columns
+from cmf_config.paths import bundled_dir
 from cmf_config.problem import Problem, catalog_problem
 from cmf_config.rules import Rule, holds, load_rules, platform_rules
 from cmf_config.suggest import closest, did_you_mean

@@ -21,12 +21,10 @@ from typing import Literal
 import attrs
 
 from cmf_config.errors import Diagnostic, InputError, Span
-from cmf_config.load import bundled_dir, display_path
+from cmf_config.paths import bundled_dir, display_path
+from cmf_config.projectfile import CONFIG_NAME, PYPROJECT, TABLE, find_project_file
 from cmf_config.suggest import did_you_mean
 
-CONFIG_NAME = "cmf-config.toml"
-PYPROJECT = "pyproject.toml"
-TABLE = "tool.cmf-config"
 FORMATS = ("text", "json", "sarif", "github")
 COLORS = ("auto", "always", "never")
 KEYS = ("catalog", "rules", "format", "ignore", "color")
@@ -98,41 +96,6 @@ def shown_path(path: Path, root: Path | None = None) -> str:
 
 
 # ------------------------------------------------------------------ discovery
-
-
-def find_project_file(start: Path) -> tuple[Path, str] | None:
-    """The nearest project file from `start` upwards, with its table; None when there is none.
-
-    In each folder `cmf-config.toml` wins over `pyproject.toml`, and a `pyproject.toml`
-    counts only when it has a `[tool.cmf-config]` table. The walk ends at a repository root.
-    """
-    folder = start.resolve()
-    while True:
-        own = folder / CONFIG_NAME
-        if own.is_file():
-            return own, ""
-        pyproject = folder / PYPROJECT
-        if pyproject.is_file() and _has_table(pyproject):
-            return pyproject, TABLE
-        if (folder / ".git").exists() or (folder / ".hg").exists() or folder.parent == folder:
-            return None
-        folder = folder.parent
-
-
-def _has_table(path: Path) -> bool:
-    """Whether a pyproject.toml has [tool.cmf-config] (cheap text test, then a real parse)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    if "cmf-config" not in text:
-        return False
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        return True  # let load_project report the syntax error with its position
-    tool = data.get("tool")
-    return isinstance(tool, dict) and "cmf-config" in tool
 
 
 # ------------------------------------------------------------------ reading

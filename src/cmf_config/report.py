@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -11,20 +9,22 @@ from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
+from cmf_config import plainreport
 from cmf_config.derivation import Applied, Chosen, Conflict, Derivation, Derived, Fact
 from cmf_config.errors import Diagnostic, Severity, Span
-from cmf_config.featuremodel import Forced, LintReport
 from cmf_config.files import is_regular
-from cmf_config.fmodel import FeatureModel
 from cmf_config.model import KINDS, BuiltVehicle, Catalog, VehicleConfig, YearSpan
 from cmf_config.problem import Problem, choice_span
 from cmf_config.rules import Rule
 from cmf_config.solver import Change, SlotOptions
-from cmf_config.uvlexport import Export
 from cmf_config.workspace import Verdict, Violation
 
-if TYPE_CHECKING:  # sharing needs numpy and scipy: imported by the commands that share
+if TYPE_CHECKING:  # for types only: sharing needs numpy and scipy, the model analyses
+    # PySAT's optimiser; the commands that use them import them
+    from cmf_config.featuremodel import Forced, LintReport
+    from cmf_config.fmodel import FeatureModel
     from cmf_config.sharing import FamilyIndices, PairShare, SimilarityMatrix
+    from cmf_config.uvlexport import Export
 
 LineSource = Callable[[str, int], str | None]
 
@@ -46,24 +46,8 @@ def read_line(path: str, line: int) -> str | None:
 
 
 def to_json(document: object) -> str:
-    """Stable, readable JSON (sorted where the data is a mapping we built).
-
-    The one place JSON is written: a number that is not finite (a sum that overflowed, a
-    ratio of two zero costs) becomes null, and `allow_nan=False` makes sure no `Infinity` or
-    `NaN`, which are not JSON, ever gets out.
-    """
-    return json.dumps(finite(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def finite(document: object) -> object:
-    """`document` with every non-finite float replaced by None."""
-    if isinstance(document, float):
-        return document if math.isfinite(document) else None
-    if isinstance(document, dict):
-        return {key: finite(value) for key, value in document.items()}
-    if isinstance(document, list | tuple):
-        return [finite(value) for value in document]
-    return document
+    """Stable, readable JSON with non-finite numbers as null (`plainreport.to_json`)."""
+    return plainreport.to_json(document)
 
 
 def render_diagnostic(diag: Diagnostic, lines: LineSource = read_line) -> str:
@@ -179,13 +163,8 @@ def conflict_summary(conflict: Conflict, rules: Mapping[str, Rule]) -> str:
 
 def validate_json(results: Sequence[tuple[str, bool, Sequence[Diagnostic]]]) -> str:
     """The validate document: {"files": [{"file", "valid", "diagnostics": [...]}]}."""
-    return to_json(
-        {
-            "files": [
-                {"file": path, "valid": valid, "diagnostics": [diagnostic_json(d) for d in diags]}
-                for path, valid, diags in results
-            ]
-        }
+    return plainreport.validate_json(
+        [(path, valid, [diagnostic_json(d) for d in diags]) for path, valid, diags in results]
     )
 
 
@@ -199,12 +178,9 @@ def unusable_json(diagnostics: Sequence[Diagnostic]) -> str:
 
 def validate_text(results: Sequence[tuple[str, bool, Sequence[Diagnostic]]]) -> str:
     """Human output of validate."""
-    out = []
-    for path, valid, diags in results:
-        if diags:
-            out.append("\n".join(render_diagnostic(d) for d in diags))
-        out.append(f"{path}: {'valid' if valid else 'INVALID'}")
-    return "\n".join(out) + "\n"
+    return plainreport.validate_text(
+        [(path, valid, [render_diagnostic(d) for d in diags]) for path, valid, diags in results]
+    )
 
 
 # ------------------------------------------------------------------ explanations
@@ -476,81 +452,45 @@ def options_json(options: Mapping[str, SlotOptions], consistent: bool) -> str:
 
 # ------------------------------------------------------------------ provenance
 
-PROVENANCE_NOTES = {
-    "illustrative": "provenance: illustrative data: the catalog's part numbers, costs and masses are invented (no public bill of materials exists; docs/catalog.md §1), so these figures are not published ones",
-    "catalog": "provenance: the catalog's own part data",
-    "bom-table": "provenance: the BOM table given",
-}
-
 
 def provenance_text(provenance: str) -> str:
     """One line saying where the figures above come from."""
-    return PROVENANCE_NOTES.get(provenance, f"provenance: {provenance}") + "\n"
+    return plainreport.provenance_text(provenance)
 
 
 # ------------------------------------------------------------------ build
 
 
+def _rows(built: BuiltVehicle) -> list[plainreport.BomRow]:
+    return [(b.part, b.name, b.module, b.quantity, b.unit_cost, b.unit_mass_kg) for b in built.bom]
+
+
 def build_json(built: BuiltVehicle, provenance: str = "illustrative") -> str:
     """The documented build document."""
-    return to_json(
-        {
-            "provenance": provenance,
-            "name": built.name,
-            "brand": built.brand,
-            "platform": built.platform,
-            "modules": dict(built.modules),
-            "filled": dict(built.filled),
-            "bom": [
-                {
-                    "part": line.part,
-                    "name": line.name,
-                    "module": line.module,
-                    "quantity": line.quantity,
-                    "unit_cost": line.unit_cost,
-                    "unit_mass_kg": line.unit_mass_kg,
-                }
-                for line in built.bom
-            ],
-            "totals": {
-                "parts": built.total_parts,
-                "cost": built.total_cost,
-                "mass_kg": built.total_mass_kg,
-            },
-        }
+    return plainreport.build_json(
+        name=built.name,
+        brand=built.brand,
+        platform=built.platform,
+        modules=built.modules,
+        filled=built.filled,
+        bom=_rows(built),
+        provenance=provenance,
     )
 
 
 def build_text(built: BuiltVehicle, catalog: Catalog) -> str:
     """A readable vehicle sheet with its bill of materials."""
-    brand = catalog.brands[built.brand].name
-    platform = catalog.platforms[built.platform].name
-    lines = [
-        f"{built.name}",
-        f"  brand:    {brand} ({built.brand})",
-        f"  platform: {platform} ({built.platform})",
-        "  modules:",
-    ]
-    for kind in KINDS:
-        module = catalog.modules[built.modules[kind]]
-        filled = "  [filled in at least cost]" if kind in built.filled else ""
-        lines.append(f"    {kind:<19} {module.id:<28} {module.name}{filled}")
-    others = {k: v for k, v in built.filled.items() if k not in KINDS}
-    if others:
-        lines.append("  filled in: " + ", ".join(f"{k}={v}" for k, v in sorted(others.items())))
-    lines.append("  bill of materials:")
-    lines.append(
-        f"    {'part':<16} {'name':<36} {'module':<19} {'qty':>4} {'unit cost':>10} {'unit kg':>8}"
+    return plainreport.build_text(
+        name=built.name,
+        brand=(built.brand, catalog.brands[built.brand].name),
+        platform=(built.platform, catalog.platforms[built.platform].name),
+        modules={
+            kind: (built.modules[kind], catalog.modules[built.modules[kind]].name) for kind in KINDS
+        },
+        filled=built.filled,
+        bom=_rows(built),
+        provenance=catalog.provenance,
     )
-    for line in built.bom:
-        lines.append(
-            f"    {line.part:<16} {line.name[:36]:<36} {line.module:<19} {line.quantity:>4} {line.unit_cost:>10.2f} {line.unit_mass_kg:>8.3f}"
-        )
-    lines.append(
-        f"  totals: {built.total_parts} pieces, {built.total_cost:.2f} EUR, {built.total_mass_kg:.3f} kg"
-        + (" (illustrative)" if catalog.provenance == "illustrative" else "")
-    )
-    return "\n".join(lines) + "\n" + provenance_text(catalog.provenance)
 
 
 def _pct(value: float | None) -> str:

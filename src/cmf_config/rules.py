@@ -16,9 +16,13 @@ import attrs
 
 from cmf_config import expr as E
 from cmf_config.errors import NO_SPAN, Diagnostic, InputError, Severity, Span
-from cmf_config.load import display_path, id_problem, structure
+from cmf_config.load import id_problem, structure
 from cmf_config.model import KINDS, AttrValue, Catalog
+from cmf_config.paths import display_path
 from cmf_config.problem import Assignment, Problem
+from cmf_config.ruleeval import Const, PlainIR, apply
+from cmf_config.ruleeval import cmp as _cmp
+from cmf_config.ruleeval import num as _num
 from cmf_config.source import (
     Document,
     MapNode,
@@ -29,8 +33,6 @@ from cmf_config.source import (
     scalar_offset_span,
 )
 from cmf_config.suggest import did_you_mean
-
-Const = bool | float | str | frozenset[str] | frozenset[float]
 
 
 @attrs.frozen
@@ -57,8 +59,6 @@ class Op:
 
 
 IR = K | Ref | Op
-EPSILON = 1e-7
-"""Absolute tolerance of numeric comparisons (catalog numbers are decimals; sums of floats drift)."""
 TRUE = K(True)
 FALSE = K(False)
 BOOL_OPS = frozenset({"not", "and", "or", "=>", "<=>", "at_least", "at_most", "exactly"})
@@ -97,79 +97,6 @@ class Rule:
 # ------------------------------------------------------------------ evaluation
 
 
-def _num(value: object) -> float:
-    assert isinstance(value, int | float)
-    assert not isinstance(value, bool)
-    return float(value)
-
-
-def _cmp(op: str, a: object, b: object) -> bool:
-    if op == "==":
-        return _eq(a, b)
-    if op == "!=":
-        return not _eq(a, b)
-    x, y = _num(a), _num(b)
-    eps = EPSILON
-    if op == "<":
-        return x < y - eps
-    if op == "<=":
-        return x <= y + eps
-    if op == ">":
-        return x > y + eps
-    return x >= y - eps
-
-
-def _eq(a: object, b: object) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return abs(a - b) <= EPSILON
-    return a == b
-
-
-def _member(item: object, collection: object) -> bool:
-    assert isinstance(collection, frozenset)
-    if isinstance(item, int | float) and not isinstance(item, bool):
-        return any(isinstance(c, int | float) and _eq(item, c) for c in collection)
-    return item in collection
-
-
-def apply(op: str, values: Sequence[Const]) -> Const:
-    """Apply an operator to constant arguments."""
-    if op == "not":
-        return not values[0]
-    if op == "and":
-        return all(values)
-    if op == "or":
-        return any(values)
-    if op == "=>":
-        return (not values[0]) or bool(values[1])
-    if op == "<=>":
-        return bool(values[0]) == bool(values[1])
-    if op in E.COMPARISONS:
-        return _cmp(op, values[0], values[1])
-    if op == "in":
-        return _member(values[0], values[1])
-    if op == "set":
-        return cast(Const, frozenset(values))
-    if op == "+":
-        return sum(_num(v) for v in values)
-    if op == "-":
-        return _num(values[0]) - _num(values[1])
-    if op == "*":
-        return _num(values[0]) * _num(values[1])
-    if op == "neg":
-        return -_num(values[0])
-    count = sum(1 for v in values[1:] if v)
-    k = _num(values[0])
-    if op == "at_least":
-        return count >= k
-    if op == "at_most":
-        return count <= k
-    assert op == "exactly"
-    return count == k
-
-
 def ref_value(problem: Problem, ref: Ref, index: int) -> Const:
     """The value a reference reads when its slot holds value `index`."""
     slot = problem.slot(ref.slot)
@@ -203,6 +130,15 @@ def evaluate(problem: Problem, node: IR, assignment: Assignment) -> Const:
             evaluate(problem, node.args[1], assignment)
         )
     return apply(node.op, [evaluate(problem, a, assignment) for a in node.args])
+
+
+def plain(node: IR) -> PlainIR:
+    """The plain-tuple form of an expression (`ruleeval.evaluate_plain` reads it)."""
+    if isinstance(node, K):
+        return ("k", node.value)
+    if isinstance(node, Ref):
+        return ("r", node.slot, node.attr)
+    return ("o", node.op, tuple(plain(a) for a in node.args))
 
 
 def holds(problem: Problem, rule: Rule, assignment: Assignment) -> bool:

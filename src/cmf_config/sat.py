@@ -20,8 +20,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from pysat.examples.rc2 import RC2
-from pysat.formula import WCNF
 from pysat.solvers import Solver
 
 SOLVER = "g4"
@@ -220,6 +218,9 @@ def maxsat(
 ) -> list[int] | None:
     """A model of the hard clauses that minimises the summed weight of broken soft clauses
     (RC2 MaxSAT), or None when the hard clauses have no model."""
+    from pysat.examples.rc2 import RC2  # the optimiser: only fix, complete and build load it
+    from pysat.formula import WCNF
+
     wcnf = WCNF()
     # handed over in one list: appending 300,000 clauses one by one costs a second
     wcnf.hard = [list(c) for c in hard]

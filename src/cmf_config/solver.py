@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
-from cmf_config.count import count_models
 from cmf_config.derivation import Conflict, Derivation, Fact, RuleInput, derive
 from cmf_config.encode import Encoding
 from cmf_config.errors import Severity
@@ -353,6 +352,8 @@ class Engine:
     def count(self, assignment: Assignment) -> int:
         """The exact number of valid complete configurations extending the assignment (d4)."""
         units = self.selector_units() + [[lit] for lit in self.choice_lits(assignment)]
+        from cmf_config.count import count_models  # d4 and its subprocesses: counting only
+
         return count_models(self.encoding.clauses + units, self.encoding.nvars)
 
     def rule_can_fail(self, rule_id: str, others: Sequence[str] | None = None) -> bool:

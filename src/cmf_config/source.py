@@ -262,7 +262,7 @@ def parse_file(path: Path, display: str | None = None) -> Document:
         regular = False
     if not regular:  # read_text says what is wrong with it
         return parse_text(read_text(path, shown), shown)
-    return cache.cached(
+    return cache.memoized(
         "yaml", [path], lambda _: parse_text(read_text(path, shown), shown), extra=(shown,)
     )
 

@@ -92,7 +92,7 @@ def compile_positions(catalog: Catalog, problem: Problem) -> list[CompiledPositi
     """Compile every position's conditions; raise InputError listing every bad condition."""
     out: list[CompiledPosition] = []
     diagnostics: list[Diagnostic] = []
-    docs: dict[str, Document] = {}
+    docs: dict[str, tuple[Document, dict[Span, ScalarNode]]] = {}
     owners: list[tuple[str, str, tuple[Position, ...]]] = [
         ("brand", b.id, b.positions) for b in sorted(catalog.brands.values(), key=lambda b: b.id)
     ]
@@ -139,7 +139,7 @@ def compile_positions(catalog: Catalog, problem: Problem) -> list[CompiledPositi
 def _condition(
     catalog: Catalog,
     problem: Problem,
-    docs: dict[str, Document],
+    docs: dict[str, tuple[Document, dict[Span, ScalarNode]]],
     span: Span | None,
     text: str,
     what: str,
@@ -151,11 +151,11 @@ def _condition(
     node: ScalarNode | None = None
     doc: Document | None = None
     if span is not None:
-        doc = docs.get(span.path)
-        if doc is None:
-            doc = parse_file(_source_path(catalog, span), span.path)
-            docs[span.path] = doc
-        node = _scalar_at(doc, span)
+        found = docs.get(span.path)
+        if found is None:
+            parsed = parse_file(_source_path(catalog, span), span.path)
+            found = docs[span.path] = (parsed, _scalars(parsed))
+        doc, node = found[0], found[1].get(span)
     if doc is None or node is None:
         # A position built in code (no file behind it): compile the text, spans stay empty.
         where = span or NO_SPAN
@@ -175,17 +175,20 @@ def _source_path(catalog: Catalog, span: Span) -> Path:
     return Path(span.path)
 
 
-def _scalar_at(doc: Document, span: Span) -> ScalarNode | None:
+def _scalars(doc: Document) -> dict[Span, ScalarNode]:
+    """Every scalar of a document by its span (the first one, as a depth-first search finds it),
+    so that each condition finds its node in one look-up."""
+    out: dict[Span, ScalarNode] = {}
     stack: list[object] = [doc.root]
     while stack:
         node = stack.pop()
-        if isinstance(node, ScalarNode) and node.span == span:
-            return node
-        if isinstance(node, MapNode):
+        if isinstance(node, ScalarNode):
+            out.setdefault(node.span, node)
+        elif isinstance(node, MapNode):
             stack.extend(v for _, v in node.items)
         elif isinstance(node, SeqNode):
             stack.extend(node.items)
-    return None
+    return out
 
 
 # ---------------------------------------------------------------- resolving a configuration

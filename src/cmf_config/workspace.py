@@ -6,15 +6,17 @@ engine, and returns structured results (no wording: `report.py` writes the Engli
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
+from cmf_config import cache
 from cmf_config.derivation import Conflict, Derivation
 from cmf_config.errors import Diagnostic, InputError, Severity, Span, UsageError
-from cmf_config.load import bundled_dir, load_catalog, load_vehicle_file
+from cmf_config.load import load_catalog, load_vehicle_file
 from cmf_config.model import (
     KINDS,
     BomLine,
@@ -26,12 +28,15 @@ from cmf_config.model import (
     Vehicle,
     VehicleConfig,
 )
+from cmf_config.paths import bundled_dir
 from cmf_config.problem import Problem, catalog_problem, choice_span, config_assignment
 from cmf_config.rules import Rule, holds, load_rules, platform_rules, year_rules
-from cmf_config.sharing import PartUse, ProductBom
 from cmf_config.solver import Change, Engine, SlotOptions
 from cmf_config.suggest import did_you_mean
 from cmf_config.variantbom import CompiledPosition, compile_positions, selected_parts
+
+if TYPE_CHECKING:
+    from cmf_config.sharing import ProductBom
 
 T = TypeVar("T")
 
@@ -76,15 +81,14 @@ class Workspace:
         self.year = year
         extra = [v.config for v in catalog.vehicles.values()]
         self.problem: Problem = catalog_problem(catalog, [*configs, *extra])
-        self.rules: list[Rule] = platform_rules(catalog, self.problem) + load_rules(
-            rules_dir, self.problem
-        )
+        loaded, positions = compiled(catalog, rules_dir, self.problem)
+        self.rules: list[Rule] = platform_rules(catalog, self.problem) + loaded
         if year is not None:
             # "buildable in year" is a pair of engine constraints, not a filter on answers
             self.rules += year_rules(catalog, self.problem, year)
         self.engine = Engine(self.problem, self.rules)
         self.warning_rules = [r for r in self.rules if r.severity is Severity.WARNING]
-        self.positions: list[CompiledPosition] = compile_positions(catalog, self.problem)
+        self.positions: list[CompiledPosition] = positions
         self.loaded: tuple[Vehicle, ...] = ()
         """The configuration files `open` loaded, in the order given."""
 
@@ -335,6 +339,8 @@ class Workspace:
     def product(self, vehicle: Vehicle) -> ProductBom:
         """A vehicle's bill of materials as a sharing product (open slots completed at least
         cost). Raises UsageError when no valid vehicle completes it."""
+        from cmf_config.sharing import PartUse, ProductBom  # the sharing commands only
+
         config = vehicle.config
         assignment = self.assignment(config)
         if not self.is_complete(assignment):
@@ -369,6 +375,38 @@ class Workspace:
             f"'{ref}' is neither a configuration file nor a catalog vehicle id{did_you_mean(ref, self.catalog.vehicles)}",
             "give a path to a .yaml file or an id from `cmf-config catalog list`",
         )
+
+
+def compiled(
+    catalog: Catalog, rules_dir: Path, problem: Problem
+) -> tuple[list[Rule], list[CompiledPosition]]:
+    """The rules of `rules_dir` and the catalog's BOM positions, compiled against `problem`,
+    or from the cache.
+
+    Compiling reads the problem's slots, values and attribute types, which come from the
+    catalog; the numbers that configurations add to numeric slots are never looked up (ids
+    are checked on id slots only), so the result is a function of the catalog and rules files
+    (and of the working directory, which the spans' paths are relative to): the cache key.
+    Raises InputError, and stores nothing, when a rule or a condition does not compile.
+    """
+
+    def build(_: str) -> tuple[list[Rule], list[CompiledPosition]]:
+        return load_rules(rules_dir, problem), compile_positions(catalog, problem)
+
+    root = Path(catalog.root) if catalog.root else None
+    try:
+        files = [p for p in root.rglob("*.yaml") if p.is_file()] if root else []
+        rule_files = sorted(rules_dir.glob("*.yaml")) if rules_dir.is_dir() else []
+    except (OSError, RuntimeError):
+        files, rule_files = [], []
+    if not files or not rule_files:  # nothing to key on: load_rules says what is wrong
+        return build("")
+    return cache.cached(
+        "compiled",
+        [*files, *rule_files],
+        build,
+        extra=(str(root), str(rules_dir.resolve()), os.path.realpath(os.getcwd())),
+    )
 
 
 def load_configs(catalog: Catalog, paths: Sequence[Path]) -> tuple[list[Vehicle], list[Diagnostic]]:

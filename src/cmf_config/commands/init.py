@@ -14,8 +14,9 @@ from cmf_config import report
 from cmf_config.commands.common import emit
 from cmf_config.errors import ExitCode, UsageError
 from cmf_config.files import write_atomic
-from cmf_config.load import bundled_dir, display_path, load_catalog
-from cmf_config.project import CONFIG_NAME
+from cmf_config.load import load_catalog
+from cmf_config.paths import bundled_dir, display_path
+from cmf_config.projectfile import CONFIG_NAME
 from cmf_config.schema import FILE_KINDS, config_schema, file_schema
 
 PROJECT_FILE = """\

@@ -32,7 +32,7 @@ from cmf_config.featuremodel import (
 )
 from cmf_config.files import write_atomic
 from cmf_config.fmodel import FeatureModel
-from cmf_config.load import display_path
+from cmf_config.paths import display_path
 from cmf_config.rules import Rule
 from cmf_config.suggest import did_you_mean
 

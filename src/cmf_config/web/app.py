@@ -38,7 +38,8 @@ from cmf_config.configurator import Configurator, module_totals
 from cmf_config.diagram import vehicle_diagram
 from cmf_config.dump import config_to_yaml
 from cmf_config.errors import Diagnostic, InputError, Span
-from cmf_config.load import bundled_dir, load_catalog, vehicle_from_document
+from cmf_config.load import load_catalog, vehicle_from_document
+from cmf_config.paths import bundled_dir
 from cmf_config.rules import rules_by_id
 from cmf_config.source import decode, parse_text
 from cmf_config.web import pages

@@ -1,0 +1,30 @@
+"""Where the bundled data lives, and how paths are shown to the user.
+
+Standard library only: the fast path (`quick.py`) shows paths exactly as the full loader does.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def bundled_dir(name: str) -> Path:
+    """The bundled catalog or rules directory shipped with the package."""
+    base = Path(__file__).parent / "data" / name
+    if base.is_dir():
+        return base
+    return Path(__file__).resolve().parents[2] / name
+
+
+def display_path(path: Path) -> str:
+    """A path as shown to the user: relative to the working directory when it is inside it
+    (stable output whatever the checkout's location), else as given."""
+    # The folder's symlinks are resolved, the file's own name is kept: a symlinked file (a
+    # dangling one too) is named as given, and a symlink loop is not an internal error here
+    # but a read error (E001) where the file is opened.
+    try:
+        real = Path(os.path.realpath(os.path.abspath(path.parent))) / path.name
+        return str(real.relative_to(os.path.realpath(os.getcwd())))
+    except (ValueError, OSError):
+        return str(path)

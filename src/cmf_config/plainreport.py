@@ -1,0 +1,173 @@
+"""The validate and build reports written from plain values (no model classes).
+
+`report.py` writes every other report; these two live here, in the standard library only,
+so that the fast path (`quick.py`) writes the very same bytes as the full commands: both call
+these functions. `report.validate_text`, `report.build_text`, ... pass the model's values in.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+
+KINDS: tuple[str, ...] = (
+    "engine_compartment",
+    "cockpit",
+    "front_underbody",
+    "rear_underbody",
+    "ee_architecture",
+)
+"""The five big-module kinds in report order (model.KINDS; a test keeps the two equal)."""
+
+BomRow = tuple[str, str, str, int, float, float]
+"""A bill-of-materials line: part, name, module, quantity, unit cost, unit mass (kg)."""
+
+
+def to_json(document: object) -> str:
+    """Stable, readable JSON (sorted where the data is a mapping we built).
+
+    The one place JSON is written: a number that is not finite (a sum that overflowed, a
+    ratio of two zero costs) becomes null, and `allow_nan=False` makes sure no `Infinity` or
+    `NaN`, which are not JSON, ever gets out.
+    """
+    return json.dumps(finite(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def finite(document: object) -> object:
+    """`document` with every non-finite float replaced by None."""
+    if isinstance(document, float):
+        return document if math.isfinite(document) else None
+    if isinstance(document, dict):
+        return {key: finite(value) for key, value in document.items()}
+    if isinstance(document, list | tuple):
+        return [finite(value) for value in document]
+    return document
+
+
+# ------------------------------------------------------------------ validate
+
+
+def validate_text(results: Sequence[tuple[str, bool, Sequence[str]]]) -> str:
+    """Human output of validate: each file's rendered diagnostics, then its verdict."""
+    out = []
+    for path, valid, rendered in results:
+        if rendered:
+            out.append("\n".join(rendered))
+        out.append(f"{path}: {'valid' if valid else 'INVALID'}")
+    return "\n".join(out) + "\n"
+
+
+def validate_json(results: Sequence[tuple[str, bool, Sequence[object]]]) -> str:
+    """The validate document: {"files": [{"file", "valid", "diagnostics": [...]}]}."""
+    return to_json(
+        {
+            "files": [
+                {"file": path, "valid": valid, "diagnostics": list(diags)}
+                for path, valid, diags in results
+            ]
+        }
+    )
+
+
+# ------------------------------------------------------------------ provenance
+
+PROVENANCE_NOTES = {
+    "illustrative": "provenance: illustrative data: the catalog's part numbers, costs and masses are invented (no public bill of materials exists; docs/catalog.md §1), so these figures are not published ones",
+    "catalog": "provenance: the catalog's own part data",
+    "bom-table": "provenance: the BOM table given",
+}
+
+
+def provenance_text(provenance: str) -> str:
+    """One line saying where the figures above come from."""
+    return PROVENANCE_NOTES.get(provenance, f"provenance: {provenance}") + "\n"
+
+
+# ------------------------------------------------------------------ build
+
+
+def totals(bom: Sequence[BomRow]) -> tuple[int, float, float]:
+    """Pieces, cost (rounded to cents) and mass (to grams) of a bill of materials."""
+    return (
+        sum(row[3] for row in bom),
+        round(sum(row[3] * row[4] for row in bom), 2),
+        round(sum(row[3] * row[5] for row in bom), 3),
+    )
+
+
+def build_json(
+    *,
+    name: str,
+    brand: str,
+    platform: str,
+    modules: Mapping[str, str],
+    filled: Mapping[str, str],
+    bom: Sequence[BomRow],
+    provenance: str,
+) -> str:
+    """The documented build document."""
+    parts, cost, mass = totals(bom)
+    return to_json(
+        {
+            "provenance": provenance,
+            "name": name,
+            "brand": brand,
+            "platform": platform,
+            "modules": dict(modules),
+            "filled": dict(filled),
+            "bom": [
+                {
+                    "part": part,
+                    "name": part_name,
+                    "module": module,
+                    "quantity": quantity,
+                    "unit_cost": unit_cost,
+                    "unit_mass_kg": unit_mass_kg,
+                }
+                for part, part_name, module, quantity, unit_cost, unit_mass_kg in bom
+            ],
+            "totals": {"parts": parts, "cost": cost, "mass_kg": mass},
+        }
+    )
+
+
+def build_text(
+    *,
+    name: str,
+    brand: tuple[str, str],
+    platform: tuple[str, str],
+    modules: Mapping[str, tuple[str, str]],
+    filled: Mapping[str, str],
+    bom: Sequence[BomRow],
+    provenance: str,
+) -> str:
+    """A readable vehicle sheet with its bill of materials. `brand` and `platform` are
+    (id, name); `modules` maps each kind to its variant's (id, name)."""
+    lines = [
+        f"{name}",
+        f"  brand:    {brand[1]} ({brand[0]})",
+        f"  platform: {platform[1]} ({platform[0]})",
+        "  modules:",
+    ]
+    for kind in KINDS:
+        module_id, module_name = modules[kind]
+        note = "  [filled in at least cost]" if kind in filled else ""
+        lines.append(f"    {kind:<19} {module_id:<28} {module_name}{note}")
+    others = {k: v for k, v in filled.items() if k not in KINDS}
+    if others:
+        lines.append("  filled in: " + ", ".join(f"{k}={v}" for k, v in sorted(others.items())))
+    lines.append("  bill of materials:")
+    lines.append(
+        f"    {'part':<16} {'name':<36} {'module':<19} {'qty':>4} {'unit cost':>10} {'unit kg':>8}"
+    )
+    for part, part_name, module, quantity, unit_cost, unit_mass_kg in bom:
+        lines.append(
+            f"    {part:<16} {part_name[:36]:<36} {module:<19} {quantity:>4} {unit_cost:>10.2f} {unit_mass_kg:>8.3f}"
+        )
+    parts, cost, mass = totals(bom)
+    lines.append(
+        f"  totals: {parts} pieces, {cost:.2f} EUR, {mass:.3f} kg"
+        + (" (illustrative)" if provenance == "illustrative" else "")
+    )
+    return "\n".join(lines) + "\n" + provenance_text(provenance)
