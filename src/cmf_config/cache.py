@@ -91,35 +91,46 @@ def key(kind: str, files: Iterable[Path], extra: Iterable[str] = ()) -> str:
 
 
 def cached(
-    kind: str, files: Iterable[Path], build: Callable[[str], T], extra: Iterable[str] = ()
+    kind: str,
+    files: Iterable[Path],
+    build: Callable[[str], T],
+    extra: Iterable[str] = (),
+    *,
+    memo: bool = False,
 ) -> T:
     """`build(key)`, or its result from an earlier run over the same files.
 
     `key` is the content key of the files (see `key`); `build` gets it so that an in-process
-    memo of its own can be keyed by content too, never by path alone.
+    memo of its own can be keyed by content too, never by path alone. With `memo` the value
+    is also kept for the rest of the process (one object for every caller).
     """
     try:
         digest = key(kind, files, extra)
     except OSError:
         return build("")  # a file vanished or cannot be read: the build reports it
-    if (kind, digest) in _MEMO:  # the same content earlier in this process (one object)
-        memo: T = _MEMO[kind, digest]
-        return memo
+    if memo and (kind, digest) in _MEMO:
+        kept: T = _MEMO[kind, digest]
+        return kept
+    keep = _remember if memo else _same
     if not enabled():
         STATS[kind] = "off (--no-cache)"
-        return _remember(kind, digest, build(digest))
+        return keep(kind, digest, build(digest))
     entry = folder() / f"{kind}-{digest}.pickle"
     try:
         with entry.open("rb") as handle:
             found: T = pickle.load(handle)
         STATS[kind] = f"hit ({entry.parent})"
-        return _remember(kind, digest, found)
+        return keep(kind, digest, found)
     except Exception:  # missing, truncated, corrupt or foreign: rebuilt, whatever broke
         pass
     value = build(digest)
     STATS[kind] = f"miss, stored in {entry.parent}"
     store(entry, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    return _remember(kind, digest, value)
+    return keep(kind, digest, value)
+
+
+def _same(kind: str, digest: str, value: T) -> T:
+    return value
 
 
 def _remember(kind: str, digest: str, value: T) -> T:

@@ -406,6 +406,7 @@ def compiled(
         [*files, *rule_files],
         build,
         extra=(str(root), str(rules_dir.resolve()), os.path.realpath(os.getcwd())),
+        memo=True,
     )
 
 
