@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cmf_config.bounded import WarmSolver, cost_of
+from cmf_config.bounded import WarmSolver, cost_of, product_bound
 from cmf_config.configurator import Stepper
 from cmf_config.problem import Problem
 from cmf_config.rules import Rule
@@ -126,3 +126,23 @@ def test_a_step_reports_the_count_and_completion_honestly(data: st.DataObject) -
             assert again is not None
             assert again.proven
             assert again.cost == _cheapest(problem, rules, more, exact) == step.least.cost
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_the_product_bound_never_exceeds_the_count(data: st.DataObject) -> None:
+    problem, rules = data.draw(worlds(max_rules=5))
+    state = data.draw(partial_assignments(problem))
+    vehicles = valid_assignments(problem, rules, state)
+    if not vehicles:
+        return
+    vehicle = data.draw(st.sampled_from(vehicles))
+    reading: dict[str, list[Rule]] = {}
+    for rule in rules:
+        for slot in rule.slots:
+            reading.setdefault(slot, []).append(rule)
+    open_slots = [s.name for s in problem.slots if s.name not in state]
+    bound = product_bound(problem, reading, vehicle, open_slots)
+    assert 1 <= bound <= len(vehicles)
+    if not rules:
+        assert bound == len(vehicles)  # nothing interacts: the product is the count

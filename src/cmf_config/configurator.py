@@ -33,6 +33,7 @@ from cmf_config.bounded import (
     Count,
     WarmSolver,
     cost_of,
+    product_bound,
     rc2_completion,
     shifted_soft,
 )
@@ -215,6 +216,10 @@ class Stepper:
             slot.name: {v.id: i for i, v in enumerate(slot.values)} for slot in self.problem.slots
         }
         self.warm = WarmSolver(engine)
+        self._reading: dict[str, list[Rule]] = {}
+        for rule in engine.hard:
+            for slot in rule.slots:
+                self._reading.setdefault(slot, []).append(rule)
         """A warm solver for bounded counts and anytime completions (built on first use)."""
         self._units: Solver | None = None
         self._units_vars = 0
@@ -302,7 +307,11 @@ class Stepper:
             if name not in assignment
         }
         least = self.least_cost(assignment, allowed) if consistent else None
-        counted = self.count(assignment) if consistent else Count(value=0, exact=True, how="sat")
+        counted = (
+            self.count(assignment, least.assignment if least is not None else None)
+            if consistent
+            else Count(value=0, exact=True, how="sat")
+        )
         ordered = {s.name: options[s.name] for s in self.problem.slots if s.name in options}
         return Step(
             assignment=assignment,
@@ -325,14 +334,24 @@ class Stepper:
         self._keep(units.get_model() or [])
         return True
 
-    def count(self, assignment: Mapping[str, int]) -> Count:
+    def count(
+        self, assignment: Mapping[str, int], vehicle: Mapping[str, int] | None = None
+    ) -> Count:
         """Valid complete vehicles extending the choices: exact from the d-DNNF when d4
         compiled the rules at start, else a bounded enumeration (exact only when it ran out
-        of vehicles before its bound)."""
+        of vehicles before its bound); when that stops, "at least" the larger of what it
+        found and the product bound around `vehicle` (a valid completion of the choices)."""
         if self.counter is not None:
             exact = self.counter.count(self.engine.choice_lits(assignment))
             return Count(value=exact, exact=True, how="d4")
-        return self.warm.enumerate_count(assignment)
+        enumerated = self.warm.enumerate_count(assignment)
+        if enumerated.exact or vehicle is None:
+            return enumerated
+        open_slots = [s.name for s in self.problem.slots if s.name not in assignment]
+        product = product_bound(self.problem, self._reading, vehicle, open_slots)
+        if product > enumerated.value:
+            return Count(value=product, exact=False, how="product")
+        return enumerated
 
     def least_cost(
         self,
