@@ -187,9 +187,13 @@ def test_downloaded_yaml_validates_with_the_cli(client: TestClient, tmp_path: Pa
     path.write_bytes(response.content)
     assert main(["validate", str(path)]) == 0
     uploaded = client.post("/upload", files={"file": ("v.yaml", response.content)})
-    assert str(uploaded.url).split("?", 1)[1] == query.split("?", 1)[1].replace(
-        "&vehicle=kangoo-iii", ""
-    ).replace("vehicle=kangoo-iii&", "")
+    # the same choices; the vehicle's own parts now travel in the link (`parts=`)
+    link = str(uploaded.url).split("?", 1)[1]
+    without_parts = "&".join(p for p in link.split("&") if not p.startswith("parts="))
+    assert without_parts == query.split("?", 1)[1].replace("&vehicle=kangoo-iii", "").replace(
+        "vehicle=kangoo-iii&", ""
+    )
+    assert client.get(f"/download.yaml?{link}").text == response.text
 
 
 def test_static_files_cannot_reach_outside(client: TestClient) -> None:

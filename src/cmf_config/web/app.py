@@ -44,6 +44,7 @@ from cmf_config.rules import rules_by_id
 from cmf_config.source import decode, parse_text
 from cmf_config.web import pages
 from cmf_config.web.state import (
+    MAX_QUERY,
     State,
     StateError,
     config_of,
@@ -383,7 +384,18 @@ async def upload(request: Request) -> Response:
         return _diagnostics_response(
             request.scope, "This configuration file cannot be used", exc.diagnostics, 400, lines
         )
-    return RedirectResponse(f"/?{service.query(state)}", status_code=303)
+    query = service.query(state)
+    if len(query) > MAX_QUERY:
+        diag = Diagnostic(
+            code="E265",
+            span=Span(display, 1, 1),
+            message=f"the configuration with its own parts needs a link of {len(query)} characters (the limit is {MAX_QUERY})",
+            hint="list fewer extra_parts, or check the file with `cmf-config build` instead",
+        )
+        return _diagnostics_response(
+            request.scope, "This configuration file cannot be used", [diag], 400, {}
+        )
+    return RedirectResponse(f"/?{query}", status_code=303)
 
 
 @guarded

@@ -10,7 +10,7 @@ a bad line of a file. Nothing here names or opens a file.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote, unquote_plus
+from urllib.parse import quote, unquote, unquote_plus
 
 import attrs
 
@@ -35,7 +35,7 @@ QUERY = "query"
 MAX_QUERY = 8192
 """A longer query string is refused (every slot at its longest fits many times over)."""
 
-META = ("name", "vehicle")
+META = ("name", "vehicle", "parts")
 DEFAULT_NAME = "configured vehicle"
 
 
@@ -46,6 +46,8 @@ class State:
     assignment: Mapping[str, int]
     name: str = DEFAULT_NAME
     vehicle: str | None = None
+    parts: tuple[PartLine, ...] = ()
+    """The vehicle's own parts (an uploaded file's `extra_parts`), carried in the URL."""
     spans: Mapping[str, Span] = attrs.field(factory=dict, eq=False)
 
 
@@ -93,6 +95,7 @@ def parse_query(workspace: Workspace, query: str, extra: Sequence[str] = ()) -> 
     spans: dict[str, Span] = {}
     name = DEFAULT_NAME
     vehicle: str | None = None
+    parts: tuple[PartLine, ...] = ()
     seen: set[str] = set()
     known = [s.name for s in problem.slots] + list(META) + list(extra)
     for key, value, column in _pairs(query):
@@ -113,16 +116,15 @@ def parse_query(workspace: Workspace, query: str, extra: Sequence[str] = ()) -> 
         if key == "name":
             name = value.strip()[:200] or DEFAULT_NAME
             continue
+        if key == "parts":
+            found = _parse_parts(value, column)
+            if isinstance(found, Diagnostic):
+                diagnostics.append(found)
+            else:
+                parts = found
+            continue
         if key == "vehicle":
-            if value and value not in catalog.vehicles:
-                diagnostics.append(
-                    Diagnostic(
-                        code="E230",
-                        span=span,
-                        message=f"unknown catalog vehicle '{value}'{did_you_mean(value, catalog.vehicles)}",
-                        hint="see `cmf-config catalog list` for the vehicles",
-                    )
-                )
+            diagnostics += _unknown_vehicle(value, span, catalog.vehicles)
             vehicle = value or None
             continue
         if not problem.has(key):
@@ -158,7 +160,83 @@ def parse_query(workspace: Workspace, query: str, extra: Sequence[str] = ()) -> 
         raise StateError(diagnostics)
     if vehicle is not None and name == DEFAULT_NAME:
         name = catalog.vehicles[vehicle].config.name
-    return State(assignment=assignment, name=name, vehicle=vehicle, spans=spans)
+    return State(assignment=assignment, name=name, vehicle=vehicle, parts=parts, spans=spans)
+
+
+def _unknown_vehicle(value: str, span: Span, vehicles: Mapping[str, object]) -> list[Diagnostic]:
+    if not value or value in vehicles:
+        return []
+    return [
+        Diagnostic(
+            code="E230",
+            span=span,
+            message=f"unknown catalog vehicle '{value}'{did_you_mean(value, vehicles)}",
+            hint="see `cmf-config catalog list` for the vehicles",
+        )
+    ]
+
+
+PART_FIELDS = ("part", "quantity", "unit_cost", "unit_mass_kg", "name")
+"""The fields of one line of the `parts` parameter, in order (lines joined by ';', fields by
+',', each field percent-encoded so that neither separator can appear inside it)."""
+
+
+def parts_value(parts: Sequence[PartLine]) -> str:
+    """The `parts` parameter of a vehicle's own parts (before the query's own encoding)."""
+    return ";".join(
+        ",".join(
+            quote(field, safe="")
+            for field in (
+                p.part,
+                str(p.quantity),
+                repr(p.unit_cost),
+                repr(p.unit_mass_kg),
+                p.name,
+            )
+        )
+        for p in parts
+    )
+
+
+def _parse_parts(value: str, column: int) -> tuple[PartLine, ...] | Diagnostic:
+    """The parts of a `parts` parameter, or the diagnostic of its first bad line."""
+    out: list[PartLine] = []
+    span = Span(QUERY, 1, column)
+    for number, line in enumerate(value.split(";") if value else [], start=1):
+        fields = [unquote(f) for f in line.split(",")]
+        problem = None
+        if len(fields) != len(PART_FIELDS):
+            problem = f"has {len(fields)} fields, not {len(PART_FIELDS)}"
+        else:
+            part, quantity, cost, mass, name = fields
+            try:
+                count, unit_cost, unit_mass = int(quantity), float(cost), float(mass)
+            except ValueError:
+                problem = "has a quantity, cost or mass that is not a number"
+            else:
+                if not part.strip():
+                    problem = "has no part number"
+                elif count < 1 or not (0 <= unit_cost < 1e12) or not (0 <= unit_mass < 1e9):
+                    problem = "has a quantity below 1, or a cost or mass out of range"
+                else:
+                    out.append(
+                        PartLine(
+                            part=part,
+                            name=name,
+                            quantity=count,
+                            unit_cost=unit_cost,
+                            unit_mass_kg=unit_mass,
+                            span=span,
+                        )
+                    )
+        if problem is not None:
+            return Diagnostic(
+                code="E264",
+                span=span,
+                message=f"line {number} of parameter 'parts' {problem}",
+                hint="each line is part,quantity,unit_cost,unit_mass_kg,name; lines are joined by ';'",
+            )
+    return tuple(out)
 
 
 def _numeric_index(problem: Problem, key: str, value: str) -> int | None:
@@ -188,6 +266,8 @@ def to_query(problem: Problem, state: State, **changes: int | None) -> str:
         parts.append(f"name={quote(state.name, safe='')}")
     if state.vehicle is not None:
         parts.append(f"vehicle={quote(state.vehicle, safe='')}")
+    if state.parts:
+        parts.append(f"parts={quote(parts_value(state.parts), safe=',;')}")
     for slot in problem.slots:
         if slot.name in assignment:
             value = slot.values[assignment[slot.name]].id
@@ -230,6 +310,8 @@ def state_of_config(
         assignment=config_assignment(problem, config),
         name=config.name or DEFAULT_NAME,
         vehicle=vehicle,
+        # a catalog vehicle's own parts come with its id; a file's travel in the URL
+        parts=config.extra_parts if vehicle is None else (),
     )
 
 
@@ -257,8 +339,8 @@ def config_of(workspace: Workspace, state: State) -> VehicleConfig:
     feature_spans = [state.spans[f] for f in features if f in state.spans]
     if feature_spans:
         option_spans["features"] = feature_spans[0]
-    extra: tuple[PartLine, ...] = ()
-    if state.vehicle is not None and state.vehicle in workspace.catalog.vehicles:
+    extra: tuple[PartLine, ...] = state.parts
+    if not extra and state.vehicle is not None and state.vehicle in workspace.catalog.vehicles:
         extra = workspace.catalog.vehicles[state.vehicle].config.extra_parts
     brand = value("brand")
     platform = value("platform")
