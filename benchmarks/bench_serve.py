@@ -66,8 +66,9 @@ MAX_REQUESTS = 100_000
 """The load test stops after this many requests in all, or at its deadline, whichever first."""
 
 SAMPLE_SECONDS = 2.0
-WARM_SECONDS = 10.0
-"""Memory is flat when it does not grow after this warm-up (the caches fill while it lasts)."""
+WARM_SECONDS = 30.0
+"""Memory is flat when it does not grow after this warm-up (the caches fill while it lasts);
+`--warm-seconds` changes it."""
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -331,7 +332,9 @@ def _stop_server(process: subprocess.Popen[str]) -> None:
         process.wait()
 
 
-def bench_load(seconds: float, clients: int, seed: int, workers: int) -> None:
+def bench_load(
+    seconds: float, clients: int, seed: int, workers: int, warm_seconds: float = WARM_SECONDS
+) -> None:
     """50 clients against `cmf-config serve --workers N` on 127.0.0.1 for `seconds` seconds.
 
     Bounded in count and time: each client stops at the deadline (or after MAX_REQUESTS),
@@ -402,10 +405,10 @@ def bench_load(seconds: float, clients: int, seed: int, workers: int) -> None:
         "resident memory of the server's processes (supervisor + workers), MiB:",
         ", ".join(f"{t:.0f}s {mib:.0f}" for t, mib in totals),
     )
-    warm = [mib for t, mib in totals if t >= WARM_SECONDS]
+    warm = [mib for t, mib in totals if t >= warm_seconds]
     if len(warm) >= 2:
         print(
-            f"after {WARM_SECONDS:.0f} s of warm-up: {min(warm):.0f} to {max(warm):.0f} MiB "
+            f"after {warm_seconds:.0f} s of warm-up: {min(warm):.0f} to {max(warm):.0f} MiB "
             f"(last minus first {warm[-1] - warm[0]:+.0f} MiB)"
         )
     if errors:
@@ -427,6 +430,7 @@ def main() -> int:
     parser.add_argument("--load", action="store_true")
     parser.add_argument("--load-seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--warm-seconds", type=float, default=WARM_SECONDS)
     parser.add_argument(
         "--workers",
         type=int,
@@ -447,7 +451,7 @@ def main() -> int:
         )
     if args.load and not args.quick:
         for workers in args.workers:
-            bench_load(args.load_seconds, args.clients, args.seed, workers)
+            bench_load(args.load_seconds, args.clients, args.seed, workers, args.warm_seconds)
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
     return 0
 

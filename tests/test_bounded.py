@@ -8,8 +8,13 @@ RC2 (small formulas) and the anytime solver path (the one large product lines ta
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +25,8 @@ from cmf_config.rules import Rule
 from cmf_config.solver import Engine, int_weights
 from oracle import valid_assignments
 from strategies import partial_assignments, worlds
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 
 def _weights(data: st.DataObject, problem: Problem) -> dict[str, list[float]]:
@@ -146,3 +153,30 @@ def test_the_product_bound_never_exceeds_the_count(data: st.DataObject) -> None:
     assert 1 <= bound <= len(vehicles)
     if not rules:
         assert bound == len(vehicles)  # nothing interacts: the product is the count
+
+
+def test_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server's memory is flat once its caches are full: steps, completions and reasons
+    stay within their bounds however many states go through, and no clause is added."""
+    import random
+
+    from cmf_config import configurator
+
+    monkeypatch.setattr(configurator, "CACHE_STATES", 8)
+    synthetic: Any = importlib.import_module("synthetic")
+    instance = synthetic.generate(12, 40, 3)
+    engine = Engine(instance.problem, instance.rules)
+    weights = {s.name: [v.cost for v in s.values] for s in instance.problem.slots}
+    stepper = Stepper(engine, weights, count_seconds=None)
+    clauses = len(engine.encoding.clauses)
+    rng = random.Random(5)
+    names = [s.name for s in instance.problem.slots]
+    for _ in range(40):
+        chosen = rng.sample(names, rng.randint(0, 6))
+        stepper.step({n: instance.planted[n] for n in chosen})
+    assert len(stepper._steps) <= 8
+    assert len(stepper._completions) <= 8
+    assert all(
+        len(kept) <= configurator.CACHE_REASONS_PER_VALUE for kept in stepper._reasons.values()
+    )
+    assert len(engine.encoding.clauses) == clauses
