@@ -52,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import generate
 
+from cmf_config.bounded import cost_of, rc2_completion, shifted_soft
 from cmf_config.configurator import Stepper
 from cmf_config.load import bundled_dir, load_catalog
 from cmf_config.problem import Problem
@@ -195,16 +196,33 @@ def bench_catalog(steps: int, baseline_steps: int, seed: int) -> None:
 # ------------------------------------------------------------------ the synthetic line
 
 
-def bench_synthetic(steps: int, baseline_steps: int, seed: int, alternatives: bool) -> None:
+def bench_synthetic(
+    steps: int,
+    baseline_steps: int,
+    seed: int,
+    alternatives: bool,
+    count_seconds: float,
+    completion_states: int,
+    rc2_seconds: float,
+) -> None:
     instance = generate(100, 3000, seed)
     start = time.perf_counter()
     engine = Engine(instance.problem, instance.rules)
     engine.sat  # noqa: B018  (loading the solver is part of starting)
     weights = {s.name: [v.cost for v in s.values] for s in instance.problem.slots}
-    stepper = Stepper(engine, weights, count_seconds=None, alternatives=alternatives)
+    stepper = Stepper(
+        engine, weights, count_seconds=count_seconds or None, alternatives=alternatives
+    )
+    compiled = (
+        "d4 compiled the rules"
+        if stepper.counter is not None
+        else f"d4 did not compile the rules within {count_seconds:g} s (in a child process)"
+        if count_seconds
+        else "d4 not tried (--count-seconds 0)"
+    )
     print(
         f"\nsynthetic line: {len(instance.problem.slots)} slots, {instance.variants} values, {len(instance.rules)} rules, "
-        f"CNF {engine.encoding.nvars:,} variables, {len(engine.encoding.clauses):,} clauses; start {ms(time.perf_counter() - start)}"
+        f"CNF {engine.encoding.nvars:,} variables, {len(engine.encoding.clauses):,} clauses; start {ms(time.perf_counter() - start)}; {compiled}"
     )
 
     def possible(state: Assignment) -> Mapping[str, tuple[Sequence[str], Sequence[str]]]:
@@ -223,8 +241,7 @@ def bench_synthetic(steps: int, baseline_steps: int, seed: int, alternatives: bo
     clauses_before = len(baseline.encoding.clauses)
 
     def cli_step(state: Assignment) -> None:
-        baseline.options(state)
-        baseline.complete(state, weights)
+        baseline.options(state)  # the CLI's options (its RC2 completion does not finish)
 
     base_times = [timed(lambda s=s: cli_step(s)) for s in states[:baseline_steps]]
     ours = times[: len(base_times)]
@@ -238,7 +255,7 @@ def bench_synthetic(steps: int, baseline_steps: int, seed: int, alternatives: bo
     print("|---|---|---|---|---|---|")
     print(summary(label, times, "100 / 250 ms"))
     print(summary(f"same, first {len(ours)} steps", ours))
-    print(summary("baseline: Engine.options + complete", base_times))
+    print(summary("baseline: Engine.options", base_times))
     print(
         f"\nratio baseline / serve on the same {len(ours)} states: p50 x{statistics.median(base_times) / statistics.median(ours):.1f}"
     )
@@ -249,10 +266,71 @@ def bench_synthetic(steps: int, baseline_steps: int, seed: int, alternatives: bo
     print(
         f"baseline engine after {len(base_times)} steps: clauses {clauses_before:,} -> {len(baseline.encoding.clauses):,}"
     )
-    print(
-        f"count: not computed (d4 does not compile this line in time); second-solver rebuilds: {stepper.rebuilds}"
-    )
+    print(f"second-solver rebuilds: {stepper.rebuilds}")
     print("per-step times of the baseline:", ", ".join(ms(t) for t in base_times))
+    bench_answers(stepper, states[:completion_states], rc2_seconds)
+
+
+def bench_answers(stepper: Stepper, states: Sequence[Assignment], rc2_seconds: float) -> None:
+    """The count and the least-cost completion of a step, each timed alone, and the completion
+    against RC2 given `rc2_seconds` per state, side by side on the same states."""
+    engine = stepper.engine
+    weights = stepper._int_weights
+    rows = []
+    for state in states:
+        if not engine.is_consistent(state):
+            continue
+        step = stepper.step(state)
+        allowed = {
+            name: [stepper._value_index[name][v] for v in found.possible]
+            for name, found in step.options.items()
+            if name not in state
+        }
+        stepper._completions.clear()
+        started = time.perf_counter()
+        least = stepper.least_cost(state, allowed)
+        ours = time.perf_counter() - started
+        assert least is not None
+        started = time.perf_counter()
+        counted = stepper.count(state, least.assignment)
+        count_time = time.perf_counter() - started
+        soft, _ = shifted_soft(engine, weights, state)
+        started = time.perf_counter()
+        model = rc2_completion(engine, state, soft, rc2_seconds) if soft else None
+        rc2_time = time.perf_counter() - started
+        optimum = cost_of(weights, engine.decode(model)) if model is not None else None
+        rows.append((len(state), least, ours, counted, count_time, optimum, rc2_time))
+    if not rows:
+        return
+    print(f"\n| {len(rows)} walk states | p50 | p95 | max | what |\n|---|---|---|---|---|")
+    proven = sum(1 for r in rows if r[1].proven)
+    gaps = [(r[1].cost - r[1].bound) / r[1].cost for r in rows if r[1].cost]
+    print(
+        f"| least-cost completion (`Stepper.least_cost`, budget {stepper.complete_seconds * 1000:.0f} ms) "
+        f"| {ms(statistics.median([r[2] for r in rows]))} | {ms(percentile([r[2] for r in rows], 0.95))} "
+        f"| {ms(max(r[2] for r in rows))} | proven least in {proven} of {len(rows)}; gap to the lower bound p50 {statistics.median(gaps):.1%} |"
+    )
+    kinds: dict[str, int] = {}
+    for r in rows:
+        kind = f"{'exact' if r[3].exact else 'at least'} ({r[3].how})"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    print(
+        f"| count (`Stepper.count`) | {ms(statistics.median([r[4] for r in rows]))} | {ms(percentile([r[4] for r in rows], 0.95))} "
+        f"| {ms(max(r[4] for r in rows))} | {', '.join(f'{k}: {v}' for k, v in sorted(kinds.items()))}; "
+        f"values {', '.join(f'{r[3].value:,}' for r in rows[:8])}{' ...' if len(rows) > 8 else ''} |"
+    )
+    finished = [r for r in rows if r[5] is not None]
+    print(
+        f"| baseline: RC2 (stratified) with {rc2_seconds:g} s per state | {ms(statistics.median([r[6] for r in rows]))} "
+        f"| {ms(percentile([r[6] for r in rows], 0.95))} | {ms(max(r[6] for r in rows))} | finished in {len(finished)} of {len(rows)} |"
+    )
+    if finished:
+        ratios = [r[1].cost / r[5] for r in finished if r[5]]
+        print(
+            f"where RC2 finished: ours / optimum p50 {statistics.median(ratios):.3f}, max {max(ratios):.3f}; "
+            f"choices in those states: {sorted(r[0] for r in finished)}"
+        )
+    print("choices per state:", ", ".join(str(r[0]) for r in rows))
 
 
 # ------------------------------------------------------------------ load test
@@ -426,6 +504,11 @@ def main() -> int:
     parser.add_argument("--synthetic-steps", type=int, default=200)
     parser.add_argument("--synthetic-baseline-steps", type=int, default=6)
     parser.add_argument("--alternatives", action="store_true")
+    parser.add_argument(
+        "--count-seconds", type=float, default=30.0, help="d4's budget at start (0: not tried)"
+    )
+    parser.add_argument("--completion-states", type=int, default=10)
+    parser.add_argument("--rc2-seconds", type=float, default=10.0)
     parser.add_argument("--no-synthetic", action="store_true")
     parser.add_argument("--load", action="store_true")
     parser.add_argument("--load-seconds", type=float, default=60.0)
@@ -443,11 +526,18 @@ def main() -> int:
     if args.quick:
         args.steps, args.baseline_steps, args.synthetic_steps = 40, 5, 10
         args.synthetic_baseline_steps = 1
+        args.completion_states, args.rc2_seconds, args.count_seconds = 3, 2.0, 5.0
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     bench_catalog(args.steps, args.baseline_steps, args.seed)
     if not args.no_synthetic:
         bench_synthetic(
-            args.synthetic_steps, args.synthetic_baseline_steps, args.seed, args.alternatives
+            args.synthetic_steps,
+            args.synthetic_baseline_steps,
+            args.seed,
+            args.alternatives,
+            args.count_seconds,
+            args.completion_states,
+            args.rc2_seconds,
         )
     if args.load and not args.quick:
         for workers in args.workers:
