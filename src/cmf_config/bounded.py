@@ -35,13 +35,13 @@ from cmf_config.solver import Engine
 ENUMERATE = 1_000
 """An enumeration count stops after this many vehicles ("at least 1,000")."""
 
-ENUMERATE_SECONDS = 0.03
+ENUMERATE_SECONDS = 0.015
 """...or after this long (then "at least" the number found so far)."""
 
-PRODUCT_SECONDS = 0.02
+PRODUCT_SECONDS = 0.015
 """Time the product lower bound may take (it checks rules in Python, value by value)."""
 
-COMPLETE_SECONDS = 0.06
+COMPLETE_SECONDS = 0.05
 """Time one least-cost completion may take before it answers with the best found."""
 
 RC2_MAX_CLAUSES = 60_000
