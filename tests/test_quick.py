@@ -47,6 +47,7 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CMF_CONFIG_CACHE_DIR", str(folder))
     monkeypatch.delenv("CMF_CONFIG_NO_CACHE", raising=False)
     monkeypatch.setattr(cache, "_STATE", {"disabled": False})
+    monkeypatch.setattr(cache, "_MEMO", {})  # nothing kept in memory from an earlier test
     return folder
 
 

@@ -90,6 +90,7 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "cache"
     monkeypatch.setenv("CMF_CONFIG_CACHE_DIR", str(folder))
     monkeypatch.setattr(cache, "_STATE", {"disabled": False})
+    monkeypatch.setattr(cache, "_MEMO", {})  # nothing kept in memory from an earlier test
     return folder
 
 
@@ -240,3 +241,29 @@ def test_a_changed_cmf_config_never_reads_old_entries(
     monkeypatch.setattr(cache, "code_fingerprint", lambda: "code B")
     assert cache.cached("t", [source], build) == "value 2"
     assert builds == ["built", "built"]
+
+
+CACHED_QUESTIONS = [
+    ["explain", "examples/invalid/city-ev-with-ice-bay.yaml"],
+    ["explain", "--year", "2016", "examples/invalid/alpine-city-car-impossible.yaml"],
+    ["options", "examples/partial-suv.yaml"],
+    ["options", "--year", "2019", "examples/partial-suv.yaml", "--format", "json"],
+    ["fix", "examples/invalid/uk-sedan-with-lhd-cockpit.yaml"],
+    ["complete", "examples/partial-suv.yaml", "--minimize", "mass"],
+    ["build", "examples/partial-suv.yaml"],
+    ["validate", "examples/invalid/ev-battery-too-big.yaml", "examples/sedan.yaml"],
+]
+
+
+@pytest.mark.parametrize("args", CACHED_QUESTIONS, ids=" ".join)
+def test_cached_engine_answers_as_a_fresh_one(
+    cache_dir: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    """The compiled rules, positions and engine from the cache give the answers (bytes, exit
+    code) of a run that compiles everything afresh (--no-cache), with and without --year."""
+    filled = run_cli(capsys, args)
+    kinds = {p.name.split("-")[0] for p in cache_dir.iterdir()}
+    assert {"catalog", "compiled", "engine"} <= kinds
+    cache._MEMO.clear()
+    assert run_cli(capsys, args) == filled  # every entry read back from disk
+    assert run_cli(capsys, [*args, "--no-cache"]) == filled

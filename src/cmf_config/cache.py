@@ -41,7 +41,13 @@ _MEMO: dict[tuple[str, str], Any] = {}
 def _proxy(
     proxy: types.MappingProxyType[Any, Any],
 ) -> tuple[Callable[..., types.MappingProxyType[Any, Any]], tuple[Any, ...]]:
-    return (types.MappingProxyType, (dict(proxy),))
+    return (read_only, (dict(proxy),))
+
+
+def read_only(mapping: dict[Any, Any]) -> types.MappingProxyType[Any, Any]:
+    """A read-only view of `mapping` (how a pickled MappingProxyType is rebuilt: the type
+    itself cannot be pickled by name)."""
+    return types.MappingProxyType(mapping)
 
 
 copyreg.pickle(types.MappingProxyType, _proxy)  # attrs models keep spans in read-only maps
@@ -125,7 +131,11 @@ def cached(
         pass
     value = build(digest)
     STATS[kind] = f"miss, stored in {entry.parent}"
-    store(entry, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    try:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # a value that cannot be pickled is a missed speed-up, not an error
+        return keep(kind, digest, value)
+    store(entry, data)
     return keep(kind, digest, value)
 
 

@@ -9,11 +9,13 @@ forked children on large formulas.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import multiprocessing.connection
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import multiprocessing.connection
 
 
 @contextlib.contextmanager
@@ -95,6 +97,9 @@ def _d4_text(clauses: Sequence[Sequence[int]], nvars: int, *, classic: bool) -> 
 
 def _d4_portfolio(clauses: Sequence[Sequence[int]], nvars: int) -> int:
     """Both heuristics in forked children; the first count that arrives is the answer."""
+    import multiprocessing  # the portfolio only: not for every command that imports count
+    import multiprocessing.connection
+
     ctx = multiprocessing.get_context("fork")
     children = []
     for classic in (True, False):

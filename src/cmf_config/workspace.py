@@ -6,6 +6,7 @@ engine, and returns structured results (no wording: `report.py` writes the Engli
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -86,7 +87,7 @@ class Workspace:
         if year is not None:
             # "buildable in year" is a pair of engine constraints, not a filter on answers
             self.rules += year_rules(catalog, self.problem, year)
-        self.engine = Engine(self.problem, self.rules)
+        self.engine = engine(catalog, rules_dir, self.problem, self.rules)
         self.warning_rules = [r for r in self.rules if r.severity is Severity.WARNING]
         self.positions: list[CompiledPosition] = positions
         self.loaded: tuple[Vehicle, ...] = ()
@@ -393,21 +394,48 @@ def compiled(
     def build(_: str) -> tuple[list[Rule], list[CompiledPosition]]:
         return load_rules(rules_dir, problem), compile_positions(catalog, problem)
 
+    files = _sources(catalog, rules_dir)
+    if not files:  # nothing to key on: load_rules says what is wrong
+        return build("")
+    return cache.cached("compiled", files, build, extra=_where(catalog, rules_dir), memo=True)
+
+
+def engine(catalog: Catalog, rules_dir: Path, problem: Problem, rules: Sequence[Rule]) -> Engine:
+    """The engine (the CNF encoding of the problem and the rules), or a copy from the cache.
+
+    The encoding depends on the problem's slots and values, which configurations extend
+    (their battery and wheelbase numbers), and on the rules (a year adds two), so the key
+    holds every slot's value ids and every rule id besides the files. Each call gets its own
+    copy (an engine grows as it answers), never one shared object.
+    """
+    files = _sources(catalog, rules_dir)
+    if not files:
+        return Engine(problem, rules)
+    shape = repr(
+        ([(s.name, [v.id for v in s.values]) for s in problem.slots], [r.id for r in rules])
+    )
+    return cache.cached(
+        "engine",
+        files,
+        lambda _: Engine(problem, rules),
+        extra=(*_where(catalog, rules_dir), hashlib.sha256(shape.encode()).hexdigest()),
+    )
+
+
+def _sources(catalog: Catalog, rules_dir: Path) -> list[Path]:
+    """The catalog and rules files, the cache key of what is compiled from them ([] if none)."""
     root = Path(catalog.root) if catalog.root else None
     try:
         files = [p for p in root.rglob("*.yaml") if p.is_file()] if root else []
         rule_files = sorted(rules_dir.glob("*.yaml")) if rules_dir.is_dir() else []
     except (OSError, RuntimeError):
-        files, rule_files = [], []
-    if not files or not rule_files:  # nothing to key on: load_rules says what is wrong
-        return build("")
-    return cache.cached(
-        "compiled",
-        [*files, *rule_files],
-        build,
-        extra=(str(root), str(rules_dir.resolve()), os.path.realpath(os.getcwd())),
-        memo=True,
-    )
+        return []
+    return [*files, *rule_files] if files and rule_files else []
+
+
+def _where(catalog: Catalog, rules_dir: Path) -> tuple[str, str, str]:
+    """The folders and the working directory (spans hold paths relative to it)."""
+    return (catalog.root, str(rules_dir.resolve()), os.path.realpath(os.getcwd()))
 
 
 def load_configs(catalog: Catalog, paths: Sequence[Path]) -> tuple[list[Vehicle], list[Diagnostic]]:
