@@ -27,6 +27,7 @@ LAYERS = [
     ["problem"],
     ["rules"],
     ["encode", "fmodel", "schema"],
+    ["guarded"],
     ["derivation"],
     ["uvl", "dimacs", "uvlexport"],
     ["solver", "sharing", "bomtable"],

@@ -39,9 +39,10 @@ from cmf_config.bounded import (
 )
 from cmf_config.count import quiet_stdout
 from cmf_config.derivation import Conflict, Derivation
+from cmf_config.guarded import RuleSolver
 from cmf_config.model import KINDS, BomLine, BuiltVehicle, VehicleConfig
 from cmf_config.rules import Rule, holds
-from cmf_config.sat import SOLVER, shrink_by_propagation
+from cmf_config.sat import SOLVER, Session, shrink_by_propagation
 from cmf_config.sharing import PartUse, ProductBom, compare
 from cmf_config.solver import Change, Engine, SlotOptions, int_weights
 from cmf_config.workspace import Workspace
@@ -53,11 +54,17 @@ CONFLICT_BUDGET = 10_000
 """Conflicts one search for a reason's core may take before it is tried without a budget
 (a reason is owed for every excluded value), and each search that shrinks a core."""
 
-SHRINK_PROPAGATIONS = 64
-"""At most this many unit propagations shrink one core that propagation refutes."""
+SHRINK_PROPAGATIONS = 32
+"""A core that propagation refutes is shrunk by deletion (one propagation per test) when
+it has at most this many choices and rules; a larger one is shown as found (it is still a
+true reason: on the synthetic line such cores are long chains of rules, nearly minimal
+already, and their shrinking cost a propagation per member for little gain)."""
 
 SHRINK_BUDGET = 4
 """At most this many bounded searches shrink one core that propagation does not refute."""
+
+RECENT_REASONS = 3
+"""How many reasons just found are tried (one propagation each) on the next excluded value."""
 
 POOL_MODELS = 1024
 """How many valid vehicles (models of the second solver) are kept to vouch for values."""
@@ -199,7 +206,6 @@ class Stepper:
         self.weights = weights
         self.lock = threading.RLock()
         self._hard = list(engine.hard_lits())
-        self._rule_of = {engine.selectors[r.id]: r.id for r in engine.hard}
         self._lit_item = {
             lit: (name, index)
             for name, lits in engine.encoding.slot_lits.items()
@@ -251,9 +257,8 @@ class Stepper:
             for slot in read:
                 reading.setdefault(slot, []).append((rule, read))
         self._rules_reading = reading
-        self._reading_selectors = {
-            slot: [engine.selectors[rule.id] for rule, _read in rules]
-            for slot, rules in reading.items()
+        self._reading_ids = {
+            slot: [rule.id for rule, _read in rules] for slot, rules in reading.items()
         }
         self._neighbours: dict[str, set[str]] = {}
         for slot, rules in reading.items():
@@ -261,7 +266,11 @@ class Stepper:
         # deletion order of a core's rules: the rules least worth showing are dropped first
         width = {r.id: len(read) for rules in reading.values() for r, read in rules}
         preference = sorted(engine.hard, key=lambda r: (not r.builtin, -width.get(r.id, 0), r.id))
-        self._rank = {engine.selectors[r.id]: i for i, r in enumerate(preference)}
+        self._rank = {r.id: i for i, r in enumerate(preference)}
+        self._guard: RuleSolver | None = None
+        self._recent: list[list[int]] = []
+        """Reasons found in this options call (choices and selectors), tried on the next
+        values first: one choice often excludes several values for the same rules."""
         self.counter: Counter | None = None
         if count_seconds is not None:
             clauses = [*engine.encoding.clauses, *engine.selector_units()]
@@ -457,6 +466,7 @@ class Stepper:
         """
         units = self._units_solver()
         choices = self.engine.choice_lits(assignment)
+        self._recent.clear()
         no_conflict, implied = units.propagate(assumptions=choices)
         if not no_conflict:
             return {name: SlotOptions(possible=(), excluded={}) for name in slots}
@@ -562,6 +572,13 @@ class Stepper:
         self._next_activation += 1
         return self._next_activation - 1
 
+    def _guarded(self) -> RuleSolver:
+        """The error rules with all their clauses under their selectors (built on first use)."""
+        if self._guard is None:
+            self._guard = RuleSolver(self.problem, self.engine.hard)
+            assert self._guard.slot_lits == self.engine.encoding.slot_lits
+        return self._guard
+
     def _known_reason(self, lit: int, chosen: set[int]) -> tuple[str, ...] | None:
         """A reason found earlier whose choices are all made now (most recently used first)."""
         remembered = self._reasons.get(lit)
@@ -581,13 +598,14 @@ class Stepper:
         found = self._orders.get(name)
         if found is not None:
             return found
-        reading = self._reading_selectors
+        reading = self._reading_ids
+        selectors = self._guarded().selectors
         near = reading.get(name, [])
         position = self.engine.encoding.order
         neighbours = sorted(self._neighbours.get(name, set()), key=lambda n: position[n])
-        order = list(
-            dict.fromkeys([*near, *(s for n in neighbours for s in reading[n]), *self._hard])
-        )
+        every = (r.id for r in self.engine.hard)
+        ids = dict.fromkeys([*near, *(rid for n in neighbours for rid in reading[n]), *every])
+        order = [selectors[rid] for rid in ids]
         self._orders[name] = order
         return order
 
@@ -611,35 +629,57 @@ class Stepper:
             if read <= trial.keys() and not holds(self.problem, rule, trial):
                 lits = self.engine.encoding.slot_lits
                 needed = frozenset(lits[s][trial[s]] for s in read if s != name)
+                self._share([*needed, self._guarded().selectors[rule.id]])
                 return self._remember(lit, needed, (rule.id,))
-        sat = self.engine.sat
+        guard = self._guarded()
+        sat = guard.session
+        chosen = set(choices)
+        for earlier in self._recent:
+            no_conflict, _ = sat.propagate([lit, *earlier])
+            if not no_conflict:  # the same choices and rules exclude this value too
+                kept = (
+                    shrink_by_propagation(sat, earlier, [lit], len(earlier))
+                    if len(earlier) <= SHRINK_PROPAGATIONS
+                    else earlier
+                )
+                needed = frozenset(c for c in kept if c in chosen)
+                return self._remember(
+                    lit, needed, tuple(sorted(guard.rule_of[s] for s in kept if s not in chosen))
+                )
         assumptions = [lit, *choices, *self._selector_order(name)]
         found = sat.solve_limited(assumptions, CONFLICT_BUDGET)
         if found is None:  # a long search: it is still owed a reason, so no budget now
             self.unbounded += 1
             found = sat.solve(assumptions)
         if found:
-            raise AssertionError("the engine's solver found a value possible that was refuted")
+            raise AssertionError("a value found possible that the units solver refuted")
         core = sat.core()
         # deletion order: choices, then the rules least worth showing (built-in, wide)
-        rank = self._rank
+        rank, rule_of = self._rank, guard.rule_of
         candidates = [c for c in choices if c in core] + sorted(
-            (s for s in core if s in rank), key=rank.__getitem__
+            (s for s in core if s in rule_of), key=lambda s: rank[rule_of[s]]
         )
         no_conflict, _ = sat.propagate([lit, *candidates])
         if not no_conflict:
-            kept = shrink_by_propagation(sat, candidates, [lit], SHRINK_PROPAGATIONS)
+            kept = (
+                shrink_by_propagation(sat, candidates, [lit], SHRINK_PROPAGATIONS)
+                if len(candidates) <= SHRINK_PROPAGATIONS
+                else candidates
+            )
         else:
-            kept = self._shrink_by_search(lit, candidates)
-        chosen = set(choices)
+            kept = self._shrink_by_search(sat, lit, candidates)
         needed = frozenset(c for c in kept if c in chosen)
-        rules = tuple(sorted(self._rule_of[s] for s in kept if s not in chosen))
+        rules = tuple(sorted(rule_of[s] for s in kept if s not in chosen))
+        self._share(kept)
         return self._remember(lit, needed, rules)
 
-    def _shrink_by_search(self, lit: int, candidates: list[int]) -> list[int]:
+    def _share(self, reason: list[int]) -> None:
+        self._recent.insert(0, reason)
+        del self._recent[RECENT_REASONS:]
+
+    def _shrink_by_search(self, sat: Session, lit: int, candidates: list[int]) -> list[int]:
         """Deletion with at most SHRINK_BUDGET bounded searches (a core that propagation
         alone does not refute)."""
-        sat = self.engine.sat
         kept = list(candidates)
         budget = SHRINK_BUDGET
         i = 0

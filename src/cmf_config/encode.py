@@ -41,6 +41,12 @@ class Encoding:
                 self._exactly_one(lits)
         self.primary_vars = self.nvars
 
+    def forget(self) -> None:
+        """Encode the next expressions from scratch, sharing no gate with earlier ones (so
+        each one's clauses define all the literals it needs: see `guarded.RuleSolver`)."""
+        self._cache.clear()
+        self._gates.clear()
+
     def new_var(self) -> int:
         """A fresh variable."""
         self.nvars += 1
