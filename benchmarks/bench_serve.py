@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import random
 import signal
@@ -45,12 +46,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic import generate
+from synthetic import Instance, generate
 
 from cmf_config.bounded import cost_of, rc2_completion, shifted_soft
 from cmf_config.configurator import Stepper
@@ -196,6 +198,13 @@ def bench_catalog(steps: int, baseline_steps: int, seed: int) -> None:
 # ------------------------------------------------------------------ the synthetic line
 
 
+def cpu_timed(function: Callable[[], object]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of one call (CPU time is what the load does not inflate)."""
+    start, cpu = time.perf_counter(), time.process_time()
+    function()
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
 def bench_synthetic(
     steps: int,
     baseline_steps: int,
@@ -224,51 +233,160 @@ def bench_synthetic(
         f"\nsynthetic line: {len(instance.problem.slots)} slots, {instance.variants} values, {len(instance.rules)} rules, "
         f"CNF {engine.encoding.nvars:,} variables, {len(engine.encoding.clauses):,} clauses; start {ms(time.perf_counter() - start)}; {compiled}"
     )
+    names = [s.name for s in instance.problem.slots]
+    # The walk is drawn by a second stepper (options only), so that the measured one has
+    # seen none of its states: what it keeps (models, reasons) comes from earlier steps.
+    walker = Stepper(Engine(instance.problem, instance.rules), weights, count_seconds=None)
 
     def possible(state: Assignment) -> Mapping[str, tuple[Sequence[str], Sequence[str]]]:
-        step = stepper.step(state)
-        return {k: (v.possible, tuple(v.excluded)) for k, v in step.options.items()}
+        if not walker.consistent(state):
+            return {}
+        found = walker.options(state, [n for n in names if n not in state], reasons=False)
+        return {k: (v.possible, tuple(v.excluded)) for k, v in found.items()}
 
-    first = timed(lambda: stepper.step({}))
-    print(f"first step (no choice, cold: every dead value's reason found once): {ms(first)}")
     states = walk(instance.problem, possible, steps, seed)
-    stepper._steps.clear()  # new states, warm reasons: as a server that has run a while
+    first_wall, first_cpu = cpu_timed(partial(stepper.step, {}))
+    print(
+        f"first step (no choice; builds the guarded rule solver and finds every dead value's reason once, "
+        f"a start-up cost): {ms(first_wall)} wall, {ms(first_cpu)} CPU"
+    )
+    # Each part of a step is timed where `Stepper._compute` calls it (instance wrappers).
+    parts: dict[str, float] = {}
+
+    def timing(part: str, function: Callable[..., object]) -> Callable[..., object]:
+        def timed_part(*args: object, **kwargs: object) -> object:
+            begin, cpu = time.perf_counter(), time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                parts[part] = parts.get(part, 0.0) + time.perf_counter() - begin
+                parts[part + " CPU"] = parts.get(part + " CPU", 0.0) + time.process_time() - cpu
+
+        return timed_part
+
+    for attribute, part in (
+        ("consistent", "options"),
+        ("options", "options"),
+        ("least_cost", "BOM"),
+        ("count", "count"),
+    ):
+        if hasattr(stepper, attribute):
+            setattr(stepper, attribute, timing(part, getattr(stepper, attribute)))
     encoding = engine.encoding
     before = (len(encoding.clauses), encoding.nvars)
-    times = [timed(lambda s=s: stepper.step(s)) for s in states]
+    walls: list[float] = []
+    cpus: list[float] = []
+    split: dict[str, list[float]] = {
+        name: [] for part in ("options", "BOM", "count") for name in (part, part + " CPU")
+    }
+    cached = 0
+    excluded = 0
+    sizes: list[int] = []
+    for state in states:
+        parts.clear()
+        wall, cpu = cpu_timed(partial(stepper.step, state))
+        walls.append(wall)
+        cpus.append(cpu)
+        cached += not parts
+        for part, times in split.items():
+            times.append(parts.get(part, 0.0))
+        step = stepper.step(state)
+        for found in step.options.values():
+            for reason in found.excluded.values():
+                assert reason, "an excluded value shown without its rules"
+                excluded += 1
+                sizes.append(len(reason))
     after = (len(encoding.clauses), encoding.nvars)
-    baseline = Engine(instance.problem, instance.rules)
-    clauses_before = len(baseline.encoding.clauses)
-
-    def cli_step(state: Assignment) -> None:
-        baseline.options(state)  # the CLI's options (its RC2 completion does not finish)
-
-    base_times = [timed(lambda s=s: cli_step(s)) for s in states[:baseline_steps]]
-    ours = times[: len(base_times)]
     label = (
-        "serve step (open slots + chosen slots' alternatives)"
+        "whole step (open slots + chosen slots' alternatives)"
         if alternatives
-        else "serve step (open slots, as `options`)"
+        else "whole step (open slots' options, as `options`)"
     )
     print()
-    print("| synthetic, 100 slots / 3,000 rules | steps | p50 | p95 | max | aim |")
-    print("|---|---|---|---|---|---|")
-    print(summary(label, times, "100 / 250 ms"))
-    print(summary(f"same, first {len(ours)} steps", ours))
-    print(summary("baseline: Engine.options", base_times))
     print(
-        f"\nratio baseline / serve on the same {len(ours)} states: p50 x{statistics.median(base_times) / statistics.median(ours):.1f}"
+        "| synthetic, 100 slots / 3,000 rules | steps | p50 wall | p95 wall | max wall | p50 CPU | p95 CPU | aim |"
     )
-    print(f"flat curve: {flat(times)}")
+    print("|---|---|---|---|---|---|---|---|")
+
+    def row(name: str, wall: Sequence[float], cpu: Sequence[float] | None, aim: str = "") -> None:
+        cpu_cells = f"{ms(statistics.median(cpu))} | {ms(percentile(cpu, 0.95))}" if cpu else "| "
+        print(
+            f"| {name} | {len(wall)} | {ms(statistics.median(wall))} | {ms(percentile(wall, 0.95))} "
+            f"| {ms(max(wall))} | {cpu_cells} | {aim} |"
+        )
+
+    row(label, walls, cpus, "100 / 250 ms")
+    row("- options with reasons (+ consistency)", split["options"], split["options CPU"])
+    row("- BOM (least-cost completion)", split["BOM"], split["BOM CPU"])
+    row("- count", split["count"], split["count CPU"])
     print(
-        f"engine CNF before/after: clauses {before[0]:,} -> {after[0]:,}, variables {before[1]:,} -> {after[1]:,}"
+        f"\n{cached} of {len(states)} states were answered from the step cache (the walk's undo steps)"
+    )
+    print(f"flat curve (wall): {flat(walls)}")
+    print(f"flat curve (CPU):  {flat(cpus)}")
+    print(f"flat curve (options part, wall): {flat(split['options'])}")
+    print(f"flat curve (options part, CPU):  {flat(split['options CPU'])}")
+    sizes.sort()
+    print(
+        f"excluded values shown over the steps: {excluded:,}, every one with its rules; rules per reason: "
+        f"median {statistics.median(sizes) if sizes else 0}, p95 {percentile(sizes, 0.95) if sizes else 0}, max {max(sizes, default=0)}; "
+        f"reason searches past the conflict budget: {stepper.unbounded}"
     )
     print(
-        f"baseline engine after {len(base_times)} steps: clauses {clauses_before:,} -> {len(baseline.encoding.clauses):,}"
+        f"engine CNF before/after: clauses {before[0]:,} -> {after[0]:,}, variables {before[1]:,} -> {after[1]:,}; "
+        f"second-solver rebuilds: {stepper.rebuilds}"
     )
-    print(f"second-solver rebuilds: {stepper.rebuilds}")
-    print("per-step times of the baseline:", ", ".join(ms(t) for t in base_times))
+    if baseline_steps:
+        # The CLI's engine path, on a fresh engine in a child process with a time limit
+        # (it can run for minutes on this line); the step's options part on the same states.
+        picked = states[:baseline_steps]
+        base = [_limited_options(instance, state, BASELINE_SECONDS) for state in picked]
+        cells = [
+            f"{ms(w)} wall / {ms(c)} CPU"
+            if w is not None and c is not None
+            else f"over {BASELINE_SECONDS:.0f} s"
+            for w, c in base
+        ]
+        ours = split["options"][: len(picked)]
+        print(
+            f"baseline, the CLI's `Engine.options` (minimal reasons) on the first {len(picked)} states: "
+            + ", ".join(cells)
+            + f"; the step's options part on the same states: {', '.join(ms(t) for t in ours)}"
+        )
+    for part in ("consistent", "options", "least_cost", "count"):
+        stepper.__dict__.pop(part, None)  # the timing wrappers go
     bench_answers(stepper, states[:completion_states], rc2_seconds)
+
+
+BASELINE_SECONDS = 120.0
+
+
+def _limited_options(
+    instance: Instance, state: Assignment, seconds: float
+) -> tuple[float | None, float | None]:
+    """Wall and CPU seconds of `Engine.options` (fresh engine) in a forked child, or Nones
+    past `seconds`."""
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        engine = Engine(instance.problem, instance.rules)
+        engine.sat  # noqa: B018
+        sender.send(cpu_timed(partial(engine.options, state)))
+
+    process = ctx.Process(target=child)
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(seconds):
+            return None, None
+        wall, cpu = receiver.recv()
+        return float(wall), float(cpu)
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+        receiver.close()
 
 
 def bench_answers(stepper: Stepper, states: Sequence[Assignment], rc2_seconds: float) -> None:
@@ -502,7 +620,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--baseline-steps", type=int, default=30)
     parser.add_argument("--synthetic-steps", type=int, default=200)
-    parser.add_argument("--synthetic-baseline-steps", type=int, default=6)
+    parser.add_argument("--synthetic-baseline-steps", type=int, default=2)
     parser.add_argument("--alternatives", action="store_true")
     parser.add_argument(
         "--count-seconds", type=float, default=30.0, help="d4's budget at start (0: not tried)"
@@ -510,6 +628,7 @@ def main() -> int:
     parser.add_argument("--completion-states", type=int, default=10)
     parser.add_argument("--rc2-seconds", type=float, default=10.0)
     parser.add_argument("--no-synthetic", action="store_true")
+    parser.add_argument("--no-catalog", action="store_true", help="skip the bundled catalog")
     parser.add_argument("--load", action="store_true")
     parser.add_argument("--load-seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=50)
@@ -528,7 +647,8 @@ def main() -> int:
         args.synthetic_baseline_steps = 1
         args.completion_states, args.rc2_seconds, args.count_seconds = 3, 2.0, 5.0
     print(f"load average before: {os.getloadavg()[0]:.2f}")
-    bench_catalog(args.steps, args.baseline_steps, args.seed)
+    if not args.no_catalog:
+        bench_catalog(args.steps, args.baseline_steps, args.seed)
     if not args.no_synthetic:
         bench_synthetic(
             args.synthetic_steps,

@@ -450,7 +450,7 @@ class Stepper:
         return Completion(assignment=found, cost=cost, proven=False, bound=bound, how="improved")
 
     def options(
-        self, assignment: Mapping[str, int], slots: Sequence[str]
+        self, assignment: Mapping[str, int], slots: Sequence[str], reasons: bool = True
     ) -> dict[str, SlotOptions]:
         """Possible values of `slots` under the choices, and the rules excluding the others.
 
@@ -462,7 +462,8 @@ class Stepper:
         unseen values and avoiding seen ones: phases), until the first unsatisfiable one
         proves every value left excluded. The engine's own clauses and variables are never
         touched; the covering clauses live in the second solver and are retired at once.
-        Every excluded value gets its reason (`_reason`): none is left out.
+        Every excluded value gets its reason (`_reason`): none is left out. Without
+        `reasons`, the excluded values come with no rules (only the sets are wanted).
         """
         units = self._units_solver()
         choices = self.engine.choice_lits(assignment)
@@ -508,7 +509,7 @@ class Stepper:
                 if marks[index]:
                     continue
                 lit = lits[index]
-                rules = self._known_reason(lit, chosen)
+                rules = self._known_reason(lit, chosen) if reasons else ()
                 if rules is None:
                     rules = self._reason(lit, assignment, choices)
                 excluded[value.id] = rules
