@@ -267,3 +267,19 @@ def test_cached_engine_answers_as_a_fresh_one(
     cache._MEMO.clear()
     assert run_cli(capsys, args) == filled  # every entry read back from disk
     assert run_cli(capsys, [*args, "--no-cache"]) == filled
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the XDG rule is used on Linux only")
+@pytest.mark.parametrize("xdg", [None, "", "  ", "/tmp/xdg-cache"])
+def test_cache_folder_is_platformdirs_one_on_linux(
+    monkeypatch: pytest.MonkeyPatch, xdg: str | None
+) -> None:
+    """The cache folder computed without importing platformdirs is the one it gives."""
+    from platformdirs import user_cache_dir
+
+    monkeypatch.delenv("CMF_CONFIG_CACHE_DIR", raising=False)
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    assert cache.folder() == Path(user_cache_dir("cmf-config", appauthor=False))

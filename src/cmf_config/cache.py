@@ -68,6 +68,10 @@ def folder() -> Path:
     override = os.environ.get("CMF_CONFIG_CACHE_DIR")
     if override:
         return Path(override)
+    system: str = sys.platform
+    if system == "linux":  # platformdirs' XDG rule, without importing it (start-up)
+        base = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.expanduser("~/.cache")
+        return Path(base) / "cmf-config"
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("cmf-config", appauthor=False))
