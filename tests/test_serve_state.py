@@ -123,3 +123,39 @@ def test_parts_round_trip_through_the_query(
     assert [(p.part, p.name, p.quantity, p.unit_cost, p.unit_mass_kg) for p in back.parts] == [
         (p.part, p.name, p.quantity, p.unit_cost, p.unit_mass_kg) for p in lines
     ]
+
+
+def test_the_page_says_when_the_count_and_the_least_cost_are_not_exact(app: Any) -> None:
+    """A product line past d4 and past the step's budget: the page says "at least" and "not
+    proven least" with the bound, never a bare number presented as exact."""
+    import attrs
+
+    from cmf_config.bounded import Completion, Count
+    from cmf_config.web import pages
+
+    service = app.app.state.service
+    data = service.page_data(parse_query(service.workspace, "platform=cmf-bev"))
+    step = data.step
+    assert step.counted is not None
+    assert step.counted.exact
+    assert (
+        f">{step.counted.value:,}</span> buildable vehicles left (exact count, d4)"
+        in pages.page(data)
+    )
+    assert step.least is not None
+    rough = attrs.evolve(
+        step,
+        count=None,
+        counted=Count(value=4321, exact=False, how="product"),
+        least=Completion(
+            assignment=step.least.assignment,
+            cost=step.least.cost + 500,
+            proven=False,
+            bound=step.least.cost - 250,
+            how="improved",
+        ),
+    )
+    html = pages.page(attrs.evolve(data, step=rough))
+    assert 'At least <span id="count-at-least">4,321</span> buildable vehicles left' in html
+    assert "not an exact count" in html
+    assert f"no completion costs less than {(step.least.cost - 250) / 100:,.2f}" in html
