@@ -242,11 +242,11 @@ def test_empty_or_missing_rules_folder_is_an_error(
         monkeypatch,
     )
     assert code == 2
-    assert "empty-rules:1:1: error E002: the rules folder holds" in out
+    assert "empty-rules: error E002: the rules folder holds" in out
     assert "nothing would be checked" in out
     code, out, err = run_in(repo, ["lint", "--rules", "missing"], capsys, monkeypatch)
     assert code == 2
-    assert "missing:1:1: error E001: the rules directory does not exist" in err
+    assert "missing: error E001: the rules directory does not exist" in err
 
 
 def test_lint_ignores_the_project_codes(

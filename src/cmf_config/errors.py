@@ -26,7 +26,8 @@ class ExitCode(enum.IntEnum):
 
 @attrs.frozen(order=True)
 class Span:
-    """A 1-based position in a text file; `end_col` marks the end of the underlined text."""
+    """A 1-based position in a text file; `end_col` marks the end of the underlined text.
+    Line 0 is no position: the path as a whole (a folder, a model), shown as the path alone."""
 
     path: str
     line: int
@@ -34,7 +35,7 @@ class Span:
     end_col: int | None = attrs.field(default=None, order=False)
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}"
+        return f"{self.path}:{self.line}:{self.col}" if self.line > 0 else self.path
 
 
 NO_SPAN = Span("<none>", 0, 0)

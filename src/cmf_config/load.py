@@ -605,7 +605,7 @@ def _load_catalog_cached(directory: str, cwd: str, content: str = "") -> Catalog
             [
                 Diagnostic(
                     code="E001",
-                    span=Span(display_path(root), 1, 1),
+                    span=Span(display_path(root), 0, 0),  # a folder: no line
                     message="the catalog directory does not exist",
                     hint="give --catalog the path of a directory holding kinds.yaml, modules*.yaml, ...",
                 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 KINDS: tuple[str, ...] = (
     "engine_compartment",
@@ -48,13 +48,20 @@ def finite(document: object) -> object:
 # ------------------------------------------------------------------ validate
 
 
-def validate_text(results: Sequence[tuple[str, bool, Sequence[str]]]) -> str:
-    """Human output of validate: each file's rendered diagnostics, then its verdict."""
+def validate_text(
+    results: Sequence[tuple[str, bool, Sequence[str]]], unchecked: Collection[str] = ()
+) -> str:
+    """Human output of validate: each file's rendered diagnostics, then its verdict. The files
+    in `unchecked` could not be used (exit 2), so no rule was checked: they are not called
+    INVALID (which means rules broken, exit 1)."""
     out = []
     for path, valid, rendered in results:
         if rendered:
             out.append("\n".join(rendered))
-        out.append(f"{path}: {'valid' if valid else 'INVALID'}")
+        verdict = "valid" if valid else "INVALID"
+        if path in unchecked:
+            verdict = "could not be checked (see the errors above)"
+        out.append(f"{path}: {verdict}")
     return "\n".join(out) + "\n"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -176,10 +176,13 @@ def unusable_json(diagnostics: Sequence[Diagnostic]) -> str:
     return validate_json([(path, False, ds) for path, ds in by_file.items()])
 
 
-def validate_text(results: Sequence[tuple[str, bool, Sequence[Diagnostic]]]) -> str:
-    """Human output of validate."""
+def validate_text(
+    results: Sequence[tuple[str, bool, Sequence[Diagnostic]]], unchecked: Collection[str] = ()
+) -> str:
+    """Human output of validate (`unchecked`: the files that could not be used)."""
     return plainreport.validate_text(
-        [(path, valid, [render_diagnostic(d) for d in diags]) for path, valid, diags in results]
+        [(path, valid, [render_diagnostic(d) for d in diags]) for path, valid, diags in results],
+        unchecked,
     )
 
 

@@ -672,7 +672,7 @@ def load_rules(directory: Path, problem: Problem) -> list[Rule]:
             [
                 Diagnostic(
                     code="E001",
-                    span=Span(display_path(directory), 1, 1),
+                    span=Span(display_path(directory), 0, 0),  # a folder: no line
                     message="the rules directory does not exist",
                     hint="give --rules the path of a directory holding *.yaml rule files",
                 )
@@ -725,7 +725,7 @@ def _nothing_to_check(directory: Path, what: str) -> Diagnostic:
     """A check with nothing to check against is an error, never a pass."""
     return Diagnostic(
         code="E002",
-        span=Span(display_path(directory), 1, 1),
+        span=Span(display_path(directory), 0, 0),  # a folder: no line
         message=f"the rules folder {what}: nothing would be checked",
         hint="point --rules (or `rules` in cmf-config.toml) at the folder of your rule files; "
         "`cmf-config init` writes a starting set",

@@ -30,9 +30,18 @@ def _uri(path: str) -> str:
     return quote(Path(path).as_posix())
 
 
+def _named(span: Span) -> bool:
+    """Whether the span names a real path ("<none>", "<stdin>"... name none)."""
+    return bool(span.path) and not span.path.startswith("<")
+
+
 def _location(span: Span) -> dict[str, object] | None:
+    """The span's file and region; a span of line 0 (a folder, a model as a whole) is the path
+    alone, with no region, and one that names no path is no location."""
     if span.line < 1:
-        return None
+        if not _named(span):
+            return None
+        return {"physicalLocation": {"artifactLocation": {"uri": _uri(span.path)}}}
     region: dict[str, object] = {"startLine": span.line, "startColumn": max(span.col, 1)}
     if span.end_col is not None and span.end_col > span.col:
         region["endColumn"] = span.end_col
@@ -121,6 +130,8 @@ def github_lines(diagnostics: Sequence[Diagnostic], notice: str | None = None) -
             ]
             if diag.span.end_col is not None and diag.span.end_col > diag.span.col:
                 fields.append(f"endColumn={diag.span.end_col}")
+        elif _named(diag.span):  # a folder or a model as a whole: the path, no line
+            fields.append(f"file={_escape(diag.span.path, prop=True)}")
         fields.append(f"title={_escape(f'cmf-config {diag.code}', prop=True)}")
         lines.append(f"::{_GITHUB[diag.severity]} {','.join(fields)}::{_escape(_text(diag))}")
     return "".join(line + "\n" for line in lines)

@@ -170,7 +170,7 @@ def run_validate(args: argparse.Namespace) -> int:
             args,
             report.validate_json(results)
             if args.format == "json"
-            else report.validate_text(results),
+            else report.validate_text(results, {r.path for r in found if not r.usable}),
         )
     )
     return _validate_code(found)
