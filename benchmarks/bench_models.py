@@ -459,9 +459,11 @@ def whole_table(rows: list[Result]) -> str:
             whole = cast("dict[str, Result]", cell["whole"])
             w_ours, w_theirs = whole["cmf-config"], whole["flamapy"]
             cpu = _pair(_cpu(w_ours), _cpu(w_theirs))
+            agree = str(cell.get("agree", ""))
+            if agree in ("yes", "-", "ours only"):  # older result files said "yes" for both
+                agree = _compared(cast(Result, cell))
             out.append(
-                f"| {row['model']} | {op} | {inside} | {_pair(w_ours, w_theirs)} | {cpu} "
-                f"| {cell.get('agree', '')} |"
+                f"| {row['model']} | {op} | {inside} | {_pair(w_ours, w_theirs)} | {cpu} | {agree} |"
             )
     return "\n".join(out) + "\n"
 
@@ -615,7 +617,7 @@ def run_model(
             lines["whole flamapy"].append(_cell(w_theirs))
             lines["ratio whole"].append(_ratio(w_ours, w_theirs) if op in WHOLE_OPS else "")
         notes.extend(_notes(op, path, cell))
-        disagreements += "agree" in cell and cell["agree"] not in ("yes", "-")
+        disagreements += "agree" in cell and cell["agree"] not in ("yes", "ours only", "-")
     print(f"{name}")
     print(f"  {'':13}" + "".join(f"{op:>12}" for op in ops))
     for tool, cells in lines.items():
@@ -647,11 +649,15 @@ def _notes(op: str, path: Path, cell: Result) -> list[str]:
 
 
 def _compared(cell: Result) -> str:
-    """ "yes" when two answers to the question were compared (and agreed), else "-"."""
+    """What was compared, when nothing disagreed: "yes" (the two tools' answers), "ours only"
+    (flamapy gave none; cmf-config's whole-process answer equals its in-process one) or "-"."""
     whole = cast("dict[str, Result]", cell.get("whole", {}))
-    answers = [cast(Result, cell["cmf-config"]), cast(Result, cell["flamapy"]), *whole.values()]
-    ok = sum(1 for a in answers if a.get("status") == "ok")
-    return "yes" if ok >= 2 else "-"
+    inside = [cast(Result, cell["cmf-config"]), cast(Result, cell["flamapy"])]
+    for ours, theirs in (inside, [whole.get("cmf-config", {}), whole.get("flamapy", {})]):
+        if ours.get("status") == theirs.get("status") == "ok":
+            return "yes"
+    answers = [inside[0], whole.get("cmf-config", {})]
+    return "ours only" if all(a.get("status") == "ok" for a in answers) else "-"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,7 +57,7 @@ def test_quick_run_measures_in_process_and_whole_process_and_checks_the_answers(
     assert core["whole"]["cmf-config"]["result"] == ["Dough", "Pizza", "Size", "Topping"]
     assert core["cmf-config"]["result"] == core["whole"]["cmf-config"]["result"]
     assert sat["whole"]["flamapy"] == {"status": "-"}  # --no-flamapy
-    assert sat["agree"] == core["agree"] == "yes"
+    assert sat["agree"] == core["agree"] == "ours only"  # whole process = in process
     assert core["whole"]["cmf-config"]["cpu_s"] > 0
 
 
