@@ -61,16 +61,10 @@ def _hash_batch(ids: pa.Array) -> Hashes:
         if data_buffer is not None and high > low
         else _EMPTY
     )
+    powers, inverse = _powers(len(data) + 1)
     with np.errstate(over="ignore"):
-        powers = np.full(len(data), _P, np.uint64)
-        inverse = np.full(len(data) + 1, _P_INV, np.uint64)
-        if len(data):
-            powers[0] = 1
-            powers = np.cumprod(powers, dtype=np.uint64)
-        inverse[0] = 1
-        inverse = np.cumprod(inverse, dtype=np.uint64)
         prefix = np.zeros(len(data) + 1, np.uint64)
-        np.cumsum((data + np.uint64(1)) * powers, dtype=np.uint64, out=prefix[1:])
+        np.cumsum((data + np.uint64(1)) * powers[: len(data)], dtype=np.uint64, out=prefix[1:])
         starts = offsets[:-1] - low
         ends = offsets[1:] - low
         value = (prefix[ends] - prefix[starts]) * inverse[starts]
@@ -85,6 +79,23 @@ def _hash_batch(ids: pa.Array) -> Hashes:
         valid = np.asarray(binary.is_valid().to_numpy(zero_copy_only=False), bool)
         value[~valid] = 0
     return value
+
+
+_TABLES: list[tuple[Hashes, Hashes]] = []
+
+
+def _powers(size: int) -> tuple[Hashes, Hashes]:
+    """P**i and P**-i modulo 2**64 for i < size (at least), computed once and kept."""
+    if not _TABLES or len(_TABLES[0][0]) < size:
+        length = max(size, 1 << 20)
+        with np.errstate(over="ignore"):
+            powers = np.full(length, _P, np.uint64)
+            inverse = np.full(length, _P_INV, np.uint64)
+            powers[0] = inverse[0] = 1
+            _TABLES[:] = [
+                (np.cumprod(powers, dtype=np.uint64), np.cumprod(inverse, dtype=np.uint64))
+            ]
+    return _TABLES[0]
 
 
 def id_batches(bank: BankFile, chunk_rows: int) -> Iterator[pa.Array]:

@@ -17,6 +17,7 @@ import types
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 import attrs
 import numpy as np
@@ -126,12 +127,16 @@ class Example:
 
 @attrs.frozen(kw_only=True)
 class Demand:
-    """Part demand of some orders, sparse: (group, part index, quantity) triples."""
+    """The valid orders of a chunk counted per (group, configuration), sparse: (group index,
+    configuration index, orders) triples; `boms` are the configurations' BOM ids. Exploded
+    into parts once, at the end of the run (`Tally.demand_table`): a chunk's pairs are far
+    fewer than its (group, part) triples."""
 
     groups: tuple[tuple[str | None, ...], ...]
+    boms: tuple[str, ...]
     rows: npt.NDArray[np.int64]
-    parts: npt.NDArray[np.int64]
-    quantities: npt.NDArray[np.int64]
+    configs: npt.NDArray[np.int64]
+    orders: npt.NDArray[np.int64]
 
 
 @attrs.frozen(kw_only=True)
@@ -211,6 +216,8 @@ class Checker:
         self._problems: dict[tuple[float, float], Problem] = {}
         self._cells: dict[tuple[str, bool, type, object], object] = {}
         self._outcomes: dict[tuple[Layout, tuple[object, ...]], Outcome] = {}
+        self._interned: dict[tuple[type, object], int] = {}
+        self._by_key: dict[tuple[Layout, bytes], Outcome] = {}
 
     @classmethod
     def open(cls, catalog_dir: Path | None, rules_dir: Path | None) -> Checker:
@@ -228,7 +235,7 @@ class Checker:
     def __getstate__(self) -> dict[str, object]:
         """Pickled for the workers without its caches (each worker fills its own)."""
         state = dict(self.__dict__)
-        for cache in ("_problems", "_cells", "_outcomes", "_vectors"):
+        for cache in ("_problems", "_cells", "_outcomes", "_vectors", "_interned", "_by_key"):
             state[cache] = {}
         return state
 
@@ -347,11 +354,8 @@ class Checker:
 
     # ------------------------------------------------------------- configurations
 
-    def outcome(
-        self, layout: Layout, values: tuple[object, ...], duplicate: object = None
-    ) -> Outcome:
-        """The verdict on one distinct row key (see `check_columns` for the key's parts);
-        `duplicate`, an Issue, makes the row malformed as well."""
+    def outcome(self, layout: Layout, values: tuple[object, ...]) -> Outcome:
+        """The verdict on one distinct row key (see `check_columns` for the key's parts)."""
         key = (layout, values)
         found = self._outcomes.get(key)
         if found is None:
@@ -359,9 +363,55 @@ class Checker:
             if len(self._outcomes) > _CACHE_LIMIT:
                 self._outcomes.clear()
             self._outcomes[key] = found
-        if isinstance(duplicate, Issue):
-            return Outcome(status="malformed", problems=(duplicate, *found.problems))
         return found
+
+    def row_keys(
+        self, columns: Sequence[tuple[npt.NDArray[np.int64], Sequence[object]]]
+    ) -> list[bytes]:
+        """One bytes key per row from (value index per row, values) columns: each value
+        interned to a number this checker gives it for good, so equal rows of any chunk have
+        equal keys (a dictionary lookup per distinct row, no tuple of values built)."""
+        if not columns or not len(columns[0][0]):
+            return []
+        ids = [
+            np.array([self._intern(v) for v in values], np.int64)[codes]
+            for codes, values in columns
+        ]
+        table = np.ascontiguousarray(np.stack(ids, axis=1))
+        rows = table.view(np.dtype((np.void, table.shape[1] * 8))).ravel().tolist()
+        return cast(list[bytes], rows)
+
+    def _intern(self, value: object) -> int:
+        key = (type(value), value)
+        found = self._interned.get(key)
+        if found is None:
+            found = self._interned[key] = len(self._interned)
+        return found
+
+    def outcome_by_key(
+        self,
+        layout: Layout,
+        key: bytes,
+        columns: Sequence[tuple[npt.NDArray[np.int64], Sequence[object]]],
+        row: int,
+    ) -> Outcome:
+        """The verdict on a row by its `row_keys` key; `columns` give its values if it is
+        the first such row."""
+        found = self._by_key.get((layout, key))
+        if found is None:
+            found = self.outcome(layout, tuple(values[codes[row]] for codes, values in columns))
+            if len(self._by_key) > _CACHE_LIMIT:
+                self._by_key.clear()
+            self._by_key[(layout, key)] = found
+        return found
+
+    @staticmethod
+    def with_duplicate(outcome: Outcome, duplicate: object) -> Outcome:
+        """The verdict on a row whose order id an earlier row has (`duplicate`: its Issue,
+        None if it has none): malformed, the duplicate named first."""
+        if isinstance(duplicate, Issue):
+            return Outcome(status="malformed", problems=(duplicate, *outcome.problems))
+        return outcome
 
     def _outcome(self, layout: Layout, values: tuple[object, ...]) -> Outcome:
         row_error = values[-1]
@@ -468,14 +518,14 @@ class Checker:
         warned = tuple(r.id for r in self.warning_rules if not holds(problem, r, assignment))
         return broken, warned
 
-    def bom_vector(self, outcome: Outcome) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """A valid outcome's BOM as (part index, quantity) pairs (empty for other outcomes)."""
-        if outcome.status != "valid":
-            return _EMPTY_I64, _EMPTY_I64
-        found = self._vectors.get(outcome.bom)
+    def bom_vector(
+        self, bom: str, configuration: Sequence[tuple[str, str]]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """A valid configuration's BOM as (part index, quantity) pairs."""
+        found = self._vectors.get(bom)
         if found is None:
             merged: dict[int, int] = {}
-            for line in self.bom(dict(outcome.configuration)):
+            for line in self.bom(dict(configuration)):
                 index = self._part_index[(line.part, line.name, line.unit_cost, line.unit_mass_kg)]
                 merged[index] = merged.get(index, 0) + line.quantity
             ordered = sorted(merged.items())
@@ -485,7 +535,7 @@ class Checker:
             )
             if len(self._vectors) > _CACHE_LIMIT:
                 self._vectors.clear()
-            self._vectors[outcome.bom] = found
+            self._vectors[bom] = found
         return found
 
     def bom(self, configuration: Mapping[str, str]) -> list[BomLine]:
@@ -625,20 +675,17 @@ def check_columns(
     key = _combine([c for c, _ in components], [len(v) for _, v in components], n)
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
+    checked = components[:-1] if duplicates else components
+    keys = checker.row_keys([(codes[first], values) for codes, values in checked])
+    outcomes = [
+        checker.outcome_by_key(layout, key, checked, row)
+        for key, row in zip(keys, first.tolist(), strict=True)
+    ]
     if duplicates:
-        # one key per first row that a duplicate names: not worth caching
+        codes, values = components[-1]
         outcomes = [
-            checker.outcome(
-                layout,
-                tuple(values[codes[row]] for codes, values in components[:-1]),
-                components[-1][1][components[-1][0][row]],
-            )
-            for row in first.tolist()
-        ]
-    else:
-        outcomes = [
-            checker.outcome(layout, tuple(values[codes[row]] for codes, values in components))
-            for row in first.tolist()
+            checker.with_duplicate(outcome, values[codes[row]])
+            for outcome, row in zip(outcomes, first.tolist(), strict=True)
         ]
     per_key = np.bincount(inverse, minlength=len(outcomes))
     status_of = np.array([STATUSES.index(o.status) for o in outcomes], np.int8)
@@ -652,7 +699,7 @@ def check_columns(
         for rule in outcome.warnings:
             warned[rule] += count
     verdicts = _verdicts(checker, layout, columns, outcomes, inverse, order_ids)
-    demand = _demand(checker, columns, group_by, outcomes, inverse, statuses)
+    demand = _demand(columns, group_by, outcomes, inverse, statuses)
     boms = {o.bom: o.configuration for o in outcomes if o.status == "valid"}
     return ChunkResult(
         verdicts=verdicts,
@@ -763,18 +810,16 @@ def _problem_text(problems: Sequence[Issue]) -> str:
 
 
 def _demand(
-    checker: Checker,
     columns: Columns,
     group_by: Sequence[str],
     outcomes: Sequence[Outcome],
     inverse: npt.NDArray[np.int64],
     statuses: npt.NDArray[np.int8],
 ) -> Demand:
-    """The chunk's part demand per group: valid orders counted per (group, configuration),
-    times each configuration's BOM vector, as one sparse product."""
+    """The chunk's valid orders counted per (group, configuration)."""
     valid = statuses == 0
     if not valid.any():
-        return Demand(groups=(), rows=_EMPTY_I64, parts=_EMPTY_I64, quantities=_EMPTY_I64)
+        return Demand(groups=(), boms=(), rows=_EMPTY_I64, configs=_EMPTY_I64, orders=_EMPTY_I64)
     codes: list[npt.NDArray[np.int64]] = []
     sizes: list[int] = []
     words: list[list[str | None]] = []
@@ -787,34 +832,19 @@ def _demand(
         sizes.append(len(text.dictionary) + 1)
         words.append([None, *text.dictionary.to_pylist()])
     group_key = _combine(codes, sizes, columns.size)[valid]
-    groups, group_of = np.unique(group_key, return_inverse=True)
-    first = np.nonzero(valid)[0][np.unique(group_of.reshape(-1), return_index=True)[1]]
+    _, first, group_of = np.unique(group_key, return_index=True, return_inverse=True)
+    rows = np.nonzero(valid)[0][first]
     names = tuple(
-        tuple(w[int(c[row])] for w, c in zip(words, codes, strict=True)) for row in first.tolist()
+        tuple(w[int(c[row])] for w, c in zip(words, codes, strict=True)) for row in rows.tolist()
     )
-    configs = inverse[valid]
-    pair = group_of.reshape(-1).astype(np.int64) * len(outcomes) + configs
+    pair = group_of.reshape(-1).astype(np.int64) * len(outcomes) + inverse[valid]
     pairs, counts = np.unique(pair, return_counts=True)
-    orders = scipy.sparse.csr_matrix(
-        (counts.astype(np.int64), (pairs // len(outcomes), pairs % len(outcomes))),
-        shape=(len(groups), len(outcomes)),
-    )
-    lines = [checker.bom_vector(o) for o in outcomes]
-    indptr = np.cumsum([0, *(len(p) for p, _ in lines)])
-    boms = scipy.sparse.csr_matrix(
-        (
-            np.concatenate([q for _, q in lines]) if lines else _EMPTY_I64,
-            np.concatenate([p for p, _ in lines]) if lines else _EMPTY_I64,
-            indptr,
-        ),
-        shape=(len(outcomes), len(checker.part_keys)),
-    )
-    product = (orders @ boms).tocoo()
     return Demand(
         groups=names,
-        rows=product.row.astype(np.int64),
-        parts=product.col.astype(np.int64),
-        quantities=product.data.astype(np.int64),
+        boms=tuple(o.bom for o in outcomes),
+        rows=pairs // len(outcomes),
+        configs=pairs % len(outcomes),
+        orders=counts.astype(np.int64),
     )
 
 
@@ -872,6 +902,7 @@ class Tally:
     examples: list[Example] = attrs.field(factory=list)
     example_limit: int = 10
     groups: dict[tuple[str | None, ...], int] = attrs.field(factory=dict)
+    configs: dict[str, int] = attrs.field(factory=dict)
     _keys: list[npt.NDArray[np.int64]] = attrs.field(factory=list)
     _quantities: list[npt.NDArray[np.int64]] = attrs.field(factory=list)
     _pending: int = 0
@@ -890,17 +921,20 @@ class Tally:
                 self.examples.append(example)
         demand = result.demand
         if len(demand.rows):
-            local = np.array(
+            groups = np.array(
                 [self.groups.setdefault(g, len(self.groups)) for g in demand.groups], np.int64
             )
-            self._keys.append(local[demand.rows] * self.parts + demand.parts)
-            self._quantities.append(demand.quantities)
+            configs = np.array(
+                [self.configs.setdefault(b, len(self.configs)) for b in demand.boms], np.int64
+            )
+            self._keys.append((groups[demand.rows] << 32) | configs[demand.configs])
+            self._quantities.append(demand.orders)
             self._pending += len(demand.rows)
             if self._pending > 4_000_000:
                 self._compact()
 
     def _compact(self) -> None:
-        """Sum equal (group, part) keys: memory stays that of the demand table itself."""
+        """Sum equal (group, configuration) keys: memory stays that of the pairs seen."""
         if len(self._keys) <= 1:
             return
         keys = np.concatenate(self._keys)
@@ -962,10 +996,31 @@ class Tally:
         return pa.table(data, schema=schema)
 
     def demand_table(self, checker: Checker, group_by: Sequence[str]) -> pa.Table:
-        """Part demand over the valid orders, per group (sorted), then part number."""
+        """Part demand over the valid orders, per group (sorted), then part number: the
+        (group, configuration) order counts times the configurations' BOMs, one sparse
+        product."""
         self._compact()
-        keys = self._keys[0] if self._keys else _EMPTY_I64
-        quantities = self._quantities[0] if self._quantities else _EMPTY_I64
+        pairs = self._keys[0] if self._keys else _EMPTY_I64
+        counts = self._quantities[0] if self._quantities else _EMPTY_I64
+        bom_of = sorted(self.configs, key=self.configs.__getitem__)
+        vectors = [
+            checker.bom_vector(b, self.boms[b]) if b else (_EMPTY_I64, _EMPTY_I64) for b in bom_of
+        ]
+        boms = scipy.sparse.csr_matrix(
+            (
+                np.concatenate([q for _, q in vectors]) if vectors else _EMPTY_I64,
+                np.concatenate([p for p, _ in vectors]) if vectors else _EMPTY_I64,
+                np.cumsum([0, *(len(p) for p, _ in vectors)]),
+            ),
+            shape=(len(vectors), self.parts),
+        )
+        orders = scipy.sparse.csr_matrix(
+            (counts, (pairs >> 32, pairs & 0xFFFFFFFF)),
+            shape=(len(self.groups), len(vectors)),
+        )
+        product = (orders @ boms).tocoo()
+        keys = product.row.astype(np.int64) * self.parts + product.col.astype(np.int64)
+        quantities = product.data.astype(np.int64)
         names = {gid: group for group, gid in self.groups.items()}
         ranked = sorted(names, key=lambda g: _group_order(names[g]))
         rank = np.zeros(len(names), np.int64)
