@@ -12,20 +12,26 @@ Measures, on the bundled catalog, each figure the median of --repeat runs in thi
   process) against two baselines measured side by side: `Workspace.validate` (the SAT engine)
   once per order, and the compiled rules evaluated once per order without the
   distinct-configuration cache;
-- the CLI on all cores: `--workers 1` vs `--workers 2` (scaling), `--dask local` with two
-  workers vs `--workers 2` (Dask overhead), wall time and peak RSS of the whole process tree;
-- --big N: one run of the CLI on an N-order Parquet bank (10,000,000 for the issue's target).
+- the CLI three ways side by side, interleaved in one run: `--workers 1` (the baseline),
+  `--workers 2` (the 1 -> 2 scaling) and `--dask local` with two workers (Dask against
+  `--workers 2` on the same cores): wall seconds (median), CPU seconds of the whole process
+  tree, and peak memory of the whole tree (sum of RSS and sum of PSS over the command and
+  every process under it, sampled every 100 ms from /proc);
+- --big N: the same three on an N-order Parquet bank (10,000,000 for the issue's target),
+  --big-repeat times each.
 
 Usage:
   python benchmarks/orders.py generate OUT.parquet|.csv|.jsonl --orders N [--seed S]
-  python benchmarks/orders.py bench [--orders N] [--repeat R] [--big N] [--quick]
+  python benchmarks/orders.py bench [--orders N] [--repeat R] [--big N] [--big-repeat R] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -283,37 +289,71 @@ def _num(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes."""
-    total = 0
+def _tree(pid: int) -> list[int]:
+    """A process and all its descendants (from /proc/PID/task/*/children)."""
+    found: list[int] = []
     stack = [pid]
     while stack:
         current = stack.pop()
+        found.append(current)
         try:
-            with open(f"/proc/{current}/status") as handle:
-                for line in handle:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as handle:
                     stack += [int(c) for c in handle.read().split()]
         except (OSError, ValueError):
             continue
-    return total
+    return found
 
 
-def run_cli(args: Sequence[str]) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS of the process tree (sampled every 50 ms), exit code."""
+def _memory(pids: Sequence[int]) -> tuple[int, int]:
+    """Sum of resident memory (RSS) and of proportional set size (PSS) of processes, in
+    bytes. RSS counts pages shared between processes once per process (an upper bound);
+    PSS splits each shared page between its users."""
+    rss = pss = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                for line in handle:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1]) * 1024
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+        except (OSError, ValueError):
+            continue
+    return rss, pss
+
+
+@dataclasses.dataclass
+class Run:
+    """One run of the command: wall and CPU seconds, peak memory of its process tree."""
+
+    seconds: float
+    cpu: float
+    rss: int
+    pss: int
+    processes: int
+    load: float
+
+
+def run_cli(args: Sequence[str]) -> Run:
+    """Run `cmf-config ARGS`; memory of the whole tree sampled every 100 ms.
+
+    CPU is user + system time of the command and every process under it (the children's
+    rusage, which includes their own reaped children: workers, Dask nannies and workers)."""
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen([*CLI, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
+    peak = [0, 0, 0]
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss(process.pid))
-            done.wait(0.05)
+            pids = _tree(process.pid)
+            rss, pss = _memory(pids)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
+            peak[2] = max(peak[2], len(pids))
+            done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -321,18 +361,66 @@ def run_cli(args: Sequence[str]) -> tuple[float, int, int]:
     done.set()
     sampler.join()
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if process.returncode not in (0, 1):
         sys.stderr.write(err.decode(errors="replace"))
         raise SystemExit(f"cmf-config orders failed with exit code {process.returncode}")
-    return seconds, peak, process.returncode
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Run(seconds, cpu, peak[0], peak[1], peak[2], load)
 
 
-def _median_cli(args: Sequence[str], repeat: int) -> tuple[float, int]:
-    runs = [run_cli(args) for _ in range(repeat)]
-    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+MODES: dict[str, list[str]] = {
+    "--workers 1": ["--workers", "1"],
+    "--workers 2": ["--workers", "2"],
+    "--dask local, 2 workers": ["--dask", "local", "--workers", "2"],
+}
 
 
-def bench(orders: int, repeat: int, big: int, quick: bool) -> None:
+def side_by_side(bank: Path, orders: int, repeat: int, out: Path) -> None:
+    """The three ways of running, interleaved (w1, w2, Dask, w1, ...), so that the load of
+    the shared machine falls on all three alike; medians, peaks over the runs."""
+    common = ["orders", str(bank), "-o", str(out), "--group-by", "week,plant"]
+    runs: dict[str, list[Run]] = {m: [] for m in MODES}
+    for _ in range(repeat):
+        for mode, flags in MODES.items():
+            runs[mode].append(run_cli([*common, *flags]))
+    med = {m: statistics.median(r.seconds for r in rs) for m, rs in runs.items()}
+    cpu = {m: statistics.median(r.cpu for r in rs) for m, rs in runs.items()}
+    loads = [r.load for rs in runs.values() for r in rs]
+    print()
+    print(
+        f"## The CLI on {orders:,} orders (Parquet in, Parquet out, --group-by week,plant; "
+        f"median of {repeat}, interleaved)"
+    )
+    print()
+    print(
+        "| run | seconds | orders/s | CPU s (tree) | peak RSS sum (tree) | peak PSS sum | "
+        "processes | ratio |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    one, two = "--workers 1", "--workers 2"
+    for mode, rs in runs.items():
+        rss = max(r.rss for r in rs) / 2**20
+        pss = max(r.pss for r in rs) / 2**20
+        if mode == one:
+            ratio = "baseline"
+        elif mode == two:
+            ratio = f"1 -> 2 workers: {med[one] / med[two]:.2f}x faster"
+        else:
+            ratio = f"{med[mode] / med[two]:.2f}x the time of --workers 2"
+        print(
+            f"| {mode} | {med[mode]:.1f} | {orders / med[mode]:,.0f} | {cpu[mode]:.1f} | "
+            f"{rss:,.0f} MiB | {pss:,.0f} MiB | {max(r.processes for r in rs)} | {ratio} |"
+        )
+    print()
+    print(
+        f"load average (1 min) at the start of the runs: {min(loads):.1f}-{max(loads):.1f} "
+        f"on {os.cpu_count()} cores; all runs: "
+        + ", ".join(f"{m} {', '.join(f'{r.seconds:.1f}' for r in rs)} s" for m, rs in runs.items())
+    )
+
+
+def bench(orders: int, repeat: int, big: int, big_repeat: int, quick: bool) -> None:
     """Generate the banks, measure, print the tables."""
     tmp = Path(tempfile.mkdtemp(prefix="cmf-orders-bench-"))
     bank = tmp / "bank.parquet"
@@ -360,25 +448,7 @@ def bench(orders: int, repeat: int, big: int, quick: bool) -> None:
     print(
         f"| orders: read + decode + check + BOM, distinct cache | {core:,.0f} | {core / sat:,.1f}x |"
     )
-    out = tmp / "out"
-    common = ["orders", str(bank), "-o", str(out), "--group-by", "week,plant"]
-    one, rss1 = _median_cli([*common, "--workers", "1"], repeat)
-    two, rss2 = _median_cli([*common, "--workers", "2"], repeat)
-    dask, rss3 = _median_cli([*common, "--dask", "local", "--workers", "2"], repeat)
-    print()
-    print(f"## The CLI on {orders:,} orders (Parquet in, Parquet out; median of {repeat})")
-    print()
-    print("| run | seconds | orders/s | peak RSS (tree) | ratio |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    print(
-        f"| --workers 1 (baseline) | {one:.1f} | {orders / one:,.0f} | {rss1 / 2**20:,.0f} MiB | 1.00 |"
-    )
-    print(
-        f"| --workers 2 | {two:.1f} | {orders / two:,.0f} | {rss2 / 2**20:,.0f} MiB | {one / two:.2f}x faster |"
-    )
-    print(
-        f"| --dask local, 2 workers | {dask:.1f} | {orders / dask:,.0f} | {rss3 / 2**20:,.0f} MiB | {dask / two:.2f}x the time of --workers 2 |"
-    )
+    side_by_side(bank, orders, repeat, tmp / "out")
     if big:
         big_bank = tmp / "big.parquet"
         started = time.perf_counter()
@@ -388,24 +458,7 @@ def bench(orders: int, repeat: int, big: int, quick: bool) -> None:
             f"generated {big:,} orders in {time.perf_counter() - started:.0f} s "
             f"({big_bank.stat().st_size / 2**20:,.0f} MiB Parquet)"
         )
-        seconds, rss, _ = run_cli(
-            [
-                "orders",
-                str(big_bank),
-                "-o",
-                str(tmp / "big-out"),
-                "--group-by",
-                "week,plant",
-                "--workers",
-                "2",
-            ]
-        )
-        print()
-        print(f"## {big:,} orders, --workers 2 (one run)")
-        print()
-        print("| seconds | orders/s | peak RSS (tree) |")
-        print("| ---: | ---: | ---: |")
-        print(f"| {seconds:.0f} | {big / seconds:,.0f} | {rss / 2**20:,.0f} MiB |")
+        side_by_side(big_bank, big, big_repeat, tmp / "big-out")
     print(f"\n(banks and outputs in {tmp})")
 
 
@@ -425,7 +478,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     b = sub.add_parser("bench", help="measure (the default)")
     b.add_argument("--orders", type=int, default=1_000_000)
     b.add_argument("--repeat", type=int, default=3)
-    b.add_argument("--big", type=int, default=0, help="also one run on a bank of this size")
+    b.add_argument("--big", type=int, default=0, help="also runs on a bank of this size")
+    b.add_argument("--big-repeat", type=int, default=1, help="runs of each mode on the big bank")
     b.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.what == "generate":
@@ -442,9 +496,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.what is None:
         args = parser.parse_args(["bench", *(argv or sys.argv[1:])])
     if args.quick:
-        bench(50_000, 1, 0, True)
+        bench(50_000, 1, 0, 1, True)
     else:
-        bench(args.orders, args.repeat, args.big, False)
+        bench(args.orders, args.repeat, args.big, args.big_repeat, False)
     return 0
 
 
