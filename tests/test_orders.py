@@ -644,3 +644,35 @@ def test_duplicate_order_ids_are_malformed_and_every_row_counted_once(
     statuses = Counter(str(v["status"]) for v in verdicts)
     assert summary["valid"] + summary["invalid"] + summary["malformed"] == 150
     assert {k: summary[k] for k in statuses} == dict(statuses)
+
+
+@pytest.mark.parametrize("max_chunks", [0, 1, 2, 5])
+def test_parquet_slices_cover_every_row_once_in_order(tmp_path: Path, max_chunks: int) -> None:
+    """Slices of row groups of 37 rows cut into batches of 10 (not a divisor), read as a
+    worker reads them, from the middle of a row group too: every row once, in file order,
+    with the row index and chunk index the plan gave; a slice's rest (`after`) reads on."""
+    from cmf_config.orderio import open_bank, read_slice, slices
+
+    ids = [f"O{i}" for i in range(100)]
+    path = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"order_id": ids, "week": ["W1"] * 100}), path, row_group_size=37)
+    pieces = list(slices(open_bank(path), 10, max_chunks))
+    assert sum(p.rows for p in pieces) == 100
+    seen: list[str] = []
+    index = 0
+    for piece in pieces:
+        chunks = list(read_slice(piece))
+        assert len(chunks) == piece.chunks
+        for chunk in chunks:
+            assert chunk.index == index
+            assert chunk.start == len(seen)
+            assert chunk.table is not None
+            seen += chunk.table.column("order_id").to_pylist()
+            index += 1
+        if piece.chunks > 1:
+            rest = list(read_slice(piece.after(1)))
+            assert [c.start for c in rest] == [c.start for c in chunks[1:]]
+    assert seen == ids
+    assert [p.rows for p in pieces if p.row_group == 2] == (
+        [26] if max_chunks in (0, 5) else [10, 10, 6] if max_chunks == 1 else [20, 6]
+    )
