@@ -513,8 +513,8 @@ def test_cli_every_subcommand_has_help(argv: list[str], capsys: pytest.CaptureFi
 
 def test_count_within_a_time_limit_runs_in_a_child_and_returns_the_counter(mini_uvl: Path) -> None:
     """count_within gives the same count with and without a limit, and names the counter."""
+    from cmf_config.api import count_model as count_within
     from cmf_config.api import import_model
-    from cmf_config.commands.interchange import count_within
 
     analysis = FeatureAnalysis(compile_model(import_model(mini_uvl)))
     assert count_within(analysis, {}, 0) == (3, "dpll-components")

@@ -20,7 +20,7 @@ from cmf_config import report
 from cmf_config.derivation import Conflict, Derivation
 from cmf_config.errors import Diagnostic, UsageError
 from cmf_config.load import load_catalog
-from cmf_config.model import KINDS, BomLine, BuiltVehicle, Vehicle, VehicleConfig
+from cmf_config.model import KINDS, BomLine, BuiltVehicle, Catalog, Vehicle, VehicleConfig
 from cmf_config.paths import bundled_dir, display_path
 from cmf_config.rules import K, Rule, bind, rules_by_id
 from cmf_config.solver import Change, SlotOptions
@@ -30,7 +30,7 @@ from cmf_config.workspace import Verdict, Workspace, load_configs
 if TYPE_CHECKING:  # for types only: each is imported by the function that uses it, so that
     # validate, explain and options load neither numpy nor the model analyses nor UVL
     from cmf_config.diagram import RuleState  # graphviz: not imported for a type
-    from cmf_config.featuremodel import FeatureAnalysis
+    from cmf_config.featuremodel import FeatureAnalysis, Selection
     from cmf_config.fmodel import FeatureModel
     from cmf_config.sharing import (
         CommonRule,
@@ -411,3 +411,261 @@ def model_uvl(model: FeatureModel) -> str:
     from cmf_config.uvlexport import feature_model_uvl
 
     return feature_model_uvl(model)
+
+
+# ------------------------------------------------------------------ the catalog alone
+
+
+def open_catalog(catalog: PathLike | None = None, *, year: int | None = None) -> Catalog:
+    """Load a catalog folder (the bundled one when None), without rules or a solver. With
+    `year`, only what was buildable that year: launched platforms, the E/E generations then
+    built, the vehicles then built.
+
+    Raises InputError with every diagnostic of every catalog file.
+    """
+    loaded = load_catalog(_path(catalog))
+    if year is None:
+        return loaded
+    return attrs.evolve(
+        loaded,
+        platforms={
+            k: p
+            for k, p in loaded.platforms.items()
+            if p.launch_year is not None and p.launch_year <= year
+        },
+        modules={
+            k: m
+            for k, m in loaded.modules.items()
+            if m.kind != "ee_architecture" or (m.era is not None and m.era.contains(year))
+        },
+        vehicles={k: v for k, v in loaded.vehicles.items() if v.built_in(year)},
+    )
+
+
+def schema_kinds() -> tuple[str, ...]:
+    """The kinds of catalog and rules file `json_schema` describes besides 'vehicle'."""
+    from cmf_config.schema import FILE_KINDS
+
+    return tuple(FILE_KINDS)
+
+
+def json_schema(kind: str = "vehicle", catalog: Catalog | None = None) -> dict[str, object]:
+    """The JSON Schema (draft 2020-12) of vehicle configuration files, with `catalog`'s ids as
+    choices (the bundled catalog when None), or of one kind of catalog or rules file
+    (`schema_kinds`). Raises UsageError for an unknown kind."""
+    from cmf_config.schema import FILE_KINDS, config_schema, file_schema
+
+    if kind == "vehicle":
+        return config_schema(catalog if catalog is not None else load_catalog(None))
+    if kind not in FILE_KINDS:
+        known = ["vehicle", *FILE_KINDS]
+        raise UsageError(
+            f"unknown schema kind '{kind}'{did_you_mean(kind, known)}",
+            f"the kinds are {', '.join(known)}",
+        )
+    return file_schema(kind)
+
+
+@attrs.frozen(kw_only=True)
+class Starter:
+    """What starts a project in a folder: every file with its content (the project settings,
+    copies of the bundled catalog and rules, the JSON Schemas, an example configuration), and
+    the pre-commit hooks, written only where no .pre-commit-config.yaml is yet."""
+
+    files: Mapping[Path, bytes]
+    hooks: str
+
+
+def starter_project(target: PathLike) -> Starter:
+    """The files `cmf-config init` writes into `target` (nothing is written here)."""
+    from cmf_config.projectfile import CONFIG_NAME
+    from cmf_config.schema import FILE_KINDS, config_schema, file_schema
+
+    folder = Path(target)
+    starter = bundled_dir("starter")
+    files: dict[Path, bytes] = {folder / CONFIG_NAME: (starter / "cmf-config.toml").read_bytes()}
+    for name in ("catalog", "rules"):
+        source = bundled_dir(name)
+        for path in sorted(source.rglob("*.yaml")):
+            relative = Path(name) / path.relative_to(source)
+            kind = _schema_kind(relative)
+            up = "../" * (len(relative.parts) - 1)
+            modeline = f"# yaml-language-server: $schema={up}schemas/{kind}.schema.json\n"
+            files[folder / relative] = modeline.encode() + path.read_bytes()
+    files[folder / "schemas" / "vehicle.schema.json"] = report.to_json(
+        config_schema(load_catalog(bundled_dir("catalog")))
+    ).encode()
+    for kind in FILE_KINDS:
+        files[folder / "schemas" / f"{kind}.schema.json"] = report.to_json(
+            file_schema(kind)
+        ).encode()
+    files[folder / "configs" / "example.yaml"] = (starter / "example.yaml").read_bytes()
+    hooks = (starter / "pre-commit-config.yaml").read_text(encoding="utf-8")
+    return Starter(files=files, hooks=hooks)
+
+
+def _schema_kind(relative: Path) -> str:
+    """Which schema a copied catalog or rules file follows."""
+    if relative.parts[0] == "rules":
+        return "rules"
+    if len(relative.parts) > 2:  # catalog/vehicles/*.yaml
+        return "vehicle"
+    stem = relative.stem
+    return "modules" if stem.startswith("modules") else stem
+
+
+# ------------------------------------------------------------------ vehicles and their files
+
+
+def resolve_vehicle(
+    workspace: Workspace, ref: str, files: Mapping[str, Vehicle] | None = None
+) -> Vehicle:
+    """A vehicle named as on the command line: one of `files` (the path as given -> the
+    vehicle loaded from it) or a catalog vehicle id. Raises UsageError otherwise."""
+    return workspace.resolve_vehicle(ref, files or {})
+
+
+def has_completion(workspace: Workspace, config: VehicleConfig) -> bool:
+    """Whether some valid vehicle extends the configuration's choices (error rules only)."""
+    return workspace.engine.is_consistent(workspace.assignment(config))
+
+
+def open_slots(workspace: Workspace, config: VehicleConfig) -> list[str]:
+    """The slots the configuration leaves open, in slot order."""
+    assignment = workspace.assignment(config)
+    return [s.name for s in workspace.problem.slots if s.name not in assignment]
+
+
+def filled_values(
+    workspace: Workspace, before: VehicleConfig, after: VehicleConfig
+) -> dict[str, str]:
+    """The slots open in `before`, each with the value id `after` gives it (slot order)."""
+    completed = workspace.assignment(after)
+    return {
+        slot: workspace.value_id(slot, completed[slot]) for slot in open_slots(workspace, before)
+    }
+
+
+def edit_config_file(vehicle: Vehicle, config: VehicleConfig) -> str:
+    """The text of the vehicle's configuration file with the values of `config`: only the
+    changed values differ, comments and layout are kept."""
+    from cmf_config.dump import config_to_data
+    from cmf_config.roundtrip import edit_config
+    from cmf_config.source import parse_file
+
+    document = parse_file(Path(vehicle.config.span.path))
+    return edit_config(document, config_to_data(vehicle.config), config_to_data(config))
+
+
+def rule_index(workspace: Workspace) -> dict[str, Rule]:
+    """The workspace's rules by id (the built-in ones included)."""
+    return rules_by_id(workspace.rules)
+
+
+def bom_positions(workspace: Workspace) -> tuple[int, int]:
+    """How many variant-BOM positions `bom_check` checks, and their alternatives in all."""
+    alternatives = sum(len(p.position.alternatives) for p in workspace.positions)
+    return len(workspace.positions), alternatives
+
+
+# ------------------------------------------------------------------ sharing from parts lists
+
+
+def bom_product(name: str, lines: Sequence[BomLine]) -> ProductBom:
+    """A bill of materials (from `bill_of_materials` or `build`) as a sharing product."""
+    from cmf_config.sharing import PartUse, ProductBom
+
+    return ProductBom(
+        name=name,
+        lines=tuple(
+            PartUse(
+                part=line.part,
+                quantity=line.quantity,
+                unit_cost=line.unit_cost,
+                unit_mass_kg=line.unit_mass_kg,
+                module=line.module,
+            )
+            for line in lines
+        ),
+    )
+
+
+def compare_products(a: ProductBom, b: ProductBom) -> PairShare:
+    """Parts sharing between two products (ratio, Dice, Jaccard, overlap, per module)."""
+    from cmf_config.sharing import compare
+
+    return compare(a, b)
+
+
+def similarity_matrix(
+    products: Sequence[ProductBom], measure: Measure = "ratio"
+) -> SimilarityMatrix:
+    """The product x product matrix of one sharing measure (no clustering, no indices)."""
+    from cmf_config.sharing import fleet_matrix
+
+    return fleet_matrix(products, measure)
+
+
+def read_bom_table(path: PathLike) -> list[ProductBom]:
+    """Products from a plain product,part,quantity CSV table (docs/sharing.md).
+
+    Raises InputError with every positioned diagnostic of the table.
+    """
+    from cmf_config.bomtable import read_bom_table as read
+
+    return read(Path(path))
+
+
+# ------------------------------------------------------------------ feature models
+
+
+def count_model(
+    analysis: FeatureAnalysis, selection: Selection | None = None, seconds: float = 0.0
+) -> tuple[int | None, str]:
+    """The exact count of a model's configurations extending `selection`, and the counter
+    used; (None, counter) when it takes more than `seconds` (<= 0: no limit).
+
+    With a limit the count runs in a forked child, so that a counter that does not finish
+    can be stopped; without one it runs in this process.
+    """
+    chosen = selection or {}
+    if seconds <= 0:
+        total = analysis.count(chosen)
+        return total, analysis.last_counter
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            total = analysis.count(chosen)
+            sender.send(("ok", str(total), analysis.last_counter))
+        except Exception as exc:  # a bug: say so in the parent, not "did not finish in time"
+            sender.send(("error", f"{type(exc).__name__}: {exc}", analysis.last_counter))
+
+    process = ctx.Process(target=child)
+    process.start()
+    sender.close()
+    try:
+        if receiver.poll(seconds):
+            try:
+                status, text, counter = receiver.recv()
+            except EOFError:
+                raise RuntimeError("the model counter died without an answer") from None
+            if status != "ok":
+                raise RuntimeError(f"the model counter failed: {text}")
+            return int(text), str(counter)
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+    return None, "d4"
+
+
+def allow_count_digits() -> None:
+    """Let counts of any size the counters return be printed and parsed (process-wide: Python
+    limits int <-> str conversions to 4300 digits by default)."""
+    from cmf_config.count import allow_count_digits as allow
+
+    allow()

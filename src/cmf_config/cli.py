@@ -118,8 +118,8 @@ def main(argv: Sequence[str] | None = None, *, own_signals: bool = False) -> int
 def _run(args: argparse.Namespace) -> int:
     """The error boundary: every error this package raises on purpose becomes an exit code."""
     from cmf_config import cache, term
+    from cmf_config.api import allow_count_digits
     from cmf_config.commands.common import prepare, stamp
-    from cmf_config.count import allow_count_digits
     from cmf_config.errors import ExitCode, InputError, UsageError
     from cmf_config.report import render_diagnostics, unusable_json
 

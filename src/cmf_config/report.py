@@ -11,12 +11,15 @@ import attrs
 
 from cmf_config import plainreport
 from cmf_config.derivation import Applied, Chosen, Conflict, Derivation, Derived, Fact
-from cmf_config.errors import Diagnostic, Severity, Span
+from cmf_config.errors import Diagnostic, Severity, Span, UsageError
 from cmf_config.files import is_regular
-from cmf_config.model import KINDS, BuiltVehicle, Catalog, VehicleConfig, YearSpan
+from cmf_config.model import KINDS, BuiltVehicle, Catalog, PartLine, VehicleConfig, YearSpan
+from cmf_config.paths import display_path
 from cmf_config.problem import Problem, choice_span
+from cmf_config.project import Sources
 from cmf_config.rules import Rule
 from cmf_config.solver import Change, SlotOptions
+from cmf_config.suggest import did_you_mean
 from cmf_config.workspace import Verdict, Violation
 
 if TYPE_CHECKING:  # for types only: sharing needs numpy and scipy, the model analyses
@@ -1029,4 +1032,331 @@ def orders_text(summary: Mapping[str, Any], seconds: float | None = None) -> str
         lines.append("wrote " + ", ".join(outputs.values()))
     elif cast(int, summary["invalid"]) or cast(int, summary["malformed"]):
         lines.append("every order's verdict: rerun with -o DIR (verdicts.parquet)")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ what a run checked
+
+
+def uvl_source(sources: Sources) -> str:
+    """How `export uvl` names the catalog in the header comment of the UVL it writes."""
+    if sources.catalog.origin == "bundled":
+        return "the bundled catalog"
+    return display_path(sources.catalog.path)
+
+
+# ------------------------------------------------------------------ catalog documents
+
+
+def _parts(lines: tuple[PartLine, ...]) -> list[dict[str, object]]:
+    return [
+        {
+            "part": p.part,
+            "name": p.name,
+            "quantity": p.quantity,
+            "unit_cost": p.unit_cost,
+            "unit_mass_kg": p.unit_mass_kg,
+        }
+        for p in lines
+    ]
+
+
+def _years(span: YearSpan | None) -> dict[str, int | None] | None:
+    return None if span is None else {"start": span.start, "end": span.end}
+
+
+def _module_doc(catalog: Catalog, mid: str) -> dict[str, object]:
+    m = catalog.modules[mid]
+    attributes = {
+        k: sorted(v) if isinstance(v, frozenset) else v for k, v in sorted(m.attributes.items())
+    }
+    platforms = sorted(p.id for p in catalog.platforms.values() if mid in p.modules)
+    return {
+        "id": m.id,
+        "kind": m.kind,
+        "name": m.name,
+        "provenance": m.provenance,
+        "attributes": attributes,
+        "platforms": platforms,
+        "era": _years(m.era),
+        "cost": m.cost,
+        "mass_kg": m.mass_kg,
+        "parts": _parts(m.parts),
+    }
+
+
+def _platform_doc(catalog: Catalog, pid: str) -> dict[str, object]:
+    p = catalog.platforms[pid]
+    return {
+        "id": p.id,
+        "name": p.name,
+        "aliases": list(p.aliases),
+        "segments": list(p.segments),
+        "powertrains": list(p.powertrains),
+        "drives": list(p.drives),
+        "battery_kwh": [p.battery_kwh.min, p.battery_kwh.max] if p.battery_kwh else None,
+        "wheelbase_mm": [p.wheelbase_mm.min, p.wheelbase_mm.max] if p.wheelbase_mm else None,
+        "max_mass_kg": p.max_mass_kg,
+        "modules": list(p.modules),
+        "launch_year": p.launch_year,
+        "sources": list(p.sources),
+        "notes": p.notes,
+    }
+
+
+def _brand_doc(catalog: Catalog, bid: str) -> dict[str, object]:
+    b = catalog.brands[bid]
+    return {
+        "id": b.id,
+        "name": b.name,
+        "group": b.group,
+        "sources": list(b.sources),
+        "parts": _parts(b.parts),
+    }
+
+
+def _vehicle_doc(catalog: Catalog, vid: str) -> dict[str, object]:
+    v = catalog.vehicles[vid]
+    c = v.config
+    return {
+        "id": v.id,
+        "name": c.name,
+        "brand": c.brand,
+        "platform": c.platform,
+        "segment": c.segment,
+        "body": c.body,
+        "powertrain": c.powertrain,
+        "modules": {k: c.modules.get(k) for k in KINDS},
+        "market": c.options.market,
+        "markets": list(v.markets),
+        "production": _years(v.production),
+        "generation": v.generation,
+        "plants": list(v.plants),
+        "status": v.status,
+        "provenance": v.provenance,
+        "sources": list(v.sources),
+        "file": c.span.path,
+    }
+
+
+def catalog_list_doc(catalog: Catalog, year: int | None) -> dict[str, object]:
+    """`catalog list` as a JSON document: every module (by kind), platform, brand, vehicle."""
+    return {
+        "year": year,
+        "modules": [
+            _module_doc(catalog, m)
+            for m in sorted(
+                catalog.modules, key=lambda i: (KINDS.index(catalog.modules[i].kind), i)
+            )
+        ],
+        "platforms": [_platform_doc(catalog, p) for p in sorted(catalog.platforms)],
+        "brands": [_brand_doc(catalog, b) for b in sorted(catalog.brands)],
+        "vehicles": [_vehicle_doc(catalog, v) for v in sorted(catalog.vehicles)],
+    }
+
+
+def catalog_entry_doc(catalog: Catalog, ident: str) -> dict[str, object]:
+    """`catalog show ID` as a JSON document; UsageError (with a did-you-mean) for an unknown id."""
+    if ident in catalog.modules:
+        return _module_doc(catalog, ident)
+    if ident in catalog.platforms:
+        return _platform_doc(catalog, ident)
+    if ident in catalog.brands:
+        return _brand_doc(catalog, ident)
+    if ident in catalog.vehicles:
+        return _vehicle_doc(catalog, ident)
+    pool = [*catalog.modules, *catalog.platforms, *catalog.brands, *catalog.vehicles]
+    raise UsageError(
+        f"no module, platform, brand or vehicle has the id '{ident}'{did_you_mean(ident, pool)}",
+        "see `cmf-config catalog list`",
+    )
+
+
+# ------------------------------------------------------------------ the commands' usage errors
+
+
+USAGE_ERRORS: dict[str, tuple[str, str]] = {
+    "limit": ("--limit must be zero or more", "write --limit 10"),
+    "reasons": ("--reasons must be zero or more", "write --reasons 100"),
+    "port": ("--port {port} is not a port number", "give 0..65535"),
+    "workers": ("--workers must be 1 or more", "write --workers 2"),
+    "max-upload": ("--max-upload must be 1 or more", "write --max-upload 1000000"),
+    "cannot-listen": (
+        "cannot listen on {host}:{port}: {why}",
+        "choose another --port (0 picks a free one) or --host",
+    ),
+    "xlsx-to-stdout": ("an .xlsx workbook is not text: give the file to write", "add -o BOM.xlsx"),
+    "no-vehicle-at-all": (
+        "no valid configuration exists at all with this catalog and these rules",
+        "run `cmf-config lint` to find the contradiction",
+    ),
+    "share-partial": (
+        "cannot maximize sharing with '{ref}': it is a partial configuration (open: {shown})",
+        "complete it first (cmf-config complete {ref} -o complete.yaml) and share with that file",
+    ),
+    "share-invalid": (
+        "cannot maximize sharing with '{ref}': it breaks the rules, so it has no valid parts list",
+        "see why with `cmf-config validate {ref}`, or share with a valid vehicle",
+    ),
+    "diagram-format": (
+        "cannot tell the diagram format of '{path}' from its extension '{suffix}'",
+        "end the file name with .dot (or .gv), .svg, .png or .pdf",
+    ),
+    "no-dot": (
+        "cannot render '{path}': the Graphviz program 'dot' is not installed or not on PATH",
+        "install Graphviz (Debian/Ubuntu: apt install graphviz; elsewhere see "
+        "https://graphviz.org/download/), or write a .dot file instead",
+    ),
+    "reference-unbuildable": (
+        "the reference vehicle '{name}' cannot be built, so it has no parts to compare with",
+        "run `cmf-config validate` on it, or compare with a catalog vehicle id",
+    ),
+    "threshold": (
+        "the threshold must lie between 0 and 1, not {threshold:g}",
+        "write a ratio such as --threshold 0.5",
+    ),
+    "init-not-a-folder": ("'{target}' exists and is not a folder", "give a folder to start in"),
+    "init-unwritable": ("cannot write into '{target}': {why}", "check the folder's permissions"),
+    "both-selected": ("feature '{name}' is both selected and deselected", "give each feature once"),
+    "not-a-directory": (
+        "cannot write to '{path}': not a directory",
+        "create the directory first, or give an existing one",
+    ),
+    "count-timeout": (
+        "the count of {path} did not finish within {seconds:g} s ({counter})",
+        "raise --timeout, or drop it to count without a limit",
+    ),
+    "given-twice": ("vehicle '{vehicle}' is given twice", "name each vehicle once"),
+    "vehicles-and-table": (
+        "give either vehicles or --bom-table, not both",
+        "drop the vehicle arguments",
+    ),
+    "vehicles-before-fleet": (
+        "give the fleet after --fleet only",
+        "move the vehicles after --fleet",
+    ),
+    "share-two": (
+        "share compares two vehicles, got {count}",
+        "write `cmf-config share A B`, or use --fleet / --all / --bom-table for more",
+    ),
+    "table-one-product": (
+        "the table '{path}' holds {count} product; a fleet needs at least two",
+        "add the rows of another product to the table",
+    ),
+    "fleet-of-one": ("a fleet needs at least two products", "name more vehicles, or use --all"),
+    "heatmap-missing": (
+        "--heatmap needs {module}, which is not installed",
+        "install the heatmap extra: pip install 'cmf-config[heatmap]' (docs/cli.md)",
+    ),
+}
+"""The command line's usage errors by key: (message, hint), `str.format` templates."""
+
+
+def usage_error(key: str, **fields: object) -> UsageError:
+    """The command line's usage error `key` (USAGE_ERRORS), worded with `fields`."""
+    message, hint = USAGE_ERRORS[key]
+    return UsageError(message.format(**fields), hint.format(**fields))
+
+
+def unknown_feature(name: str, flag: str, names: Iterable[str], model_path: str) -> UsageError:
+    """`model ... --select/--deselect` with a feature the model does not have."""
+    known = set(names)
+    return UsageError(
+        f"unknown feature '{name}' in --{flag}{did_you_mean(name, known)}",
+        f"the model {model_path} has {len(known)} features; names are case-sensitive",
+    )
+
+
+def init_would_overwrite(paths: Sequence[Path]) -> UsageError:
+    """`init` refuses to overwrite: the first five files in the way, and how many more."""
+    existing = [display_path(p) for p in paths]
+    shown = ", ".join(existing[:5]) + (
+        f" and {len(existing) - 5} more" if len(existing) > 5 else ""
+    )
+    return UsageError(
+        f"init would overwrite {shown}",
+        "init never overwrites files: run it in a new folder (`cmf-config init DIR`), "
+        "or move these files away first",
+    )
+
+
+def year_argument_error(text: str, year: int | None) -> str:
+    """`--year` that is not a year (`year` None) or lies outside 1900-2100."""
+    if year is None:
+        return f"'{text}' is not a year (write e.g. --year 2019)"
+    return f"{year} is outside 1900-2100 (write e.g. --year 2019)"
+
+
+# ------------------------------------------------------------------ the commands' other lines
+
+
+def no_match_diagnostic(span: Span) -> Diagnostic:
+    """E302 for a complete configuration that breaks no rule yet has no model (cannot happen)."""
+    return Diagnostic(
+        code="E302",
+        span=span,
+        message="no valid vehicle matches this configuration",
+        hint="run `cmf-config explain`",
+    )
+
+
+def options_contradiction_text() -> str:
+    """`options` on choices that already contradict the rules: the line before the table."""
+    return "the choices already contradict the rules: no slot has a possible value (run `cmf-config explain`)\n"
+
+
+def bom_table_written_text(target: str, lines: int, fmt: str) -> str:
+    """`build --format csv|xlsx -o FILE`: what was written."""
+    return f"wrote {target}: {lines} BOM lines ({fmt})\n"
+
+
+def fleet_files_text(products: int, csv: str | None, heatmap: str | None) -> str:
+    """`share --csv/--heatmap`: the files written besides the fleet report."""
+    text = ""
+    if csv is not None:
+        text += f"wrote the {products}x{products} similarity matrix (CSV) to {csv}\n"
+    if heatmap is not None:
+        text += f"wrote the heatmap to {heatmap}\n"
+    return text
+
+
+def heatmap_title(measure: str, products: int, provenance: str) -> str:
+    """The title of a fleet heatmap."""
+    return f"Parts sharing ({measure}), {products} products" + (
+        ", illustrative data" if provenance == "illustrative" else ""
+    )
+
+
+def public_host_warning(host: str) -> str:
+    """`serve --host` on an address other machines reach."""
+    return f"cmf-config: warning: listening on {host}: other machines can reach this server (no login, no TLS)\n"
+
+
+def serving_text(url: str) -> str:
+    """`serve`: where the configurator is served."""
+    return f"cmf-config serve: {url} (Ctrl-C stops)\n"
+
+
+def init_text(
+    target: Path, files: Sequence[Path], hooks: Path, hooks_kept: bool, hooks_text: str
+) -> str:
+    """What `init` wrote into `target` (the copied catalog and rules as one line), whether it
+    left an existing .pre-commit-config.yaml alone (then the hooks to add), and what next."""
+    copied = [p for p in files if p.relative_to(target).parts[0] in ("catalog", "rules")]
+    lines = [f"started a cmf-config project in {display_path(target.resolve())}/:"]
+    lines += [
+        f"  {display_path(p)}" for p in files if p not in copied and p.parent.name != "schemas"
+    ]
+    lines.append(
+        f"  {display_path(target / 'schemas')}/: JSON Schemas for editors (vehicle, catalog, rules files)"
+    )
+    lines.append(f"  catalog/ and rules/: {len(copied)} files copied from the bundled demo data")
+    if hooks_kept:
+        lines.append(f"left {display_path(hooks)} as it is; add these hooks to it:")
+        lines += ["    " + line for line in hooks_text.splitlines()[4:]]
+    else:
+        lines.append(f"  {display_path(hooks)}")
+    here = target.resolve() == Path.cwd().resolve()
+    go = "" if here else f"cd {display_path(target.resolve())} and "
+    lines.append(f"next: {go}run `cmf-config validate configs/example.yaml`")
     return "\n".join(lines) + "\n"

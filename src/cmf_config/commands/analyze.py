@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cmf_config import api, report
+from cmf_config import Workspace, api, report
 from cmf_config.commands.common import (
     SCANNING,
     add_common,
@@ -15,8 +15,7 @@ from cmf_config.commands.common import (
     sources_of,
     stamp,
 )
-from cmf_config.errors import ExitCode, UsageError
-from cmf_config.workspace import Workspace
+from cmf_config.errors import ExitCode
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -87,7 +86,7 @@ def run_count(args: argparse.Namespace) -> int:
 def run_enumerate(args: argparse.Namespace) -> int:
     """enumerate [FILE] --limit N."""
     if args.limit < 0:
-        raise UsageError("--limit must be zero or more", "write --limit 10")
+        raise report.usage_error("limit")
     workspace = api.open_workspace(
         args.catalog, args.rules, [args.file] if args.file else [], year=args.year
     )

@@ -30,12 +30,12 @@ def run_bom_check(args: argparse.Namespace) -> int:
     """bom-check."""
     workspace = api.open_workspace(args.catalog, args.rules)
     findings = api.bom_check(workspace)
-    alternatives = sum(len(p.position.alternatives) for p in workspace.positions)
+    positions, alternatives = api.bom_positions(workspace)
     if scanning_out(args, findings):
         return ExitCode.INVALID if findings else ExitCode.OK
     if args.format == "json":
-        text = report.bomcheck_json(findings, len(workspace.positions), alternatives)
+        text = report.bomcheck_json(findings, positions, alternatives)
     else:
-        text = report.bomcheck_text(findings, len(workspace.positions), alternatives)
+        text = report.bomcheck_text(findings, positions, alternatives)
     emit(stamp(args, text))
     return ExitCode.INVALID if findings else ExitCode.OK

@@ -6,7 +6,15 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from cmf_config import api, report
+from cmf_config import (
+    BuiltVehicle,
+    Diagnostic,
+    InputError,
+    Vehicle,
+    Workspace,
+    api,
+    report,
+)
 from cmf_config.commands.common import (
     SCANNING,
     add_common,
@@ -16,14 +24,8 @@ from cmf_config.commands.common import (
     scanning_out,
     stamp,
 )
-from cmf_config.dump import config_to_data
-from cmf_config.errors import Diagnostic, ExitCode, InputError, UsageError
+from cmf_config.errors import ExitCode
 from cmf_config.files import write_atomic
-from cmf_config.model import BuiltVehicle, Vehicle, VehicleConfig
-from cmf_config.roundtrip import edit_config
-from cmf_config.rules import rules_by_id
-from cmf_config.source import parse_file
-from cmf_config.workspace import Workspace
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -134,12 +136,6 @@ def _add_write(p: argparse.ArgumentParser, what: str) -> None:
     )
 
 
-def _edited(vehicle: Vehicle, config: VehicleConfig) -> str:
-    """The vehicle's file with the values of `config` (comments and layout kept)."""
-    doc = parse_file(Path(vehicle.config.span.path))
-    return edit_config(doc, config_to_data(vehicle.config), config_to_data(config))
-
-
 def _target(args: argparse.Namespace) -> Path | None:
     return Path(args.file) if args.in_place else args.output
 
@@ -196,14 +192,7 @@ def _invalid_config(args: argparse.Namespace, workspace: Workspace, vehicle: Veh
     """Print why a configuration is invalid (as validate would) and return exit code 1."""
     diags = api.diagnostics(workspace, api.validate(workspace, vehicle.config))
     if not diags:  # complete and every rule holds, yet inconsistent: cannot happen, but say so
-        diags = [
-            Diagnostic(
-                code="E302",
-                span=vehicle.config.span,
-                message="no valid vehicle matches this configuration",
-                hint="run `cmf-config explain`",
-            )
-        ]
+        diags = [report.no_match_diagnostic(vehicle.config.span)]
     results = [(vehicle.config.span.path, False, diags)]
     emit(
         stamp(
@@ -252,12 +241,9 @@ def _spreadsheet(args: argparse.Namespace, built: BuiltVehicle) -> int:
         write_atomic(args.output, bom_csv(built))
     else:
         if args.output is None:
-            raise UsageError(
-                "an .xlsx workbook is not text: give the file to write",
-                "add -o BOM.xlsx",
-            )
+            raise report.usage_error("xlsx-to-stdout")
         write_atomic(args.output, bom_xlsx(built))
-    emit(stamp(args, f"wrote {args.output}: {len(built.bom)} BOM lines ({args.format})\n"))
+    emit(stamp(args, report.bom_table_written_text(str(args.output), len(built.bom), args.format)))
     return ExitCode.OK
 
 
@@ -270,7 +256,7 @@ def run_explain(args: argparse.Namespace) -> int:
             None if found is None else found.conflict,
             None if found is None else found.derivation,
             workspace.problem,
-            rules_by_id(workspace.rules),
+            api.rule_index(workspace),
             vehicle.config,
             workspace.assignment(vehicle.config),
         )
@@ -287,15 +273,12 @@ def run_fix(args: argparse.Namespace) -> int:
     workspace, vehicle = _open_one(args)
     found = api.fix(workspace, vehicle.config)
     if found is None:
-        raise UsageError(
-            "no valid configuration exists at all with this catalog and these rules",
-            "run `cmf-config lint` to find the contradiction",
-        )
+        raise report.usage_error("no-vehicle-at-all")
     changes = list(found.changes)
     written = None
     target = _target(args)
     if target is not None:
-        emit(_edited(vehicle, found.config), target)
+        emit(api.edit_config_file(vehicle, found.config), target)
         written = str(target)
     emit(
         stamp(
@@ -318,23 +301,17 @@ def run_complete(args: argparse.Namespace) -> int:
     share_with = None
     if ref:
         loaded = {str(p): v for p, v in zip(extra, workspace.loaded[1:], strict=True)}
-        reference = workspace.resolve_vehicle(ref, loaded)
+        reference = api.resolve_vehicle(workspace, ref, loaded)
         _check_reference(workspace, reference, ref)
         share_with = reference.config
     config = api.complete(workspace, vehicle.config, args.minimize, share_with)
     if config is None:
         return _invalid_config(args, workspace, vehicle)
-    text = _edited(vehicle, config)
+    text = api.edit_config_file(vehicle, config)
     target = _target(args)
     if target is not None:
         emit(text, target)
-    assignment = workspace.assignment(vehicle.config)
-    completed = workspace.assignment(config)
-    filled = {
-        s.name: workspace.value_id(s.name, completed[s.name])
-        for s in workspace.problem.slots
-        if s.name not in assignment
-    }
+    filled = api.filled_values(workspace, vehicle.config, config)
     if args.format == "json":
         emit(
             stamp(
@@ -358,35 +335,22 @@ def run_complete(args: argparse.Namespace) -> int:
 
 def _check_reference(workspace: Workspace, reference: Vehicle, ref: str) -> None:
     """The vehicle to share with must be complete and valid: its parts are the target."""
-    assignment = workspace.assignment(reference.config)
-    open_slots = [s.name for s in workspace.problem.slots if s.name not in assignment]
+    open_slots = api.open_slots(workspace, reference.config)
     if open_slots:
         shown = ", ".join(open_slots[:6]) + (", ..." if len(open_slots) > 6 else "")
-        raise UsageError(
-            f"cannot maximize sharing with '{ref}': it is a partial configuration (open: {shown})",
-            f"complete it first (cmf-config complete {ref} -o complete.yaml) and share with that file",
-        )
-    if not workspace.engine.is_consistent(assignment):
-        raise UsageError(
-            f"cannot maximize sharing with '{ref}': it breaks the rules, so it has no valid parts list",
-            f"see why with `cmf-config validate {ref}`, or share with a valid vehicle",
-        )
+        raise report.usage_error("share-partial", ref=ref, shown=shown)
+    if not api.has_completion(workspace, reference.config):
+        raise report.usage_error("share-invalid", ref=ref)
 
 
 def run_options(args: argparse.Namespace) -> int:
     """options FILE [--year Y]."""
-    workspace, vehicles = Workspace.open(args.catalog, args.rules, [args.file], year=args.year)
-    vehicle = vehicles[0]
-    assignment = workspace.assignment(vehicle.config)
-    consistent = workspace.engine.is_consistent(assignment)
+    workspace, vehicle = _open_one(args)
+    consistent = api.has_completion(workspace, vehicle.config)
     options = api.options(workspace, vehicle.config)
     if args.format == "json":
         emit(stamp(args, report.options_json(options, consistent)))
     else:
-        head = (
-            ""
-            if consistent
-            else "the choices already contradict the rules: no slot has a possible value (run `cmf-config explain`)\n"
-        )
+        head = "" if consistent else report.options_contradiction_text()
         emit(stamp(args, head + report.options_text(options, workspace.problem)))
     return ExitCode.OK if consistent else ExitCode.INVALID

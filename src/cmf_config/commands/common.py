@@ -9,10 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cmf_config import cache, term
+from cmf_config import cache, report, term
 from cmf_config.files import write_atomic
 from cmf_config.project import Sources, describe, resolve
-from cmf_config.report import to_json
 
 if TYPE_CHECKING:
     from cmf_config.errors import Diagnostic
@@ -119,7 +118,7 @@ def stamp(args: argparse.Namespace, text: str, rules: bool = True) -> str:
         document = json.loads(text)
         if isinstance(document, dict):
             document["sources"] = sources.as_json(rules)
-            return to_json(document)
+            return report.to_json(document)
         return text
     return describe(sources, rules) + "\n" + text
 
@@ -166,11 +165,9 @@ def _year(text: str) -> int:
     try:
         year = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"'{text}' is not a year (write e.g. --year 2019)"
-        ) from None
+        raise argparse.ArgumentTypeError(report.year_argument_error(text, None)) from None
     if not 1900 <= year <= 2100:
-        raise argparse.ArgumentTypeError(f"{year} is outside 1900-2100 (write e.g. --year 2019)")
+        raise argparse.ArgumentTypeError(report.year_argument_error(text, year))
     return year
 
 

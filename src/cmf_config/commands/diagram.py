@@ -14,7 +14,16 @@ from pathlib import Path
 
 import graphviz
 
-from cmf_config import api, report, sharing
+from cmf_config import (
+    BomLine,
+    BuiltVehicle,
+    ProductBom,
+    Vehicle,
+    VehicleConfig,
+    Workspace,
+    api,
+    report,
+)
 from cmf_config.commands.common import add_common, emit, note_sources, stamp
 from cmf_config.diagram import (
     Reference,
@@ -25,11 +34,8 @@ from cmf_config.diagram import (
     timeline_diagram,
     vehicle_diagram,
 )
-from cmf_config.errors import ExitCode, UsageError
+from cmf_config.errors import ExitCode
 from cmf_config.files import write_atomic
-from cmf_config.load import load_catalog
-from cmf_config.model import BomLine, BuiltVehicle, Vehicle, VehicleConfig
-from cmf_config.workspace import Workspace
 
 FORMATS: dict[str, str | None] = {
     ".dot": None,
@@ -136,10 +142,7 @@ def write_diagram(graph: graphviz.Digraph, path: Path | None) -> None:
         return
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise UsageError(
-            f"cannot tell the diagram format of '{path}' from its extension '{path.suffix}'",
-            "end the file name with .dot (or .gv), .svg, .png or .pdf",
-        )
+        raise report.usage_error("diagram-format", path=path, suffix=path.suffix)
     fmt = FORMATS[suffix]
     if fmt is None:
         write_atomic(path, graph.source)
@@ -147,10 +150,7 @@ def write_diagram(graph: graphviz.Digraph, path: Path | None) -> None:
     try:
         data: bytes = graph.pipe(format=fmt, engine="dot")
     except graphviz.ExecutableNotFound:
-        raise UsageError(
-            f"cannot render '{path}': the Graphviz program 'dot' is not installed or not on PATH",
-            "install Graphviz (Debian/Ubuntu: apt install graphviz; elsewhere see https://graphviz.org/download/), or write a .dot file instead",
-        ) from None
+        raise report.usage_error("no-dot", path=path) from None
     write_atomic(path, data)
 
 
@@ -166,35 +166,16 @@ def _write(args: argparse.Namespace, graph: graphviz.Digraph) -> None:
 # ------------------------------------------------------------------ vehicle
 
 
-def _product(name: str, lines: Sequence[BomLine]) -> sharing.ProductBom:
-    return sharing.ProductBom(
-        name=name,
-        lines=tuple(
-            sharing.PartUse(
-                part=line.part,
-                quantity=line.quantity,
-                unit_cost=line.unit_cost,
-                unit_mass_kg=line.unit_mass_kg,
-                module=line.module,
-            )
-            for line in lines
-        ),
-    )
-
-
 def _reference(
     workspace: Workspace, config: VehicleConfig, own: Sequence[BomLine] | None, other: Vehicle
 ) -> Reference:
     lines = api.bill_of_materials(workspace, other.config)
     if lines is None:
-        raise UsageError(
-            f"the reference vehicle '{other.config.name}' cannot be built, so it has no parts to compare with",
-            "run `cmf-config validate` on it, or compare with a catalog vehicle id",
-        )
+        raise report.usage_error("reference-unbuildable", name=other.config.name)
     ratio = None
     if own is not None:
-        ratio = sharing.compare(
-            _product(config.name, own), _product(other.config.name, lines)
+        ratio = api.compare_products(
+            api.bom_product(config.name, own), api.bom_product(other.config.name, lines)
         ).ratio
     return Reference(
         name=other.config.name, parts=frozenset(line.part for line in lines), ratio=ratio
@@ -213,7 +194,7 @@ def run_vehicle(args: argparse.Namespace) -> int:
     reference = None
     if ref:
         loaded = {str(p): v for p, v in zip(extra, vehicles[1:], strict=True)}
-        other = workspace.resolve_vehicle(ref, loaded)
+        other = api.resolve_vehicle(workspace, ref, loaded)
         own = (
             list(built.bom)
             if built is not None
@@ -274,12 +255,9 @@ def run_sharing(args: argparse.Namespace) -> int:
     """diagram sharing [--threshold RATIO] [-o OUT]."""
     threshold: float = args.threshold
     if not 0.0 <= threshold <= 1.0:
-        raise UsageError(
-            f"the threshold must lie between 0 and 1, not {threshold:g}",
-            "write a ratio such as --threshold 0.5",
-        )
+        raise report.usage_error("threshold", threshold=threshold)
     workspace = api.open_workspace(args.catalog, args.rules)
-    products: list[sharing.ProductBom] = []
+    products: list[ProductBom] = []
     platforms: dict[str, str | None] = {}
     captions: dict[str, str] = {}
     for vehicle in sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id):
@@ -287,11 +265,11 @@ def run_sharing(args: argparse.Namespace) -> int:
         if lines is None:
             sys.stderr.write(report.left_out_note(vehicle.id))
             continue
-        products.append(_product(vehicle.id, lines))
+        products.append(api.bom_product(vehicle.id, lines))
         platforms[vehicle.id] = vehicle.config.platform
         captions[vehicle.id] = vehicle.config.name
     if products:
-        matrix = sharing.fleet_matrix(products, "ratio")
+        matrix = api.similarity_matrix(products, "ratio")
         names, values = matrix.names, matrix.values
     else:
         names, values = (), ()
@@ -307,6 +285,6 @@ def run_sharing(args: argparse.Namespace) -> int:
 
 def run_timeline(args: argparse.Namespace) -> int:
     """diagram timeline [-o OUT]."""
-    catalog = load_catalog(args.catalog)
+    catalog = api.open_catalog(args.catalog)
     _write(args, timeline_diagram(catalog))
     return ExitCode.OK

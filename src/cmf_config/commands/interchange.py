@@ -9,11 +9,12 @@ file directly. JSON keys are documented in docs/interchange.md.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from cmf_config import api, report
+from cmf_config import Conflict, FeatureAnalysis, FeatureModel, Rule, api, report
 from cmf_config.commands.common import (
     SCANNING,
     add_common,
@@ -23,18 +24,10 @@ from cmf_config.commands.common import (
     sources_of,
     stamp,
 )
-from cmf_config.derivation import Conflict
-from cmf_config.errors import ExitCode, UsageError
-from cmf_config.featuremodel import (
-    Compiled,
-    FeatureAnalysis,
-    Selection,
-)
+from cmf_config.errors import ExitCode
 from cmf_config.files import write_atomic
-from cmf_config.fmodel import FeatureModel
-from cmf_config.paths import display_path
-from cmf_config.rules import Rule
-from cmf_config.suggest import did_you_mean
+
+Selection = Mapping[str, bool]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -175,48 +168,6 @@ def _add_file(p: argparse.ArgumentParser) -> None:
 # ------------------------------------------------------------------ loading
 
 
-def count_within(
-    analysis: FeatureAnalysis, selection: Selection, seconds: float
-) -> tuple[int | None, str]:
-    """The count and the counter used, or (None, counter) when it takes more than `seconds`.
-
-    The count runs in a forked child, so that a counter that does not finish can be stopped;
-    `seconds` <= 0 counts in this process without a limit.
-    """
-    if seconds <= 0:
-        total = analysis.count(selection)
-        return total, analysis.last_counter
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork")
-    receiver, sender = ctx.Pipe(duplex=False)
-
-    def child() -> None:
-        try:
-            total = analysis.count(selection)
-            sender.send(("ok", str(total), analysis.last_counter))
-        except Exception as exc:  # a bug: say so in the parent, not "did not finish in time"
-            sender.send(("error", f"{type(exc).__name__}: {exc}", analysis.last_counter))
-
-    process = ctx.Process(target=child)
-    process.start()
-    sender.close()
-    try:
-        if receiver.poll(seconds):
-            try:
-                status, text, counter = receiver.recv()
-            except EOFError:
-                raise RuntimeError("the model counter died without an answer") from None
-            if status != "ok":
-                raise RuntimeError(f"the model counter failed: {text}")
-            return int(text), str(counter)
-    finally:
-        if process.is_alive():
-            process.kill()
-        process.join()
-    return None, "d4"
-
-
 def _selection(model: FeatureModel, args: argparse.Namespace) -> dict[str, bool]:
     names = {f.name for f in model.features}
     out: dict[str, bool] = {}
@@ -227,26 +178,17 @@ def _selection(model: FeatureModel, args: argparse.Namespace) -> dict[str, bool]
                 if not name:
                     continue
                 if name not in names:
-                    raise UsageError(
-                        f"unknown feature '{name}' in --{flag}{did_you_mean(name, names)}",
-                        f"the model {model.path} has {len(names)} features; names are case-sensitive",
-                    )
+                    raise report.unknown_feature(name, flag, names, model.path)
                 if out.get(name, value) != value:
-                    raise UsageError(
-                        f"feature '{name}' is both selected and deselected",
-                        "give each feature once",
-                    )
+                    raise report.usage_error("both-selected", name=name)
                 out[name] = value
     return out
 
 
-def _open(
-    args: argparse.Namespace,
-) -> tuple[FeatureModel, Compiled, FeatureAnalysis, dict[str, bool]]:
+def _open(args: argparse.Namespace) -> tuple[FeatureModel, FeatureAnalysis, dict[str, bool]]:
     model = api.import_model(args.file)
     selection = _selection(model, args)
-    analysis = api.analyse_model(model)
-    return model, analysis.compiled, analysis, selection
+    return model, api.analyse_model(model), selection
 
 
 def _selection_json(selection: Selection) -> dict[str, list[str]]:
@@ -271,15 +213,12 @@ def run_import(args: argparse.Namespace) -> int:
     compiled = analysis.compiled
     satisfiable = analysis.is_satisfiable()
     count, counter = (
-        (None, None) if args.no_count else count_within(analysis, {}, args.count_timeout)
+        (None, None) if args.no_count else api.count_model(analysis, {}, args.count_timeout)
     )
     written = None
     if args.output is not None:
         if not args.output.is_dir():
-            raise UsageError(
-                f"cannot write to '{args.output}': not a directory",
-                "create the directory first, or give an existing one",
-            )
+            raise report.usage_error("not-a-directory", path=args.output)
         written = args.output / "model.uvl"
         write_atomic(written, api.model_uvl(model))
     abstract = sum(1 for f in model.features if f.abstract)
@@ -312,13 +251,7 @@ def run_import(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     """export uvl [-o FILE]."""
     workspace = api.open_workspace(args.catalog, args.rules)
-    sources = sources_of(args)
-    source = (
-        "the bundled catalog"
-        if sources.catalog.origin == "bundled"
-        else display_path(sources.catalog.path)
-    )
-    result = api.export_uvl(workspace, source=source)
+    result = api.export_uvl(workspace, source=report.uvl_source(sources_of(args)))
     if args.output is not None:
         write_atomic(args.output, result.text)
     if args.format == "json":
@@ -343,20 +276,17 @@ def run_export(args: argparse.Namespace) -> int:
     else:
         emit(stamp(args, report.export_text(str(args.output), result)))
     for rule_id, why in result.skipped:
-        import sys
-
         sys.stderr.write(report.export_note(rule_id, why))
     return ExitCode.OK
 
 
 def run_count(args: argparse.Namespace) -> int:
     """model count FILE [--select ...] [--deselect ...]."""
-    model, _, analysis, selection = _open(args)
-    total, counter = count_within(analysis, selection, args.timeout)
+    model, analysis, selection = _open(args)
+    total, counter = api.count_model(analysis, selection, args.timeout)
     if total is None:
-        raise UsageError(
-            f"the count of {model.path} did not finish within {args.timeout:g} s ({counter})",
-            "raise --timeout, or drop it to count without a limit",
+        raise report.usage_error(
+            "count-timeout", path=model.path, seconds=args.timeout, counter=counter
         )
     if args.format == "json":
         emit(
@@ -376,10 +306,10 @@ def run_count(args: argparse.Namespace) -> int:
 
 def run_options(args: argparse.Namespace) -> int:
     """model options FILE [--select ...] [--deselect ...]."""
-    model, compiled, analysis, selection = _open(args)
-    rules = compiled.rule_map()
+    model, analysis, selection = _open(args)
+    rules = analysis.compiled.rule_map()
     if args.reasons < 0:
-        raise UsageError("--reasons must be zero or more", "write --reasons 100")
+        raise report.usage_error("reasons")
     if not analysis.is_satisfiable(selection):
         return _conflict_out(
             args, model, rules, selection, analysis.explain(selection), "options", analysis
@@ -443,7 +373,7 @@ def run_lint(args: argparse.Namespace) -> int:
     compiled = analysis.compiled
     rules = compiled.rule_map()
     if args.reasons < 0:
-        raise UsageError("--reasons must be zero or more", "write --reasons 100")
+        raise report.usage_error("reasons")
     found = analysis.lint(args.reasons)
     findings = found.findings(model)
     failing = sum(1 for diag, _ in findings if diag.kind != "core")
@@ -458,8 +388,8 @@ def run_lint(args: argparse.Namespace) -> int:
 
 def run_explain(args: argparse.Namespace) -> int:
     """model explain FILE --select ... --deselect ...."""
-    model, compiled, analysis, selection = _open(args)
-    rules = compiled.rule_map()
+    model, analysis, selection = _open(args)
+    rules = analysis.compiled.rule_map()
     conflict = analysis.explain(selection)
     if conflict is None:
         if args.format == "json":
@@ -481,8 +411,8 @@ def run_explain(args: argparse.Namespace) -> int:
 
 def run_validate(args: argparse.Namespace) -> int:
     """model validate FILE --select ...."""
-    model, compiled, analysis, selection = _open(args)
-    rules = compiled.rule_map()
+    model, analysis, selection = _open(args)
+    rules = analysis.compiled.rule_map()
     completion = analysis.complete_any(selection)
     if completion is not None:
         if args.format == "json":

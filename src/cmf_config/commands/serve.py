@@ -10,7 +10,7 @@ import threading
 import webbrowser
 
 from cmf_config.commands.common import add_common
-from cmf_config.errors import ExitCode, UsageError
+from cmf_config.errors import ExitCode
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -55,18 +55,17 @@ def run_serve(args: argparse.Namespace) -> int:
     """serve [--catalog DIR] [--rules DIR] [--host H] [--port P] [--workers N] [--open]."""
     import uvicorn
 
+    from cmf_config import report
     from cmf_config.web.app import create_app
 
     if not 0 <= args.port <= 65535:
-        raise UsageError(f"--port {args.port} is not a port number", "give 0..65535")
+        raise report.usage_error("port", port=args.port)
     if args.workers < 1:
-        raise UsageError("--workers must be 1 or more", "write --workers 2")
+        raise report.usage_error("workers")
     if args.max_upload < 1:
-        raise UsageError("--max-upload must be 1 or more", "write --max-upload 1000000")
+        raise report.usage_error("max-upload")
     if args.host not in LOOPBACK:
-        sys.stderr.write(
-            f"cmf-config: warning: listening on {args.host}: other machines can reach this server (no login, no TLS)\n"
-        )
+        sys.stderr.write(report.public_host_warning(args.host))
     if args.workers > 1:
         # Each worker process builds its own app (and compiles the catalog) from these settings.
         os.environ["CMF_CONFIG_CATALOG"] = str(args.catalog or "")
@@ -80,7 +79,7 @@ def run_serve(args: argparse.Namespace) -> int:
     # The port actually bound (`--port 0` lets the system pick one), so the URL is usable.
     port = sock.getsockname()[1]
     url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{port}/"
-    sys.stderr.write(f"cmf-config serve: {url} (Ctrl-C stops)\n")
+    sys.stderr.write(report.serving_text(url))
     sys.stderr.flush()
     config = uvicorn.Config(
         target,  # type: ignore[arg-type]
@@ -109,6 +108,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def _listen(host: str, port: int) -> socket.socket:
     """A socket bound to host:port (as uvicorn binds one), shared by every worker."""
+    from cmf_config import report
+
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family=family)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -116,9 +117,8 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise UsageError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-            "choose another --port (0 picks a free one) or --host",
+        raise report.usage_error(
+            "cannot-listen", host=host, port=port, why=exc.strerror or exc
         ) from exc
     sock.listen(2048)  # connections wait in the backlog until uvicorn accepts them
     sock.set_inheritable(True)

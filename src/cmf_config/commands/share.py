@@ -8,18 +8,18 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-from cmf_config import api, report
-from cmf_config.bomtable import read_bom_table
-from cmf_config.commands.common import add_common, emit, stamp
-from cmf_config.errors import ExitCode, UsageError
-from cmf_config.files import write_atomic
-from cmf_config.model import Vehicle
-from cmf_config.sharing import (
+from cmf_config import (
     FamilyIndices,
     ProductBom,
     SimilarityMatrix,
+    Vehicle,
+    Workspace,
+    api,
+    report,
 )
-from cmf_config.workspace import Workspace
+from cmf_config.commands.common import add_common, emit, stamp
+from cmf_config.errors import ExitCode
+from cmf_config.files import write_atomic
 
 MEASURES = ("ratio", "dice", "jaccard", "overlap", "share_of_a_in_b", "share_of_b_in_a")
 
@@ -95,11 +95,11 @@ def _load_vehicles(
     workspace = api.open_workspace(args.catalog, args.rules, files)
     loaded = workspace.loaded
     by_path = {str(path): vehicle for path, vehicle in zip(files, loaded, strict=True)}
-    vehicles = [workspace.resolve_vehicle(ref, by_path) for ref in refs]
+    vehicles = [api.resolve_vehicle(workspace, ref, by_path) for ref in refs]
     seen: set[str] = set()
     for vehicle in vehicles:
         if vehicle.id in seen:
-            raise UsageError(f"vehicle '{vehicle.id}' is given twice", "name each vehicle once")
+            raise report.usage_error("given-twice", vehicle=vehicle.id)
         seen.add(vehicle.id)
     return workspace, vehicles
 
@@ -108,13 +108,11 @@ def run_share(args: argparse.Namespace) -> int:
     """share A B | --fleet ... | --all | --bom-table FILE."""
     if args.bom_table is not None:
         if args.vehicles:
-            raise UsageError(
-                "give either vehicles or --bom-table, not both", "drop the vehicle arguments"
-            )
-        return _fleet(args, read_bom_table(args.bom_table), {}, "bom-table")
+            raise report.usage_error("vehicles-and-table")
+        return _fleet(args, api.read_bom_table(args.bom_table), {}, "bom-table")
     if args.fleet is not None or args.all:
         if args.vehicles:
-            raise UsageError("give the fleet after --fleet only", "move the vehicles after --fleet")
+            raise report.usage_error("vehicles-before-fleet")
         workspace, vehicles = _load_vehicles(args, args.fleet or [])
         if args.all:
             vehicles = sorted(workspace.catalog.vehicles.values(), key=lambda v: v.id)
@@ -123,10 +121,7 @@ def run_share(args: argparse.Namespace) -> int:
             args, [workspace.product(v) for v in vehicles], groups, workspace.catalog.provenance
         )
     if len(args.vehicles) != 2:
-        raise UsageError(
-            f"share compares two vehicles, got {len(args.vehicles)}",
-            "write `cmf-config share A B`, or use --fleet / --all / --bom-table for more",
-        )
+        raise report.usage_error("share-two", count=len(args.vehicles))
     workspace, vehicles = _load_vehicles(args, args.vehicles)
     pair = api.share(workspace, vehicles[0], vehicles[1])
     provenance = workspace.catalog.provenance
@@ -161,11 +156,8 @@ def _fleet(
 ) -> int:
     if len(products) < 2:
         if args.bom_table is not None:
-            raise UsageError(
-                f"the table '{args.bom_table}' holds {len(products)} product; a fleet needs at least two",
-                "add the rows of another product to the table",
-            )
-        raise UsageError("a fleet needs at least two products", "name more vehicles, or use --all")
+            raise report.usage_error("table-one-product", path=args.bom_table, count=len(products))
+        raise report.usage_error("fleet-of-one")
     fleet = api.share_fleet(products, args.measure, args.common, groups)
     matrix, indices, group_indices = fleet.matrix, fleet.indices, fleet.groups
     if args.csv is not None:
@@ -174,15 +166,9 @@ def _fleet(
         try:
             from cmf_config.heatmap import render_heatmap
         except ModuleNotFoundError as exc:
-            raise UsageError(
-                f"--heatmap needs {exc.name}, which is not installed",
-                "install the heatmap extra: pip install 'cmf-config[heatmap]' (docs/cli.md)",
-            ) from None
+            raise report.usage_error("heatmap-missing", module=exc.name) from None
         render_heatmap(
-            matrix,
-            args.heatmap,
-            f"Parts sharing ({args.measure}), {len(products)} products"
-            + (", illustrative data" if provenance == "illustrative" else ""),
+            matrix, args.heatmap, report.heatmap_title(args.measure, len(products), provenance)
         )
     pairs = fleet.pairs
     if args.format == "json":
@@ -208,12 +194,11 @@ def _fleet(
         )
     else:
         text = report.fleet_text(matrix, indices, group_indices, list(fleet.order), provenance)
-        if args.csv is not None:
-            text += (
-                f"wrote the {len(products)}x{len(products)} similarity matrix (CSV) to {args.csv}\n"
-            )
-        if args.heatmap is not None:
-            text += f"wrote the heatmap to {args.heatmap}\n"
+        text += report.fleet_files_text(
+            len(products),
+            None if args.csv is None else str(args.csv),
+            None if args.heatmap is None else str(args.heatmap),
+        )
     emit(stamp(args, text) if args.bom_table is None else text)
     return ExitCode.OK
 
