@@ -297,3 +297,42 @@ def test_derivations_are_sound_and_cite_the_whole_conflict(
     cited = {r for step in derivation.steps() for r in step.rules}
     assert cited == set(conflict.rules)
     assert {fact.slot for fact in derivation.choices()} == set(conflict.choices)
+
+
+@SETTINGS
+@given(boolean_worlds())
+def test_forced_features_come_with_sound_derivations(case: tuple[World, dict[str, bool]]) -> None:
+    """`forced` (model options, model lint) decides what brute force decides, and each forced
+    feature's derivation ends with that feature's value, every step holds in every model of
+    its premises and rules, and it cites exactly the reason's choices and rules."""
+    world, choices = case
+    if not any(True for _ in world.models(choices)):
+        return
+    analysis = FeatureAsker(world).analysis
+    forced, free = analysis.forced(choices)
+    models = list(world.models(choices))
+    decided = {
+        n: models[0][n]
+        for n in world.names
+        if n not in choices and all(m[n] == models[0][n] for m in models)
+    }
+    assert {f.feature: f.value for f in forced} == decided
+    assert set(free) == set(world.names) - set(choices) - set(decided)
+    for item in forced:
+        assert item.because is not None and item.derivation is not None
+        steps = item.derivation.steps()
+        assert steps[-1] is item.derivation.root
+        assert item.derivation.root.fact == Fact(item.feature, "true", item.value)
+        for step in steps:
+            facts = [c.fact for c in step.premises if isinstance(c, Chosen)]
+            facts += [c.fact for c in step.premises if isinstance(c, Derived) and c.fact]
+            rules = sorted(_rule_index(r) for r in step.rules)
+            assert step.fact is not None
+            assert all(
+                _holds(step.fact, values)
+                for values in world.models({}, rules)
+                if all(_holds(fact, values) for fact in facts)
+            )
+        cited = {r for step in steps for r in step.rules}
+        assert cited == set(item.because.rules)
+        assert {f.slot for f in item.derivation.choices()} == set(item.because.choices)

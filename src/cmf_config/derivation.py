@@ -6,7 +6,9 @@ derivation trees: external facts (`Chosen`: a choice; `Applied`: a rule) and der
 (`Derived`: slot = value or slot != value, or the conflict itself), each derived from a rule
 and the facts before it. It is found by unit propagation *at the level of rules*, inside the
 minimal conflict: starting from the choices, a rule that (with what is known so far) forces a
-slot fact adds it; the first rule that what is known breaks closes the derivation. Each step
+slot fact adds it; the first rule that what is known breaks closes the derivation. The same
+steps explain a forced fact (a feature that a selection and the rules decide): there the
+derivation ends with that fact instead of a conflict. Each step
 keeps only a minimal set of the facts it needs (a shrunk core of one SAT call), so the tree
 cites nothing superfluous. This module holds data only; `report.py` words it.
 """
@@ -76,7 +78,8 @@ Node = Chosen | Applied | Derived
 
 @attrs.frozen(kw_only=True)
 class Derivation:
-    """A conflict as a tree whose root is the conflict itself."""
+    """A conflict as a tree whose root is the conflict itself (`root.fact` None), or a forced
+    fact as a tree whose root derives that fact."""
 
     root: Derived
 
@@ -118,10 +121,15 @@ class RuleInput:
 
 
 def derive(
-    session: SatBackend, choices: Sequence[tuple[Fact, int]], rules: Sequence[RuleInput]
+    session: SatBackend,
+    choices: Sequence[tuple[Fact, int]],
+    rules: Sequence[RuleInput],
+    goal: tuple[Fact, int] | None = None,
 ) -> Derivation:
     """The derivation of a conflict between `choices` and `rules` (which must not hold together
-    in `session`, where rules are switched on by their selectors).
+    in `session`, where rules are switched on by their selectors); with `goal`, a fact (and its
+    literal) that `choices` and `rules` imply, the derivation of that fact: it ends as soon as
+    the goal is derived.
 
     One fact is added at a time, so that the derivation reads as a chain: of the facts some
     rule forces, the one needing the fewest choices, then the one building on the latest
@@ -129,17 +137,23 @@ def derive(
     whether they are broken now (the end) or force something new. Only facts about slots that
     another rule of the conflict reads are derived: no other rule could take them further.
     """
-    return _Deriver(session, choices, rules).run()
+    return _Deriver(session, choices, rules, goal).run()
 
 
 class _Deriver:
     """The state of one derivation: facts known (with how), facts found but not yet used."""
 
     def __init__(
-        self, session: SatBackend, choices: Sequence[tuple[Fact, int]], rules: Sequence[RuleInput]
+        self,
+        session: SatBackend,
+        choices: Sequence[tuple[Fact, int]],
+        rules: Sequence[RuleInput],
+        goal: tuple[Fact, int] | None,
     ) -> None:
         self.session = session
         self.rules = rules
+        self.goal = goal
+        self.goal_lit = goal[1] if goal is not None else 0
         self.readers: dict[str, int] = {}
         for rule in rules:
             for slot in {fact.slot for fact, _ in rule.candidates}:
@@ -163,6 +177,8 @@ class _Deriver:
                 self._scan(rule)
             if not self.pending:
                 return self._together()
+            if self.goal_lit in self.pending:
+                return Derivation(root=self.pending[self.goal_lit][1])
             lit = min(self.pending, key=lambda x: self.pending[x][0])
             step = self.pending.pop(lit)[1]
             self.known[lit] = step
@@ -183,7 +199,7 @@ class _Deriver:
         order = self.rules.index(rule)
         for position, (fact, lit) in enumerate(rule.candidates):
             if (
-                self.readers[fact.slot] < 2
+                (self.readers[fact.slot] < 2 and lit != self.goal_lit)
                 or fact.slot in self.settled
                 or lit in self.known
                 or -lit in self.known
@@ -204,10 +220,11 @@ class _Deriver:
         """No single rule takes it further: the last step needs several rules together (a
         minimal set of them and of the facts known)."""
         by_selector = {r.selector: r.id for r in self.rules}
-        needed = minimal_core(self.session, [*self.known, *by_selector]) or []
+        fixed = [-self.goal_lit] if self.goal is not None else []
+        needed = minimal_core(self.session, [*self.known, *by_selector], fixed) or []
         return Derivation(
             root=Derived(
-                None,
+                self.goal[0] if self.goal is not None else None,
                 (
                     *(self.known[lit] for lit in needed if lit in self.known),
                     *(Applied(by_selector[lit]) for lit in needed if lit in by_selector),

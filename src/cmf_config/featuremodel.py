@@ -556,11 +556,13 @@ class CoreDead:
 
 @attrs.frozen(kw_only=True)
 class Forced:
-    """A feature whose value is decided, and why (None when no reason was computed)."""
+    """A feature whose value is decided, and why (None when no reason was computed): the
+    minimal choices and rules, and how they force it step by step."""
 
     feature: str
     value: bool
     because: Conflict | None = None
+    derivation: Derivation | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -569,6 +571,7 @@ class LintReport:
 
     satisfiable: bool
     void: Conflict | None = None
+    void_derivation: Derivation | None = None
     core: tuple[Forced, ...] = ()
     dead: tuple[Forced, ...] = ()
     false_optional: tuple[Forced, ...] = ()
@@ -796,13 +799,26 @@ class FeatureAnalysis:
                 continue
             value = decided[name]
             because = self.why_not(selection, name, not value) if len(out) < reasons else None
-            out.append(Forced(feature=name, value=value, because=because))
+            out.append(self._forced(selection, name, value, because))
         return out, free
+
+    def _forced(
+        self, selection: Selection, feature: str, value: bool, because: Conflict | None
+    ) -> Forced:
+        derivation = (
+            None if because is None else self.derive_forced(selection, feature, value, because)
+        )
+        return Forced(feature=feature, value=value, because=because, derivation=derivation)
 
     def lint(self, reasons: int = 100) -> LintReport:
         """Void model, dead, core and false-optional features, with reasons for the first `reasons`."""
         if not self.is_satisfiable():
-            return LintReport(satisfiable=False, void=self.explain({}))
+            void = self.explain({})
+            return LintReport(
+                satisfiable=False,
+                void=void,
+                void_derivation=None if void is None else self.derive({}, void),
+            )
         forced, _ = self.forced({}, reasons)
         core = tuple(f for f in forced if f.value)
         dead = tuple(f for f in forced if not f.value)
@@ -810,9 +826,10 @@ class FeatureAnalysis:
         false_optional: list[Forced] = []
         parent_of = dict(self.compiled.optional_children)
         for name in self.false_optional(f.feature for f in dead):
-            because = self.why_not({parent_of[name]: True}, name, False) if left > 0 else None
+            given = {parent_of[name]: True}
+            because = self.why_not(given, name, False) if left > 0 else None
             left -= 1
-            false_optional.append(Forced(feature=name, value=True, because=because))
+            false_optional.append(self._forced(given, name, True, because))
         return LintReport(
             satisfiable=True, core=core, dead=dead, false_optional=tuple(false_optional)
         )
@@ -828,6 +845,19 @@ class FeatureAnalysis:
 
     def derive(self, selection: Selection, conflict: Conflict) -> Derivation:
         """How the rules of a conflict force each other from its choices (see `derivation`)."""
+        return self._derive(selection, conflict, None)
+
+    def derive_forced(
+        self, selection: Selection, feature: str, value: bool, because: Conflict
+    ) -> Derivation:
+        """How the choices and rules of `because` (from `why_not(selection, feature, not
+        value)`) force `feature` to `value`, step by step; the root derives that fact."""
+        lit = self.var[feature] if value else -self.var[feature]
+        return self._derive(selection, because, (Fact(feature, "true", value), lit))
+
+    def _derive(
+        self, selection: Selection, conflict: Conflict, goal: tuple[Fact, int] | None
+    ) -> Derivation:
         session = self.selecting
         choices = [
             (
@@ -852,7 +882,7 @@ class FeatureAnalysis:
             )
             for rule_id in conflict.rules
         ]
-        return derive(session, choices, inputs)
+        return derive(session, choices, inputs, goal)
 
     def _minimal_conflict(self, selection: Selection, fixed: Sequence[int]) -> Conflict | None:
         choice_lits = {self.var[n] if on else -self.var[n]: n for n, on in selection.items()}

@@ -676,12 +676,20 @@ def bomcheck_text(findings: Sequence[Diagnostic], positions: int, alternatives: 
 # ------------------------------------------------------------------ feature models
 
 
-def model_explanation(derivation: Derivation, rules: Mapping[str, Rule], indent: str = "  ") -> str:
-    """Why a selection of features has no valid configuration, step by step (`derivation_text`)."""
+def model_explanation(
+    derivation: Derivation, rules: Mapping[str, Rule], indent: str = "  ", given: bool = False
+) -> str:
+    """Why a selection of features has no valid configuration, or why it forces a feature,
+    step by step (`derivation_text`). `given`: the choices are what a finding assumes ("X is
+    selected"), not the user's ("you selected X")."""
 
     def choices(facts: Sequence[Fact]) -> str:
         on = [f.slot for f in facts if f.holds]
         off = [f.slot for f in facts if not f.holds]
+        if given:
+            said = [f"{_and(on)} {'is' if len(on) == 1 else 'are'} selected"] if on else []
+            said += [f"{_and(off)} {'is' if len(off) == 1 else 'are'} deselected"] if off else []
+            return " and ".join(said)
         said = [f"selected {_and(on)}"] if on else []
         said += [f"deselected {_and(off)}"] if off else []
         return "you " + " and ".join(said)
@@ -730,20 +738,6 @@ def model_conflict_json(
     }
 
 
-def _model_because(
-    rules: Mapping[str, Rule], conflict: Conflict, selection: Mapping[str, bool]
-) -> str:
-    lines = []
-    for choice in conflict.choices:
-        said = "selected" if selection.get(choice, True) else "deselected"
-        lines.append(f"    you {said} {choice}")
-    for rule_id in conflict.rules:
-        rule = rules[rule_id]
-        where = f" ({rule.span})" if rule.span.line else ""
-        lines.append(f"    {rule_id}: {rule.constraint_text}{where}")
-    return "\n".join(lines) + "\n" if lines else ""
-
-
 def model_forced_text(
     path: str,
     selection: Mapping[str, bool],
@@ -751,7 +745,8 @@ def model_forced_text(
     free: Sequence[str],
     rules: Mapping[str, Rule],
 ) -> str:
-    """`model options`: the features the selection decides (with their reasons) and the free ones."""
+    """`model options`: the features the selection decides (each with the derivation that
+    forces it, where computed) and the free ones."""
     on = [f for f in forced if f.value]
     off = [f for f in forced if not f.value]
     out = [
@@ -766,8 +761,8 @@ def model_forced_text(
         out.append(f"{title}:\n")
         for item in items:
             out.append(f"  {item.feature}: {what}\n")
-            if item.because is not None:
-                out.append(_model_because(rules, item.because, selection))
+            if item.derivation is not None:
+                out.append(model_explanation(item.derivation, rules, indent="    "))
     if free:
         more = f" and {len(free) - 50} more" if len(free) > 50 else ""
         out.append(f"free: {', '.join(free[:50])}{more}\n")
@@ -831,8 +826,33 @@ def model_valid_text(path: str, selected: int) -> str:
     return f"{path}: valid: a configuration extends this selection ({selected} features selected in one)\n"
 
 
+def forced_json(rules: Mapping[str, Rule], forced: Forced) -> dict[str, object]:
+    """A forced feature in JSON: its value, the minimal reason and its derivation steps."""
+    return {
+        "feature": forced.feature,
+        "value": forced.value,
+        "because": model_conflict_json(rules, forced.because),
+        "derivation": None if forced.derivation is None else derivation_json(forced.derivation),
+    }
+
+
+def _lint_derivations(found: LintReport) -> dict[tuple[str, str], Derivation | None]:
+    """The derivation behind each `model lint` finding, by (kind, feature)."""
+    out: dict[tuple[str, str], Derivation | None] = {("void", ""): found.void_derivation}
+    for kind, items in (
+        ("dead", found.dead),
+        ("false-optional", found.false_optional),
+        ("core", found.core),
+    ):
+        out.update({(kind, item.feature): item.derivation for item in items})
+    return out
+
+
 def _lint_finding_json(
-    diag: Diagnostic, because: Conflict | None, rules: Mapping[str, Rule]
+    diag: Diagnostic,
+    because: Conflict | None,
+    rules: Mapping[str, Rule],
+    derivation: Derivation | None,
 ) -> dict[str, object]:
     return {
         "code": diag.code,
@@ -843,6 +863,7 @@ def _lint_finding_json(
         "line": diag.span.line,
         "column": diag.span.col,
         "because": model_conflict_json(rules, because),
+        "derivation": None if derivation is None else derivation_json(derivation),
     }
 
 
@@ -854,6 +875,7 @@ def model_lint_json(
 ) -> str:
     """The JSON document of `model lint`."""
     failing = sum(1 for diag, _ in findings if diag.kind != "core")
+    derivations = _lint_derivations(found)
     return to_json(
         {
             "file": model.path,
@@ -862,7 +884,10 @@ def model_lint_json(
             "dead": [f.feature for f in found.dead],
             "false_optional": [f.feature for f in found.false_optional],
             "core": [f.feature for f in found.core],
-            "findings": [_lint_finding_json(d, because, rules) for d, because in findings],
+            "findings": [
+                _lint_finding_json(d, because, rules, derivations.get((d.kind, d.subject or "")))
+                for d, because in findings
+            ],
         }
     )
 
@@ -873,17 +898,15 @@ def model_lint_text(
     findings: Sequence[tuple[Diagnostic, Conflict | None]],
     rules: Mapping[str, Rule],
 ) -> str:
-    """Each `model lint` finding with its reason, then the counts."""
+    """Each `model lint` finding with the derivation behind it, then the counts."""
     out: list[str] = []
-    for diag, because in findings:
+    derivations = _lint_derivations(found)
+    for diag, _because in findings:
         where = f"{diag.span}: " if diag.span.line else f"{model.path}: "
         out.append(f"{where}{diag.severity.value} {diag.code}: {diag.message}\n")
-        if because is not None:
-            out += [f"    given {choice} selected\n" for choice in because.choices]
-            for rule_id in because.rules:
-                rule = rules[rule_id]
-                rule_where = f" ({rule.span})" if rule.span.line else ""
-                out.append(f"    {rule_id}: {rule.constraint_text}{rule_where}\n")
+        derivation = derivations.get((diag.kind, diag.subject or ""))
+        if derivation is not None:
+            out.append(model_explanation(derivation, rules, indent="    ", given=True))
     void = "; the model is void" if not found.satisfiable else ""
     out.append(
         f"lint: {len(found.dead)} dead, {len(found.false_optional)} false-optional, "

@@ -322,14 +322,7 @@ def run_options(args: argparse.Namespace) -> int:
                     "file": model.path,
                     "selection": _selection_json(selection),
                     "satisfiable": True,
-                    "forced": [
-                        {
-                            "feature": f.feature,
-                            "value": f.value,
-                            "because": report.model_conflict_json(rules, f.because),
-                        }
-                        for f in forced
-                    ],
+                    "forced": [report.forced_json(rules, f) for f in forced],
                     "free": free,
                 }
             )
