@@ -319,7 +319,8 @@ def test_forced_features_come_with_sound_derivations(case: tuple[World, dict[str
     assert {f.feature: f.value for f in forced} == decided
     assert set(free) == set(world.names) - set(choices) - set(decided)
     for item in forced:
-        assert item.because is not None and item.derivation is not None
+        assert item.because is not None
+        assert item.derivation is not None
         steps = item.derivation.steps()
         assert steps[-1] is item.derivation.root
         assert item.derivation.root.fact == Fact(item.feature, "true", item.value)
