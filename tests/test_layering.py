@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import cmf_config
+
 SRC = Path(__file__).parents[1] / "src" / "cmf_config"
 LAYERS = [
     [
@@ -60,7 +62,12 @@ def _imports(path: Path) -> set[str]:
             parts = node.module.split(".")
             found.add(parts[1] if len(parts) > 1 else parts[0])
             if len(parts) == 1:
-                found.update(alias.name for alias in node.names if alias.name != "__version__")
+                # a public name counts as an import of its home module (cmf_config._HOMES)
+                found.update(
+                    cmf_config._HOME_OF.get(alias.name, alias.name)
+                    for alias in node.names
+                    if alias.name != "__version__"
+                )
     return found - {"cmf_config"}
 
 
