@@ -573,21 +573,9 @@ def bom_positions(workspace: Workspace) -> tuple[int, int]:
 
 def bom_product(name: str, lines: Sequence[BomLine]) -> ProductBom:
     """A bill of materials (from `bill_of_materials` or `build`) as a sharing product."""
-    from cmf_config.sharing import PartUse, ProductBom
+    from cmf_config.sharing import bom_product as convert
 
-    return ProductBom(
-        name=name,
-        lines=tuple(
-            PartUse(
-                part=line.part,
-                quantity=line.quantity,
-                unit_cost=line.unit_cost,
-                unit_mass_kg=line.unit_mass_kg,
-                module=line.module,
-            )
-            for line in lines
-        ),
-    )
+    return convert(name, lines)
 
 
 def compare_products(a: ProductBom, b: ProductBom) -> PairShare:

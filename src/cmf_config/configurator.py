@@ -40,10 +40,11 @@ from cmf_config.bounded import (
 from cmf_config.count import quiet_stdout
 from cmf_config.derivation import Conflict, Derivation
 from cmf_config.guarded import RuleSolver
-from cmf_config.model import KINDS, BomLine, BuiltVehicle, VehicleConfig
+from cmf_config.model import KINDS, BuiltVehicle, VehicleConfig
 from cmf_config.rules import Rule, holds
 from cmf_config.sat import SOLVER, Session, shrink_by_propagation
-from cmf_config.sharing import PartUse, ProductBom, compare
+from cmf_config.sharing import bom_product as _product
+from cmf_config.sharing import compare
 from cmf_config.solver import Change, Engine, SlotOptions, int_weights
 from cmf_config.workspace import Workspace
 
@@ -829,19 +830,3 @@ def module_totals(built: BuiltVehicle) -> list[ModuleTotal]:
             )
         )
     return out
-
-
-def _product(name: str, lines: Sequence[BomLine]) -> ProductBom:
-    return ProductBom(
-        name=name,
-        lines=tuple(
-            PartUse(
-                part=line.part,
-                quantity=float(line.quantity),
-                unit_cost=line.unit_cost,
-                unit_mass_kg=line.unit_mass_kg,
-                module=line.module,
-            )
-            for line in lines
-        ),
-    )

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Final, Literal, get_args
 import attrs
 
 from cmf_config.errors import OptionError
+from cmf_config.model import BomLine
 
 if TYPE_CHECKING:  # numpy and scipy are imported by the functions that compute (start-up time)
     import numpy as np
@@ -99,6 +100,23 @@ class ProductBom:
 
     name: str
     lines: tuple[PartUse, ...]
+
+
+def bom_product(name: str, lines: Iterable[BomLine]) -> ProductBom:
+    """A vehicle's bill of materials (resolved BOM lines) as a sharing product."""
+    return ProductBom(
+        name=name,
+        lines=tuple(
+            PartUse(
+                part=line.part,
+                quantity=float(line.quantity),
+                unit_cost=line.unit_cost,
+                unit_mass_kg=line.unit_mass_kg,
+                module=line.module,
+            )
+            for line in lines
+        ),
+    )
 
 
 @attrs.frozen(kw_only=True)

@@ -340,7 +340,7 @@ class Workspace:
     def product(self, vehicle: Vehicle) -> ProductBom:
         """A vehicle's bill of materials as a sharing product (open slots completed at least
         cost). Raises UsageError when no valid vehicle completes it."""
-        from cmf_config.sharing import PartUse, ProductBom  # the sharing commands only
+        from cmf_config.sharing import bom_product  # the sharing commands only
 
         config = vehicle.config
         assignment = self.assignment(config)
@@ -352,19 +352,7 @@ class Workspace:
                     f"run `cmf-config explain {config.span.path}`",
                 )
             assignment = completed
-        return ProductBom(
-            name=vehicle.id,
-            lines=tuple(
-                PartUse(
-                    part=b.part,
-                    quantity=float(b.quantity),
-                    unit_cost=b.unit_cost,
-                    unit_mass_kg=b.unit_mass_kg,
-                    module=b.module,
-                )
-                for b in self.bom_lines(config, assignment)
-            ),
-        )
+        return bom_product(vehicle.id, self.bom_lines(config, assignment))
 
     def resolve_vehicle(self, ref: str, loaded: Mapping[str, Vehicle]) -> Vehicle:
         """A vehicle named by a loaded file path or a catalog vehicle id."""
