@@ -418,7 +418,8 @@ def test_cli_model_questions(mini_uvl: Path, capsys: pytest.CaptureFixture[str])
     code, out, _ = _run(["model", "lint", str(mini_uvl)], capsys)
     assert code == 1
     assert "warning L401: feature 'Sunroof' is in no valid configuration" in out
-    assert "constraint:16: Sunroof => !Sunroof" in out
+    assert "Because constraint Sunroof => !Sunroof (" in out
+    assert "so Sunroof cannot be selected." in out
     code, out, _ = _run(["model", "explain", str(mini_uvl), "--select", "TowBar,Electric"], capsys)
     assert code == 1
     assert out == (
