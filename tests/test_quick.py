@@ -438,3 +438,33 @@ def test_fast_path_imports_neither_the_model_nor_a_solver(tmp_path: Path) -> Non
             for _ in range(2)
         ]
         assert runs[1] == "HEAVY 0 ", runs
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_a_full_output_device_is_reported_as_by_the_full_command(
+    tmp_path: Path, command: str
+) -> None:
+    """Regression: with a warm cache, `validate FILE > /dev/full` ended in a traceback (the
+    fast path's write raised ENOSPC); now it is exit 2 with the full command's message."""
+    env = dict(os.environ, CMF_CONFIG_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("CMF_CONFIG_NO_CACHE", None)
+    cmf = str(Path(sys.executable).parent / "cmf-config")
+    subprocess.run([cmf, command, VALID[0]], cwd=ROOT, env=env, capture_output=True, check=True)
+    assert list((tmp_path / "cache").glob("quick-*"))
+    runs = []
+    for extra in ([], ["--no-cache"]):  # warm (the fast path), and no cache at all
+        with Path("/dev/full").open("w") as full:
+            done = subprocess.run(
+                [cmf, command, VALID[0], *extra],
+                cwd=ROOT,
+                env=env,
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+            )
+        runs.append((done.returncode, done.stderr))
+    assert runs[0] == runs[1] == (2, runs[1][1])
+    assert "Traceback" not in runs[0][1]
+    assert "No space left on device" in runs[0][1]

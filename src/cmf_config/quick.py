@@ -566,4 +566,6 @@ def run(argv: Sequence[str]) -> int | None:
         sys.stdout.flush()
     except BrokenPipeError:
         return 0
+    except OSError:  # a full disk, an I/O error: the full command says so (exit 2, the path)
+        return None
     return code
