@@ -10,6 +10,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from cmf_config.projectfile import CONFIG_NAME, PYPROJECT, TABLE
 
 KINDS: tuple[str, ...] = (
     "engine_compartment",
@@ -22,6 +26,67 @@ KINDS: tuple[str, ...] = (
 
 BomRow = tuple[str, str, str, int, float, float]
 """A bill-of-materials line: part, name, module, quantity, unit cost, unit mass (kg)."""
+
+
+class DataDirView(Protocol):
+    """What the sources line reads of a catalog or rules folder (`project.DataDir`)."""
+
+    @property
+    def origin(self) -> str: ...
+
+    @property
+    def shown(self) -> str: ...
+
+
+class ProjectView(Protocol):
+    """What the sources line reads of a project file (`project.Project`)."""
+
+    @property
+    def shown(self) -> str: ...
+
+
+class SourcesView(Protocol):
+    """What the sources line reads of a run's sources (`project.Sources`)."""
+
+    @property
+    def project(self) -> ProjectView | None: ...
+
+    @property
+    def catalog(self) -> DataDirView: ...
+
+    @property
+    def rules(self) -> DataDirView: ...
+
+
+def sources_line(sources: SourcesView, rules: bool = True) -> str:
+    """One line for text reports: what this run checked against, and why."""
+    catalog, rule_dir = sources.catalog, sources.rules
+    if catalog.origin == "bundled" and (not rules or rule_dir.origin == "bundled"):
+        what = "catalog and rules" if rules else "catalog"
+        unused = ""
+        if (Path.cwd() / "catalog" / "kinds.yaml").is_file():
+            unused = f"; the catalog/ folder here is NOT used: name it in {CONFIG_NAME}"
+        return (
+            f"catalog: the bundled demo {what} (no {CONFIG_NAME} or [{TABLE}] in {PYPROJECT} "
+            f"found here or above; `cmf-config init` starts a project{unused})"
+        )
+    if not rules:
+        return f"catalog: {catalog.shown}/ (from {_why(sources, catalog, '--catalog')})"
+    if catalog.origin == rule_dir.origin and catalog.origin != "option":
+        why = _why(sources, catalog, "")
+        return f"catalog: {catalog.shown}/, rules: {rule_dir.shown}/ (from {why})"
+    return (
+        f"catalog: {catalog.shown}/ (from {_why(sources, catalog, '--catalog')}), "
+        f"rules: {rule_dir.shown}/ (from {_why(sources, rule_dir, '--rules')})"
+    )
+
+
+def _why(sources: SourcesView, data: DataDirView, option: str) -> str:
+    if data.origin == "option":
+        return option
+    if data.origin == "project" and sources.project is not None:
+        return sources.project.shown
+    return "the bundled demo data"
 
 
 def to_json(document: object) -> str:

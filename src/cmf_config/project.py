@@ -22,7 +22,7 @@ import attrs
 
 from cmf_config.errors import Diagnostic, InputError, Span
 from cmf_config.paths import bundled_dir, display_path
-from cmf_config.projectfile import CONFIG_NAME, PYPROJECT, TABLE, find_project_file
+from cmf_config.projectfile import CONFIG_NAME, find_project_file
 from cmf_config.suggest import did_you_mean
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -340,34 +340,3 @@ def resolve(
     if diagnostics:
         raise InputError(diagnostics)
     return sources
-
-
-def describe(sources: Sources, rules: bool = True) -> str:
-    """One line for text reports: what this run checked against, and why."""
-    catalog, rule_dir = sources.catalog, sources.rules
-    if catalog.origin == "bundled" and (not rules or rule_dir.origin == "bundled"):
-        what = "catalog and rules" if rules else "catalog"
-        unused = ""
-        if (Path.cwd() / "catalog" / "kinds.yaml").is_file():
-            unused = f"; the catalog/ folder here is NOT used: name it in {CONFIG_NAME}"
-        return (
-            f"catalog: the bundled demo {what} (no {CONFIG_NAME} or [{TABLE}] in {PYPROJECT} "
-            f"found here or above; `cmf-config init` starts a project{unused})"
-        )
-    if not rules:
-        return f"catalog: {catalog.shown}/ (from {_why(sources, catalog, '--catalog')})"
-    if catalog.origin == rule_dir.origin and catalog.origin != "option":
-        why = _why(sources, catalog, "")
-        return f"catalog: {catalog.shown}/, rules: {rule_dir.shown}/ (from {why})"
-    return (
-        f"catalog: {catalog.shown}/ (from {_why(sources, catalog, '--catalog')}), "
-        f"rules: {rule_dir.shown}/ (from {_why(sources, rule_dir, '--rules')})"
-    )
-
-
-def _why(sources: Sources, data: DataDir, option: str) -> str:
-    if data.origin == "option":
-        return option
-    if data.origin == "project" and sources.project is not None:
-        return sources.project.shown
-    return "the bundled demo data"

@@ -14,11 +14,11 @@ import marshal
 from pathlib import Path
 from typing import Any
 
-from cmf_config import cache, quick
+from cmf_config import cache, plainreport, quick
 from cmf_config.load import STATUSES, load_catalog
 from cmf_config.model import KINDS, Catalog, PartLine
 from cmf_config.problem import catalog_problem
-from cmf_config.project import Sources, describe
+from cmf_config.project import Sources
 from cmf_config.rules import plain, platform_rules
 from cmf_config.workspace import compiled
 
@@ -42,7 +42,7 @@ def compile_entry(sources: Sources) -> dict[str, Any]:
         "format": quick.FORMAT,
         "catalog_dir": str(sources.catalog.path),
         "rules_dir": str(sources.rules.path),
-        "sources_line": describe(sources),
+        "sources_line": plainreport.sources_line(sources),
         "sources_json": sources.as_json(),
         "format_default": None,
         "names": {

@@ -48,6 +48,11 @@ def read_line(path: str, line: int) -> str | None:
     return None
 
 
+def sources_line(sources: Sources, rules: bool = True) -> str:
+    """The first line of a text report: the catalog and rules checked (`plainreport`)."""
+    return plainreport.sources_line(sources, rules)
+
+
 def to_json(document: object) -> str:
     """Stable, readable JSON with non-finite numbers as null (`plainreport.to_json`)."""
     return plainreport.to_json(document)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from cmf_config import cache, report, term
 from cmf_config.files import write_atomic
-from cmf_config.project import Sources, describe, resolve
+from cmf_config.project import Sources, resolve
 
 if TYPE_CHECKING:
     from cmf_config.errors import Diagnostic
@@ -120,7 +120,7 @@ def stamp(args: argparse.Namespace, text: str, rules: bool = True) -> str:
             document["sources"] = sources.as_json(rules)
             return report.to_json(document)
         return text
-    return describe(sources, rules) + "\n" + text
+    return report.sources_line(sources, rules) + "\n" + text
 
 
 SCANNING = ("sarif", "github")
@@ -147,7 +147,7 @@ def scanning_out(
             )
         )
     else:
-        emit(github_lines(diagnostics, describe(sources) if sources else None))
+        emit(github_lines(diagnostics, report.sources_line(sources) if sources else None))
     return True
 
 
@@ -157,7 +157,7 @@ def note_sources(args: argparse.Namespace, rules: bool = True) -> None:
         return
     term.end_progress()
     sys.stdout.flush()
-    line = describe(sources_of(args), rules) + "\n"
+    line = report.sources_line(sources_of(args), rules) + "\n"
     sys.stderr.write(term.paint(line) if term.STATE["color_err"] else line)
 
 
