@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         FileResult,
         Fix,
         FleetShare,
+        OrdersResult,
         Starter,
         allow_count_digits,
         analyse_model,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
         bom_product,
         broken_rules,
         build,
+        check_orders,
         compare_products,
         complete,
         count_model,
@@ -113,6 +115,8 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "api": [
+        "OrdersResult",
+        "check_orders",
         "Explanation",
         "FileResult",
         "Fix",
@@ -194,6 +198,7 @@ __all__ = [
     "Fix",
     "FleetShare",
     "InputError",
+    "OrdersResult",
     "PairShare",
     "ProductBom",
     "Rule",
@@ -217,6 +222,7 @@ __all__ = [
     "bom_product",
     "broken_rules",
     "build",
+    "check_orders",
     "compare_products",
     "complete",
     "count_model",

@@ -1022,6 +1022,15 @@ def pair_json(pair: PairShare, short: bool = False) -> dict[str, object]:
     return data
 
 
+def orders_progress(done: int, total: int | None, rate: float) -> str:
+    """The order run's progress line (a bar when the files say how many rows they hold)."""
+    if total:
+        share = min(done / total, 1.0)
+        bar = "#" * int(share * 30)
+        return f"[{bar:<30}] {share:6.1%} {done:,}/{total:,} orders, {rate:,.0f}/s"
+    return f"{done:,} orders, {rate:,.0f}/s"
+
+
 def orders_text(summary: Mapping[str, Any], seconds: float | None = None) -> str:
     """The summary of an order-bank check: counts, the rules broken most often, examples."""
     files = cast(Sequence[str], summary["files"])
@@ -1204,6 +1213,20 @@ def catalog_entry_doc(catalog: Catalog, ident: str) -> dict[str, object]:
 
 
 USAGE_ERRORS: dict[str, tuple[str, str]] = {
+    "orders-workers": ("--workers must be 0 (one per core) or more", "write --workers 2"),
+    "chunk-rows": ("--chunk-rows must be at least 1", "write --chunk-rows 65536"),
+    "orders-output-file": (
+        "-o {directory}: is a file; -o takes a directory",
+        "give a directory, or name each output with --verdicts/--demand/--boms/--summary",
+    ),
+    "orders-output-parent": (
+        "-o {directory}: the directory '{parent}' does not exist",
+        "create it first",
+    ),
+    "orders-none": (
+        "no orders in {files}: nothing was checked",
+        "give a bank with at least one order row",
+    ),
     "limit": ("--limit must be zero or more", "write --limit 10"),
     "reasons": ("--reasons must be zero or more", "write --reasons 100"),
     "port": ("--port {port} is not a port number", "give 0..65535"),
@@ -1284,6 +1307,14 @@ def usage_error(key: str, **fields: object) -> UsageError:
     """The command line's usage error `key` (USAGE_ERRORS), worded with `fields`."""
     message, hint = USAGE_ERRORS[key]
     return UsageError(message.format(**fields), hint.format(**fields))
+
+
+def orders_cannot_write(filename: object, why: str) -> UsageError:
+    """`orders` could not write an output (`filename` None: the OSError did not say which)."""
+    return UsageError(
+        f"cannot write {filename or 'the output'}: {why}",
+        "check the path, its permissions and the free space",
+    )
 
 
 def unknown_feature(name: str, flag: str, names: Iterable[str], model_path: str) -> UsageError:
