@@ -22,7 +22,17 @@ SRC = Path(__file__).parents[1] / "src" / "cmf_config"
 COMMANDS = sorted((SRC / "commands").glob("*.py"))
 FRONT = [*COMMANDS, SRC / "cli.py"]
 
-PRESENTATION = {"report", "term", "sarif", "files", "errors", "diagram", "heatmap", "bomexport"}
+PRESENTATION = {
+    "report",
+    "plainreport",
+    "term",
+    "sarif",
+    "files",
+    "errors",
+    "diagram",
+    "heatmap",
+    "bomexport",
+}
 """Modules that only present results: words (report), terminal, SARIF, atomic files, the
 error types, Graphviz diagrams, the heatmap and BOM spreadsheets."""
 SETTINGS = {"project", "projectfile", "cache", "quickstore"}

@@ -121,6 +121,7 @@ def _run(args: argparse.Namespace) -> int:
     from cmf_config.api import allow_count_digits
     from cmf_config.commands.common import prepare, stamp
     from cmf_config.errors import ExitCode, InputError, UsageError
+    from cmf_config.plainreport import error_lines, timing_line
     from cmf_config.report import render_diagnostics, unusable_json
 
     allow_count_digits()  # counts are exact integers of any size (count.MAX_COUNT_DIGITS)
@@ -135,10 +136,8 @@ def _run(args: argparse.Namespace) -> int:
             with indicator:
                 code = args.run(args)
         if term.STATE["verbose"]:
-            sys.stderr.write(
-                f"cmf-config: {args.command} took {(time.perf_counter() - started) * 1000:.0f} ms;"
-                f" catalog cache: {cache.STATS['catalog']}\n"
-            )
+            elapsed = (time.perf_counter() - started) * 1000
+            sys.stderr.write(timing_line(args.command, elapsed, cache.STATS["catalog"]))
         if code in (ExitCode.OK, ExitCode.INVALID) and args.command in ("validate", "build"):
             from cmf_config.quickstore import remember
 
@@ -157,9 +156,7 @@ def _run(args: argparse.Namespace) -> int:
         sys.stderr.write(term.paint(text) if term.STATE["color_err"] else text)
         return ExitCode.USAGE
     except UsageError as exc:
-        sys.stderr.write(f"cmf-config: error: {exc.message}\n")
-        if exc.hint:
-            sys.stderr.write(f"  hint: {exc.hint}\n")
+        sys.stderr.write(error_lines(exc.message, exc.hint))
         return ExitCode.USAGE
     except KeyboardInterrupt:
         raise
@@ -182,21 +179,19 @@ def _environment_error(exc: OSError) -> int:
     """Exit 2 naming the path and what went wrong (an OSError is the user's, not a bug)."""
     from cmf_config.errors import ExitCode
     from cmf_config.files import os_error_hint, os_error_text
+    from cmf_config.plainreport import error_lines
 
-    where = f" '{exc.filename}'" if exc.filename else ""
-    sys.stderr.write(f"cmf-config: error:{where} {os_error_text(exc)}\n")
-    sys.stderr.write(f"  hint: {os_error_hint(exc)}\n")
+    where = f"'{exc.filename}' " if exc.filename else ""
+    sys.stderr.write(error_lines(where + os_error_text(exc), os_error_hint(exc)))
     return ExitCode.USAGE
 
 
 def _internal_error(args: argparse.Namespace, exc: BaseException) -> int:
     """Exit 3: a real bug."""
     from cmf_config.errors import ExitCode
+    from cmf_config.plainreport import internal_error_lines
 
     if getattr(args, "debug", False):
         traceback.print_exc()
-    sys.stderr.write(
-        f"cmf-config: internal error: {type(exc).__name__}: {exc}\n"
-        "  this is a bug in cmf-config; rerun with --debug and report the traceback\n"
-    )
+    sys.stderr.write(internal_error_lines(type(exc).__name__, str(exc)))
     return ExitCode.INTERNAL

@@ -89,6 +89,24 @@ def _why(sources: SourcesView, data: DataDirView, option: str) -> str:
     return "the bundled demo data"
 
 
+def error_lines(message: str, hint: str | None = None) -> str:
+    """A usage or environment error on stderr: what is wrong, then what to do."""
+    return f"cmf-config: error: {message}\n" + (f"  hint: {hint}\n" if hint else "")
+
+
+def internal_error_lines(kind: str, detail: str) -> str:
+    """A real bug (exit 3): what happened, and how to report it."""
+    return (
+        f"cmf-config: internal error: {kind}: {detail}\n"
+        "  this is a bug in cmf-config; rerun with --debug and report the traceback\n"
+    )
+
+
+def timing_line(command: str, milliseconds: float, catalog_cache: object) -> str:
+    """--verbose: how long the command took and how the catalog cache served it."""
+    return f"cmf-config: {command} took {milliseconds:.0f} ms; catalog cache: {catalog_cache}\n"
+
+
 def to_json(document: object) -> str:
     """Stable, readable JSON (sorted where the data is a mapping we built).
 
