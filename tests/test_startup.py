@@ -283,3 +283,23 @@ def test_cache_folder_is_platformdirs_one_on_linux(
     else:
         monkeypatch.setenv("XDG_CACHE_HOME", xdg)
     assert cache.folder() == Path(user_cache_dir("cmf-config", appauthor=False))
+
+
+def test_pickles_written_after_importing_orders_do_not_name_it() -> None:
+    """Regression: orders.py registered its own MappingProxyType reducer, so the catalog
+    cache written by any process that had imported it named `cmf_config.orders`, and a later
+    `validate` unpickling that cache imported numpy, scipy and pyarrow (CI on a fresh
+    machine failed the light-command import test)."""
+    code = (
+        "import pickle, types\n"
+        "import cmf_config.cache, cmf_config.orders\n"
+        "data = pickle.dumps(types.MappingProxyType({'a': 1}))\n"
+        "assert b'cmf_config.orders' not in data, data\n"
+        "assert pickle.loads(data) == {'a': 1}\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -10,10 +10,8 @@ across chunks), and the verdicts fanned back out to the rows with numpy. Demand 
 
 from __future__ import annotations
 
-import copyreg
 import hashlib
 import math
-import types
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -26,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse
 
+from cmf_config import cache as _cache  # noqa: F401  (MappingProxyType pickling)
 from cmf_config.errors import Severity
 from cmf_config.load import load_catalog
 from cmf_config.model import (
@@ -585,13 +584,11 @@ def fingerprint(catalog_dir: Path | None, rules_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def _proxy(mapping: dict[str, object]) -> types.MappingProxyType[str, object]:
-    return types.MappingProxyType(mapping)
-
-
-# The model's read-only mappings (MappingProxyType) have no pickle support of their own; the
-# workers receive the compiled Checker pickled (0.1 s) instead of compiling it again (1.5 s).
-copyreg.pickle(types.MappingProxyType, lambda m: (_proxy, (dict(m),)))
+# The workers receive the compiled Checker pickled (0.1 s) instead of compiling it again
+# (1.5 s); the model's read-only mappings (MappingProxyType) pickle by cache.py's reducer,
+# the only one: a second one here made every pickle written after `orders` was imported --
+# the catalog cache's included -- name this module, so that a later `validate` unpickling
+# the cache imported numpy, scipy and pyarrow.
 
 
 def _part_keys(catalog: Catalog) -> list[tuple[str, str, float, float]]:
