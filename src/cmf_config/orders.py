@@ -33,7 +33,6 @@ from cmf_config.model import (
     Brand,
     Catalog,
     ModuleVariant,
-    PartLine,
     VehicleConfig,
     VehicleOptions,
 )
@@ -42,7 +41,12 @@ from cmf_config.paths import bundled_dir
 from cmf_config.problem import Problem, catalog_problem
 from cmf_config.rules import Rule, holds, load_rules, platform_rules
 from cmf_config.suggest import closest, did_you_mean
-from cmf_config.variantbom import CompiledPosition, compile_positions, selected_parts
+from cmf_config.variantbom import (
+    CompiledPosition,
+    compile_positions,
+    owner_bom_lines,
+    selected_by_owner,
+)
 
 ORDER_ID = "order_id"
 FEATURES = "features"
@@ -541,32 +545,16 @@ class Checker:
         """The resolved bill of materials of a valid configuration: each module's fixed parts
         and the alternatives its positions select, then the brand's (as `build` lists them)."""
         problem, assignment = self.assignment(configuration)
-        selected: dict[str, list[tuple[PartLine, str]]] = {}
-        for item, line in selected_parts(problem, self.positions, assignment):
-            selected.setdefault(item.owner, []).append((line, f"{item.owner}/{item.position.id}"))
-        lines: list[BomLine] = []
-        owners = [(kind, self.catalog.modules[configuration[kind]]) for kind in KINDS]
+        selected = selected_by_owner(problem, self.positions, assignment)
         brand = self.catalog.brands[configuration["brand"]]
-        for module_name, owner_id, parts in [
-            *((kind, m.id, m.parts) for kind, m in owners),
+        owners = [
+            *(
+                (kind, m.id, m.parts)
+                for kind, m in ((k, self.catalog.modules[configuration[k]]) for k in KINDS)
+            ),
             ("brand", brand.id, brand.parts),
-        ]:
-            lines += [
-                BomLine(
-                    part=p.part,
-                    name=p.name,
-                    module=module_name,
-                    quantity=p.quantity,
-                    unit_cost=p.unit_cost,
-                    unit_mass_kg=p.unit_mass_kg,
-                    position=position,
-                )
-                for p, position in (
-                    *((fixed, "") for fixed in parts),
-                    *selected.get(owner_id, ()),
-                )
-            ]
-        return lines
+        ]
+        return owner_bom_lines(owners, selected)
 
 
 def fingerprint(catalog_dir: Path | None, rules_dir: Path) -> str:

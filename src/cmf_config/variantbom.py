@@ -23,7 +23,7 @@ from pathlib import Path
 import attrs
 
 from cmf_config.errors import NO_SPAN, Diagnostic, InputError, Span
-from cmf_config.model import Catalog, PartLine, Position
+from cmf_config.model import BomLine, Catalog, PartLine, Position
 from cmf_config.problem import Assignment, Problem
 from cmf_config.rules import IR, TRUE, K, Op, Ref, compile_expression, evaluate, slots_of
 from cmf_config.sat import BULK_SOLVER, Session
@@ -221,6 +221,38 @@ def selected_parts(
         for alternative, condition in zip(item.position.alternatives, item.conditions, strict=True):
             if evaluate(problem, condition, assignment):
                 yield item, alternative.line()
+
+
+def selected_by_owner(
+    problem: Problem, compiled: Sequence[CompiledPosition], assignment: Assignment
+) -> dict[str, list[tuple[PartLine, str]]]:
+    """The alternatives a complete assignment selects, per owner, with their position."""
+    selected: dict[str, list[tuple[PartLine, str]]] = {}
+    for item, line in selected_parts(problem, compiled, assignment):
+        selected.setdefault(item.owner, []).append((line, f"{item.owner}/{item.position.id}"))
+    return selected
+
+
+def owner_bom_lines(
+    owners: Sequence[tuple[str, str, Sequence[PartLine]]],
+    selected: Mapping[str, Sequence[tuple[PartLine, str]]],
+) -> list[BomLine]:
+    """Bill-of-materials lines of (module, owner id, fixed parts) owners in order: each
+    owner's fixed parts, then the alternatives its positions select (`selected_by_owner`).
+    The one BOM explosion of `build` (workspace) and of the order banks (orders)."""
+    return [
+        BomLine(
+            part=p.part,
+            name=p.name,
+            module=module,
+            quantity=p.quantity,
+            unit_cost=p.unit_cost,
+            unit_mass_kg=p.unit_mass_kg,
+            position=position,
+        )
+        for module, owner_id, parts in owners
+        for p, position in (*((fixed, "") for fixed in parts), *selected.get(owner_id, ()))
+    ]
 
 
 # ---------------------------------------------------------------- the checks

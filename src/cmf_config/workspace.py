@@ -34,7 +34,12 @@ from cmf_config.problem import Problem, catalog_problem, choice_span, config_ass
 from cmf_config.rules import Rule, holds, load_rules, platform_rules, year_rules
 from cmf_config.solver import Change, Engine, SlotOptions
 from cmf_config.suggest import did_you_mean
-from cmf_config.variantbom import CompiledPosition, compile_positions, selected_parts
+from cmf_config.variantbom import (
+    CompiledPosition,
+    compile_positions,
+    owner_bom_lines,
+    selected_by_owner,
+)
 
 if TYPE_CHECKING:
     from cmf_config.sharing import ProductBom
@@ -269,40 +274,18 @@ class Workspace:
     def bom_lines(self, config: VehicleConfig, assignment: Mapping[str, int]) -> list[BomLine]:
         """The bill of materials: each module's fixed parts and the alternatives its positions
         select for this configuration, then the brand's, then the vehicle's own parts."""
-        selected: dict[str, list[PartLine]] = {}
-        position_of: dict[int, str] = {}  # id of a selected line -> its position
-        if self.is_complete(assignment):
-            for item, line in selected_parts(self.problem, self.positions, assignment):
-                selected.setdefault(item.owner, []).append(line)
-                position_of[id(line)] = f"{item.owner}/{item.position.id}"
-        lines: list[BomLine] = []
+        selected = (
+            selected_by_owner(self.problem, self.positions, assignment)
+            if self.is_complete(assignment)
+            else {}
+        )
+        owners: list[tuple[str, str, Sequence[PartLine]]] = []
         for kind in KINDS:
             module = self.catalog.modules[self.value_id(kind, assignment[kind])]
-            lines += [
-                BomLine(
-                    part=p.part,
-                    name=p.name,
-                    module=kind,
-                    quantity=p.quantity,
-                    unit_cost=p.unit_cost,
-                    unit_mass_kg=p.unit_mass_kg,
-                    position=position_of.get(id(p), ""),
-                )
-                for p in (*module.parts, *selected.get(module.id, ()))
-            ]
+            owners.append((kind, module.id, module.parts))
         brand = self.catalog.brands[self.value_id("brand", assignment["brand"])]
-        lines += [
-            BomLine(
-                part=p.part,
-                name=p.name,
-                module="brand",
-                quantity=p.quantity,
-                unit_cost=p.unit_cost,
-                unit_mass_kg=p.unit_mass_kg,
-                position=position_of.get(id(p), ""),
-            )
-            for p in (*brand.parts, *selected.get(brand.id, ()))
-        ]
+        owners.append(("brand", brand.id, brand.parts))
+        lines = owner_bom_lines(owners, selected)
         lines += [
             BomLine(
                 part=p.part,
