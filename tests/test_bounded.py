@@ -180,3 +180,37 @@ def test_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         len(kept) <= configurator.CACHE_REASONS_PER_VALUE for kept in stepper._reasons.values()
     )
     assert len(engine.encoding.clauses) == clauses
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), st.booleans())
+def test_optimize_any_objective_is_valid_and_least_when_proven(
+    data: st.DataObject, use_rc2: bool
+) -> None:
+    """`Stepper.optimize` (the server's fix and completions) for objectives other than the
+    stepper's own, against the brute-force oracle: valid, extends the choices, its bound at
+    most the least cost, and the least cost when it says proven."""
+    problem, rules = data.draw(worlds(max_rules=5))
+    stepper = Stepper(Engine(problem, rules), {}, count_seconds=None)
+    stepper.rc2_max_clauses = 10**9 if use_rc2 else 0
+    seconds = data.draw(st.sampled_from([0.0, 5.0]))
+    for _ in range(3):
+        objective = int_weights(_weights(data, problem))
+        if data.draw(st.booleans()):  # a slot left out costs nothing
+            objective.pop(problem.slots[0].name, None)
+        full = {s.name: objective.get(s.name, [0] * len(s.values)) for s in problem.slots}
+        state = data.draw(partial_assignments(problem))
+        least = _cheapest(problem, rules, state, full)
+        found = stepper.optimize(state, objective, seconds)
+        if least is None:
+            assert found is None
+            continue
+        assert found is not None
+        assert {k: found.assignment[k] for k in state} == state
+        assert valid_assignments(problem, rules, found.assignment) == [dict(found.assignment)]
+        assert found.cost == cost_of(full, found.assignment)
+        assert found.bound <= least <= found.cost
+        if found.proven:
+            assert found.cost == least
+        if use_rc2 and seconds > 0:
+            assert found.proven

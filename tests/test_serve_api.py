@@ -14,11 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cmf_config.bounded import cost_of
 from cmf_config.cli import main
 from cmf_config.configurator import Configurator
 from cmf_config.count import _d4_count
 from cmf_config.paths import bundled_dir
 from cmf_config.sharing import compare
+from cmf_config.solver import int_weights
 from cmf_config.web.app import create_app
 
 with warnings.catch_warnings():
@@ -371,3 +373,91 @@ def test_serve_command_refuses_bad_settings(
     (tmp_path / "brands.yaml").write_text("x: [\n", encoding="utf-8")
     assert main(["serve", "--catalog", str(tmp_path), "--port", "0"]) == 2
     assert "brands.yaml:2:1" in capsys.readouterr().err
+
+
+def test_fix_and_complete_match_the_engine_and_say_proven(configurator: Configurator) -> None:
+    """The server's fix and completions (anytime, within `action_seconds`) against the
+    engine's RC2 answers run to the end: on the bundled catalog they are proven, with the
+    same number of changes (and tie cost) and the same objective value."""
+    engine = configurator.engine
+    ws = configurator.workspace
+    ties = int_weights(ws.module_weights("cost"))
+
+    def tie(assignment: Mapping[str, int]) -> int:
+        return sum(ties[k][v] for k, v in assignment.items() if k in ties)
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        assignment = data.draw(partial(configurator))
+        found = configurator.fix(assignment)
+        oracle = engine.fix(assignment, ws.module_weights("cost"))
+        assert (found is None) == (oracle is None)
+        if found is None or oracle is None:
+            return
+        fixed, changes = oracle
+        assert found.proven
+        assert len(found.changes) == len(changes)
+        assert (
+            tie({**assignment, **found.assignment}) <= tie({**assignment, **fixed})
+            or len(changes) > 0
+        )
+        repaired = {**assignment, **found.assignment}
+        assert engine.is_consistent(repaired)
+        assert [c.slot for c in found.changes] == [
+            k
+            for k in sorted(assignment, key=engine.encoding.order.__getitem__)
+            if found.assignment[k] != assignment[k]
+        ]
+        whole = configurator.optimize({}, {}, 0.0)  # any valid vehicle: the objective is empty
+        assert whole is not None
+        assert engine.is_consistent(whole.assignment)
+        if not engine.is_consistent(assignment):
+            return
+        for goal in ("cost", "mass"):
+            completed = configurator.complete(assignment, goal)
+            best = engine.complete(assignment, ws.module_weights(goal))
+            assert completed is not None
+            assert best is not None
+            assert completed.proven
+            weights = int_weights(ws.module_weights(goal))
+            assert cost_of(weights, completed.assignment) == cost_of(weights, best)
+            assert {k: completed.assignment[k] for k in assignment} == assignment
+        reference = sorted(ws.catalog.vehicles)[data.draw(st.integers(0, 2))]
+        gains = ws.sharing_weights(ws.catalog.vehicles[reference].config)
+        shared = configurator.complete(assignment, "cost", reference)
+        most = engine.complete(assignment, gains, maximize=True)
+        assert shared is not None
+        assert most is not None
+        assert shared.proven
+        exact = int_weights(gains)
+        assert cost_of(exact, shared.assignment) == cost_of(exact, most)
+
+    check()
+
+
+def test_fix_within_a_tiny_budget_is_valid_and_honest(app: Any) -> None:
+    """With no time and no RC2 (the path a large line takes), a fix is still a valid
+    configuration; it says proven only when it is as near as the engine's."""
+    conf = Configurator(service_of(app).workspace, count_seconds=None, action_seconds=0.0)
+    conf.rc2_max_clauses = 0
+    engine = conf.engine
+    assignment = {"platform": conf.problem.slot("platform").index("cmf-bev") or 0}
+    assignment["engine_compartment"] = (
+        conf.problem.slot("engine_compartment").index("ec-b-ice") or 0
+    )
+    assert not engine.is_consistent(assignment)
+    found = conf.fix(assignment)
+    oracle = engine.fix(assignment)
+    assert found is not None
+    assert oracle is not None
+    assert engine.is_consistent({**assignment, **found.assignment})
+    assert len(found.changes) >= len(oracle[1])
+    if found.proven:
+        assert len(found.changes) == len(oracle[1])
+    assert conf.complete(assignment, "mass") is None  # no valid completion: None, at once
+    chosen = {"platform": assignment["platform"]}
+    completed = conf.complete(chosen, "mass")
+    assert completed is not None
+    assert engine.is_consistent(completed.assignment)
+    assert completed.assignment["platform"] == chosen["platform"]

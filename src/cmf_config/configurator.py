@@ -76,6 +76,10 @@ CACHE_STATES = 256
 CACHE_REASONS_PER_VALUE = 8
 """How many (choices, rules) reasons each value remembers for later states (LRU)."""
 
+ACTION_SECONDS = 2.0
+"""Time a fix or a completion that a user asked for may take before it answers with the
+best found (the engine's RC2 alone takes minutes on a large line)."""
+
 
 @attrs.frozen(kw_only=True)
 class ModuleTotal:
@@ -394,14 +398,33 @@ class Stepper:
                     self._completions.popitem(last=False)
             return found
 
+    def optimize(
+        self,
+        assignment: Mapping[str, int],
+        weights: Mapping[str, Sequence[int]],
+        seconds: float,
+    ) -> Completion | None:
+        """The valid completion of least total `weights` (integers, per slot and value; a
+        slot not given costs nothing) found within `seconds`, or None when there is none.
+        The same anytime search as `least_cost`, for another objective (nothing cached):
+        proven least when RC2 finishes or the cost meets the lower bound.
+        """
+        objective = {
+            slot.name: list(weights.get(slot.name) or [0] * len(slot.values))
+            for slot in self.problem.slots
+        }
+        with self.lock:
+            return self._least_cost(assignment, None, seconds, objective)
+
     def _least_cost(
         self,
         assignment: Mapping[str, int],
         allowed: Mapping[str, Sequence[int]] | None,
         seconds: float | None,
+        objective: Mapping[str, Sequence[int]] | None = None,
     ) -> Completion | None:
         engine = self.engine
-        weights = self._int_weights
+        weights = self._int_weights if objective is None else objective
         budget = self.complete_seconds if seconds is None else seconds
         deadline = time.perf_counter() + budget
         if len(assignment) == len(self.problem.slots):
@@ -412,7 +435,8 @@ class Stepper:
                 assignment=dict(assignment), cost=cost, proven=True, bound=cost, how="bound"
             )
         start: dict[str, int] | None = None
-        for earlier_key, earlier in reversed(self._completions.items()):
+        earlier_ones = list(self._completions.items()) if objective is None else []
+        for earlier_key, earlier in reversed(earlier_ones):
             if earlier_key <= assignment.items() and all(
                 earlier.assignment[k] == v for k, v in assignment.items()
             ):
@@ -705,14 +729,32 @@ class Stepper:
         return rules
 
 
+@attrs.frozen(kw_only=True)
+class Fix:
+    """The nearest valid choices found: the chosen slots' values, the changes, and whether
+    no valid configuration changes fewer choices (proven) or time ran out first."""
+
+    assignment: Mapping[str, int]
+    changes: tuple[Change, ...]
+    proven: bool
+
+
 class Configurator(Stepper):
     """A catalog workspace kept warm: steps, plus explain, fix, complete, BOM and sharing."""
 
-    def __init__(self, workspace: Workspace, *, count_seconds: float | None = 30.0) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        count_seconds: float | None = 30.0,
+        action_seconds: float = ACTION_SECONDS,
+    ) -> None:
         super().__init__(
             workspace.engine, workspace.module_weights("cost"), count_seconds=count_seconds
         )
         self.workspace = workspace
+        self.action_seconds = action_seconds
+        """Time a fix or a completion asked for (a click, an API call) may take."""
         self._cost = workspace.module_weights("cost")
         self._products = {
             vid: _product(vid, workspace.bom_lines(v.config, self._resolved(v.config)))
@@ -746,26 +788,58 @@ class Configurator(Stepper):
                 return None
             return conflict, self.engine.derive(assignment, conflict)
 
-    def fix(self, assignment: Mapping[str, int]) -> tuple[dict[str, int], list[Change]] | None:
-        """The nearest valid choices: the engine's fix, restricted to the slots chosen."""
-        with self._locked():
-            found = self.engine.fix(assignment, self._cost)
+    def fix(self, assignment: Mapping[str, int]) -> Fix | None:
+        """The nearest valid choices (fewest changed, ties at least cost, as the engine's
+        `fix`), restricted to the slots chosen, found within `action_seconds`; None when no
+        configuration at all is valid.
+
+        The engine's fix runs RC2 to the end, which on a large line takes minutes; here the
+        same objective (a change costs more than every tie cost together) goes through the
+        anytime search of `optimize`, so a page or an API call always answers in time, and
+        says whether the fix is proven nearest.
+        """
+        ties = int_weights(self._cost)
+        big = 1 + sum(max(ws, default=0) for ws in ties.values())
+        objective = {
+            slot.name: [
+                ties.get(slot.name, [0] * len(slot.values))[index]
+                + (big if slot.name in assignment and assignment[slot.name] != index else 0)
+                for index in range(len(slot.values))
+            ]
+            for slot in self.problem.slots
+        }
+        found = self.optimize({}, objective, self.action_seconds)
         if found is None:
             return None
-        fixed, changes = found
-        return {name: fixed[name] for name in assignment}, list(changes)
+        fixed = {name: found.assignment[name] for name in assignment}
+        return Fix(
+            assignment=fixed,
+            changes=tuple(self.engine.changes(assignment, found.assignment)),
+            proven=found.proven,
+        )
 
     def complete(
         self, assignment: Mapping[str, int], minimize: str = "cost", share_with: str | None = None
-    ) -> dict[str, int] | None:
-        """An optimal completion: least cost or mass, or most parts shared with a catalog vehicle."""
-        with self._locked():
-            ws = self.workspace
-            if share_with is not None:
-                reference = ws.catalog.vehicles[share_with].config
-                weights = ws.sharing_weights(reference)
-                return self.engine.complete(assignment, weights, maximize=True)
-            return self.engine.complete(assignment, ws.module_weights(minimize))
+    ) -> Completion | None:
+        """An optimal completion, found within `action_seconds`: least cost or mass, or most
+        parts shared with a catalog vehicle; None when the choices have no valid completion.
+
+        Anytime (`optimize`): proven optimal on the bundled catalog, the best found in time
+        (labelled not proven) on lines too large for RC2 to finish.
+        """
+        ws = self.workspace
+        if share_with is not None:
+            reference = ws.catalog.vehicles[share_with].config
+            gains = int_weights(ws.sharing_weights(reference))
+            # most shared = least of (the slot's best gain - the value's gain): one value per
+            # slot, so the shift per slot keeps the order of completions
+            objective = {}
+            for slot in self.problem.slots:
+                gain = gains.get(slot.name) or [0] * len(slot.values)
+                objective[slot.name] = [max(gain) - value for value in gain]
+        else:
+            objective = int_weights(ws.module_weights(minimize))
+        return self.optimize(assignment, objective, self.action_seconds)
 
     def built(
         self, config: VehicleConfig, assignment: Mapping[str, int], completion: Mapping[str, int]

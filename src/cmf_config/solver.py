@@ -300,7 +300,11 @@ class Engine:
         if model is None:
             return None
         fixed = self.decode(model)
-        changes = [
+        return fixed, self.changes(assignment, fixed)
+
+    def changes(self, assignment: Assignment, fixed: Mapping[str, int]) -> list[Change]:
+        """The chosen slots whose value `fixed` changes, in slot order."""
+        return [
             Change(
                 slot=name,
                 before=self.problem.slot(name).values[index].id,
@@ -309,7 +313,6 @@ class Engine:
             for name, index in sorted(assignment.items(), key=lambda kv: self.encoding.order[kv[0]])
             if fixed[name] != index
         ]
-        return fixed, changes
 
     def complete(
         self, assignment: Assignment, weights: Mapping[str, Sequence[float]], maximize: bool = False

@@ -34,6 +34,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cmf_config import report
+from cmf_config.bounded import Completion
 from cmf_config.configurator import Configurator, module_totals
 from cmf_config.diagram import vehicle_diagram
 from cmf_config.dump import config_to_yaml
@@ -185,6 +186,7 @@ class Service:
         conflict_choices: tuple[str, ...] = ()
         fix_query = None
         fix_changes: list[Any] = []
+        fix_proven = True
         if step.completion is not None:
             built = conf.built(config, state.assignment, step.completion)
             totals = module_totals(built)
@@ -198,8 +200,9 @@ class Service:
                 conflict_choices = conflict.choices
             found = conf.fix(state.assignment)
             if found is not None:
-                fixed, fix_changes = found
-                fix_query = self.query(with_assignment(state, fixed))
+                fix_changes = list(found.changes)
+                fix_proven = found.proven
+                fix_query = self.query(with_assignment(state, found.assignment))
         fields = [(k, v) for k, v in (p.split("=", 1) for p in query.split("&") if "=" in p)]
         from urllib.parse import unquote
 
@@ -220,6 +223,7 @@ class Service:
             conflict_choices=conflict_choices,
             fix_query=fix_query,
             fix_changes=fix_changes,
+            fix_proven=fix_proven,
             state_fields=[(unquote(k), unquote(v)) for k, v in fields],
         )
 
@@ -405,7 +409,9 @@ async def fix(request: Request) -> Response:
     found = await run_in_threadpool(service.configurator.fix, state.assignment)
     if found is None:
         raise StateError([_nothing_valid()])
-    return RedirectResponse(f"/?{service.query(with_assignment(state, found[0]))}", status_code=303)
+    return RedirectResponse(
+        f"/?{service.query(with_assignment(state, found.assignment))}", status_code=303
+    )
 
 
 def _nothing_valid() -> Diagnostic:
@@ -445,9 +451,7 @@ def _goal(request: Request, service: Service) -> tuple[str, str | None]:
     return goal, with_
 
 
-async def _completion(
-    request: Request, service: Service
-) -> tuple[State, str, dict[str, int] | None]:
+async def _completion(request: Request, service: Service) -> tuple[State, str, Completion | None]:
     """The state, the goal and the optimal completion a complete request asks for."""
     state = service.state(request, ("goal", "with"))
     goal, with_ = _goal(request, service)
@@ -467,7 +471,7 @@ async def complete(request: Request) -> Response:
     if completed is None:  # the choices conflict: the page explains it
         return RedirectResponse(f"/?{service.query(state)}", status_code=303)
     return RedirectResponse(
-        f"/?{service.query(with_assignment(state, completed))}", status_code=303
+        f"/?{service.query(with_assignment(state, completed.assignment))}", status_code=303
     )
 
 
@@ -585,7 +589,7 @@ async def api_fix(request: Request) -> Response:
     """
     summary: The nearest valid configuration (as `cmf-config fix --format json`, plus its query).
     responses:
-      200: {description: "{changes: [{slot, from, to}], count, written, query}"}
+      200: {description: "{changes: [{slot, from, to}], count, written, query, proven}"}
       400: {description: positioned diagnostics}
     """
     service = _service(request)
@@ -593,9 +597,9 @@ async def api_fix(request: Request) -> Response:
     found = await run_in_threadpool(service.configurator.fix, state.assignment)
     if found is None:
         raise StateError([_nothing_valid()])
-    fixed, changes = found
-    document = json.loads(report.changes_json(changes, None))
-    document["query"] = service.query(with_assignment(state, fixed))
+    document = json.loads(report.changes_json(list(found.changes), None))
+    document["query"] = service.query(with_assignment(state, found.assignment))
+    document["proven"] = found.proven
     return JSONResponse(document)
 
 
@@ -607,7 +611,7 @@ async def api_complete(request: Request) -> Response:
       - {name: goal, in: query, schema: {type: string, enum: [cost, mass, sharing]}}
       - {name: with, in: query, schema: {type: string}, description: catalog vehicle id for goal=sharing}
     responses:
-      200: {description: "{filled, objective, written, query}"}
+      200: {description: "{filled, objective, written, query, proven}"}
       400: {description: positioned diagnostics}
       409: {description: the choices conflict (the explain document)}
     """
@@ -617,7 +621,7 @@ async def api_complete(request: Request) -> Response:
         return _json_text(await run_in_threadpool(_explain_text, service, state), 409)
     ws = service.workspace
     filled = {
-        s.name: ws.value_id(s.name, completed[s.name])
+        s.name: ws.value_id(s.name, completed.assignment[s.name])
         for s in ws.problem.slots
         if s.name not in state.assignment
     }
@@ -625,7 +629,8 @@ async def api_complete(request: Request) -> Response:
         "filled": filled,
         "objective": goal,
         "written": None,
-        "query": service.query(with_assignment(state, completed)),
+        "query": service.query(with_assignment(state, completed.assignment)),
+        "proven": completed.proven,
     }
     return JSONResponse(document)
 

@@ -51,6 +51,7 @@ class PageData:
     conflict_choices: Sequence[str] = ()
     fix_query: str | None = None
     fix_changes: Sequence[Change] = ()
+    fix_proven: bool = True
     state_fields: Sequence[tuple[str, str]] = ()
 
 
@@ -185,6 +186,11 @@ def _status(data: PageData) -> str:
                 f'<p><a id="fix" class="button primary" href="/?{esc(data.fix_query)}">'
                 f"Apply the nearest valid configuration</a> <span>({esc(changes)})</span></p>"
             )
+            if not data.fix_proven:
+                out.append(
+                    '<p class="note">The fewest changes found within the time budget; '
+                    "a valid configuration with fewer changes was not ruled out.</p>"
+                )
     elif open_slots == 0:
         out.append('<p class="good"><b>Valid:</b> a complete vehicle that meets every rule.</p>')
     else:
