@@ -16,22 +16,22 @@ cites nothing superfluous. This module holds data only; `report.py` words it.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-
-import attrs
+from typing import NamedTuple
 
 from cmf_config.sat import SatBackend, minimal_core
 
+# Plain classes (tuples and __slots__), not attrs: the fast path (quick.py) words conflicts
+# and derivations too, and importing attrs would cost it more than its whole answer.
 
-@attrs.frozen(kw_only=True)
-class Conflict:
+
+class Conflict(NamedTuple):
     """A minimal conflict: choices and rules that cannot all hold (drop any one and they can)."""
 
     choices: tuple[str, ...]
     rules: tuple[str, ...]
 
 
-@attrs.frozen
-class Fact:
+class Fact(NamedTuple):
     """slot = value (`holds`) or slot != value (not `holds`). For a boolean slot (a feature)
     the value is 'true': holds = selected."""
 
@@ -40,27 +40,31 @@ class Fact:
     holds: bool
 
 
-@attrs.frozen
-class Chosen:
+class Chosen(NamedTuple):
     """External: a choice the user made."""
 
     fact: Fact
 
 
-@attrs.frozen
-class Applied:
+class Applied(NamedTuple):
     """External: a rule."""
 
     rule: str
 
 
-@attrs.frozen(eq=False)
 class Derived:
     """A fact derived from its causes: the facts it needs (choices or derived facts) and the
-    rules that force it. `fact` None: the conflict itself (the causes cannot hold together)."""
+    rules that force it. `fact` None: the conflict itself (the causes cannot hold together).
+    Compared by identity: a step of one derivation."""
 
-    fact: Fact | None
-    causes: tuple[Chosen | Applied | Derived, ...]
+    __slots__ = ("causes", "fact")
+
+    def __init__(self, fact: Fact | None, causes: tuple[Chosen | Applied | Derived, ...]) -> None:
+        self.fact = fact
+        self.causes = causes
+
+    def __repr__(self) -> str:
+        return f"Derived(fact={self.fact!r}, causes={self.causes!r})"
 
     @property
     def premises(self) -> tuple[Chosen | Derived, ...]:
@@ -76,8 +80,7 @@ class Derived:
 Node = Chosen | Applied | Derived
 
 
-@attrs.frozen(kw_only=True)
-class Derivation:
+class Derivation(NamedTuple):
     """A conflict as a tree whose root is the conflict itself (`root.fact` None), or a forced
     fact as a tree whose root derives that fact."""
 
@@ -110,8 +113,7 @@ class Derivation:
                     yield cause.fact
 
 
-@attrs.frozen(kw_only=True)
-class RuleInput:
+class RuleInput(NamedTuple):
     """A rule for `derive`: its id, the assumption literal that switches it on, and the slot
     facts it may force, each with its literal."""
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 import attrs
 
 from cmf_config import plainreport
-from cmf_config.derivation import Applied, Chosen, Conflict, Derivation, Derived, Fact
+from cmf_config.derivation import Conflict, Derivation, Fact
 from cmf_config.errors import Diagnostic, Severity, Span, UsageError
 from cmf_config.files import is_regular
 from cmf_config.model import KINDS, BuiltVehicle, Catalog, PartLine, VehicleConfig, YearSpan
@@ -197,125 +197,32 @@ def validate_text(
 # ------------------------------------------------------------------ explanations
 
 
-def _choice_words(
-    problem: Problem, config: VehicleConfig, assignment: Mapping[str, int], slot: str
-) -> str:
-    s = problem.slot(slot)
-    value = s.values[assignment[slot]].id
-    label = s.label or slot
-    if s.is_bool:
-        return (
-            f"feature '{slot}' {'on' if value == 'true' else 'off'} ({choice_span(config, slot)})"
-        )
-    return f"{label} '{value}' ({choice_span(config, slot)})"
+derivation_text = plainreport.derivation_text
+derivation_json = plainreport.derivation_json
+_and = plainreport.and_words
 
 
-def derivation_text(
-    derivation: Derivation,
-    *,
-    choices: Callable[[Sequence[Fact]], str],
-    rule: Callable[[str], str],
-    fact: Callable[[Fact], str],
-    conclusion: str,
-) -> str:
-    """A derivation as PubGrub words it: one sentence per step, "Because ..., and because ...,
-    so ...", a cause per line. A step that only the next one uses is its implicit start
-    ("And because ..."); a step used later or more than once gets a number, and the steps
-    using it cite it.
-    """
-    steps = derivation.steps()
-    users: dict[int, list[int]] = {}
-    for index, step in enumerate(steps):
-        for cause in step.premises:
-            if isinstance(cause, Derived):
-                users.setdefault(id(cause), []).append(index)
-    numbers: dict[int, int] = {}
-    for index, step in enumerate(steps):
-        used_by = users.get(id(step), [])
-        if len(used_by) > 1 or (used_by and used_by[0] != index + 1):
-            numbers[id(step)] = len(numbers) + 1
-    lines = []
-    for index, step in enumerate(steps):
-        chained = False
-        chosen = [c.fact for c in step.causes if isinstance(c, Chosen)]
-        parts = [choices(chosen)] if chosen else []
-        for item in step.causes:
-            if isinstance(item, Derived):
-                if index > 0 and item is steps[index - 1] and id(item) not in numbers:
-                    chained = True
-                else:
-                    assert item.fact is not None
-                    parts.append(f"{fact(item.fact)} ({numbers[id(item)]})")
-            elif isinstance(item, Applied):
-                parts.append(rule(item.rule))
-        end = conclusion if step.fact is None else fact(step.fact)
-        clauses = [
-            f"{'And because' if chained else 'Because'} {parts[0]},",
-            *(f"    and because {part}," for part in parts[1:]),
-            f"    so {end}.",
-        ]
-        number = numbers.get(id(step))
-        if number is not None:
-            clauses[0] = f"({number}) {clauses[0]}"
-        lines += clauses
-    return "\n".join(lines) + "\n"
+def _span_where(span: Span) -> plainreport.Where:
+    return (span.path, span.line, span.col)
 
 
-def derivation_json(derivation: Derivation) -> list[dict[str, object]]:
-    """The steps of a derivation: each with its causes (choices, rules, earlier steps by
-    their 1-based index) and what follows from them (None: the conflict)."""
-    steps = derivation.steps()
-    index = {id(step): n for n, step in enumerate(steps, start=1)}
-    out: list[dict[str, object]] = []
-    for step in steps:
-        because: list[dict[str, object]] = []
-        for cause in step.causes:
-            if isinstance(cause, Chosen):
-                because.append({"choice": cause.fact.slot, "value": _fact_value(cause.fact)})
-            elif isinstance(cause, Applied):
-                because.append({"rule": cause.rule})
-            else:
-                because.append({"step": index[id(cause)]})
-        so = None if step.fact is None else attrs.asdict(step.fact)
-        out.append({"step": index[id(step)], "because": because, "so": so})
-    return out
+def slot_texts(problem: Problem) -> dict[str, plainreport.SlotText]:
+    """Each slot's label (or name) and whether it is a feature, as the plain reports word them."""
+    return {s.name: plainreport.SlotText(s.label or s.name, s.is_bool) for s in problem.slots}
 
 
-def _fact_value(fact: Fact) -> str:
-    """The value a chosen fact gives its slot ('true'/'false' for a feature)."""
-    if fact.value == "true" and not fact.holds:
-        return "false"
-    return fact.value
+def rule_texts(rules: Mapping[str, Rule]) -> dict[str, plainreport.RuleText]:
+    """Each rule's message, description and position, as the plain reports word them."""
+    return {
+        rule_id: plainreport.RuleText(rule.message, rule.description, _span_where(rule.span))
+        for rule_id, rule in rules.items()
+    }
 
 
-def _slot_choices(problem: Problem, config: VehicleConfig) -> Callable[[Sequence[Fact]], str]:
-    def words(facts: Sequence[Fact]) -> str:
-        named = []
-        for f in facts:
-            slot = problem.slot(f.slot)
-            where = choice_span(config, f.slot)
-            if slot.is_bool:
-                named.append(f"feature '{f.slot}'{'' if f.holds else ' off'} ({where})")
-            else:
-                named.append(f"{slot.label or f.slot} '{f.value}' ({where})")
-        return "you chose " + _and(named)
-
-    return words
-
-
-def _slot_fact(problem: Problem) -> Callable[[Fact], str]:
-    def words(f: Fact) -> str:
-        slot = problem.slot(f.slot)
-        if slot.is_bool:
-            return f"feature '{f.slot}' must be {'on' if f.holds else 'off'}"
-        return f"{slot.label or f.slot} {'must' if f.holds else 'cannot'} be '{f.value}'"
-
-    return words
-
-
-def _and(items: Sequence[str]) -> str:
-    """a; a and b; a, b and c."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+def _chosen_at(
+    problem: Problem, config: VehicleConfig, slots: Iterable[str]
+) -> dict[str, plainreport.Where]:
+    return {slot: _span_where(choice_span(config, slot)) for slot in slots if problem.has(slot)}
 
 
 def explanation(
@@ -324,28 +231,17 @@ def explanation(
     rules: Mapping[str, Rule],
     config: VehicleConfig,
 ) -> str:
-    """Why a configuration has no valid completion, step by step (see `derivation_text`)."""
-
-    def rule_words(rule_id: str) -> str:
-        rule = rules[rule_id]
-        where = f" ({rule.span})" if rule.span.line else " (built in)"
-        return f"rule '{rule.id}'{where} says: {rule.message or rule.description}"
-
-    has_choices = any(True for _ in derivation.choices())
-    return derivation_text(
+    """Why a configuration has no valid completion, step by step (plainreport.explanation)."""
+    cited = {fact.slot for fact in derivation.choices()}
+    return plainreport.explanation(
         derivation,
-        choices=_slot_choices(problem, config),
-        rule=rule_words,
-        fact=_slot_fact(problem),
-        conclusion="no valid vehicle has these choices"
-        if has_choices
-        else "no vehicle at all satisfies these rules together",
+        slot_texts(problem),
+        rule_texts(rules),
+        _chosen_at(problem, config, cited),
     )
 
 
-def consistent_text(path: str) -> str:
-    """explain on a configuration that a valid vehicle completes."""
-    return f"{path}: consistent: a valid vehicle completes these choices; nothing to explain\n"
+consistent_text = plainreport.consistent_text
 
 
 def explain_json(
@@ -356,52 +252,17 @@ def explain_json(
     config: VehicleConfig,
     assignment: Mapping[str, int],
 ) -> str:
-    """{"consistent", "conflict": [...], "text"}."""
+    """{"consistent", "conflict": [...], "derivation": [...], "text"} (plainreport.explain_json)."""
     if conflict is None:
-        return to_json(
-            {
-                "consistent": True,
-                "conflict": [],
-                "text": "the configuration has a valid completion; nothing to explain",
-            }
-        )
-    items: list[dict[str, object]] = []
-    for slot in conflict.choices:
-        span = choice_span(config, slot)
-        items.append(
-            {
-                "type": "choice",
-                "id": slot,
-                "slot": slot,
-                "value": problem.slot(slot).values[assignment[slot]].id,
-                **_where(span),
-            }
-        )
-    for rule_id in conflict.rules:
-        rule = rules[rule_id]
-        items.append(
-            {
-                "type": "rule",
-                "id": rule.id,
-                "slot": None,
-                "message": rule.message,
-                **_where(rule.span),
-            }
-        )
-    return to_json(
-        {
-            "consistent": False,
-            "conflict": items,
-            "derivation": derivation_json(derivation) if derivation is not None else [],
-            "text": explanation(derivation, problem, rules, config)
-            if derivation is not None
-            else "",
-        }
+        return plainreport.explain_json(None, None, {}, {}, {})
+    where = _chosen_at(problem, config, assignment)
+    chosen = {
+        slot: (problem.slot(slot).values[index].id, where[slot])
+        for slot, index in assignment.items()
+    }
+    return plainreport.explain_json(
+        conflict, derivation, slot_texts(problem), rule_texts(rules), chosen
     )
-
-
-def _where(span: Span) -> dict[str, object]:
-    return {"file": span.path, "line": span.line, "column": span.col}
 
 
 # ------------------------------------------------------------------ fix, options, complete
@@ -432,33 +293,10 @@ def changes_json(changes: Sequence[Change], written: str | None) -> str:
 
 def options_text(options: Mapping[str, SlotOptions], problem: Problem) -> str:
     """Per open slot: possible values, and excluded ones with the rules that exclude them."""
-    if not options:
-        return "no open slot: every slot of the configuration is chosen (run `cmf-config validate` to check it)\n"
-    lines = []
-    for slot, found in options.items():
-        label = problem.slot(slot).label or slot
-        lines.append(f"{label} ({slot}): {len(found.possible)} possible")
-        for value in found.possible:
-            lines.append(f"  + {value}")
-        for value, rule_ids in sorted(found.excluded.items()):
-            lines.append(f"  - {value}  (excluded by {', '.join(rule_ids) or 'the choices alone'})")
-    return "\n".join(lines) + "\n"
+    return plainreport.options_text(options, {s.name: s.label or s.name for s in problem.slots})
 
 
-def options_json(options: Mapping[str, SlotOptions], consistent: bool) -> str:
-    """{"consistent", "slots": {slot: {"possible": [...], "excluded": {id: [rule ids]}}}}."""
-    return to_json(
-        {
-            "consistent": consistent,
-            "slots": {
-                slot: {
-                    "possible": list(found.possible),
-                    "excluded": {k: list(v) for k, v in sorted(found.excluded.items())},
-                }
-                for slot, found in options.items()
-            },
-        }
-    )
+options_json = plainreport.options_json
 
 
 # ------------------------------------------------------------------ provenance
@@ -1359,9 +1197,7 @@ def no_match_diagnostic(span: Span) -> Diagnostic:
     )
 
 
-def options_contradiction_text() -> str:
-    """`options` on choices that already contradict the rules: the line before the table."""
-    return "the choices already contradict the rules: no slot has a possible value (run `cmf-config explain`)\n"
+options_contradiction_text = plainreport.options_contradiction_text
 
 
 def bom_table_written_text(target: str, lines: int, fmt: str) -> str:

@@ -20,8 +20,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from pysat.solvers import Solver
-
 SOLVER = "g4"
 """Glucose 4.1: the default session's solver (and RC2's)."""
 
@@ -66,6 +64,10 @@ class Session:
     def __init__(
         self, clauses: Iterable[Sequence[int]] = (), *, solver: str = SOLVER, nvars: int = 0
     ) -> None:
+        # PySAT is imported here, at the first session: importing this module (the conflict
+        # types of derivation.py and the reports that word them need it) costs nothing.
+        from pysat.solvers import Solver
+
         self._solver = Solver(name=solver, bootstrap_with=clauses)
         self._followed: list[list[int]] | None = None
         self._sent = 0

@@ -12,20 +12,15 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
-from cmf_config.derivation import Conflict, Derivation, Fact, RuleInput, derive
+from cmf_config.derivation import Conflict, Derivation
 from cmf_config.encode import Encoding
 from cmf_config.errors import Severity
 from cmf_config.problem import Assignment, Problem
+from cmf_config.questions import Questions, RuleView, SlotOptions
 from cmf_config.rules import IR, Rule, holds
 from cmf_config.sat import Session, maxsat
 
-
-@attrs.frozen(kw_only=True)
-class SlotOptions:
-    """What an open slot may still take, and why the rest is excluded."""
-
-    possible: tuple[str, ...]
-    excluded: Mapping[str, tuple[str, ...]]
+__all__ = ["Change", "Engine", "SlotOptions", "int_weights"]
 
 
 @attrs.frozen(kw_only=True)
@@ -53,9 +48,14 @@ class Engine:
             selector = self.encoding.new_var()
             self.encoding.clauses.append([-selector, self.rule_lits[rule.id]])
             self.selectors[rule.id] = selector
-        self._lit_rules: dict[int, list[str]] = {self.selectors[r.id]: [r.id] for r in self.hard}
-        self._hard_lits = [self.selectors[r.id] for r in self.hard]
-        self._session: Session | None = None
+        self.questions = Questions(
+            self.encoding,
+            {s.name: tuple(v.id for v in s.values) for s in problem.slots},
+            [s.name for s in problem.slots if s.is_bool],
+            self.hard,
+            self.selectors,
+        )
+        """options, explain and derive: the algorithms the fast path runs too (questions.py)."""
 
     # ------------------------------------------------------------- plumbing
 
@@ -65,9 +65,7 @@ class Engine:
 
         Clauses that later `literal` calls add to the encoding are sent before each use.
         """
-        if self._session is None:
-            self._session = Session.following(self.encoding.clauses)
-        return self._session
+        return self.questions.sat
 
     def literal(self, ir: IR) -> int:
         """A literal equivalent to an expression (its definition joins the live solver)."""
@@ -80,13 +78,11 @@ class Engine:
 
     def close(self) -> None:
         """Free the solver."""
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        self.questions.close()
 
     def hard_lits(self) -> list[int]:
         """The selectors of the error-severity rules (assume them to switch the rules on)."""
-        return self._hard_lits
+        return self.questions.hard_lits
 
     def selector_units(self) -> list[list[int]]:
         """Units fixing every selector: hard rules on, the others off (no free variable)."""
@@ -95,23 +91,15 @@ class Engine:
 
     def choice_lits(self, assignment: Assignment) -> list[int]:
         """One literal per fixed slot."""
-        return [self.encoding.slot_lits[name][index] for name, index in sorted(assignment.items())]
+        return self.questions.choice_lits(assignment)
 
     def decode(self, model: Sequence[int]) -> dict[str, int]:
         """The assignment a model describes."""
-        true = {lit for lit in model if lit > 0}
-        out: dict[str, int] = {}
-        for slot in self.problem.slots:
-            lits = self.encoding.slot_lits[slot.name]
-            for index, lit in enumerate(lits):
-                if (lit > 0 and lit in true) or (lit < 0 and -lit not in true):
-                    out[slot.name] = index
-                    break
-        return out
+        return self.questions.decode(model)
 
     def solve(self, assumptions: Sequence[int]) -> list[int] | None:
         """A model under the assumption literals (switch rules on with `hard_lits`), or None."""
-        return self.sat.solution(assumptions)
+        return self.questions.solve(assumptions)
 
     # ------------------------------------------------------------- questions
 
@@ -122,166 +110,28 @@ class Engine:
 
     def is_consistent(self, assignment: Assignment) -> bool:
         """Whether a valid completion exists."""
-        return self.solve(self.hard_lits() + self.choice_lits(assignment)) is not None
+        return self.questions.is_consistent(assignment)
 
     def options(
-        self,
-        assignment: Assignment,
-        slots: Sequence[str] | None = None,
-        minimal: bool = True,
-        reasons: bool = True,
+        self, assignment: Assignment, slots: Sequence[str] | None = None, **how: bool
     ) -> dict[str, SlotOptions]:
-        """For each open slot: the values that have a valid completion, and why others do not.
-
-        Backtrack-free by construction: a value is offered exactly when the solver finds a
-        valid configuration that extends the choices with it. Covering queries ask for any
-        valid configuration using a value not seen yet, so one model can vouch for many
-        values and the final unsatisfiable query proves all the rest excluded at once.
-        `reasons` adds, per excluded value, the rules of a core (minimal when `minimal`).
-        """
-        base = self.hard_lits() + self.choice_lits(assignment)
-        open_slots = (
-            [s.name for s in self.problem.slots if s.name not in assignment]
-            if slots is None
-            else list(slots)
-        )
-        seen: dict[str, set[int]] = {name: set() for name in open_slots}
-        first = self.solve(base)
-        if first is None:
-            return {name: SlotOptions(possible=(), excluded={}) for name in open_slots}
-        self._mark(seen, first)
-        unseen = {
-            self.encoding.slot_lits[name][index]: (name, index)
-            for name in open_slots
-            for index in range(len(self.problem.slot(name).values))
-            if index not in seen[name]
-        }
-        while unseen:
-            activation = self.encoding.new_var()
-            self.encoding.clauses.append([-activation, *unseen])
-            # Ask the solver to prefer the values not seen yet, so one model covers many.
-            self.sat.set_phases(list(unseen))
-            model = self.solve([*base, activation])
-            self.encoding.clauses.append([-activation])  # retire the query for good
-            if model is None:
-                break
-            self._mark(seen, model)
-            unseen = {lit: item for lit, item in unseen.items() if item[1] not in seen[item[0]]}
-        out: dict[str, SlotOptions] = {}
-        for name in open_slots:
-            slot = self.problem.slot(name)
-            lits = self.encoding.slot_lits[name]
-            excluded: dict[str, tuple[str, ...]] = {}
-            for index, value in enumerate(slot.values):
-                if index in seen[name]:
-                    continue
-                if reasons:
-                    refuted = self.solve([*base, lits[index]])
-                    assert refuted is None, "a covering query missed a possible value"
-                    excluded[value.id] = self._blame(base, lits[index], minimal)
-                else:
-                    excluded[value.id] = ()
-            possible = tuple(v.id for i, v in enumerate(slot.values) if i in seen[name])
-            out[name] = SlotOptions(possible=possible, excluded=excluded)
-        return out
-
-    def _mark(self, seen: dict[str, set[int]], model: Sequence[int]) -> None:
-        decoded = self.decode(model)
-        for name, values in seen.items():
-            values.add(decoded[name])
-
-    def _blame(self, base: Sequence[int], extra: int, minimal: bool) -> tuple[str, ...]:
-        """The rules of a core of base + extra (shrunk to a minimal set when asked)."""
-        core = self.sat.core()
-        rule_lits = [lit for lit in self.hard_lits() if lit in core]
-        fixed = [lit for lit in base if lit not in self._lit_rules] + [extra]
-        if minimal:
-            rule_lits = self.sat.shrink(rule_lits, fixed)
-        return tuple(sorted({rid for lit in rule_lits for rid in self._lit_rules.get(lit, [])[:1]}))
+        """For each open slot: the values that have a valid completion, and why others do not
+        (`Questions.options`, backtrack-free; `how`: its `minimal` and `reasons`)."""
+        return self.questions.options(assignment, slots, **how)
 
     def explain(self, assignment: Assignment) -> Conflict | None:
-        """A minimal set of choices and rules that cannot hold together, or None if consistent."""
-        choice_by_lit = {self.encoding.slot_lits[n][i]: n for n, i in assignment.items()}
-        # Where the authored rules alone already conflict with the choices, explain with them
-        # (they carry the domain fact); the built-in platform lists come in only when needed.
-        authored = self.choice_lits(assignment) + [
-            self.selectors[r.id] for r in self.hard if not r.builtin
-        ]
-        assumptions = self.choice_lits(assignment) + self.hard_lits()
-        if self.sat.solve(assumptions):
-            return None
-        direct = self._broken_rule_conflict(assignment)
-        if direct is not None:
-            return direct
-        if not self.sat.solve(authored):
-            assumptions = authored
-        else:
-            self.sat.solve(assumptions)  # refresh the core of the full set
-        core = self.sat.core()
-        minimal = self.sat.shrink([lit for lit in assumptions if lit in core])
-        choices = tuple(sorted(choice_by_lit[lit] for lit in minimal if lit in choice_by_lit))
-        rules = tuple(
-            sorted({self._lit_rules[lit][0] for lit in minimal if lit in self._lit_rules})
-        )
-        return Conflict(choices=choices, rules=rules)
+        """A minimal set of choices and rules that cannot hold together, or None if consistent
+        (`Questions.explain`)."""
 
-    def _broken_rule_conflict(self, assignment: Assignment) -> Conflict | None:
-        """The smallest explanation there is when the choices alone break a rule outright:
-        that rule and the choices it reads (shrunk, in case fewer of them suffice).
+        def broken(rule: RuleView) -> bool:
+            assert isinstance(rule, Rule)
+            return not holds(self.problem, rule, assignment)
 
-        Authored rules before built-in ones, rules reading fewer slots first.
-        """
-        broken = [
-            rule
-            for rule in self.hard
-            if rule.slots <= assignment.keys() and not holds(self.problem, rule, assignment)
-        ]
-        if not broken:
-            return None
-        rule = min(broken, key=lambda r: (r.builtin, len(r.slots), r.id))
-        chosen = {name: assignment[name] for name in rule.slots}
-        choice_by_lit = {self.encoding.slot_lits[n][i]: n for n, i in chosen.items()}
-        kept = self.sat.shrink([*self.choice_lits(chosen), self.selectors[rule.id]])
-        return Conflict(
-            choices=tuple(sorted(choice_by_lit[lit] for lit in kept if lit in choice_by_lit)),
-            rules=(rule.id,),
-        )
+        return self.questions.explain(assignment, broken)
 
     def derive(self, assignment: Assignment, conflict: Conflict) -> Derivation:
         """How the rules of a conflict force each other from its choices (see `derivation`)."""
-        choices = [
-            (self._fact(name, assignment[name]), self.encoding.slot_lits[name][assignment[name]])
-            for name in sorted(conflict.choices, key=self.encoding.order.__getitem__)
-        ]
-        by_id = {r.id: r for r in self.rules}
-        rules = [
-            RuleInput(
-                id=rule_id,
-                selector=self.selectors[rule_id],
-                candidates=self._candidates(by_id[rule_id].slots),
-            )
-            for rule_id in conflict.rules
-        ]
-        return derive(self.sat, choices, rules)
-
-    def _fact(self, name: str, index: int) -> Fact:
-        slot = self.problem.slot(name)
-        if slot.is_bool:
-            return Fact(name, "true", index == 1)
-        return Fact(name, slot.values[index].id, True)
-
-    def _candidates(self, slots: frozenset[str]) -> list[tuple[Fact, int]]:
-        """Every slot fact a rule reading `slots` may force: slot = value, slot != value."""
-        out: list[tuple[Fact, int]] = []
-        for name in sorted(slots, key=self.encoding.order.__getitem__):
-            slot = self.problem.slot(name)
-            lits = self.encoding.slot_lits[name]
-            if slot.is_bool:
-                out += [(Fact(name, "true", True), lits[1]), (Fact(name, "true", False), lits[0])]
-                continue
-            out += [(Fact(name, v.id, True), lits[i]) for i, v in enumerate(slot.values)]
-            out += [(Fact(name, v.id, False), -lits[i]) for i, v in enumerate(slot.values)]
-        return out
+        return self.questions.derive(assignment, conflict, {r.id: r.slots for r in self.rules})
 
     def fix(
         self, assignment: Assignment, tie_cost: Mapping[str, Sequence[float]] | None = None
