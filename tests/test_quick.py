@@ -116,7 +116,7 @@ def test_fast_path_leaves_the_rest_to_the_full_command(
         ["build", VALID[0], VALID[1]],
         ["validate"],
         ["validate", "-", VALID[0]],
-        ["explain", VALID[0]],
+        ["fix", VALID[0]],
         ["validate", "missing.yaml"],
         ["validate", "examples"],
     ],
@@ -468,3 +468,222 @@ def test_a_full_output_device_is_reported_as_by_the_full_command(
     assert runs[0] == runs[1] == (2, runs[1][1])
     assert "Traceback" not in runs[0][1]
     assert "No space left on device" in runs[0][1]
+
+
+# ------------------------------------------------------------------ options and explain
+
+QUESTIONS = [
+    ["options"],
+    ["options", "--format", "json"],
+    ["options", "-q"],
+    ["explain"],
+    ["explain", "--format=json"],
+    ["explain", "-q"],
+]
+MUST_ANSWER = ["examples/partial-suv.yaml", "examples/invalid/city-ev-with-ice-bay.yaml"]
+
+
+@pytest.mark.parametrize("command", QUESTIONS, ids=" ".join)
+def test_fast_path_answers_options_and_explain_as_the_full_command(
+    cache_dir: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """Partial, invalid and complete examples: the fast path's options and explain have the
+    full command's exit code and bytes (with the cache, and with --no-cache); the benchmark's
+    two files are answered."""
+    answered = []
+    for example in [*VALID, *OTHERS]:
+        args = [*command, example]
+        full = run_cli(capsys, args)
+        answer = fast(capsys, args)
+        if example in MUST_ANSWER:
+            assert answer[0] is not None, example
+        if answer[0] is not None:
+            assert answer == full, example
+            answered.append((args, answer))
+    for args, answer in answered:  # the same bytes with no cache (which switches it off)
+        assert answer == run_cli(capsys, [*args, "--no-cache"]), args
+
+
+def test_the_mini_catalog_s_questions_agree(
+    cache_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another catalog (--catalog, --rules): options and explain of its partial and impossible
+    configurations, answered by the fast path with the full command's bytes."""
+    mini = tmp_path / "mini"
+    shutil.copytree(ROOT / "tests" / "data" / "mini", mini)
+    for command in ("options", "explain"):
+        for name in ("partial.yaml", "partial-impossible.yaml", "good.yaml"):
+            args = [*_mini_args(mini, command)[:1], str(mini / "configs" / name)]
+            args += _mini_args(mini)[2:]
+            full = run_cli(capsys, args)
+            assert fast(capsys, args) == full, args
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["options", "--year", "2020", "examples/partial-suv.yaml"],
+        ["explain", "--no-cache", MUST_ANSWER[1]],
+        ["explain", "-v", MUST_ANSWER[1]],
+        ["options", "--debug", MUST_ANSWER[0]],
+        ["options", "--format", "sarif", MUST_ANSWER[0]],
+        ["options", MUST_ANSWER[0], MUST_ANSWER[1]],
+        ["explain", "missing.yaml"],
+        ["options", "examples/invalid/unknown-names.yaml"],
+    ],
+    ids=" ".join,
+)
+def test_fast_path_declines_questions_it_does_not_know(
+    cache_dir: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    """Options other than --format text/json, -q, --color, --catalog, --rules, several files,
+    a file the loader would report: no answer, nothing written."""
+    run_cli(capsys, ["options", MUST_ANSWER[0]])
+    assert fast(capsys, ["options", MUST_ANSWER[0]])[0] == 0
+    assert fast(capsys, args) == (None, "", "")
+
+
+def test_a_new_number_or_an_edited_rule_is_left_to_the_full_command(
+    cache_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A battery size no catalog vehicle has joins the slot's values (another encoding): no
+    answer. An edited rules file: no stale answer; the full command's next run answers anew."""
+    data = _example(MUST_ANSWER[0])
+    options = data["options"]
+    assert isinstance(options, dict)
+    options["battery_kwh"] = 12.34
+    vehicle = tmp_path / "vehicle.yaml"
+    vehicle.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    run_cli(capsys, ["options", MUST_ANSWER[0]])
+    assert fast(capsys, ["options", str(vehicle)]) == (None, "", "")
+    mini = tmp_path / "mini"
+    shutil.copytree(ROOT / "tests" / "data" / "mini", mini)
+    args = [*_mini_args(mini, "explain")[:1], str(mini / "configs" / "partial.yaml")]
+    args += _mini_args(mini)[2:]
+    consistent = run_cli(capsys, args)
+    assert consistent[0] == 0
+    assert fast(capsys, args) == consistent
+    rules = mini / "rules" / "basic.yaml"
+    rules.write_text(
+        rules.read_text(encoding="utf-8")
+        + '  - id: nothing-goes\n    description: no vehicle\n    constraint: "false"\n',
+        encoding="utf-8",
+    )
+    assert fast(capsys, args) == (None, "", "")  # stale: the content digest changed
+    conflict = run_cli(capsys, args)
+    assert conflict[0] == 1
+    assert "nothing-goes" in conflict[1]
+    assert fast(capsys, args) == conflict
+
+
+def _slot_values() -> dict[str, list[object]]:
+    """Every value each configuration key may take in the bundled catalog (numbers: those
+    the catalog's vehicles and options already have, so the encoding stays the stored one)."""
+    catalog = load_catalog(bundled_dir("catalog"))
+    problem = catalog_problem(catalog, [v.config for v in catalog.vehicles.values()])
+    out: dict[str, list[object]] = {}
+    for slot in problem.slots:
+        if slot.is_numeric:
+            out[slot.name] = [
+                int(v.number) if v.number is not None and v.number.is_integer() else v.number
+                for v in slot.values
+            ]
+        elif not slot.is_bool:
+            out[slot.name] = [v.id for v in slot.values]
+    out["features"] = [s.name for s in problem.slots if s.is_bool]
+    return out
+
+
+SLOT_VALUES = _slot_values()
+WHERE = {
+    **dict.fromkeys(("brand", "platform", "segment", "body", "powertrain"), ()),
+    **dict.fromkeys(KINDS, ("modules",)),
+    **dict.fromkeys(
+        ("drive", "steering", "market", "battery_kwh", "wheelbase_mm", "features"), ("options",)
+    ),
+}
+
+
+@st.composite
+def partial_configs(draw: st.DrawFn) -> dict[str, object]:
+    """An example with each slot kept, opened, or set to any value of the catalog (so often
+    to one that conflicts with the others)."""
+    data = _example(draw(st.sampled_from([*VALID, *MUST_ANSWER])))
+    data.pop("markets", None)  # a market outside the list is a loader error, not a question
+    keep = draw(st.sampled_from([1, 4, 12]))  # how often a slot keeps its value
+    for key, parents in WHERE.items():
+        target = data
+        for parent in parents:
+            inner = target.setdefault(parent, {})
+            assert isinstance(inner, dict)
+            target = inner
+        what = draw(st.sampled_from(["keep"] * keep + ["open", "other"]))
+        if what == "open":
+            target.pop(key, None)
+        elif what == "other" and key == "features":
+            target[key] = draw(st.lists(st.sampled_from(SLOT_VALUES[key]), unique=True))
+        elif what == "other":
+            target[key] = draw(st.sampled_from(SLOT_VALUES[key]))
+    return data
+
+
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for the property's examples: the entry is filled once, then reused."""
+    return tmp_path_factory.mktemp("shared") / "cache"
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=partial_configs(), fmt=st.sampled_from(["text", "json"]))
+def test_fast_path_options_and_explain_agree_on_any_partial_configuration(
+    data: dict[str, object],
+    fmt: str,
+    shared_cache: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Property: on partial configurations of the bundled catalog (open slots, conflicting
+    choices, any features), the fast path answers options and explain, with the full
+    command's exit code and bytes."""
+    folder = tmp_path_factory.mktemp("q")
+    vehicle = folder / "vehicle.yaml"
+    vehicle.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    for command in ("options", "explain"):
+        args = [command, "--format", fmt, str(vehicle)]
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("CMF_CONFIG_CACHE_DIR", str(shared_cache))
+            patch.setattr(cache, "_STATE", {"disabled": False})
+            full = _captured(run_cli_plain, args)
+            answer = _captured(_fast_plain, args)
+        event(f"{command}: exit {full[0]}")
+        assert answer == full, args
+
+
+def test_fast_questions_import_neither_attrs_nor_the_model(tmp_path: Path) -> None:
+    """A warm `options` and `explain` load PySAT (they ask a solver) but no attrs, cattrs,
+    numpy or model module: the stored engine is plain data."""
+    env = dict(os.environ, CMF_CONFIG_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("CMF_CONFIG_NO_CACHE", None)
+    model = ("model", "load", "problem", "rules", "encode", "solver", "workspace", "report")
+    probe = (
+        "import sys\n"
+        "from cmf_config.entry import main\n"
+        "sys.argv = ['cmf-config', *sys.argv[1:]]\n"
+        "code = main()\n"
+        "mods = {m.split('.')[0] for m in sys.modules}\n"
+        "heavy = sorted(mods & {'attr', 'attrs', 'cattrs', 'numpy'})\n"
+        f"heavy += sorted(m for m in {model!r} if 'cmf_config.' + m in sys.modules)\n"
+        "print('HEAVY', code, 'pysat' in mods, ' '.join(heavy))\n"
+    )
+    for command, example, code in (("options", MUST_ANSWER[0], 0), ("explain", MUST_ANSWER[1], 1)):
+        runs = [
+            subprocess.run(
+                [sys.executable, "-c", probe, command, example],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.splitlines()[-1]
+            for _ in range(2)
+        ]
+        assert runs[1] == f"HEAVY {code} True ", runs

@@ -138,7 +138,12 @@ def _run(args: argparse.Namespace) -> int:
         if term.STATE["verbose"]:
             elapsed = (time.perf_counter() - started) * 1000
             sys.stderr.write(timing_line(args.command, elapsed, cache.STATS["catalog"]))
-        if code in (ExitCode.OK, ExitCode.INVALID) and args.command in ("validate", "build"):
+        if code in (ExitCode.OK, ExitCode.INVALID) and args.command in (
+            "validate",
+            "build",
+            "options",
+            "explain",
+        ):
             from cmf_config.quickstore import remember
 
             remember(args)  # the fast path's compiled workspace, for the next run

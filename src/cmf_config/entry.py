@@ -23,8 +23,8 @@ signal.signal(signal.SIGINT, _interrupted)
 
 def main() -> int:
     """Run `cmf-config` with the process's arguments."""
-    if sys.argv[1:2] in (["validate"], ["build"]):
-        from cmf_config import quick  # the fast path (PyYAML, no model): validate and build only
+    if sys.argv[1:2] in (["validate"], ["build"], ["options"], ["explain"]):
+        from cmf_config import quick  # the fast path (PyYAML, no model)
 
         answered = quick.run(sys.argv[1:])
         if answered is not None:

@@ -35,12 +35,16 @@ from cmf_config.paths import display_path
 from cmf_config.projectfile import find_project_file
 from cmf_config.ruleeval import Const, PlainIR, evaluate_plain
 
-FORMAT = 1
+FORMAT = 2
 """Bump when the entry's shape changes."""
-COMMANDS = ("validate", "build")
+COMMANDS = ("validate", "build", "options", "explain")
+QUESTIONS = ("options", "explain")
+"""The commands that ask the engine (a SAT solver) about a partial or invalid configuration."""
 FORMATS = {
     "validate": ("text", "json", "sarif", "github"),
     "build": ("text", "json", "csv", "xlsx"),
+    "options": ("text", "json"),
+    "explain": ("text", "json"),
 }
 ANSWERS = ("text", "json")
 """The formats the fast path writes (the others: the full command)."""
@@ -93,7 +97,7 @@ class Args:
         self.color = given.get("color")
         self.catalog = given.get("catalog")
         self.rules = given.get("rules")
-        if not self.files or (self.command == "build" and len(self.files) != 1):
+        if not self.files or (self.command != "validate" and len(self.files) != 1):
             raise Decline
         if self.format is not None and self.format not in FORMATS[self.command]:
             raise Decline
@@ -163,8 +167,8 @@ def _load_entry(args: Args) -> dict[str, Any]:
         raise Decline
     key = entry_key(_option_dir(args.catalog), _option_dir(args.rules))
     try:
-        with entry_path(key).open("rb") as handle:
-            entry = marshal.load(handle)
+        # read whole, then decode: marshal.load on a file reads object by object (6x slower)
+        entry = marshal.loads(entry_path(key).read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
         raise Decline from None
     if not isinstance(entry, dict) or entry.get("format") != FORMAT:
@@ -192,10 +196,32 @@ def _scalar(event: Any) -> tuple[object, str]:
         return event.value, event.value
 
 
-def _tree(text: str) -> dict[str, object]:
+Spans = dict[tuple[str, ...], tuple[int, int]]
+"""Where each value of a mapping starts (1-based line, column), by its key path."""
+
+
+def _open(stack: list[list[Any]], event: Any, spans: Spans | None) -> list[Any]:
+    """The stack frame of a mapping or sequence starting (its start noted in `spans`)."""
+    if event.anchor or event.tag is not None or len(stack) >= MAX_DEPTH:
+        raise Decline
+    path: tuple[str, ...] = ()
+    if stack:
+        if isinstance(stack[-1][0], dict):
+            if stack[-1][1] is None:
+                raise Decline  # a collection as a key
+            path = (*stack[-1][2], stack[-1][1])
+            if spans is not None:
+                spans[path] = (event.start_mark.line + 1, event.start_mark.column + 1)
+        else:
+            path = (*stack[-1][2], "-")
+    return [{} if type(event) is yaml.MappingStartEvent else [], None, path]
+
+
+def _tree(text: str, spans: Spans | None = None) -> dict[str, object]:
     """The document as plain data, as source.parse_text reads it; Decline on anything it would
-    report (duplicate keys, aliases, tags, several documents, depth, odd keys)."""
-    stack: list[list[Any]] = []  # [container, pending key or None]
+    report (duplicate keys, aliases, tags, several documents, depth, odd keys). `spans`
+    receives where each mapping value starts (source.py's spans, by key path)."""
+    stack: list[list[Any]] = []  # [container, pending key or None, key path]
     root: object = None
     documents = 0
     events: Any = yaml.parse(text, Loader=_Loader)
@@ -215,11 +241,7 @@ def _tree(text: str) -> dict[str, object]:
                 stack[-1][1] = raw
                 continue
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-            if event.anchor or event.tag is not None or len(stack) >= MAX_DEPTH:
-                raise Decline
-            if stack and isinstance(stack[-1][0], dict) and stack[-1][1] is None:
-                raise Decline  # a collection as a key
-            stack.append([{} if kind is yaml.MappingStartEvent else [], None])
+            stack.append(_open(stack, event, spans))
             continue
         elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
             node = stack.pop()[0]
@@ -230,6 +252,9 @@ def _tree(text: str) -> dict[str, object]:
         if not stack:
             root = node
         elif isinstance(stack[-1][0], dict):
+            if spans is not None and kind is yaml.ScalarEvent:
+                mark = event.start_mark
+                spans[(*stack[-1][2], stack[-1][1])] = (mark.line + 1, mark.column + 1)
             stack[-1][0][stack[-1][1]] = node
             stack[-1][1] = None
         else:
@@ -239,7 +264,7 @@ def _tree(text: str) -> dict[str, object]:
     return root
 
 
-def _read(path: Path) -> dict[str, object]:
+def _read(path: Path, spans: Spans | None = None) -> dict[str, object]:
     try:
         if not path.is_file() or path.stat().st_size > MAX_BYTES:
             raise Decline
@@ -250,7 +275,7 @@ def _read(path: Path) -> dict[str, object]:
         raise Decline
     try:
         text = data.decode("utf-8-sig")
-        return _tree(text)
+        return _tree(text, spans)
     except (UnicodeDecodeError, yaml.YAMLError):
         raise Decline from None
 
@@ -381,44 +406,60 @@ def _extra_parts(extra: object) -> list[plainreport.BomRow]:
 
 
 class Vehicle:
-    """A complete configuration file that the catalog's names all check out for."""
+    """A configuration file whose catalog names all check out: complete (validate, build),
+    or with open slots (`partial`: options, explain)."""
 
-    def __init__(self, data: dict[str, object], entry: Mapping[str, Any]) -> None:
+    def __init__(
+        self, data: dict[str, object], entry: Mapping[str, Any], partial: bool = False
+    ) -> None:
         names: Mapping[str, Sequence[str]] = entry["names"]
         data = _mapping(data, VEHICLE_KEYS)
         if "name" not in data:
             raise Decline
         self.name = str(_text(data["name"], optional=False))
         markets = _metadata(data, names)
-        # every slot fixed, with a known id (a module of its own kind)
-        self.choice: dict[str, str] = {}
+
+        def known(value: object, ids: Sequence[str] | Mapping[str, str]) -> str | None:
+            return None if partial and value is None else _known(value, ids)
+
+        # every slot fixed (or open, when partial), with a known id (a module of its kind)
+        self.choice: dict[str, str | None] = {}
         for slot in TOP:
-            self.choice[slot] = _known(data.get(slot), names[slot])
+            self.choice[slot] = known(data.get(slot), names[slot])
         modules = _mapping(data.get("modules", {}), plainreport.KINDS)
         kinds: Mapping[str, str] = entry["module_kinds"]
         for kind in plainreport.KINDS:
-            chosen = _known(modules.get(kind), kinds)
-            if kinds[chosen] != kind:
+            chosen = known(modules.get(kind), kinds)
+            if chosen is not None and kinds[chosen] != kind:
                 raise Decline
             self.choice[kind] = chosen
         options = _mapping(data.get("options", {}), OPTION_KEYS)
         for slot in CHOICES:
-            self.choice[slot] = _known(options.get(slot), names[slot])
-        if markets and self.choice["market"] not in markets:
+            self.choice[slot] = known(options.get(slot), names[slot])
+        market = self.choice["market"]
+        if markets and market is not None and market not in markets:
             raise Decline
-        if not set(OPTION_KEYS) <= set(options):
+        if not partial and not set(OPTION_KEYS) <= set(options):
             raise Decline
-        self.numbers = {
-            "battery_kwh": _number(options["battery_kwh"]),
-            "wheelbase_mm": float(_whole(options["wheelbase_mm"])),
-        }
-        if min(self.numbers.values()) < 0:
+        self.numbers: dict[str, float] = {}
+        for slot, read in (("battery_kwh", _number), ("wheelbase_mm", _whole)):
+            if not partial or options.get(slot) is not None:
+                self.numbers[slot] = float(read(options[slot]))
+        if self.numbers and min(self.numbers.values()) < 0:
             raise Decline
-        features = _texts(options["features"])
-        if len(set(features)) != len(features) or not set(features) <= set(names["feature"]):
-            raise Decline
-        self.features = frozenset(features)
+        self.features: frozenset[str] | None = None
+        if not partial or options.get("features") is not None:
+            features = _texts(options["features"])
+            if len(set(features)) != len(features) or not set(features) <= set(names["feature"]):
+                raise Decline
+            self.features = frozenset(features)
         self.extra = _extra_parts(data.get("extra_parts", []))
+
+    def value(self, slot: str) -> str:
+        """The value id of a slot a complete vehicle fixes."""
+        chosen = self.choice[slot]
+        assert chosen is not None
+        return chosen
 
     def reader(self, attributes: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> Any:
         """What a rule's reference reads on this configuration (rules.ref_value)."""
@@ -429,10 +470,12 @@ class Vehicle:
                     raise Decline
                 return self.numbers[slot]
             if slot not in self.choice:
-                if attr is not None:
+                if attr is not None or self.features is None:
                     raise Decline
                 return slot in self.features
             value = self.choice[slot]
+            if value is None:
+                raise Decline
             if attr is None:
                 return value
             got = attributes[slot][value][attr]
@@ -468,13 +511,13 @@ def _bom(vehicle: Vehicle, entry: Mapping[str, Any]) -> list[plainreport.BomRow]
                 selected.setdefault(owner, []).append(part)
     rows: list[plainreport.BomRow] = []
     for kind in plainreport.KINDS:
-        module = vehicle.choice[kind]
+        module = vehicle.value(kind)
         for part, name, quantity, cost, mass in (
             *entry["module_parts"][module],
             *selected.get(module, ()),
         ):
             rows.append((part, name, kind, quantity, cost, mass))
-    brand = vehicle.choice["brand"]
+    brand = vehicle.value("brand")
     for part, name, quantity, cost, mass in (
         *entry["brand_parts"][brand],
         *selected.get(brand, ()),
@@ -496,6 +539,104 @@ def _stamp(entry: Mapping[str, Any], text: str, fmt: str) -> str:
     return f"{entry['sources_line']}\n{text}"
 
 
+# ------------------------------------------------------------------ options and explain
+
+NUMBERS = ("battery_kwh", "wheelbase_mm")
+
+
+def _num_id(number: float) -> str:
+    """problem._num_id: a number's value id."""
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+def _assignment(vehicle: Vehicle, slots: Sequence[Sequence[Any]]) -> dict[str, int]:
+    """problem.config_assignment over the stored slots. Decline on a number that is not yet a
+    value of its slot: the full command adds it to the slot, which changes the encoding."""
+    out: dict[str, int] = {}
+    for name, ids, is_bool, is_numeric, _ in slots:
+        if is_bool:
+            if vehicle.features is not None:
+                out[name] = 1 if name in vehicle.features else 0
+            continue
+        number = vehicle.numbers.get(name) if is_numeric else None
+        value = _num_id(number) if number is not None else vehicle.choice.get(name)
+        if value is None:
+            continue
+        if value not in ids:
+            raise Decline
+        out[name] = ids.index(value)
+    return out
+
+
+def _chosen_at(spans: Spans, slot: str) -> tuple[int, int]:
+    """problem.choice_span: where the file makes its choice for `slot` (line, column)."""
+    if slot in plainreport.KINDS:
+        return spans[("modules", slot)]
+    if slot in CHOICES or slot in NUMBERS:
+        return spans[("options", slot)]
+    if slot in TOP:
+        return spans[(slot,)]
+    return spans[("options", "features")]
+
+
+def _question(args: Args, entry: Mapping[str, Any], fmt: str) -> tuple[str, int]:
+    """options and explain: the engine's questions (questions.py, as solver.Engine asks them)
+    on the stored CNF, in the same order as the full command, so with the same answers."""
+    from cmf_config.questions import PlainCnf, PlainRule, Questions
+
+    path = Path(args.files[0])
+    spans: Spans = {}
+    vehicle = Vehicle(_read(path, spans), entry, partial=True)
+    engine: Mapping[str, Any] = entry["engine"]
+    slots: Sequence[Sequence[Any]] = engine["slots"]
+    assignment = _assignment(vehicle, slots)
+    values = {name: ids for name, ids, *_ in slots}
+    hard = [PlainRule(rid, builtin, frozenset(read)) for rid, builtin, read in engine["hard"]]
+    questions = Questions(
+        PlainCnf(engine["clauses"], engine["nvars"], engine["slot_lits"]),
+        values,
+        [name for name, _, is_bool, *_ in slots if is_bool],
+        hard,
+        engine["selectors"],
+    )
+    texts = {s[0]: plainreport.SlotText(s[4], s[2]) for s in slots}
+    if args.command == "options":
+        consistent = questions.is_consistent(assignment)
+        found = questions.options(assignment)
+        code = 0 if consistent else 1
+        if fmt == "json":
+            return plainreport.options_json(found, consistent), code
+        head = "" if consistent else plainreport.options_contradiction_text()
+        labels = {name: text.label for name, text in texts.items()}
+        return head + plainreport.options_text(found, labels), code
+    read = vehicle.reader(entry["attributes"])
+    formulas: dict[str, PlainIR] = {rid: formula for rid, _, formula in entry["rules"]}
+    conflict = questions.explain(
+        assignment, lambda rule: not evaluate_plain(formulas[rule.id], read)
+    )
+    derivation = (
+        None
+        if conflict is None
+        else questions.derive(assignment, conflict, {r.id: r.slots for r in hard})
+    )
+    shown = display_path(path)
+    chosen = {
+        slot: (values[slot][index], (shown, *_chosen_at(spans, slot)))
+        for slot, index in assignment.items()
+    }
+    rules = {
+        rid: plainreport.RuleText(message, description, tuple(where))
+        for rid, (message, description, where) in engine["rule_text"].items()
+    }
+    code = 0 if conflict is None else 1
+    if fmt == "json":
+        return plainreport.explain_json(conflict, derivation, texts, rules, chosen), code
+    if derivation is None:
+        return plainreport.consistent_text(shown), code
+    where = {slot: at for slot, (_, at) in chosen.items()}
+    return plainreport.explanation(derivation, texts, rules, where), code
+
+
 def _answer(args: Args, entry: Mapping[str, Any], fmt: str) -> tuple[str, int]:
     vehicles = []
     for name in args.files:
@@ -509,7 +650,7 @@ def _answer(args: Args, entry: Mapping[str, Any], fmt: str) -> tuple[str, int]:
             return plainreport.validate_json([(p, True, []) for p, _ in vehicles]), 0
         return plainreport.validate_text([(p, True, []) for p, _ in vehicles]), 0
     _, vehicle = vehicles[0]
-    choice = vehicle.choice
+    choice = {slot: vehicle.value(slot) for slot in vehicle.choice}
     modules = {kind: choice[kind] for kind in plainreport.KINDS}
     bom = _bom(vehicle, entry)
     if fmt == "json":
@@ -546,7 +687,8 @@ def run(argv: Sequence[str]) -> int | None:
             fmt = "text"
         if fmt not in ANSWERS:
             raise Decline
-        text, code = _answer(args, entry, fmt)
+        question = args.command in QUESTIONS
+        text, code = (_question if question else _answer)(args, entry, fmt)
         color = args.color or entry["color"] or "auto"
         term.configure(
             color,

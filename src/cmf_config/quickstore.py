@@ -1,8 +1,11 @@
 """Writes the compiled workspace the fast path (`quick.py`) reads: plain data, one marshal file.
 
-After a full `validate` or `build` has loaded a catalog and its rules, the same sources are
-compiled once more into plain values -- names, slot attributes, rules and BOM positions as
-tuples (`rules.plain`), parts and names -- and stored under the run's entry key. The content
+After a full `validate`, `build`, `options` or `explain` has loaded a catalog and its rules,
+the same sources are compiled once more into plain values -- names, slot attributes, rules
+and BOM positions as tuples (`rules.plain`), parts and names, and the engine (`solver.Engine`:
+its CNF as lists of ints, slot literals, rule selectors, the error rules with the slots they
+read, labels, messages and positions: what `questions.Questions` and the options and explain
+reports need) -- and stored under the run's entry key. The content
 digest of every catalog and rules file is taken before and after compiling, and the entry
 is written only when the two agree, so it never holds data of files that changed meanwhile.
 """
@@ -17,14 +20,34 @@ from typing import Any
 from cmf_config import cache, plainreport, quick
 from cmf_config.load import STATUSES, load_catalog
 from cmf_config.model import KINDS, Catalog, PartLine
-from cmf_config.problem import catalog_problem
+from cmf_config.problem import Problem, catalog_problem
 from cmf_config.project import Sources
-from cmf_config.rules import plain, platform_rules
+from cmf_config.rules import Rule, plain, platform_rules
+from cmf_config.solver import Engine
 from cmf_config.workspace import compiled
 
 
 def _part(line: PartLine) -> tuple[str, str, int, float, float]:
     return (line.part, line.name, line.quantity, line.unit_cost, line.unit_mass_kg)
+
+
+def _engine(problem: Problem, rules: list[Rule]) -> dict[str, Any]:
+    """The engine as plain data: the CNF as built (before any question), the slots in the
+    encoding's order, the error rules in order, and what the reports say of them."""
+    engine = Engine(problem, rules)
+    span = {r.id: (r.span.path, r.span.line, r.span.col) for r in engine.hard}
+    return {
+        "clauses": engine.encoding.clauses,
+        "nvars": engine.encoding.nvars,
+        "slots": [
+            (s.name, [v.id for v in s.values], s.is_bool, s.is_numeric, s.label or s.name)
+            for s in problem.slots
+        ],
+        "slot_lits": engine.encoding.slot_lits,
+        "selectors": engine.selectors,
+        "hard": [(r.id, r.builtin, sorted(r.slots)) for r in engine.hard],
+        "rule_text": {r.id: (r.message, r.description, span[r.id]) for r in engine.hard},
+    }
 
 
 def compile_entry(sources: Sources) -> dict[str, Any]:
@@ -81,6 +104,7 @@ def compile_entry(sources: Sources) -> dict[str, Any]:
         "platform_names": {p.id: p.name for p in catalog.platforms.values()},
         "provenance": catalog.provenance,
         "kinds": list(KINDS),
+        "engine": _engine(problem, rules),
     }
 
 
@@ -120,8 +144,7 @@ def remember(args: argparse.Namespace) -> None:
 
 def _current(target: Path, digest: str) -> bool:
     try:
-        with target.open("rb") as handle:
-            entry = marshal.load(handle)
+        entry = marshal.loads(target.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
         return False
     return isinstance(entry, dict) and entry.get("content") == digest
