@@ -372,10 +372,6 @@ def test_workers_give_the_same_bytes_and_a_killed_worker_loses_nothing(
     verdict = pq.read_table(tmp_path / "two" / "verdicts.parquet").slice(450, 1).to_pylist()[0]
     assert verdict["problems"] == "order_id: duplicate of row 21"
     for name in ("verdicts.parquet", "demand.parquet", "boms.parquet"):
-        if (tmp_path / "one" / name).read_bytes() != (tmp_path / "two" / name).read_bytes():
-            import shutil
-
-            shutil.copytree(tmp_path, "/tmp/failcase", dirs_exist_ok=True)
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
     assert _summary(tmp_path / "one") == _summary(tmp_path / "two")
 
@@ -676,3 +672,83 @@ def test_parquet_slices_cover_every_row_once_in_order(tmp_path: Path, max_chunks
     assert [p.rows for p in pieces if p.row_group == 2] == (
         [26] if max_chunks in (0, 5) else [10, 10, 6] if max_chunks == 1 else [20, 6]
     )
+
+
+def test_verdicts_parquet_stores_ids_plain_and_numbers_delta_encoded(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Order ids (unique) are stored without a dictionary, row numbers delta-encoded, the
+    repeated texts (status, rules, BOM keys) with dictionaries; the table reads back whole."""
+    rows = _bank(workspace, 300, seed=9)
+    code, _out, err = _run(capsys, _write(rows, tmp_path / "b.parquet"), "-o", tmp_path / "o")
+    assert code == 1, err
+    path = tmp_path / "o" / "verdicts.parquet"
+    meta = pq.ParquetFile(path).metadata
+    names = pq.ParquetFile(path).schema_arrow.names
+    for group in range(meta.num_row_groups):
+        chunks = {n: meta.row_group(group).column(i) for i, n in enumerate(names)}
+        assert not chunks["order_id"].has_dictionary_page
+        assert "DELTA_BINARY_PACKED" in chunks["row"].encodings
+        assert chunks["status"].has_dictionary_page
+    table = pq.read_table(path)
+    assert table.column("order_id").to_pylist() == [r.get("order_id") for r in rows]
+    assert table.column("row").to_pylist() == list(range(1, len(rows) + 1))
+
+
+def test_a_failing_write_stops_the_run_with_exit_2_and_leaves_no_output(
+    workspace: Workspace,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The verdicts are written on a thread of their own: a write that fails there (a full
+    disk) still ends the run as an environment error (exit 2, no traceback), and no output
+    is left, half-written or not."""
+    from cmf_config.orderio import TableWriter
+
+    real = TableWriter.write
+    calls = []
+
+    def failing(self: TableWriter, table: pa.Table) -> None:
+        calls.append(table.num_rows)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        real(self, table)
+
+    monkeypatch.setattr(TableWriter, "write", failing)
+    bank = _write(_bank(workspace, 400, seed=5), tmp_path / "b.parquet")
+    code, _out, err = _run(capsys, bank, "-o", tmp_path / "o", "--chunk-rows", "50")
+    assert code == 2, err
+    assert "No space left on device" in err
+    assert "Traceback" not in err
+    assert len(calls) == 3  # nothing written after the failure
+    out = tmp_path / "o"
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_tables_written_behind_keep_their_order_and_raise_in_the_caller() -> None:
+    """`_Behind` writes in order; an error of its thread is raised at the caller's next call."""
+    from cmf_config.orderrun import _Behind
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.seen: list[int] = []
+
+        def write(self, table: pa.Table) -> None:
+            if table.num_rows == 7:
+                raise ValueError("broken table")
+            self.seen.append(table.num_rows)
+
+    recorder = Recorder()
+    behind = _Behind(recorder, ahead=2)  # type: ignore[arg-type]
+    for n in range(1, 7):
+        behind.write(pa.table({"x": list(range(n))}))
+    behind.finish()
+    assert recorder.seen == [1, 2, 3, 4, 5, 6]
+    failing = _Behind(recorder, ahead=1)  # type: ignore[arg-type]
+    failing.write(pa.table({"x": list(range(7))}))
+    failing.stop()  # the thread has met the error by now
+    with pytest.raises(ValueError, match="broken table"):
+        failing.write(pa.table({"x": [1]}))
+    failing.stop()
+    failing.stop()  # idempotent

@@ -691,7 +691,9 @@ def _as_text(value: object) -> str | None:
 class TableWriter:
     """Appends Arrow tables of one schema to a Parquet, CSV, JSON Lines or JSON file."""
 
-    def __init__(self, path: Path, schema: pa.Schema) -> None:
+    def __init__(self, path: Path, schema: pa.Schema, plain: Sequence[str] = ()) -> None:
+        """`plain`: text columns of (nearly) unique values, such as order ids, that Parquet
+        stores without a dictionary (building one costs time and saves nothing there)."""
         kind = OUTPUT_KINDS.get(path.suffix.lower())
         if kind is None:
             raise UsageError(
@@ -713,7 +715,20 @@ class TableWriter:
         self._handle: IO[bytes] | None = None
         self._csv: pacsv.CSVWriter | None = None
         if kind == "parquet":
-            self._parquet = pq.ParquetWriter(self.file.temp, schema, compression="zstd")
+            # integers (row and line numbers, counts) delta-encoded; `plain` columns without
+            # a dictionary; the rest dictionary-encoded (Parquet's default)
+            encodings = {
+                f.name: "DELTA_BINARY_PACKED" if pa.types.is_integer(f.type) else "PLAIN"
+                for f in schema
+                if pa.types.is_integer(f.type) or (f.name in plain and pa.types.is_string(f.type))
+            }
+            self._parquet = pq.ParquetWriter(
+                self.file.temp,
+                schema,
+                compression="zstd",
+                use_dictionary=[f.name for f in schema if f.name not in encodings],
+                column_encoding=encodings or None,
+            )
         else:
             self._handle = self.file.temp.open("wb")
             if kind == "csv":

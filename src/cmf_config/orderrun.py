@@ -19,8 +19,10 @@ import contextlib
 import json
 import os
 import pickle
+import queue
 import signal
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -540,8 +542,9 @@ def execute(
     verdicts = None
     try:
         if outputs.verdicts is not None:
-            verdicts = TableWriter(outputs.verdicts, schema)
-            writers.append(verdicts)
+            table_writer = TableWriter(outputs.verdicts, schema, plain=(ORDER_ID,))
+            writers.append(table_writer)
+            verdicts = _Behind(table_writer)
         rows = run.rows
         following = ("", 1)
         for result in results(run, chunk_rows):
@@ -551,6 +554,8 @@ def execute(
                 verdicts.write(_fit(result.verdicts, schema))
             if progress is not None:
                 progress(result.verdicts.num_rows)
+        if verdicts is not None:
+            verdicts.finish()
         if rows is not None and tally.orders != rows:  # never: each chunk merged exactly once
             raise RuntimeError(f"{rows:,} orders in the files but {tally.orders:,} checked")
         summary = summarize(checker, run, tally, outputs)
@@ -574,8 +579,58 @@ def execute(
             writers = []
         return tally, summary
     finally:
+        if verdicts is not None:
+            verdicts.stop()
         for writer in writers:
             writer.discard()
+
+
+class _Behind:
+    """Writes a table writer's tables on a thread of its own, in order, at most `ahead`
+    behind: Parquet's encoding and compression release the GIL, so checking (in this
+    process) or taking the workers' results goes on meanwhile. An error of the writing
+    (a full disk) is raised in the caller's thread at its next write or at `finish`."""
+
+    def __init__(self, writer: TableWriter, ahead: int = 4) -> None:
+        self.writer = writer
+        self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=ahead)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="cmf-orders-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            table = self._queue.get()
+            if table is None:
+                return
+            if self._error is None:
+                try:
+                    self.writer.write(table)
+                except BaseException as exc:  # raised again in the caller's thread
+                    self._error = exc
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def write(self, table: pa.Table) -> None:
+        """Queue a table (waits while `ahead` tables are queued)."""
+        self._raise()
+        if not self._thread.is_alive():
+            raise RuntimeError("a table written after the writer was stopped")
+        self._queue.put(table)
+
+    def finish(self) -> None:
+        """Wait until every queued table is written; raise the writing's error, if any."""
+        self.stop()
+        self._raise()
+
+    def stop(self) -> None:
+        """Let the thread end after the queued tables (idempotent)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
 
 
 def _in_order(result: ChunkResult, following: tuple[str, int]) -> tuple[str, int]:
