@@ -435,17 +435,17 @@ MODEL = ("model", "load", "problem", "rules", "encode", "solver", "workspace", "
     [
         ("validate", VALID[0], "HEAVY 0 "),
         ("build", VALID[0], "HEAVY 0 "),
-        ("options", MUST_ANSWER[0], "HEAVY 0 pysat"),
-        ("explain", MUST_ANSWER[1], "HEAVY 1 pysat"),
+        ("options", MUST_ANSWER[0], "HEAVY 0 pysolvers"),
+        ("explain", MUST_ANSWER[1], "HEAVY 1 pysolvers"),
     ],
 )
 def test_fast_path_imports_neither_the_model_nor_attrs(
     tmp_path: Path, command: str, example: str, expected: str
 ) -> None:
     """A warm `validate` and `build` load no attrs, cattrs, PySAT, numpy or model module
-    (what makes them fast); a warm `options` and `explain` load PySAT (they ask a solver)
-    and nothing else of those: the stored engine is plain data. The first run, which fills
-    the cache, loads the model."""
+    (what makes them fast); a warm `options` and `explain` load PySAT's extension module
+    (they ask Glucose) and nothing else of those, not even `pysat.solvers`: the stored
+    engine is plain data. The first run, which fills the cache, loads the model."""
     env = dict(os.environ, CMF_CONFIG_CACHE_DIR=str(tmp_path / "cache"))
     env.pop("CMF_CONFIG_NO_CACHE", None)
     probe = (
@@ -453,7 +453,7 @@ def test_fast_path_imports_neither_the_model_nor_attrs(
         "from cmf_config.entry import main\n"
         "sys.argv = ['cmf-config', *sys.argv[1:]]\n"
         "code = main()\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'attr', 'attrs', 'cattrs', 'pysat', 'numpy'})\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'attr', 'attrs', 'cattrs', 'pysat', 'pysolvers', 'numpy'})\n"
         f"heavy += sorted(m for m in {MODEL!r} if 'cmf_config.' + m in sys.modules)\n"
         "print('HEAVY', code, ' '.join(heavy))\n"
     )

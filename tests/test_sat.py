@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +20,7 @@ from cmf_config.featuremodel import FeatureAnalysis, compile_model
 from cmf_config.fmodel import Constraint, Feature, FeatureModel
 from cmf_config.problem import Problem, bool_slot
 from cmf_config.rules import IR, Rule, evaluate
-from cmf_config.sat import Session, maxsat
+from cmf_config.sat import SOLVER, Glucose41, Session, maxsat
 from cmf_config.solver import Engine
 from cmf_config.variantbom import CheckSession
 from strategies import expressions
@@ -31,6 +31,67 @@ Choices = Mapping[str, bool]
 
 
 # ---------------------------------------------------------------- the session itself
+
+
+LITERALS = st.integers(1, 8).flatmap(lambda v: st.sampled_from([v, -v]))
+CLAUSES = st.lists(st.lists(LITERALS, min_size=1, max_size=3), max_size=24)
+CALLS = st.lists(
+    st.tuples(
+        st.sampled_from(["solve", "limited", "propagate", "phases", "clause"]),
+        st.lists(LITERALS, max_size=4, unique_by=abs),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def _answer(solver: Any, call: str, literals: list[int]) -> object:
+    """What one call gives, and the model and core after it (None where there is none)."""
+    if call == "clause":
+        return solver.add_clause(literals or [1])
+    if call == "phases":
+        return solver.set_phases(literals)
+    if call == "propagate":
+        ok, implied = solver.propagate(assumptions=literals)
+        return bool(ok), list(implied)
+    if call == "limited":
+        solver.conf_budget(3)
+        status = solver.solve_limited(assumptions=literals)
+    else:
+        status = solver.solve(assumptions=literals)
+    model = solver.get_model()
+    core = solver.get_core()
+    return status, model, None if core is None else sorted(core)
+
+
+@settings(max_examples=60, deadline=None)
+@given(clauses=CLAUSES, calls=CALLS)
+def test_glucose41_answers_as_pysat_s_glucose4(
+    clauses: list[list[int]], calls: list[tuple[str, list[int]]]
+) -> None:
+    """sat.Glucose41 (PySAT's extension driven directly, no import of pysat.solvers) gives
+    what pysat.solvers.Glucose4 gives, call for call: statuses, models, cores, propagations."""
+    import pysolvers
+    from pysat.solvers import Solver
+
+    ours = Glucose41(clauses, pysolvers)
+    theirs = Solver(name=SOLVER, bootstrap_with=clauses)
+    try:
+        for call, literals in calls:
+            assert _answer(ours, call, literals) == _answer(theirs, call, literals), call
+    finally:
+        ours.delete()
+        theirs.delete()
+
+
+def test_a_session_uses_glucose41_without_pysat_s_solvers_module() -> None:
+    """The default session runs on Glucose41 (what keeps `import pysat.solvers`, ~15 ms, out of
+    the fast path's options and explain)."""
+    with Session([[1, 2], [-1]]) as session:
+        assert isinstance(session._solver, Glucose41)
+        assert session.solution([]) == [-1, 2]
+    with Session([[1]], solver="cd19") as session:
+        assert not isinstance(session._solver, Glucose41)
 
 
 def test_shrink_gives_a_minimal_unsatisfiable_subset() -> None:

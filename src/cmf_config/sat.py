@@ -13,12 +13,18 @@ Solvers (PySAT names), chosen per workload and named only here:
   the feature-model lint rely on.
 - `BULK_SOLVER` (CaDiCaL 1.9.5): long runs of satisfiable calls over a large formula, as the
   variant-BOM checks make (35,000-part benchmark: 22 s against 29 s for Glucose 4).
+
+Glucose 4.1 is driven through PySAT's extension module (`pysolvers`), with the very calls
+`pysat.solvers.Glucose4` makes (`Glucose41`): importing `pysat.solvers` costs a process about
+15 ms (PySAT's formula, engine and utility modules), as much as the fast path's whole answer
+to `options` (docs/cli.md). tests/test_sat.py holds the two call for call equal; where the
+extension lacks those calls (another PySAT build), PySAT's own class serves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 SOLVER = "g4"
 """Glucose 4.1: the default session's solver (and RC2's)."""
@@ -53,6 +59,100 @@ class SatBackend(Protocol):
         """Free the solver."""
 
 
+class Glucose41:
+    """Glucose 4.1 as `pysat.solvers.Glucose4` drives it, on PySAT's extension module: the same
+    C calls with the same arguments (the main-thread flag lets Ctrl-C interrupt a search), so
+    the same answers, without importing `pysat.solvers`. The methods a `Session` uses."""
+
+    FUNCTIONS = (
+        "glucose41_new",
+        "glucose41_add_cl",
+        "glucose41_solve",
+        "glucose41_solve_lim",
+        "glucose41_cbudget",
+        "glucose41_model",
+        "glucose41_core",
+        "glucose41_propagate",
+        "glucose41_setphases",
+        "glucose41_del",
+    )
+
+    def __init__(self, clauses: Iterable[Sequence[int]], module: Any) -> None:
+        import threading
+
+        self._main = threading.main_thread
+        self._current = threading.current_thread
+        self._c = module
+        self._glucose: Any = module.glucose41_new()
+        self.status: bool | None = None
+        for clause in clauses:
+            self.add_clause(clause)
+
+    def _in_main(self) -> int:
+        return int(self._current() is self._main())
+
+    def add_clause(self, clause: Sequence[int]) -> None:
+        """Add a clause (a clause false at the root makes the formula unsatisfiable)."""
+        if self._c.glucose41_add_cl(self._glucose, clause) is False:
+            self.status = False
+
+    def solve(self, assumptions: Sequence[int] = ()) -> bool | None:
+        """Decide the clauses under the assumption literals."""
+        self.status = self._c.glucose41_solve(self._glucose, assumptions, self._in_main())
+        return self.status
+
+    def solve_limited(self, assumptions: Sequence[int] = ()) -> bool | None:
+        """`solve` within the budget set; None when it ran out."""
+        self.status = self._c.glucose41_solve_lim(self._glucose, assumptions, self._in_main(), 0)
+        return self.status
+
+    def conf_budget(self, budget: int) -> None:
+        """Limit the conflicts of the next `solve_limited`."""
+        self._c.glucose41_cbudget(self._glucose, budget)
+
+    def get_model(self) -> list[int] | None:
+        """The model of the last call, if it was satisfiable."""
+        if self.status is not True:
+            return None
+        model: list[int] | None = self._c.glucose41_model(self._glucose)
+        return model if model is not None else []
+
+    def get_core(self) -> list[int] | None:
+        """The failed assumptions of the last call, if it was unsatisfiable."""
+        if self.status is not False:
+            return None
+        core: list[int] | None = self._c.glucose41_core(self._glucose)
+        return core
+
+    def propagate(self, assumptions: Sequence[int] = ()) -> tuple[bool, list[int]]:
+        """Unit propagation from the assumptions (no phase saving)."""
+        ok, implied = self._c.glucose41_propagate(self._glucose, assumptions, 0, self._in_main())
+        return bool(ok), implied if implied is not None else []
+
+    def set_phases(self, literals: Sequence[int] = ()) -> None:
+        """Preferred values for the next calls."""
+        self._c.glucose41_setphases(self._glucose, literals)
+
+    def delete(self) -> None:
+        """Free the solver."""
+        if self._glucose:
+            self._c.glucose41_del(self._glucose)
+            self._glucose = None
+
+
+def _solver(name: str, clauses: Iterable[Sequence[int]]) -> Any:
+    """A solver called `name` holding `clauses`: Glucose 4.1 through `Glucose41` (no import
+    of `pysat.solvers`) where PySAT's extension has its calls, else PySAT's class."""
+    if name == SOLVER:
+        import pysolvers
+
+        if all(hasattr(pysolvers, f) for f in Glucose41.FUNCTIONS):
+            return Glucose41(clauses, pysolvers)
+    from pysat.solvers import Solver
+
+    return Solver(name=name, bootstrap_with=clauses)
+
+
 class Session:
     """A PySAT solver holding clauses, asked questions under assumptions.
 
@@ -66,9 +166,7 @@ class Session:
     ) -> None:
         # PySAT is imported here, at the first session: importing this module (the conflict
         # types of derivation.py and the reports that word them need it) costs nothing.
-        from pysat.solvers import Solver
-
-        self._solver = Solver(name=solver, bootstrap_with=clauses)
+        self._solver = _solver(solver, clauses)
         self._followed: list[list[int]] | None = None
         self._sent = 0
         self.nvars = nvars
