@@ -752,3 +752,43 @@ def test_tables_written_behind_keep_their_order_and_raise_in_the_caller() -> Non
         failing.write(pa.table({"x": [1]}))
     failing.stop()
     failing.stop()  # idempotent
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 200),
+    first=st.integers(1, 10**9),
+    sizes=st.lists(st.sampled_from([1, 2, 127, 128, 300, 32_767, 32_768]), min_size=1, max_size=4),
+    with_lines=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_verdicts_travel_packed_and_arrive_the_same(
+    n: int, first: int, sizes: list[int], with_lines: bool, seed: int
+) -> None:
+    """What a worker sends (`pack_verdicts`) unpacks to the very table it checked: rows,
+    lines (or none), every dictionary column with its nulls; and it is smaller."""
+    from cmf_config.orders import pack_verdicts, unpack_verdicts
+
+    rng = random.Random(seed)
+    data: dict[str, pa.Array] = {
+        "file": pa.DictionaryArray.from_arrays(pa.array([0] * n, pa.int32()), pa.array(["f"])),
+        "row": pa.array(range(first, first + n), pa.int64()),
+        "line": pa.array(
+            [first + 3 * i for i in range(n)] if with_lines else [None] * n, pa.int64()
+        ),
+        "order_id": pa.array([f"O{i}" for i in range(n)]),
+    }
+    for k, size in enumerate(sizes):
+        indices = [None if rng.random() < 0.1 else rng.randrange(size) for _ in range(n)]
+        data[f"d{k}"] = pa.DictionaryArray.from_arrays(
+            pa.array(indices, pa.int32()), pa.array([f"v{i}" for i in range(size)])
+        )
+    table = pa.table(data)
+    packed = pack_verdicts(table)
+    assert "row" not in packed.column_names
+    assert ("line" in packed.column_names) == with_lines
+    assert packed.nbytes < table.nbytes
+    back = unpack_verdicts(packed)
+    assert back.schema.equals(table.schema)
+    assert back.equals(table)
+    assert unpack_verdicts(table).equals(table)  # a table never packed passes as it is

@@ -54,6 +54,8 @@ from cmf_config.orders import (
     Layout,
     Tally,
     check_columns,
+    pack_verdicts,
+    unpack_verdicts,
     verdict_schema,
 )
 
@@ -228,7 +230,7 @@ def _worker_main(conn: Connection, shipped: str) -> None:
             return
         try:
             for seq, result in check_job(checker, job, _fault):
-                conn.send(("chunk", seq, result))
+                conn.send(("chunk", seq, _packed(result)))
             reply: tuple[str, int, object] = ("done", job.seq, None)
         except CmfConfigError as exc:  # unusable input found mid-way (a damaged file)
             reply = ("input", job.seq, (str(exc), getattr(exc, "hint", None)))
@@ -404,7 +406,12 @@ def _died(job: Job, tries: int) -> WorkerDied:
 
 
 def _dask_work(checker: Checker, job: Job) -> list[ChunkResult]:
-    return [result for _, result in check_job(checker, job, _fault)]
+    return [_packed(result) for _, result in check_job(checker, job, _fault)]
+
+
+def _packed(result: ChunkResult) -> ChunkResult:
+    """A result as it travels to the merging process (`execute` unpacks it)."""
+    return attrs.evolve(result, verdicts=pack_verdicts(result.verdicts))
 
 
 def _dask_checker(blob: bytes) -> Checker:
@@ -547,7 +554,8 @@ def execute(
             verdicts = _Behind(table_writer)
         rows = run.rows
         following = ("", 1)
-        for result in results(run, chunk_rows):
+        for arrived in results(run, chunk_rows):
+            result = attrs.evolve(arrived, verdicts=unpack_verdicts(arrived.verdicts))
             following = _in_order(result, following)
             tally.add(result)
             if verdicts is not None:
