@@ -583,6 +583,7 @@ def load_catalog(directory: Path | None = None) -> Catalog:
         files,
         lambda content: _load_catalog_cached(str(root), here, content),
         extra=(str(root), here),
+        memo=True,  # a second caller (the fast path's store) does not read the entry back
     )
 
 

@@ -92,8 +92,10 @@ class Workspace:
         if year is not None:
             # "buildable in year" is a pair of engine constraints, not a filter on answers
             self.rules += year_rules(catalog, self.problem, year)
-        self.engine = engine(catalog, rules_dir, self.problem, self.rules)
+        self._rules_dir = rules_dir
+        self._engine: Engine | None = None
         self.warning_rules = [r for r in self.rules if r.severity is Severity.WARNING]
+        self.hard_rules = [r for r in self.rules if r.severity is Severity.ERROR]
         self.positions: list[CompiledPosition] = positions
         self.loaded: tuple[Vehicle, ...] = ()
         """The configuration files `open` loaded, in the order given."""
@@ -117,6 +119,14 @@ class Workspace:
         workspace.loaded = tuple(vehicles)
         return workspace, vehicles
 
+    @property
+    def engine(self) -> Engine:
+        """The CNF engine, built (or read from the cache) when a question first needs it: the
+        validity of a complete configuration needs none (see `validate`)."""
+        if self._engine is None:
+            self._engine = engine(self.catalog, self._rules_dir, self.problem, self.rules)
+        return self._engine
+
     # ------------------------------------------------------------- helpers
 
     def assignment(self, config: VehicleConfig) -> dict[str, int]:
@@ -137,14 +147,12 @@ class Workspace:
         """Check a configuration: every broken rule if complete, else whether it can be completed."""
         assignment = self.assignment(config)
         if self.is_complete(assignment):
-            # One solver call under the full assignment decides validity (unit propagation
-            # through the compiled rules); only an invalid vehicle has every error rule
-            # evaluated to name the broken ones. Warning rules are always evaluated.
-            valid = self.engine.is_consistent(assignment)
-            to_check = self.warning_rules if valid else self.rules
+            # Every slot is fixed, so the configuration is valid exactly when every error rule
+            # evaluates to true on it (the CNF's auxiliary variables are all defined by the
+            # slots: quick.py and orders.py rely on the same fact); no engine is built.
             violations = [
                 self._violation(config, assignment, rule)
-                for rule in to_check
+                for rule in self.rules
                 if not holds(self.problem, rule, assignment)
             ]
             return Verdict(
@@ -161,7 +169,7 @@ class Workspace:
         spans = tuple(choice_span(config, s) for s in slots)
         suggestions: dict[str, tuple[str, ...]] = {}
         if rule.severity is Severity.ERROR:
-            hard = [r for r in self.rules if r.severity is Severity.ERROR]
+            hard = self.hard_rules
             for slot in slots:
                 # Which single change of this slot makes the whole configuration valid?
                 good = [
@@ -309,8 +317,8 @@ class Workspace:
                 return None
             filled = {k: self.value_id(k, v) for k, v in completed.items() if k not in assignment}
             assignment = completed
-        elif not self.engine.is_consistent(assignment):
-            return None
+        elif not all(holds(self.problem, r, assignment) for r in self.hard_rules):
+            return None  # complete: valid exactly when every error rule holds (see `validate`)
         return BuiltVehicle(
             name=config.name,
             brand=self.value_id("brand", assignment["brand"]),
