@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import yaml
@@ -267,72 +268,25 @@ def parse_file(path: Path, display: str | None = None) -> Document:
     )
 
 
-class _Builder:
-    """Builds the node tree from events with an explicit stack (no recursion)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.diagnostics: list[Diagnostic] = []
-        self.anchors: dict[str, tuple[Node, int]] = {}
-        self.budget = MAX_NODES
-
-    def _error(
-        self, code: str, span: Span, message: str, hint: str, related: tuple[Span, ...] = ()
-    ) -> None:
-        self.diagnostics.append(
-            Diagnostic(code=code, span=span, message=message, hint=hint, related=related)
-        )
-
-    def scalar(self, event: yaml.ScalarEvent) -> ScalarNode:
-        span = _span(self.path, event.start_mark)
-        end = _span(self.path, event.end_mark)
-        tag = event.tag
-        if tag is None or tag == "!":
-            # YAML 1.2 core schema: only plain scalars are resolved; quoted ones are strings.
-            plain = bool(event.implicit and event.implicit[0]) and tag is None
-            tag = yaml12.resolve(event.value) if plain else yaml12.STR
-        value: Scalar
-        if tag in _NUMBER_TAGS and len(event.value) > MAX_NUMBER_CHARS:
-            self._error(
-                "E203",
-                span,
-                f"the number '{event.value[:12]}...' is {len(event.value)} characters long",
-                f"write a number of at most {MAX_NUMBER_CHARS} characters (quote it if it is a text)",
-            )
-            value = event.value
-        elif tag in _PLAIN_TAGS:
-            try:
-                value = yaml12.construct(tag, event.value)
-            except ValueError:
-                value = event.value
-        elif tag == "tag:yaml.org,2002:timestamp":
-            value = event.value
-        else:
-            self._error(
-                "E104",
-                span,
-                f"the YAML tag '{tag}' is not supported",
-                "remove the tag; write a plain value",
-            )
-            value = event.value
-        return ScalarNode(value=value, raw=event.value, style=event.style, span=span, end=end)
-
-
 class _Frame:
-    __slots__ = ("anchor", "end", "is_map", "items", "keys", "pending_key", "span")
+    """An open mapping or sequence: its start, anchor, items so far and (a mapping) its keys."""
+
+    __slots__ = ("anchor", "is_map", "items", "keys", "pending_key", "span")
 
     def __init__(self, is_map: bool, span: Span, anchor: str | None) -> None:
         self.is_map = is_map
         self.span = span
-        self.end = span
         self.anchor = anchor
-        self.items: list[object] = []
+        self.items: list[Any] = []
         self.keys: dict[str, Span] = {}
         self.pending_key: ScalarNode | None = None
 
 
-def _events(text: str) -> Iterator[yaml.Event]:
-    return yaml.parse(text, Loader=_Loader)
+_ScalarEvent = yaml.ScalarEvent
+_MappingStart = yaml.MappingStartEvent
+_SequenceStart = yaml.SequenceStartEvent
+_CollectionEnd = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+_COLLECTION_TAGS = (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 def _size(node: Node) -> int:
@@ -363,176 +317,240 @@ def _too_many(aliased: int) -> tuple[str, str]:
     )
 
 
-class _Tree(_Builder):
-    """The node tree under construction: open collections on a stack, the root once closed,
-    and the counts that bound it (documents, nodes, nodes added through aliases)."""
+def _diagnostic(
+    code: str, span: Span, message: str, hint: str, related: tuple[Span, ...] = ()
+) -> Diagnostic:
+    return Diagnostic(code=code, span=span, message=message, hint=hint, related=related)
 
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
-        self.stack: list[_Frame] = []
-        self.root: Node | None = None
-        self.documents = 0
-        self.nodes = 0
-        self.aliased = 0
 
-    def attach(self, node: Node, weight: int = 1) -> None:
-        """Put a finished node into the open collection (or make it the root)."""
-        self.nodes += weight
-        if not self.stack:
-            self.root = node
-            return
-        frame = self.stack[-1]
-        if not frame.is_map:
-            frame.items.append(node)
-        elif frame.pending_key is None:
-            self._key(frame, node)
+def _scalar_value(event: yaml.ScalarEvent, span: Span, out: list[Diagnostic]) -> Scalar:
+    """The value of a quoted or tagged scalar (YAML 1.2 core schema: only plain scalars are
+    resolved, quoted ones are strings)."""
+    tag = event.tag
+    if tag is None or tag == "!":
+        plain = bool(event.implicit and event.implicit[0]) and tag is None
+        tag = yaml12.resolve(event.value) if plain else yaml12.STR
+    return _typed_value(tag, event.value, span, out)
+
+
+def _typed_value(tag: str, text: str, span: Span, out: list[Diagnostic]) -> Scalar:
+    """The value of a scalar with its tag: E203 for a number too long to read, E104 for a
+    tag other than the core schema's (the text is kept as the value)."""
+    if tag in _NUMBER_TAGS and len(text) > MAX_NUMBER_CHARS:
+        out.append(
+            _diagnostic(
+                "E203",
+                span,
+                f"the number '{text[:12]}...' is {len(text)} characters long",
+                f"write a number of at most {MAX_NUMBER_CHARS} characters (quote it if it is a text)",
+            )
+        )
+        return text
+    if tag in _PLAIN_TAGS:
+        try:
+            return yaml12.construct(tag, text)
+        except ValueError:
+            return text
+    if tag != "tag:yaml.org,2002:timestamp":
+        out.append(
+            _diagnostic(
+                "E104",
+                span,
+                f"the YAML tag '{tag}' is not supported",
+                "remove the tag; write a plain value",
+            )
+        )
+    return text
+
+
+def _build(text: str, path: str, out: list[Diagnostic]) -> Node | None:
+    """The node tree of `text` from the parser's events, with an explicit stack (no
+    recursion); problems go to `out`. Raises PyYAML's errors for a syntax error.
+
+    One loop with the common cases inline (a plain string scalar is most of a file): this is
+    most of the time a command spends reading a catalog without the cache.
+    """
+    loader = _Loader(text)
+    try:
+        return _tree(loader.get_event, path, out)
+    finally:
+        loader.dispose()
+
+
+def _tree(next_event: Callable[[], Any], path: str, out: list[Diagnostic]) -> Node | None:
+    stack: list[_Frame] = []
+    anchors: dict[str, tuple[Node, int]] = {}
+    root: Node | None = None
+    documents = nodes = aliased = 0
+    frame: _Frame | None = None  # the innermost open collection (stack[-1])
+    resolve = yaml12.resolve
+    STR = yaml12.STR
+    while True:
+        event = next_event()
+        if event is None:
+            break
+        kind = event.__class__
+        node: Node
+        weight = 1
+        if kind is _ScalarEvent:
+            mark = event.start_mark
+            span = Span(path, mark.line + 1, mark.column + 1)
+            mark = event.end_mark
+            raw = event.value
+            value: Scalar = raw
+            if event.tag is None and event.implicit[0]:  # plain: by the core schema
+                tag = resolve(raw)
+                if tag != STR:
+                    value = _typed_value(tag, raw, span, out)
+            else:
+                value = _scalar_value(event, span, out)
+            node = ScalarNode(
+                value=value,
+                raw=raw,
+                style=event.style,
+                span=span,
+                end=Span(path, mark.line + 1, mark.column + 1),
+            )
+            if event.anchor:
+                anchors[event.anchor] = (node, 1)
+        elif kind is _MappingStart or kind is _SequenceStart:
+            mark = event.start_mark
+            span = Span(path, mark.line + 1, mark.column + 1)
+            if event.tag not in _COLLECTION_TAGS:
+                out.append(
+                    _diagnostic(
+                        "E104",
+                        span,
+                        f"the YAML tag '{event.tag}' is not supported",
+                        "remove the tag; write plain data",
+                    )
+                )
+            if len(stack) >= MAX_DEPTH:
+                out.append(
+                    _diagnostic(
+                        "E105",
+                        span,
+                        f"the document is nested more than {MAX_DEPTH} levels deep",
+                        "flatten the structure; no cmf-config file needs this depth",
+                    )
+                )
+                break
+            frame = _Frame(kind is _MappingStart, span, event.anchor)
+            stack.append(frame)
+            continue  # nothing attached, no node counted
+        elif kind in _CollectionEnd:
+            done = stack.pop()
+            frame = stack[-1] if stack else None
+            mark = event.end_mark
+            end = Span(path, mark.line + 1, mark.column + 1)
+            if done.is_map:
+                node = MapNode(items=tuple(done.items), span=done.span, end=end)
+            else:
+                node = SeqNode(items=tuple(done.items), span=done.span, end=end)
+            if done.anchor:
+                anchors[done.anchor] = (node, _size(node))
+        elif kind is yaml.AliasEvent:
+            target = anchors.get(event.anchor or "")
+            if target is None:
+                out.append(
+                    _diagnostic(
+                        "E101",
+                        _span(path, event.start_mark),
+                        f"unknown alias '*{event.anchor}'",
+                        "define the anchor first",
+                    )
+                )
+                continue
+            node, weight = target
+            aliased += weight
         else:
+            if kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    out.append(
+                        _diagnostic(
+                            "E106",
+                            _span(path, event.start_mark),
+                            "the file holds more than one YAML document",
+                            "keep one document per file; remove the '---' separator",
+                        )
+                    )
+                    break
+            continue
+        # Attach the finished node to the open collection (or make it the root).
+        nodes += weight
+        if frame is None:
+            root = node
+        elif not frame.is_map:
+            frame.items.append(node)
+        elif frame.pending_key is not None:
             frame.items.append((frame.pending_key, node))
             frame.pending_key = None
+        else:
+            frame.pending_key = _key(frame, node, out)
+        if nodes > MAX_NODES:
+            out.append(_diagnostic("E105", _span(path, event.start_mark), *_too_many(aliased)))
+            break
+    return root
 
-    def _key(self, frame: _Frame, node: Node) -> None:
-        """A mapping key: a plain scalar given once (E103, E102)."""
-        if not isinstance(node, ScalarNode) or (node.value is None and node.raw == ""):
-            self._error(
+
+def _key(frame: _Frame, node: Node, out: list[Diagnostic]) -> ScalarNode:
+    """A mapping key: a plain scalar given once (E103, E102)."""
+    if not isinstance(node, ScalarNode) or (node.value is None and node.raw == ""):
+        out.append(
+            _diagnostic(
                 "E103",
                 node.span,
                 "a mapping key must be a plain name",
                 "write the key as a plain word",
             )
-            frame.pending_key = ScalarNode(
-                value="?", raw="?", style=None, span=node.span, end=node.span
-            )
-            return
-        first = frame.keys.get(node.raw)
-        if first is not None:
-            self._error(
+        )
+        return ScalarNode(value="?", raw="?", style=None, span=node.span, end=node.span)
+    first = frame.keys.get(node.raw)
+    if first is not None:
+        out.append(
+            _diagnostic(
                 "E102",
                 node.span,
                 f"duplicate key '{node.raw}' (first given at line {first.line}, column {first.col})",
                 "keep one of the two; YAML would silently drop the first",
                 (first,),
             )
-        else:
-            frame.keys[node.raw] = node.span
-        frame.pending_key = node
-
-    def feed(self, event: yaml.Event) -> bool:
-        """Take one parser event; False when reading must stop (a limit was reached)."""
-        if isinstance(event, yaml.DocumentStartEvent):
-            self.documents += 1
-            if self.documents > 1:
-                self._error(
-                    "E106",
-                    _span(self.path, event.start_mark),
-                    "the file holds more than one YAML document",
-                    "keep one document per file; remove the '---' separator",
-                )
-                return False
-        elif isinstance(event, yaml.ScalarEvent):
-            node = self.scalar(event)
-            if event.anchor:
-                self.anchors[event.anchor] = (node, 1)
-            self.attach(node)
-        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            if not self._open(event):
-                return False
-        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-            self._close(event)
-        elif isinstance(event, yaml.AliasEvent):
-            self._alias(event)
-        if self.nodes > MAX_NODES:
-            self._error(
-                "E105",
-                _span(self.path, getattr(event, "start_mark", None)),
-                *_too_many(self.aliased),
-            )
-            return False
-        return True
-
-    def _open(self, event: yaml.MappingStartEvent | yaml.SequenceStartEvent) -> bool:
-        """Open a collection (E104 for a tag, E105 past MAX_DEPTH: then False)."""
-        if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
-            self._error(
-                "E104",
-                _span(self.path, event.start_mark),
-                f"the YAML tag '{event.tag}' is not supported",
-                "remove the tag; write plain data",
-            )
-        if len(self.stack) >= MAX_DEPTH:
-            self._error(
-                "E105",
-                _span(self.path, event.start_mark),
-                f"the document is nested more than {MAX_DEPTH} levels deep",
-                "flatten the structure; no cmf-config file needs this depth",
-            )
-            return False
-        self.stack.append(
-            _Frame(
-                isinstance(event, yaml.MappingStartEvent),
-                _span(self.path, event.start_mark),
-                event.anchor,
-            )
         )
-        return True
+    else:
+        frame.keys[node.raw] = node.span
+    return node
 
-    def _close(self, event: yaml.MappingEndEvent | yaml.SequenceEndEvent) -> None:
-        frame = self.stack.pop()
-        end = _span(self.path, event.end_mark)
-        built: Node
-        if frame.is_map:
-            pairs = tuple(item for item in frame.items if isinstance(item, tuple))
-            built = MapNode(items=pairs, span=frame.span, end=end)
-        else:
-            seq = tuple(item for item in frame.items if not isinstance(item, tuple))
-            built = SeqNode(items=seq, span=frame.span, end=end)  # type: ignore[arg-type]
-        if frame.anchor:
-            self.anchors[frame.anchor] = (built, _size(built))
-        self.attach(built)
 
-    def _alias(self, event: yaml.AliasEvent) -> None:
-        target = self.anchors.get(event.anchor or "")
-        if target is None:
-            self._error(
-                "E101",
-                _span(self.path, event.start_mark),
-                f"unknown alias '*{event.anchor}'",
-                "define the anchor first",
-            )
-            return
-        self.aliased += target[1]
-        self.attach(target[0], target[1])
-
-    def syntax_error(self, exc: yaml.MarkedYAMLError) -> None:
-        """A YAML syntax error at its position (E105 for libyaml's own depth limit)."""
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or "invalid YAML"
-        if "nesting depth" in problem:  # libyaml's own limit, met before our depth check
-            self._error(
-                "E105",
-                _span(self.path, mark),
-                f"the document is nested more than {MAX_DEPTH} levels deep",
-                "flatten the structure; no cmf-config file needs this depth",
-            )
-        else:
-            self._error(
-                "E101",
-                _span(self.path, mark),
-                f"YAML syntax error: {problem}",
-                "fix the YAML syntax at this position (indentation, ':' after keys, closing brackets and quotes)",
-            )
+def _syntax_error(path: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    """A YAML syntax error at its position (E105 for libyaml's own depth limit)."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or "invalid YAML"
+    if "nesting depth" in problem:  # libyaml's own limit, met before our depth check
+        return _diagnostic(
+            "E105",
+            _span(path, mark),
+            f"the document is nested more than {MAX_DEPTH} levels deep",
+            "flatten the structure; no cmf-config file needs this depth",
+        )
+    return _diagnostic(
+        "E101",
+        _span(path, mark),
+        f"YAML syntax error: {problem}",
+        "fix the YAML syntax at this position (indentation, ':' after keys, closing brackets and quotes)",
+    )
 
 
 def parse_text(text: str, path: str) -> Document:
     """Parse YAML text into a single Document; raise InputError with every problem found."""
-    tree = _Tree(path)
+    diagnostics: list[Diagnostic] = []
+    root: Node | None = None
     try:
-        for event in _events(text):
-            if not tree.feed(event):
-                break
+        root = _build(text, path, diagnostics)
     except yaml.MarkedYAMLError as exc:
-        tree.syntax_error(exc)
+        diagnostics.append(_syntax_error(path, exc))
     except yaml.YAMLError as exc:
-        tree.diagnostics.append(
+        diagnostics.append(
             Diagnostic(
                 code="E101",
                 span=Span(path, 1, 1),
@@ -540,9 +558,8 @@ def parse_text(text: str, path: str) -> Document:
                 hint="fix the YAML syntax",
             )
         )
-    if tree.diagnostics:
-        raise InputError(tree.diagnostics)
-    root = tree.root
+    if diagnostics:
+        raise InputError(diagnostics)
     if root is None or (isinstance(root, ScalarNode) and root.value is None):
         raise InputError(
             [

@@ -30,12 +30,23 @@ _NAN = re.compile(r"^(?:\.nan|\.NaN|\.NAN)$")
 Scalar = str | int | float | bool | None
 
 
+_NULL_START = frozenset("nN~")
+_BOOL_START = frozenset("tTfF")
+_NUMBER_START = frozenset("0123456789+-.")
+"""The first characters of the forms above: null is "" or starts with n, N or ~; a boolean
+with t, T, f or F; an integer or a float (.inf and .nan too) with a digit, a sign or a dot.
+So the first character picks the patterns to try, and most names try none."""
+
+
 def resolve(text: str) -> str:
     """The core-schema tag of a plain (unquoted, untagged) scalar."""
-    if _NULL.match(text):
-        return NULL
-    if _BOOL.match(text):
-        return BOOL
+    first = text[:1]
+    if first not in _NUMBER_START:
+        if first in _NULL_START or not first:
+            return NULL if _NULL.match(text) else STR
+        if first in _BOOL_START:
+            return BOOL if _BOOL.match(text) else STR
+        return STR
     if _INT10.match(text) or _INT8.match(text) or _INT16.match(text):
         return INT
     if _FLOAT.match(text) or _INF.match(text) or _NAN.match(text):
