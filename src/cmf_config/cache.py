@@ -18,12 +18,13 @@ from __future__ import annotations
 import contextlib
 import copyreg
 import functools
+import gc
 import hashlib
 import os
 import pickle
 import sys
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -51,6 +52,24 @@ def read_only(mapping: dict[Any, Any]) -> types.MappingProxyType[Any, Any]:
 
 
 copyreg.pickle(types.MappingProxyType, _proxy)  # attrs models keep spans in read-only maps
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside (nested uses keep it off until the outermost ends).
+
+    Reading a catalog, or pickling or unpickling it, allocates some 100,000 objects that form
+    no reference cycles; the collector would rescan them all every few thousand allocations
+    (about a tenth of a short command's time) and find nothing to free.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def disable() -> None:
@@ -127,7 +146,7 @@ def cached(
         return keep(kind, digest, build(digest))
     entry = folder() / f"{kind}-{digest}.pickle"
     try:
-        with entry.open("rb") as handle:
+        with entry.open("rb") as handle, gc_paused():
             found: T = pickle.load(handle)
         STATS[kind] = f"hit ({entry.parent})"
         return keep(kind, digest, found)
@@ -136,7 +155,8 @@ def cached(
     value = build(digest)
     STATS[kind] = f"miss, stored in {entry.parent}"
     try:
-        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        with gc_paused():
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # a value that cannot be pickled is a missed speed-up, not an error
         return keep(kind, digest, value)
     store(entry, data)

@@ -7,6 +7,7 @@ imports included. Until `cli.main` is running, Ctrl-C here ends the process at o
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -33,4 +34,8 @@ def main() -> int:
 
     code = run(sys.argv[1:], own_signals=True)
     signal.signal(signal.SIGINT, _interrupted)  # a late Ctrl-C while exiting stays quiet
+    # The interpreter's exit runs the cycle collector over every object still alive (a loaded
+    # catalog is some 100,000): tens of milliseconds to find nothing. Frozen objects are left
+    # to the operating system; atexit handlers and flushing run as before.
+    gc.freeze()
     return code

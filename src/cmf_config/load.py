@@ -578,13 +578,14 @@ def load_catalog(directory: Path | None = None) -> Catalog:
         files = []
     if not files:  # nothing to key on: the loader reports what is wrong
         return _load_catalog_cached(str(root), here)
-    return cache.cached(
-        "catalog",
-        files,
-        lambda content: _load_catalog_cached(str(root), here, content),
-        extra=(str(root), here),
-        memo=True,  # a second caller (the fast path's store) does not read the entry back
-    )
+    with cache.gc_paused():
+        return cache.cached(
+            "catalog",
+            files,
+            lambda content: _load_catalog_cached(str(root), here, content),
+            extra=(str(root), here),
+            memo=True,  # a second caller (the fast path's store) does not read the entry back
+        )
 
 
 def _real(path: Path) -> str:

@@ -376,7 +376,8 @@ def compiled(
     files = _sources(catalog, rules_dir)
     if not files:  # nothing to key on: load_rules says what is wrong
         return build("")
-    return cache.cached("compiled", files, build, extra=_where(catalog, rules_dir), memo=True)
+    with cache.gc_paused():
+        return cache.cached("compiled", files, build, extra=_where(catalog, rules_dir), memo=True)
 
 
 def engine(catalog: Catalog, rules_dir: Path, problem: Problem, rules: Sequence[Rule]) -> Engine:
