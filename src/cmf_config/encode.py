@@ -9,6 +9,7 @@ of the CNF are exactly the configurations, so a model counter counts configurati
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 
 from cmf_config.problem import Problem
@@ -270,14 +271,14 @@ class Encoding:
         small where partial sums are many.
         """
         inf = float("inf")
-        levels: list[list[tuple[float, float, int]]] = [[] for _ in range(len(slots) + 1)]
+        levels = [_Level() for _ in range(len(slots) + 1)]
 
         def build(i: int, k: float) -> tuple[float, float, int]:
             if i == len(slots):
                 return (0.0, inf, self.true) if k >= 0 else (-inf, 0.0, -self.true)
-            for lo, hi, node in levels[i]:
-                if lo <= k < hi:
-                    return lo, hi, node
+            found = levels[i].find(k)
+            if found is not None:
+                return found
             lo, hi = -inf, inf
             children: list[int] = []
             for w in weights[i]:
@@ -285,7 +286,51 @@ class Encoding:
                 lo, hi = max(lo, c_lo + w), min(hi, c_hi + w)
                 children.append(child)
             node = self._select(self.slot_lits[slots[i]], children)
-            levels[i].append((lo, hi, node))
+            levels[i].add(lo, hi, node)
             return lo, hi, node
 
         return build(0, bound)[2]
+
+
+class _Level:
+    """The nodes of one level of an interval decision diagram, each with its interval [lo, hi)
+    of bounds K: `find(k)` is the first node added whose interval holds k.
+
+    The intervals of one level do not overlap (each is where one function of the remaining
+    slots holds), so a binary search over them sorted by `lo` finds that node; should two
+    ever overlap (rounding), the level falls back to scanning in the order they were added,
+    which is the definition.
+    """
+
+    __slots__ = ("added", "his", "los", "nodes", "sorted")
+
+    def __init__(self) -> None:
+        self.added: list[tuple[float, float, int]] = []
+        self.los: list[float] = []
+        self.his: list[float] = []
+        self.nodes: list[tuple[float, float, int]] = []
+        self.sorted = True
+
+    def find(self, k: float) -> tuple[float, float, int] | None:
+        if not self.sorted:
+            for lo, hi, node in self.added:
+                if lo <= k < hi:
+                    return lo, hi, node
+            return None
+        at = bisect.bisect_right(self.los, k) - 1
+        if at >= 0 and k < self.his[at]:
+            return self.nodes[at]
+        return None
+
+    def add(self, lo: float, hi: float, node: int) -> None:
+        entry = (lo, hi, node)
+        self.added.append(entry)
+        if not self.sorted or not lo < hi:  # empty (or NaN): holds no k, found by neither way
+            return
+        at = bisect.bisect_left(self.los, lo)
+        if (at > 0 and self.his[at - 1] > lo) or (at < len(self.los) and self.los[at] < hi):
+            self.sorted = False  # overlapping intervals: scan them in order from now on
+            return
+        self.los.insert(at, lo)
+        self.his.insert(at, hi)
+        self.nodes.insert(at, entry)

@@ -394,12 +394,13 @@ def engine(catalog: Catalog, rules_dir: Path, problem: Problem, rules: Sequence[
     shape = repr(
         ([(s.name, [v.id for v in s.values]) for s in problem.slots], [r.id for r in rules])
     )
-    return cache.cached(
-        "engine",
-        files,
-        lambda _: Engine(problem, rules),
-        extra=(*_where(catalog, rules_dir), hashlib.sha256(shape.encode()).hexdigest()),
-    )
+    with cache.gc_paused():
+        return cache.cached(
+            "engine",
+            files,
+            lambda _: Engine(problem, rules),
+            extra=(*_where(catalog, rules_dir), hashlib.sha256(shape.encode()).hexdigest()),
+        )
 
 
 def _sources(catalog: Catalog, rules_dir: Path) -> list[Path]:
