@@ -23,6 +23,8 @@ extension lacks those calls (another PySAT build), PySAT's own class serves.
 
 from __future__ import annotations
 
+import atexit
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
@@ -153,6 +155,18 @@ def _solver(name: str, clauses: Iterable[Sequence[int]]) -> Any:
     return Solver(name=name, bootstrap_with=clauses)
 
 
+_OPEN: weakref.WeakSet[Session] = weakref.WeakSet()
+"""The sessions not yet freed: freed at exit, while PySAT is still there to free them (it is
+imported on first use, so the interpreter's exit may tear it down before a session that a
+module still holds, whose solver would then fail to free itself)."""
+
+
+@atexit.register
+def _close_open_sessions() -> None:
+    for session in list(_OPEN):
+        session.close()
+
+
 class Session:
     """A PySAT solver holding clauses, asked questions under assumptions.
 
@@ -167,6 +181,7 @@ class Session:
         # PySAT is imported here, at the first session: importing this module (the conflict
         # types of derivation.py and the reports that word them need it) costs nothing.
         self._solver = _solver(solver, clauses)
+        _OPEN.add(self)
         self._followed: list[list[int]] | None = None
         self._sent = 0
         self.nvars = nvars

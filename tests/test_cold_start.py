@@ -1,0 +1,214 @@
+"""A run with an empty cache does only the work its answer needs (issue 12, empty-cache rows).
+
+validate and build of a complete configuration decide validity by evaluating the error rules
+(no CNF engine); the catalog entry a run wrote is not read back by the same run; spans pickle
+as four values; the collector is paused while a catalog is built and frozen before the
+program exits.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cmf_config import cache, load
+from cmf_config.errors import Severity, Span
+from cmf_config.load import load_catalog, load_vehicle_file
+from cmf_config.rules import holds
+from cmf_config.solver import Engine
+from cmf_config.workspace import Verdict, Workspace
+
+ROOT = Path(__file__).parents[1]
+CATALOG = load_catalog(ROOT / "catalog")
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml")) + sorted(
+    (ROOT / "examples" / "invalid").glob("*.yaml")
+)
+
+
+def _workspace() -> Workspace:
+    return Workspace(CATALOG, ROOT / "rules")
+
+
+WORKSPACE = _workspace()
+ENGINE = Engine(WORKSPACE.problem, WORKSPACE.rules)
+
+
+def _configs() -> list[object]:
+    configs: list[object] = [v.config for v in CATALOG.vehicles.values()]
+    for path in EXAMPLES:
+        try:
+            configs.append(load_vehicle_file(path, CATALOG).config)
+        except Exception:  # an example of an unusable file: not a configuration
+            continue
+    return configs
+
+
+def _verdict_with_the_engine(workspace: Workspace, config: object) -> Verdict:
+    """How validate decided a complete configuration before: one solver call, then the
+    warning rules (valid) or every rule (invalid) evaluated."""
+    assignment = workspace.assignment(config)  # type: ignore[arg-type]
+    valid = ENGINE.is_consistent(assignment)
+    to_check = workspace.warning_rules if valid else workspace.rules
+    violations = [
+        workspace._violation(config, assignment, rule)  # type: ignore[arg-type]
+        for rule in to_check
+        if not holds(workspace.problem, rule, assignment)
+    ]
+    return Verdict(config=config, complete=True, violations=tuple(violations))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("index", range(len(_configs())))
+def test_validate_of_a_complete_configuration_builds_no_engine(index: int) -> None:
+    """Every catalog vehicle and example: the verdict the engine gave, and no engine built."""
+    config = _configs()[index]
+    workspace = _workspace()
+    if not workspace.is_complete(workspace.assignment(config)):  # type: ignore[arg-type]
+        pytest.skip("partial: validate asks the engine for a completion")
+    verdict = workspace.validate(config)  # type: ignore[arg-type]
+    assert verdict == _verdict_with_the_engine(workspace, config)
+    if verdict.is_valid:
+        assert workspace.build(config) is not None  # type: ignore[arg-type]
+    assert workspace._engine is None
+
+
+def test_the_examples_hold_valid_and_invalid_complete_configurations() -> None:
+    """The comparison above covers both answers."""
+    workspace = _workspace()
+    complete = [
+        c
+        for c in _configs()
+        if workspace.is_complete(workspace.assignment(c))  # type: ignore[arg-type]
+    ]
+    answers = {workspace.validate(c).is_valid for c in complete}  # type: ignore[arg-type]
+    assert answers == {True, False}
+
+
+@given(st.data())
+def test_every_error_rule_holding_is_the_engines_consistency(data: st.DataObject) -> None:
+    """Random complete assignments of the bundled catalog: valid exactly when the engine says."""
+    assignment = {
+        slot.name: data.draw(st.integers(0, len(slot.values) - 1), label=slot.name)
+        for slot in WORKSPACE.problem.slots
+    }
+    hard = [r for r in WORKSPACE.rules if r.severity is Severity.ERROR]
+    assert all(holds(WORKSPACE.problem, r, assignment) for r in hard) == ENGINE.is_consistent(
+        assignment
+    )
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty cache folder for this test, nothing kept in memory."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("CMF_CONFIG_CACHE_DIR", str(folder))
+    monkeypatch.setattr(cache, "_STATE", {"disabled": False})
+    monkeypatch.setattr(cache, "_MEMO", {})
+    load._load_catalog_cached.cache_clear()
+    return folder
+
+
+def test_a_run_does_not_read_back_the_catalog_it_wrote(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second load in the same process (the fast path's store) unpickles nothing."""
+    reads: list[object] = []
+    real_load = pickle.load
+
+    def counting(handle: object) -> object:
+        reads.append(handle)
+        return real_load(handle)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache.pickle, "load", counting)
+    first = load_catalog(ROOT / "catalog")
+    assert list(cache_dir.glob("catalog-*.pickle"))
+    assert load_catalog(ROOT / "catalog") is first
+    assert reads == []
+
+
+def test_a_span_pickles_as_its_values() -> None:
+    """Span round-trips with or without end_col, and a pickled catalog reads back equal."""
+    for span in (Span("a.yaml", 3, 4), Span("b.yaml", 1, 2, 9), Span("<none>", 0, 0)):
+        back = pickle.loads(pickle.dumps(span, protocol=pickle.HIGHEST_PROTOCOL))
+        assert (back, back.end_col, type(back)) == (span, span.end_col, Span)
+    assert pickle.loads(pickle.dumps(CATALOG)) == CATALOG
+    assert b"__getstate__" not in pickle.dumps(Span("a", 1, 1))
+
+
+def test_gc_paused_restores_the_collector() -> None:
+    """Off inside, nested uses keep it off, on again after (also after an error)."""
+    assert gc.isenabled()
+    with cache.gc_paused():
+        assert not gc.isenabled()
+        with cache.gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError, match="inside"), cache.gc_paused():
+        raise ValueError("inside")
+    assert gc.isenabled()
+
+
+def test_gc_paused_leaves_a_disabled_collector_disabled() -> None:
+    """A caller that turned the collector off keeps it off."""
+    gc.disable()
+    try:
+        with cache.gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_program_freezes_the_heap_and_still_runs_atexit(tmp_path: Path) -> None:
+    """After a command, the objects are frozen (the exit's collection has nothing to scan);
+    the answer is printed and atexit handlers still run."""
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('atexit', gc.get_freeze_count() > 0))\n"
+        "sys.argv = ['cmf-config', 'validate', 'examples/sedan.yaml']\n"
+        "from cmf_config.entry import main\n"
+        "raise SystemExit(main())\n"
+    )
+    env = dict(os.environ, CMF_CONFIG_CACHE_DIR=str(tmp_path / "cache"))
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-2:] == ["examples/sedan.yaml: valid", "atexit True"]
+
+
+def test_a_session_alive_at_exit_is_freed_quietly(tmp_path: Path) -> None:
+    """PySAT is imported on first use, so the exit may tear it down before a module that holds
+    a session (a test runner keeps its test modules to the end): the session is freed before
+    that, with nothing on stderr (regression: 'Exception ignored in ... Solver.__del__' once
+    PySAT was no longer imported with the package)."""
+    (tmp_path / "test_holder.py").write_text(
+        "from pathlib import Path\n"
+        "from cmf_config.load import load_catalog\n"
+        "from cmf_config.workspace import Workspace\n"
+        f"ROOT = Path({str(ROOT)!r})\n"
+        "KEPT = Workspace(load_catalog(ROOT / 'catalog'), ROOT / 'rules').engine\n"
+        "def test_kept() -> None:\n"
+        "    assert KEPT.is_consistent({})\n",
+        encoding="utf-8",
+    )
+    env = dict(os.environ, CMF_CONFIG_NO_CACHE="1")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout
+    assert "1 passed" in done.stdout
+    assert done.stderr == ""
