@@ -126,7 +126,7 @@ def test_a_run_does_not_read_back_the_catalog_it_wrote(
         reads.append(handle)
         return real_load(handle)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cache.pickle, "load", counting)
+    monkeypatch.setattr(pickle, "load", counting)
     first = load_catalog(ROOT / "catalog")
     assert list(cache_dir.glob("catalog-*.pickle"))
     assert load_catalog(ROOT / "catalog") is first

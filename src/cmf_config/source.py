@@ -384,7 +384,7 @@ def _tree(next_event: Callable[[], Any], path: str, out: list[Diagnostic]) -> No
     documents = nodes = aliased = 0
     frame: _Frame | None = None  # the innermost open collection (stack[-1])
     resolve = yaml12.resolve
-    STR = yaml12.STR
+    string = yaml12.STR
     while True:
         event = next_event()
         if event is None:
@@ -397,12 +397,8 @@ def _tree(next_event: Callable[[], Any], path: str, out: list[Diagnostic]) -> No
             span = Span(path, mark.line + 1, mark.column + 1)
             mark = event.end_mark
             raw = event.value
-            value: Scalar = raw
-            if event.tag is None and event.implicit[0]:  # plain: by the core schema
-                tag = resolve(raw)
-                if tag != STR:
-                    value = _typed_value(tag, raw, span, out)
-            else:
+            value: Scalar = raw  # a plain string, most scalars; else by the core schema
+            if event.tag is not None or not event.implicit[0] or resolve(raw) != string:
                 value = _scalar_value(event, span, out)
             node = ScalarNode(
                 value=value,
@@ -414,84 +410,117 @@ def _tree(next_event: Callable[[], Any], path: str, out: list[Diagnostic]) -> No
             if event.anchor:
                 anchors[event.anchor] = (node, 1)
         elif kind is _MappingStart or kind is _SequenceStart:
-            mark = event.start_mark
-            span = Span(path, mark.line + 1, mark.column + 1)
-            if event.tag not in _COLLECTION_TAGS:
-                out.append(
-                    _diagnostic(
-                        "E104",
-                        span,
-                        f"the YAML tag '{event.tag}' is not supported",
-                        "remove the tag; write plain data",
-                    )
-                )
-            if len(stack) >= MAX_DEPTH:
-                out.append(
-                    _diagnostic(
-                        "E105",
-                        span,
-                        f"the document is nested more than {MAX_DEPTH} levels deep",
-                        "flatten the structure; no cmf-config file needs this depth",
-                    )
-                )
-                break
-            frame = _Frame(kind is _MappingStart, span, event.anchor)
+            frame = _open(event, kind is _MappingStart, path, len(stack), out)
+            if frame is None:
+                break  # nested too deep
             stack.append(frame)
             continue  # nothing attached, no node counted
         elif kind in _CollectionEnd:
             done = stack.pop()
             frame = stack[-1] if stack else None
-            mark = event.end_mark
-            end = Span(path, mark.line + 1, mark.column + 1)
-            if done.is_map:
-                node = MapNode(items=tuple(done.items), span=done.span, end=end)
-            else:
-                node = SeqNode(items=tuple(done.items), span=done.span, end=end)
-            if done.anchor:
-                anchors[done.anchor] = (node, _size(node))
+            node = _close(done, event.end_mark, path, anchors)
         elif kind is yaml.AliasEvent:
-            target = anchors.get(event.anchor or "")
+            target = _alias(event, anchors, path, out)
             if target is None:
-                out.append(
-                    _diagnostic(
-                        "E101",
-                        _span(path, event.start_mark),
-                        f"unknown alias '*{event.anchor}'",
-                        "define the anchor first",
-                    )
-                )
-                continue
+                continue  # unknown: nothing attached
             node, weight = target
             aliased += weight
         else:
-            if kind is yaml.DocumentStartEvent:
-                documents += 1
-                if documents > 1:
-                    out.append(
-                        _diagnostic(
-                            "E106",
-                            _span(path, event.start_mark),
-                            "the file holds more than one YAML document",
-                            "keep one document per file; remove the '---' separator",
-                        )
-                    )
-                    break
-            continue
+            documents += kind is yaml.DocumentStartEvent
+            if documents > 1:
+                out.append(_second_document(event, path))
+                break
+            continue  # the stream's and documents' other events
         # Attach the finished node to the open collection (or make it the root).
         nodes += weight
         if frame is None:
             root = node
-        elif not frame.is_map:
-            frame.items.append(node)
-        elif frame.pending_key is not None:
-            frame.items.append((frame.pending_key, node))
-            frame.pending_key = None
+        elif frame.is_map:
+            _map_item(frame, node, out)
         else:
-            frame.pending_key = _key(frame, node, out)
+            frame.items.append(node)
         if nodes > MAX_NODES:
             out.append(_diagnostic("E105", _span(path, event.start_mark), *_too_many(aliased)))
             break
     return root
+
+
+def _open(
+    event: yaml.CollectionStartEvent, is_map: bool, path: str, depth: int, out: list[Diagnostic]
+) -> _Frame | None:
+    """A new open collection (E104 for a tag); None past MAX_DEPTH (E105)."""
+    span = _span(path, event.start_mark)
+    if event.tag not in _COLLECTION_TAGS:
+        out.append(
+            _diagnostic(
+                "E104",
+                span,
+                f"the YAML tag '{event.tag}' is not supported",
+                "remove the tag; write plain data",
+            )
+        )
+    if depth >= MAX_DEPTH:
+        out.append(
+            _diagnostic(
+                "E105",
+                span,
+                f"the document is nested more than {MAX_DEPTH} levels deep",
+                "flatten the structure; no cmf-config file needs this depth",
+            )
+        )
+        return None
+    return _Frame(is_map, span, event.anchor)
+
+
+def _alias(
+    event: yaml.AliasEvent,
+    anchors: dict[str, tuple[Node, int]],
+    path: str,
+    out: list[Diagnostic],
+) -> tuple[Node, int] | None:
+    """The node an alias repeats and its size, or None (E101) for an unknown anchor."""
+    target = anchors.get(event.anchor or "")
+    if target is None:
+        out.append(
+            _diagnostic(
+                "E101",
+                _span(path, event.start_mark),
+                f"unknown alias '*{event.anchor}'",
+                "define the anchor first",
+            )
+        )
+    return target
+
+
+def _second_document(event: yaml.Event, path: str) -> Diagnostic:
+    return _diagnostic(
+        "E106",
+        _span(path, event.start_mark),
+        "the file holds more than one YAML document",
+        "keep one document per file; remove the '---' separator",
+    )
+
+
+def _close(done: _Frame, mark: Any, path: str, anchors: dict[str, tuple[Node, int]]) -> Node:
+    """The finished collection of a frame (remembered under its anchor, with its size)."""
+    end = Span(path, mark.line + 1, mark.column + 1)
+    node: Node
+    if done.is_map:
+        node = MapNode(items=tuple(done.items), span=done.span, end=end)
+    else:
+        node = SeqNode(items=tuple(done.items), span=done.span, end=end)
+    if done.anchor:
+        anchors[done.anchor] = (node, _size(node))
+    return node
+
+
+def _map_item(frame: _Frame, node: Node, out: list[Diagnostic]) -> None:
+    """A node into an open mapping: the value of the pending key, or the next key."""
+    if frame.pending_key is not None:
+        frame.items.append((frame.pending_key, node))
+        frame.pending_key = None
+    else:
+        frame.pending_key = _key(frame, node, out)
 
 
 def _key(frame: _Frame, node: Node, out: list[Diagnostic]) -> ScalarNode:
