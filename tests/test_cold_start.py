@@ -185,15 +185,13 @@ def test_a_session_alive_at_exit_is_freed_quietly(tmp_path: Path) -> None:
     """PySAT is imported on first use, so the exit may tear it down before a module that holds
     a session (a test runner keeps its test modules to the end): the session is freed before
     that, with nothing on stderr (regression: 'Exception ignored in ... Solver.__del__' once
-    PySAT was no longer imported with the package)."""
+    PySAT was no longer imported with the package; CaDiCaL comes from `pysat.solvers`)."""
     (tmp_path / "test_holder.py").write_text(
-        "from pathlib import Path\n"
-        "from cmf_config.load import load_catalog\n"
-        "from cmf_config.workspace import Workspace\n"
-        f"ROOT = Path({str(ROOT)!r})\n"
-        "KEPT = Workspace(load_catalog(ROOT / 'catalog'), ROOT / 'rules').engine\n"
+        "from cmf_config.sat import BULK_SOLVER, Session\n"
+        "KEPT = []\n"
         "def test_kept() -> None:\n"
-        "    assert KEPT.is_consistent({})\n",
+        "    KEPT.append(Session([[1, 2], [-1]], solver=BULK_SOLVER))\n"
+        "    assert KEPT[0].solve()\n",
         encoding="utf-8",
     )
     env = dict(os.environ, CMF_CONFIG_NO_CACHE="1")
