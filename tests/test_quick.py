@@ -136,8 +136,9 @@ def test_fast_path_declines_what_it_does_not_know(
 ) -> None:
     """Options other than --format text/json, -q, --color, --catalog, --rules (--year ...),
     several files to options or explain, a file the loader would report: no answer."""
-    run_cli(capsys, ["validate", VALID[0]])
+    run_cli(capsys, ["options", "examples/partial-suv.yaml"])
     assert fast(capsys, ["validate", VALID[0]])[0] == 0
+    assert fast(capsys, ["options", "examples/partial-suv.yaml"])[0] == 0
     assert fast(capsys, args) == (None, "", "")
 
 
@@ -178,7 +179,9 @@ def test_an_edited_rules_or_catalog_file_is_never_answered_stale(
     cache_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Regression guard for the compiled entry: after a rules edit that makes the vehicle
-    invalid, the fast path does not say valid; after a catalog edit, its answer is the new one."""
+    invalid, the fast path does not say valid; after a catalog edit, its answer is the new one.
+    explain answers only from an entry a full options or explain stored the engine in (a
+    validate's entry has none; a validate after it keeps it), and never from a stale one."""
     mini = tmp_path / "mini"
     shutil.copytree(ROOT / "tests" / "data" / "mini", mini)
     args = _mini_args(mini)
@@ -186,7 +189,11 @@ def test_an_edited_rules_or_catalog_file_is_never_answered_stale(
     valid = run_cli(capsys, args)
     assert valid[0] == 0
     assert fast(capsys, args) == valid
-    assert fast(capsys, explain) == run_cli(capsys, explain)
+    assert fast(capsys, explain) == (None, "", "")  # the entry of a validate has no engine
+    explained = run_cli(capsys, explain)  # the full explain adds it
+    assert fast(capsys, explain) == explained
+    assert run_cli(capsys, args) == valid
+    assert fast(capsys, explain) == explained  # a validate keeps it
     rules = mini / "rules" / "basic.yaml"
     original = rules.read_text(encoding="utf-8")
     rules.write_text(
@@ -200,7 +207,8 @@ def test_an_edited_rules_or_catalog_file_is_never_answered_stale(
     assert invalid[0] == 1
     assert "no-uk" in invalid[1]
     assert fast(capsys, args) == (None, "", "")  # fresh entry, but a rule is broken
-    assert fast(capsys, explain) == run_cli(capsys, explain)  # the new rule counts
+    explained = run_cli(capsys, explain)
+    assert fast(capsys, explain) == explained  # the new rule counts
     rules.write_text(original, encoding="utf-8")
     modules = mini / "catalog" / "modules.yaml"
     modules.write_text(

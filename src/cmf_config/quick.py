@@ -584,6 +584,8 @@ def _question(args: Args, entry: Mapping[str, Any], fmt: str) -> tuple[str, int]
     on the stored CNF, in the same order as the full command, so with the same answers."""
     from cmf_config.questions import PlainCnf, PlainRule, Questions
 
+    if "engine" not in entry:
+        raise Decline  # stored by a validate or build: the full command adds the engine
     path = Path(args.files[0])
     spans: Spans = {}
     vehicle = Vehicle(_read(path, spans), entry, partial=True)

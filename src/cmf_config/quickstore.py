@@ -50,8 +50,9 @@ def _engine(problem: Problem, rules: list[Rule]) -> dict[str, Any]:
     }
 
 
-def compile_entry(sources: Sources) -> dict[str, Any]:
-    """The fast path's plain-data view of a catalog and its rules (see quick.py)."""
+def compile_entry(sources: Sources, engine: bool = False) -> dict[str, Any]:
+    """The fast path's plain-data view of a catalog and its rules (see quick.py); with
+    `engine`, the engine too (what options and explain need, validate and build do not)."""
     catalog: Catalog = load_catalog(sources.catalog.path)
     problem = catalog_problem(catalog, [v.config for v in catalog.vehicles.values()])
     loaded, positions = compiled(catalog, sources.rules.path, problem)
@@ -104,15 +105,17 @@ def compile_entry(sources: Sources) -> dict[str, Any]:
         "platform_names": {p.id: p.name for p in catalog.platforms.values()},
         "provenance": catalog.provenance,
         "kinds": list(KINDS),
-        "engine": _engine(problem, rules),
+        **({"engine": _engine(problem, rules)} if engine else {}),
     }
 
 
 def remember(args: argparse.Namespace) -> None:
     """Store the fast path's entry for this run's sources, unless it is there already.
 
-    Called after a full `validate` or `build` that could load its catalog and rules; any
-    failure only costs the next run its speed.
+    Called after a full `validate`, `build`, `options` or `explain` that could load its
+    catalog and rules; any failure only costs the next run its speed. The engine is compiled
+    into the entry by the first `options` or `explain` (a `validate` does not pay for it) and
+    kept by the runs after it.
     """
     if not cache.enabled() or args.command not in quick.COMMANDS:
         return
@@ -127,9 +130,11 @@ def remember(args: argparse.Namespace) -> None:
         target = quick.entry_path(key)
         catalog_dir, rules_dir = Path(sources.catalog.path), Path(sources.rules.path)
         before = quick.content_digest(catalog_dir, rules_dir)
-        if target.is_file() and _current(target, before):
+        engine = args.command in quick.QUESTIONS
+        found = _current(target, before) if target.is_file() else None
+        if found is not None and (found or not engine):
             return
-        entry = compile_entry(sources)
+        entry = compile_entry(sources, engine)
         project = sources.project
         entry["format"] = quick.FORMAT
         entry["format_default"] = project.format if project is not None else None
@@ -142,9 +147,13 @@ def remember(args: argparse.Namespace) -> None:
         return
 
 
-def _current(target: Path, digest: str) -> bool:
+def _current(target: Path, digest: str) -> bool | None:
+    """None when the entry is missing, unreadable or of other content; else whether it holds
+    the engine."""
     try:
         entry = marshal.loads(target.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
-        return False
-    return isinstance(entry, dict) and entry.get("content") == digest
+        return None
+    if not isinstance(entry, dict) or entry.get("content") != digest:
+        return None
+    return "engine" in entry
