@@ -84,6 +84,26 @@ def test_glucose41_answers_as_pysat_s_glucose4(
         theirs.delete()
 
 
+def test_a_glucose41_nobody_holds_is_freed() -> None:
+    """Regression guard (PySAT's classes free their solver when collected, and a server makes
+    many engines): a Glucose41 frees its solver when it goes, once, and not after delete."""
+    import gc
+    import types
+
+    freed: list[object] = []
+    fake = types.SimpleNamespace(
+        glucose41_new=lambda: "solver", glucose41_del=freed.append, glucose41_add_cl=None
+    )
+    Glucose41([], fake)
+    gc.collect()
+    assert freed == ["solver"]
+    kept = Glucose41([], fake)
+    kept.delete()
+    del kept
+    gc.collect()
+    assert freed == ["solver", "solver"]
+
+
 def test_a_session_uses_glucose41_without_pysat_s_solvers_module() -> None:
     """The default session runs on Glucose41 (what keeps `import pysat.solvers`, ~15 ms, out of
     the fast path's options and explain)."""

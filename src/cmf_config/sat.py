@@ -141,6 +141,11 @@ class Glucose41:
             self._c.glucose41_del(self._glucose)
             self._glucose = None
 
+    def __del__(self) -> None:
+        # as PySAT's classes do: a solver nobody holds any more is freed with it
+        if getattr(self, "_glucose", None):
+            self.delete()
+
 
 def _solver(name: str, clauses: Iterable[Sequence[int]]) -> Any:
     """A solver called `name` holding `clauses`: Glucose 4.1 through `Glucose41` (no import
