@@ -25,16 +25,22 @@ from cmf_config.project import Sources
 from cmf_config.rules import Rule, plain, platform_rules
 from cmf_config.solver import Engine
 from cmf_config.workspace import compiled
+from cmf_config.workspace import engine as cached_engine
 
 
 def _part(line: PartLine) -> tuple[str, str, int, float, float]:
     return (line.part, line.name, line.quantity, line.unit_cost, line.unit_mass_kg)
 
 
-def _engine(problem: Problem, rules: list[Rule]) -> dict[str, Any]:
+def _engine(
+    catalog: Catalog, rules_dir: Path, problem: Problem, rules: list[Rule]
+) -> dict[str, Any]:
     """The engine as plain data: the CNF as built (before any question), the slots in the
-    encoding's order, the error rules in order, and what the reports say of them."""
-    engine = Engine(problem, rules)
+    encoding's order, the error rules in order, and what the reports say of them.
+
+    Through the engine cache (`workspace.engine`): the copy an options or explain run has just
+    stored (pickled as built) is read back instead of encoding the rules a second time."""
+    engine: Engine = cached_engine(catalog, rules_dir, problem, rules)
     span = {r.id: (r.span.path, r.span.line, r.span.col) for r in engine.hard}
     return {
         "clauses": engine.encoding.clauses,
@@ -105,7 +111,7 @@ def compile_entry(sources: Sources, engine: bool = False) -> dict[str, Any]:
         "platform_names": {p.id: p.name for p in catalog.platforms.values()},
         "provenance": catalog.provenance,
         "kinds": list(KINDS),
-        **({"engine": _engine(problem, rules)} if engine else {}),
+        **({"engine": _engine(catalog, sources.rules.path, problem, rules)} if engine else {}),
     }
 
 
