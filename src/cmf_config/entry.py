@@ -30,6 +30,9 @@ def main() -> int:
         answered = quick.run(sys.argv[1:])
         if answered is not None:
             return answered
+        # One catalog, one answer, then exit: the cycle collector would rescan the modules
+        # and the catalog's objects again and again and find no cycles to free.
+        gc.disable()
     from cmf_config.cli import main as run
 
     code = run(sys.argv[1:], own_signals=True)
