@@ -207,3 +207,42 @@ def test_a_session_alive_at_exit_is_freed_quietly(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout
     assert "1 passed" in done.stdout
     assert done.stderr == ""
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    reads: list[Path] = []
+    real = Path.read_bytes
+
+    def counting(self: Path) -> bytes:
+        reads.append(self)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    return reads
+
+
+def test_a_settled_files_digest_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file that last changed long enough ago is hashed once per process."""
+    monkeypatch.setattr(cache, "_DIGESTS", {})
+    monkeypatch.setattr(cache, "SETTLED_NS", -(10**18))  # as if written long ago
+    path = tmp_path / "a.yaml"
+    path.write_text("a: 1\n", encoding="utf-8")
+    reads = _counting_reads(monkeypatch)
+    first = cache.file_digest(path)
+    assert cache.file_digest(path) == first
+    assert reads == [path]
+
+
+def test_a_file_written_just_now_is_hashed_every_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rewritten at once with bytes of the same size (within one tick of the file system's
+    clock, so possibly the same times): the new bytes' digest, never the kept one."""
+    monkeypatch.setattr(cache, "_DIGESTS", {})
+    path = tmp_path / "a.yaml"
+    digests = []
+    for text in ("a: 1\n", "a: 2\n", "a: 3\n"):
+        path.write_text(text, encoding="utf-8")
+        digests.append(cache.file_digest(path))
+    assert len(set(digests)) == 3
+    assert cache._DIGESTS == {}

@@ -23,6 +23,7 @@ import hashlib
 import os
 import pickle
 import sys
+import time
 import types
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -115,8 +116,38 @@ def key(kind: str, files: Iterable[Path], extra: Iterable[str] = ()) -> str:
         digest.update(part.encode() + b"\0")
     for path in sorted(files):
         digest.update(str(path).encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(file_digest(path))
     return digest.hexdigest()
+
+
+SETTLED_NS = 2_000_000_000
+"""How long ago a file must have last changed for its digest to be kept in the process."""
+_DIGESTS: dict[tuple[str, int, int, int, int], bytes] = {}
+
+
+def file_digest(path: Path) -> bytes:
+    """The SHA-256 of a file's bytes.
+
+    A run keys several entries on the same files (each YAML file, the catalog, the compiled
+    rules, the engine), so a digest is kept for the rest of the process under the file's
+    identity -- path, size, inode, modification and change times to the nanosecond -- but
+    only for a file that last changed more than SETTLED_NS before it was read (git's rule for
+    racy timestamps): any later write gives it another change time, so a kept digest is never
+    that of older bytes. A file written just now is read and hashed every time.
+    """
+    before = os.stat(path)
+    identity = (str(path), before.st_size, before.st_ino, before.st_mtime_ns, before.st_ctime_ns)
+    kept = _DIGESTS.get(identity)
+    if kept is not None:
+        return kept
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).digest()
+    settled = time.time_ns() - max(before.st_mtime_ns, before.st_ctime_ns) > SETTLED_NS
+    if settled and len(data) == before.st_size:
+        if len(_DIGESTS) >= 4 * MEMO_SIZE:
+            _DIGESTS.clear()
+        _DIGESTS[identity] = digest
+    return digest
 
 
 def cached(
