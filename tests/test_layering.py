@@ -81,3 +81,51 @@ def test_no_module_imports_from_a_later_layer() -> None:
             continue
         for imported in _imports(path):
             assert _layer(imported) <= _layer(name), f"{rel} imports {imported} from a later layer"
+
+
+_SPAN_FIELDS = {"line", "col", "end_col"}
+_SHARED_FIELDS = {"path", "value", "raw", "style", "span", "end"}
+_VALUE_CLASSES = {"Span", "ScalarNode"}
+
+
+def _field_assignments(tree: ast.AST) -> list[tuple[str, str, int]]:
+    """(class the assignment is in, 'target.field', line) of every attribute assignment to a
+    field of a span or a scalar node, but `self.<field>` in a class of its own."""
+    found: list[tuple[str, str, int]] = []
+
+    def visit(node: ast.AST, owner: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                visit(child, child.name)
+                continue
+            targets: list[ast.expr] = []
+            if isinstance(child, ast.Assign):
+                targets = child.targets
+            elif isinstance(child, ast.AugAssign | ast.AnnAssign):
+                targets = [child.target]
+            for target in targets:
+                if not isinstance(target, ast.Attribute):
+                    continue
+                mine = isinstance(target.value, ast.Name) and target.value.id == "self"
+                if target.attr in _SPAN_FIELDS or (
+                    target.attr in _SHARED_FIELDS and (not mine or owner in _VALUE_CLASSES)
+                ):
+                    found.append((owner, ast.unparse(target), target.lineno))
+            visit(child, owner)
+
+    visit(tree, "")
+    return found
+
+
+def test_no_module_assigns_to_a_span_or_a_scalar_node() -> None:
+    """Spans and scalar nodes are values shared across a run (and hashed), though not frozen
+    classes (those cost twice as much to create): nothing assigns to their fields."""
+    for path in sorted(SRC.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        assert _field_assignments(tree) == [], path.relative_to(SRC)
+
+
+def test_the_assignment_check_sees_an_assignment() -> None:
+    """The check above finds what it is for."""
+    tree = ast.parse("def f(span, node):\n    span.line = 2\n    node.raw = 'x'\n")
+    assert [found for _, found, _ in _field_assignments(tree)] == ["span.line", "node.raw"]

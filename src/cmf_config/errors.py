@@ -24,10 +24,15 @@ class ExitCode(enum.IntEnum):
     INTERRUPTED = 130
 
 
-@attrs.frozen(order=True)
+@attrs.define(order=True, unsafe_hash=True)
 class Span:
     """A 1-based position in a text file; `end_col` marks the end of the underlined text.
-    Line 0 is no position: the path as a whole (a folder, a model), shown as the path alone."""
+    Line 0 is no position: the path as a whole (a folder, a model), shown as the path alone.
+
+    A value, shared and hashed: never assign to its fields. Not a frozen class only because
+    those cost twice as much to create and a catalog read creates some 50,000 spans;
+    tests/test_layering.py checks that no module assigns to a span's fields.
+    """
 
     path: str
     line: int

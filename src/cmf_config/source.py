@@ -42,9 +42,14 @@ _NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 Scalar = str | int | float | bool | None
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True, unsafe_hash=True)
 class ScalarNode:
-    """A scalar with its resolved value, its raw text and its quoting style."""
+    """A scalar with its resolved value, its raw text and its quoting style.
+
+    A value like the collections (whose nodes it shares): never assign to its fields. Not a
+    frozen class only because a catalog read creates some 20,000 scalars, and a frozen class
+    costs twice as much to create (tests/test_layering.py checks no module assigns to them).
+    """
 
     value: Scalar
     raw: str
