@@ -21,7 +21,6 @@ import errno
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 
 from cmf_config.errors import UsageError
@@ -107,6 +106,8 @@ class AtomicFile:
             if self.direct:
                 self.temp = target
             else:
+                import tempfile  # here: reading commands write no file
+
                 fd, name = tempfile.mkstemp(
                     prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
                 )
@@ -182,6 +183,8 @@ def _follow_links(path: Path) -> Path:
 
 
 def _replace(target: Path, directory: Path, payload: bytes, mode: int) -> None:
+    import tempfile  # here: reading commands write no file
+
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         # mkstemp creates the file 0600; give it the mode a plain open() would (or keep the

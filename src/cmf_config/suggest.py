@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
 def closest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     """Return up to `n` candidates that look like `name`, best first."""
+    import difflib  # here: only a name that is unknown needs it, not every start-up
+
     pool = sorted(set(candidates))
     found = difflib.get_close_matches(name, pool, n=n, cutoff=0.55)
     if not found:
