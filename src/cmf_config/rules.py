@@ -200,24 +200,26 @@ def bind(problem: Problem, node: IR, assignment: Assignment) -> IR:
         if node.slot in assignment:
             return K(ref_value(problem, node, assignment[node.slot]))
         return node
-    args = tuple(bind(problem, a, assignment) for a in node.args)
-    if node.op in ("and", "or"):
-        return _bind_connective(node.op, args)
-    if node.op == "=>":
+    op = node.op
+    args = tuple([bind(problem, a, assignment) for a in node.args])
+    if op == "and" or op == "or":
+        return _bind_connective(op, args)
+    if op == "=>":
         implied = _bind_implication(args[0], args[1])
         if implied is not None:
             return implied
-    if node.op == "not" and isinstance(args[0], Op) and args[0].op == "not":
+    if op == "not" and isinstance(args[0], Op) and args[0].op == "not":
         return args[0].args[0]
-    if all(isinstance(a, K) for a in args):
-        return K(apply(node.op, [a.value for a in args if isinstance(a, K)]))
-    if node.op in E.COMPARISONS and node.op not in ("==", "!="):
-        decided = _decide_by_bounds(problem, node.op, args[0], args[1])
+    values = [a.value for a in args if isinstance(a, K)]
+    if len(values) == len(args):
+        return K(apply(op, values))
+    if op in E.COMPARISONS and op != "==" and op != "!=":
+        decided = _decide_by_bounds(problem, op, args[0], args[1])
         if decided is not None:
             return K(decided)
-    if node.op in ("at_least", "at_most", "exactly"):
-        return _bind_card(node.op, args)
-    return Op(node.op, args)
+    if op in ("at_least", "at_most", "exactly"):
+        return _bind_card(op, args)
+    return Op(op, args)
 
 
 def _bind_connective(op: str, args: tuple[IR, ...]) -> IR:
