@@ -246,3 +246,63 @@ def test_a_file_written_just_now_is_hashed_every_time(
         digests.append(cache.file_digest(path))
     assert len(set(digests)) == 3
     assert cache._DIGESTS == {}
+
+
+def _outcome(converter: object, data: object, cls: type) -> tuple[object, ...]:
+    try:
+        return ("ok", converter.structure(data, cls))  # type: ignore[attr-defined]
+    except Exception:
+        return ("error",)
+
+
+_VEHICLE_DATA = [
+    load._plain_with_spans(
+        load.parse_file(path, str(path)).root  # type: ignore[attr-defined]
+    )
+    for path in sorted((ROOT / "catalog" / "vehicles").glob("*.yaml"))[:8]
+]
+_ODD_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=3), st.just([]), st.just({})
+)
+
+
+@given(st.sampled_from(_VEHICLE_DATA), st.data())
+def test_the_fast_converter_agrees_with_the_detailed_one(data: object, draw: st.DataObject) -> None:
+    """A vehicle file with a value replaced or a key removed: both converters fail, or both
+    give the same object (the fast one answers good files, the detailed one every error)."""
+    import copy
+
+    changed = copy.deepcopy(data)
+    target = changed
+    while isinstance(target, dict) and draw.draw(st.booleans()):
+        keys = sorted(k for k in target if not k.startswith("__"))
+        if not keys:
+            break
+        inner = target[draw.draw(st.sampled_from(keys))]
+        if not isinstance(inner, dict):
+            break
+        target = inner
+    keys = sorted(k for k in target if not k.startswith("__")) if isinstance(target, dict) else []
+    change = draw.draw(st.sampled_from(["none", "delete", "replace", "add"]))
+    if keys and isinstance(target, dict) and change != "none":
+        key = draw.draw(st.sampled_from(keys))
+        if change == "delete":
+            del target[key]
+        elif change == "replace":
+            target[key] = draw.draw(_ODD_VALUES)
+        else:
+            target[key + "_x"] = draw.draw(_ODD_VALUES)
+    fast = _outcome(load._FAST, changed, load.VehicleFile)
+    assert fast == _outcome(load.CONVERTER, changed, load.VehicleFile)
+
+
+def test_the_converters_on_a_good_and_a_broken_vehicle() -> None:
+    """Both outcomes, for certain: the same vehicle, and the same failure."""
+    good = _VEHICLE_DATA[0]
+    assert isinstance(good, dict)
+    ok = _outcome(load._FAST, good, load.VehicleFile)
+    assert ok[0] == "ok"
+    assert ok == _outcome(load.CONVERTER, good, load.VehicleFile)
+    broken = dict(good, name=12)
+    assert _outcome(load._FAST, broken, load.VehicleFile) == ("error",)
+    assert _outcome(load.CONVERTER, broken, load.VehicleFile) == ("error",)
