@@ -202,7 +202,7 @@ def bind(problem: Problem, node: IR, assignment: Assignment) -> IR:
         return node
     op = node.op
     args = tuple([bind(problem, a, assignment) for a in node.args])
-    if op == "and" or op == "or":
+    if op in ("and", "or"):
         return _bind_connective(op, args)
     if op == "=>":
         implied = _bind_implication(args[0], args[1])
@@ -213,7 +213,7 @@ def bind(problem: Problem, node: IR, assignment: Assignment) -> IR:
     values = [a.value for a in args if isinstance(a, K)]
     if len(values) == len(args):
         return K(apply(op, values))
-    if op in E.COMPARISONS and op != "==" and op != "!=":
+    if op in E.COMPARISONS and op not in ("==", "!="):
         decided = _decide_by_bounds(problem, op, args[0], args[1])
         if decided is not None:
             return K(decided)
