@@ -792,3 +792,39 @@ def test_verdicts_travel_packed_and_arrive_the_same(
     assert back.schema.equals(table.schema)
     assert back.equals(table)
     assert unpack_verdicts(table).equals(table)  # a table never packed passes as it is
+
+
+@pytest.mark.parametrize(
+    ("groups", "workers", "step", "widest"),
+    [
+        ([37, 37, 26], 1, 0, 4),  # 3 row groups >= 2 slices a worker: whole groups
+        ([37, 37, 26], 2, 2, 2),  # 3 < 4: each group cut in two slices of at most 2 chunks
+        ([100], 2, 3, 3),  # one group of 10 chunks cut into 4 slices of at most 3
+        ([100], 8, 1, 1),  # more slices wanted than chunks: a chunk a slice
+    ],
+)
+def test_parquet_slices_are_whole_row_groups_when_there_are_enough(
+    tmp_path: Path, groups: list[int], workers: int, step: int, widest: int
+) -> None:
+    """A worker reading from the middle of a row group decodes the batches before it too,
+    so slices are whole row groups when there are SLICES_PER_WORKER per worker; otherwise the
+    groups are cut evenly; and the slices still cover every row once."""
+    from cmf_config.orderio import open_bank, slices
+    from cmf_config.orderrun import Plan, slicing
+
+    path = tmp_path / "b.parquet"
+    rows = sum(groups)
+    table = pa.table({"order_id": [f"O{i}" for i in range(rows)]})
+    with pq.ParquetWriter(path, table.schema) as writer:
+        start = 0
+        for size in groups:
+            writer.write_table(table.slice(start, size))
+            start += size
+    bank = open_bank(path)
+    run = Plan(banks=(bank,), layouts=(), passthrough=(), group_by=())
+    assert slicing(run, 10, workers) == (step, widest)
+    pieces = list(slices(bank, 10, step))
+    assert sum(p.rows for p in pieces) == rows
+    assert max(p.chunks for p in pieces) <= widest
+    if step == 0:
+        assert [p.rows for p in pieces] == groups

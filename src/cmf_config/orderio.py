@@ -305,17 +305,24 @@ def slices(bank: BankFile, chunk_rows: int, max_chunks: int = 0) -> Iterator[Sli
         ) from None
 
 
-def _parquet_slices(
-    bank: BankFile, path: Path, chunk_rows: int, max_chunks: int
-) -> Iterator[Slice]:
+def parquet_row_groups(bank: BankFile) -> list[int]:
+    """The rows of each row group of a Parquet bank ([] for a text bank)."""
+    if bank.kind != "parquet":
+        return []
     try:
-        meta = pq.ParquetFile(path).metadata
-        sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+        meta = pq.ParquetFile(Path(bank.path)).metadata
+        return [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
     except (pa.ArrowException, ValueError, OSError) as exc:
         raise BankError(
             f"{bank.path}: cannot read the Parquet row groups: {exc}",
             "write the file again; no output was written",
         ) from None
+
+
+def _parquet_slices(
+    bank: BankFile, path: Path, chunk_rows: int, max_chunks: int
+) -> Iterator[Slice]:
+    sizes = parquet_row_groups(bank)
     start = 0
     index = 0
     for group, rows in enumerate(sizes):

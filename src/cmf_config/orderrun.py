@@ -44,6 +44,7 @@ from cmf_config.orderio import (
     TableWriter,
     decode,
     open_bank,
+    parquet_row_groups,
     read_slice,
     slices,
 )
@@ -61,9 +62,8 @@ from cmf_config.orders import (
 
 MAX_TRIES = 3
 """Times a chunk is given to a worker before a run gives up on it."""
-SLICE_CHUNKS = 8
-"""Chunks in a Parquet slice given to a worker: long enough that reading a row group's
-batches from the middle costs little, short enough to keep the workers evenly busy."""
+SLICES_PER_WORKER = 2
+"""Parquet slices a run is cut into at least, per worker, to keep the workers evenly busy."""
 FAULT_ENV = "CMF_CONFIG_ORDERS_FAULT"
 """Test hook: `kill:N[:MARKER]` makes the worker that takes chunk N kill itself (once, if a
 MARKER path is given and does not exist yet). Used by the tests of lost workers."""
@@ -283,17 +283,49 @@ def _pool(checker: Checker, run: Plan, chunk_rows: int, workers: int) -> Iterato
     pool: list[_Worker] = []
     try:
         pool += [start() for _ in range(workers)]  # they start while the ids are hashed
-        yield from _run_pool(pool, start, jobs(run, chunk_rows, SLICE_CHUNKS), workers)
+        step, widest = slicing(run, chunk_rows, workers)
+        yield from _run_pool(pool, start, jobs(run, chunk_rows, step), workers, widest)
     finally:
         _stop(pool)
         with contextlib.suppress(OSError):
             os.unlink(shipped)
 
 
+def slice_chunks(run: Plan, chunk_rows: int, workers: int) -> int:
+    """Chunks in a Parquet slice given to a worker (0: whole row groups; see `slicing`)."""
+    return slicing(run, chunk_rows, workers)[0]
+
+
+def slicing(run: Plan, chunk_rows: int, workers: int) -> tuple[int, int]:
+    """Chunks in a Parquet slice given to a worker (0: whole row groups), and the most
+    chunks a slice can have.
+
+    A worker reads a slice's batches itself, and one that starts in the middle of a row group
+    decodes the batches before it too (Parquet cannot be entered at a row). So slices are
+    whole row groups when the files have enough of them for SLICES_PER_WORKER slices per
+    worker, else the row groups are cut evenly into that many slices.
+    """
+    batches: list[int] = []
+    for bank in run.banks:
+        batches += [-(-rows // chunk_rows) for rows in parquet_row_groups(bank)]
+    wanted = SLICES_PER_WORKER * max(workers, 1)
+    if not batches:
+        return 0, 1
+    if len(batches) >= wanted:
+        return 0, max(*batches, 1)
+    parts = -(-wanted // len(batches))
+    step = max(1, -(-max(batches) // parts))
+    return step, step
+
+
 def _run_pool(
-    pool: list[_Worker], start: Callable[[], _Worker], work: Iterator[Job], workers: int
+    pool: list[_Worker],
+    start: Callable[[], _Worker],
+    work: Iterator[Job],
+    workers: int,
+    widest: int,
 ) -> Iterator[ChunkResult]:
-    feed = _Feed(work, ahead=(workers + 1) * SLICE_CHUNKS)
+    feed = _Feed(work, ahead=(workers + 1) * widest)
     done: dict[int, ChunkResult] = {}
     """Give out the slices, take the results back, yield them in chunk order."""
     while True:
@@ -478,7 +510,7 @@ def _dask(
         waiting: dict[int, Job] = {}
         order: list[int] = []
         exhausted = False
-        work = jobs(run, chunk_rows, SLICE_CHUNKS)
+        work = jobs(run, chunk_rows, slice_chunks(run, chunk_rows, workers))
         while True:
             while not exhausted and len(waiting) < window:
                 job = next(work, None)
