@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from cmf_config.problem import Problem
 from cmf_config.ruleeval import EPSILON
-from cmf_config.rules import BOOL_OPS, IR, K, Op, Ref, bind, ref_value, slots_of
+from cmf_config.rules import BOOL_OPS, IR, K, Op, Ref, bind, evaluate, ref_value, slots_of
 
 PAIRWISE_LIMIT = 24
 
@@ -174,7 +174,15 @@ class Encoding:
             return self._diagram(folded) if isinstance(folded, K) else -self.true
         name = slots[0]
         slot_lits = self.slot_lits[name]
-        children = [self._diagram(bind(self.problem, ir, {name: i})) for i in range(len(slot_lits))]
+        if len(slots) == 1:  # binding the last slot folds `ir` to a constant: evaluate it
+            t, f = self.true, -self.true
+            children = [
+                t if evaluate(self.problem, ir, {name: i}) else f for i in range(len(slot_lits))
+            ]
+        else:
+            children = [
+                self._diagram(bind(self.problem, ir, {name: i})) for i in range(len(slot_lits))
+            ]
         result = self._select(slot_lits, children)
         self._cache[ir] = result
         return result
