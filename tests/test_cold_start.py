@@ -20,9 +20,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cmf_config import cache, load
+from cmf_config import workspace as workspace_module
 from cmf_config.errors import Severity, Span
 from cmf_config.load import load_catalog, load_vehicle_file
-from cmf_config.rules import holds
+from cmf_config.rules import Op, Ref, holds
 from cmf_config.solver import Engine
 from cmf_config.workspace import Verdict, Workspace
 
@@ -306,3 +307,26 @@ def test_the_converters_on_a_good_and_a_broken_vehicle() -> None:
     broken = dict(good, name=12)
     assert _outcome(load._FAST, broken, load.VehicleFile) == ("error",)
     assert _outcome(load.CONVERTER, broken, load.VehicleFile) == ("error",)
+
+
+def _bundled_engine(workspace: Workspace) -> Engine:
+    return workspace_module.engine(
+        workspace.catalog, ROOT / "rules", workspace.problem, workspace.rules
+    )
+
+
+def test_the_engine_as_built_is_the_runs_own_while_unchanged(cache_dir: Path) -> None:
+    """The store after options or explain reads the run's engine, not its pickled copy;
+    once a question has added to it, a copy as built (the same CNF as a new engine)."""
+    workspace = _workspace()
+    used = _bundled_engine(workspace)
+    args = (workspace.catalog, ROOT / "rules", workspace.problem, workspace.rules)
+    assert workspace_module.engine_as_built(*args) is used
+    built = (list(used.encoding.clauses), used.encoding.nvars)
+    used.literal(Op("=>", (Ref("tow_bar"), Ref("third_row"))))  # a question's new literal
+    assert len(used.encoding.clauses) > len(built[0])
+    copy = workspace_module.engine_as_built(*args)
+    assert copy is not used
+    assert (copy.encoding.clauses, copy.encoding.nvars) == built
+    fresh = Engine(workspace.problem, workspace.rules)
+    assert (fresh.encoding.clauses, fresh.encoding.nvars) == built

@@ -280,13 +280,21 @@ class Encoding:
         """
         inf = float("inf")
         levels = [_Level() for _ in range(len(slots) + 1)]
+        last = len(slots)
+        true_end, false_end = (0.0, inf, self.true), (-inf, 0.0, -self.true)
 
         def build(i: int, k: float) -> tuple[float, float, int]:
-            if i == len(slots):
-                return (0.0, inf, self.true) if k >= 0 else (-inf, 0.0, -self.true)
-            found = levels[i].find(k)
-            if found is not None:
-                return found
+            if i == last:
+                return true_end if k >= 0 else false_end
+            level = levels[i]
+            if level.sorted:  # `level.find(k)` written out: most calls end here
+                at = bisect.bisect_right(level.los, k) - 1
+                if at >= 0 and k < level.his[at]:
+                    return level.nodes[at]
+            else:
+                found = level.find(k)
+                if found is not None:
+                    return found
             lo, hi = -inf, inf
             children: list[int] = []
             for w in weights[i]:

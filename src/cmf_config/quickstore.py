@@ -24,8 +24,7 @@ from cmf_config.problem import Problem, catalog_problem
 from cmf_config.project import Sources
 from cmf_config.rules import Rule, plain, platform_rules
 from cmf_config.solver import Engine
-from cmf_config.workspace import compiled
-from cmf_config.workspace import engine as cached_engine
+from cmf_config.workspace import compiled, engine_as_built
 
 
 def _part(line: PartLine) -> tuple[str, str, int, float, float]:
@@ -38,9 +37,10 @@ def _engine(
     """The engine as plain data: the CNF as built (before any question), the slots in the
     encoding's order, the error rules in order, and what the reports say of them.
 
-    Through the engine cache (`workspace.engine`): the copy an options or explain run has just
-    stored (pickled as built) is read back instead of encoding the rules a second time."""
-    engine: Engine = cached_engine(catalog, rules_dir, problem, rules)
+    `workspace.engine_as_built`: the engine an options or explain run has just used, when its
+    questions added nothing to it, else the copy in the engine cache (pickled as built), rather
+    than encoding the rules a second time."""
+    engine: Engine = engine_as_built(catalog, rules_dir, problem, rules)
     span = {r.id: (r.span.path, r.span.line, r.span.col) for r in engine.hard}
     return {
         "clauses": engine.encoding.clauses,

@@ -6,6 +6,7 @@ engine, and returns structured results (no wording: `report.py` writes the Engli
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -391,16 +392,57 @@ def engine(catalog: Catalog, rules_dir: Path, problem: Problem, rules: Sequence[
     files = _sources(catalog, rules_dir)
     if not files:
         return Engine(problem, rules)
+    extra = _engine_extra(catalog, rules_dir, problem, rules)
+    with cache.gc_paused():
+        found: Engine = cache.cached("engine", files, lambda _: Engine(problem, rules), extra=extra)
+    _LAST_ENGINE.clear()
+    with contextlib.suppress(OSError):
+        _LAST_ENGINE[cache.key("engine", files, extra)] = _AsBuilt(found)
+    return found
+
+
+def engine_as_built(
+    catalog: Catalog, rules_dir: Path, problem: Problem, rules: Sequence[Rule]
+) -> Engine:
+    """An engine whose CNF is as built, no question having added to it, to read only: the
+    one this run last got from `engine` for the same key when it is still so, else a copy
+    from the cache (pickled as built) or a new one. Spares the fast path's store, after an
+    `options` or `explain`, reading back the engine the run has just stored."""
+    files = _sources(catalog, rules_dir)
+    if files:
+        with contextlib.suppress(OSError):
+            key = cache.key("engine", files, _engine_extra(catalog, rules_dir, problem, rules))
+            kept = _LAST_ENGINE.get(key)
+            if kept is not None and kept.unchanged():
+                return kept.engine
+    return engine(catalog, rules_dir, problem, rules)
+
+
+def _engine_extra(
+    catalog: Catalog, rules_dir: Path, problem: Problem, rules: Sequence[Rule]
+) -> tuple[str, ...]:
     shape = repr(
         ([(s.name, [v.id for v in s.values]) for s in problem.slots], [r.id for r in rules])
     )
-    with cache.gc_paused():
-        return cache.cached(
-            "engine",
-            files,
-            lambda _: Engine(problem, rules),
-            extra=(*_where(catalog, rules_dir), hashlib.sha256(shape.encode()).hexdigest()),
-        )
+    return (*_where(catalog, rules_dir), hashlib.sha256(shape.encode()).hexdigest())
+
+
+class _AsBuilt:
+    """An engine with its clause and variable counts when `engine` returned it: clauses are
+    only ever appended, so while both counts are the same its CNF is the one built."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.clauses = len(engine.encoding.clauses)
+        self.nvars = engine.encoding.nvars
+
+    def unchanged(self) -> bool:
+        encoding = self.engine.encoding
+        return len(encoding.clauses) == self.clauses and encoding.nvars == self.nvars
+
+
+_LAST_ENGINE: dict[str, _AsBuilt] = {}
+"""The last engine `engine` returned, by its cache key (one: a server builds many)."""
 
 
 def _sources(catalog: Catalog, rules_dir: Path) -> list[Path]:
