@@ -19,10 +19,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cmf_config import cache, load
+from clirun import run_cli
+from cmf_config import cache, load, quickstore
 from cmf_config import workspace as workspace_module
 from cmf_config.errors import Severity, Span
 from cmf_config.load import load_catalog, load_vehicle_file
+from cmf_config.project import resolve
 from cmf_config.rules import Op, Ref, holds
 from cmf_config.solver import Engine
 from cmf_config.workspace import Verdict, Workspace
@@ -317,7 +319,8 @@ def _bundled_engine(workspace: Workspace) -> Engine:
 
 def test_the_engine_as_built_is_the_runs_own_while_unchanged(cache_dir: Path) -> None:
     """The store after options or explain reads the run's engine, not its pickled copy;
-    once a question has added to it, a copy as built (the same CNF as a new engine)."""
+    once a question has added to it, a view of it as built (the same CNF as a new engine),
+    the run's engine left as it is."""
     workspace = _workspace()
     used = _bundled_engine(workspace)
     args = (workspace.catalog, ROOT / "rules", workspace.problem, workspace.rules)
@@ -325,8 +328,39 @@ def test_the_engine_as_built_is_the_runs_own_while_unchanged(cache_dir: Path) ->
     built = (list(used.encoding.clauses), used.encoding.nvars)
     used.literal(Op("=>", (Ref("tow_bar"), Ref("third_row"))))  # a question's new literal
     assert len(used.encoding.clauses) > len(built[0])
+    grown = len(used.encoding.clauses)
     copy = workspace_module.engine_as_built(*args)
     assert copy is not used
     assert (copy.encoding.clauses, copy.encoding.nvars) == built
+    assert (copy.selectors, copy.encoding.slot_lits) == (used.selectors, used.encoding.slot_lits)
+    assert len(used.encoding.clauses) == grown
     fresh = Engine(workspace.problem, workspace.rules)
     assert (fresh.encoding.clauses, fresh.encoding.nvars) == built
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["options", "examples/partial-suv.yaml"],
+        ["explain", "examples/invalid/city-ev-with-ice-bay.yaml"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_the_stored_engine_after_a_question_is_the_one_built(
+    cache_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+) -> None:
+    """The fast path's entry written after options or explain holds the engine a new run
+    compiles from nothing (the run's own engine seen as built, whatever its questions added)."""
+    run_cli(capsys, args)
+    monkeypatch.chdir(ROOT)
+    sources = resolve(None, None)
+    after = quickstore.compile_entry(sources, engine=True)["engine"]
+    workspace_module._LAST_ENGINE.clear()
+    cache._MEMO.clear()
+    load._load_catalog_cached.cache_clear()
+    for entry in cache_dir.iterdir():
+        entry.unlink()
+    assert after == quickstore.compile_entry(sources, engine=True)["engine"]

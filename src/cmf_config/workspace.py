@@ -7,6 +7,7 @@ engine, and returns structured results (no wording: `report.py` writes the Engli
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -404,17 +405,17 @@ def engine(catalog: Catalog, rules_dir: Path, problem: Problem, rules: Sequence[
 def engine_as_built(
     catalog: Catalog, rules_dir: Path, problem: Problem, rules: Sequence[Rule]
 ) -> Engine:
-    """An engine whose CNF is as built, no question having added to it, to read only: the
-    one this run last got from `engine` for the same key when it is still so, else a copy
-    from the cache (pickled as built) or a new one. Spares the fast path's store, after an
-    `options` or `explain`, reading back the engine the run has just stored."""
+    """An engine whose CNF is as built, to read only: the one this run last got from `engine`
+    for the same key, seen as it was then (`_AsBuilt.view`), else a copy from the cache
+    (pickled as built) or a new one. Spares the fast path's store, after an `options` or
+    `explain`, reading back the engine the run has just stored."""
     files = _sources(catalog, rules_dir)
     if files:
         with contextlib.suppress(OSError):
             key = cache.key("engine", files, _engine_extra(catalog, rules_dir, problem, rules))
             kept = _LAST_ENGINE.get(key)
-            if kept is not None and kept.unchanged():
-                return kept.engine
+            if kept is not None:
+                return kept.view()
     return engine(catalog, rules_dir, problem, rules)
 
 
@@ -428,17 +429,27 @@ def _engine_extra(
 
 
 class _AsBuilt:
-    """An engine with its clause and variable counts when `engine` returned it: clauses are
-    only ever appended, so while both counts are the same its CNF is the one built."""
+    """An engine with its clause and variable counts when `engine` returned it. Questions
+    only ever append clauses and add variables to an encoding, so its first clauses and
+    variables are the ones built."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.clauses = len(engine.encoding.clauses)
         self.nvars = engine.encoding.nvars
 
-    def unchanged(self) -> bool:
+    def view(self) -> Engine:
+        """The engine as built: itself when nothing was added, else a shallow copy whose
+        encoding holds the clauses and variables of then (to read only)."""
         encoding = self.engine.encoding
-        return len(encoding.clauses) == self.clauses and encoding.nvars == self.nvars
+        if len(encoding.clauses) == self.clauses and encoding.nvars == self.nvars:
+            return self.engine
+        then = copy.copy(encoding)
+        then.clauses = encoding.clauses[: self.clauses]
+        then.nvars = self.nvars
+        view = copy.copy(self.engine)
+        view.encoding = then
+        return view
 
 
 _LAST_ENGINE: dict[str, _AsBuilt] = {}
