@@ -114,8 +114,8 @@ def key(kind: str, files: Iterable[Path], extra: Iterable[str] = ()) -> str:
     digest = hashlib.sha256()
     for part in (kind, __version__, str(FORMAT), sys.version, code_fingerprint(), *extra):
         digest.update(part.encode() + b"\0")
-    for path in sorted(files):
-        digest.update(str(path).encode() + b"\0")
+    for name, path in sorted((str(path), path) for path in files):  # names: quicker than paths
+        digest.update(name.encode() + b"\0")
         digest.update(file_digest(path))
     return digest.hexdigest()
 

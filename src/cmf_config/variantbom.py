@@ -92,7 +92,7 @@ def compile_positions(catalog: Catalog, problem: Problem) -> list[CompiledPositi
     """Compile every position's conditions; raise InputError listing every bad condition."""
     out: list[CompiledPosition] = []
     diagnostics: list[Diagnostic] = []
-    docs: dict[str, tuple[Document, dict[Span, ScalarNode]]] = {}
+    docs: dict[str, tuple[Document, dict[tuple[int, int, int | None], ScalarNode]]] = {}
     owners: list[tuple[str, str, tuple[Position, ...]]] = [
         ("brand", b.id, b.positions) for b in sorted(catalog.brands.values(), key=lambda b: b.id)
     ]
@@ -139,7 +139,7 @@ def compile_positions(catalog: Catalog, problem: Problem) -> list[CompiledPositi
 def _condition(
     catalog: Catalog,
     problem: Problem,
-    docs: dict[str, tuple[Document, dict[Span, ScalarNode]]],
+    docs: dict[str, tuple[Document, dict[tuple[int, int, int | None], ScalarNode]]],
     span: Span | None,
     text: str,
     what: str,
@@ -155,7 +155,7 @@ def _condition(
         if found is None:
             parsed = parse_file(_source_path(catalog, span), span.path)
             found = docs[span.path] = (parsed, _scalars(parsed))
-        doc, node = found[0], found[1].get(span)
+        doc, node = found[0], found[1].get((span.line, span.col, span.end_col))
     if doc is None or node is None:
         # A position built in code (no file behind it): compile the text, spans stay empty.
         where = span or NO_SPAN
@@ -175,15 +175,17 @@ def _source_path(catalog: Catalog, span: Span) -> Path:
     return Path(span.path)
 
 
-def _scalars(doc: Document) -> dict[Span, ScalarNode]:
-    """Every scalar of a document by its span (the first one, as a depth-first search finds it),
-    so that each condition finds its node in one look-up."""
-    out: dict[Span, ScalarNode] = {}
+def _scalars(doc: Document) -> dict[tuple[int, int, int | None], ScalarNode]:
+    """Every scalar of a document by its span's place (the first one, as a depth-first search
+    finds it), so that each condition finds its node in one look-up. Line, column and end
+    column: the spans of one document share its path, and a tuple hashes faster than a span."""
+    out: dict[tuple[int, int, int | None], ScalarNode] = {}
     stack: list[object] = [doc.root]
     while stack:
         node = stack.pop()
         if isinstance(node, ScalarNode):
-            out.setdefault(node.span, node)
+            span = node.span
+            out.setdefault((span.line, span.col, span.end_col), node)
         elif isinstance(node, MapNode):
             stack.extend(v for _, v in node.items)
         elif isinstance(node, SeqNode):
