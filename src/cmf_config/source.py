@@ -386,7 +386,8 @@ def _tree(next_event: Callable[[], Any], path: str, out: list[Diagnostic]) -> No
     stack: list[_Frame] = []
     anchors: dict[str, tuple[Node, int]] = {}
     root: Node | None = None
-    documents = nodes = aliased = 0
+    nodes = 0
+    counts = _Counts()
     frame: _Frame | None = None  # the innermost open collection (stack[-1])
     resolve = yaml12.resolve
     string = yaml12.STR
@@ -424,30 +425,65 @@ def _tree(next_event: Callable[[], Any], path: str, out: list[Diagnostic]) -> No
             done = stack.pop()
             frame = stack[-1] if stack else None
             node = _close(done, event.end_mark, path, anchors)
-        elif kind is yaml.AliasEvent:
-            target = _alias(event, anchors, path, out)
+        else:  # an alias, or the stream's and documents' other events
+            target = _other(event, kind, anchors, counts, path, out)
             if target is None:
-                continue  # unknown: nothing attached
+                if counts.stopped:
+                    break
+                continue  # nothing to attach
             node, weight = target
-            aliased += weight
-        else:
-            documents += kind is yaml.DocumentStartEvent
-            if documents > 1:
-                out.append(_second_document(event, path))
-                break
-            continue  # the stream's and documents' other events
         # Attach the finished node to the open collection (or make it the root).
         nodes += weight
         if frame is None:
             root = node
-        elif frame.is_map:
-            _map_item(frame, node, out)
-        else:
+        elif not frame.is_map:
             frame.items.append(node)
+        elif frame.pending_key is not None:  # the value of the key before it
+            frame.items.append((frame.pending_key, node))
+            frame.pending_key = None
+        else:
+            frame.pending_key = _key(frame, node, out)
         if nodes > MAX_NODES:
-            out.append(_diagnostic("E105", _span(path, event.start_mark), *_too_many(aliased)))
+            out.append(
+                _diagnostic("E105", _span(path, event.start_mark), *_too_many(counts.aliased))
+            )
             break
     return root
+
+
+class _Counts:
+    """What `_tree` counts besides nodes: documents, nodes added through aliases, and whether
+    reading stopped (a second document)."""
+
+    __slots__ = ("aliased", "documents", "stopped")
+
+    def __init__(self) -> None:
+        self.aliased = 0
+        self.documents = 0
+        self.stopped = False
+
+
+def _other(
+    event: yaml.Event,
+    kind: type,
+    anchors: dict[str, tuple[Node, int]],
+    counts: _Counts,
+    path: str,
+    out: list[Diagnostic],
+) -> tuple[Node, int] | None:
+    """An alias's node and size (None for an unknown anchor: E101); None for the stream's and
+    documents' other events, `counts.stopped` at a second document (E106)."""
+    if kind is yaml.AliasEvent:
+        target = _alias(event, anchors, path, out)  # type: ignore[arg-type]
+        if target is not None:
+            counts.aliased += target[1]
+        return target
+    if kind is yaml.DocumentStartEvent:
+        counts.documents += 1
+        if counts.documents > 1:
+            out.append(_second_document(event, path))
+            counts.stopped = True
+    return None
 
 
 def _open(
@@ -517,15 +553,6 @@ def _close(done: _Frame, mark: Any, path: str, anchors: dict[str, tuple[Node, in
     if done.anchor:
         anchors[done.anchor] = (node, _size(node))
     return node
-
-
-def _map_item(frame: _Frame, node: Node, out: list[Diagnostic]) -> None:
-    """A node into an open mapping: the value of the pending key, or the next key."""
-    if frame.pending_key is not None:
-        frame.items.append((frame.pending_key, node))
-        frame.pending_key = None
-    else:
-        frame.pending_key = _key(frame, node, out)
 
 
 def _key(frame: _Frame, node: Node, out: list[Diagnostic]) -> ScalarNode:
