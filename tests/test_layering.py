@@ -90,13 +90,15 @@ _VALUE_CLASSES = {"Span", "ScalarNode"}
 
 def _field_assignments(tree: ast.AST) -> list[tuple[str, str, int]]:
     """(class the assignment is in, 'target.field', line) of every attribute assignment to a
-    field of a span or a scalar node, but `self.<field>` in a class of its own."""
+    field of a span or a scalar node: anywhere but in those classes' own bodies (their
+    constructors), and but `self.<field>` in another class of its own."""
     found: list[tuple[str, str, int]] = []
 
     def visit(node: ast.AST, owner: str) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.ClassDef):
-                visit(child, child.name)
+                if child.name not in _VALUE_CLASSES:
+                    visit(child, child.name)
                 continue
             targets: list[ast.expr] = []
             if isinstance(child, ast.Assign):
@@ -107,9 +109,7 @@ def _field_assignments(tree: ast.AST) -> list[tuple[str, str, int]]:
                 if not isinstance(target, ast.Attribute):
                     continue
                 mine = isinstance(target.value, ast.Name) and target.value.id == "self"
-                if target.attr in _SPAN_FIELDS or (
-                    target.attr in _SHARED_FIELDS and (not mine or owner in _VALUE_CLASSES)
-                ):
+                if target.attr in _SPAN_FIELDS or (target.attr in _SHARED_FIELDS and not mine):
                     found.append((owner, ast.unparse(target), target.lineno))
             visit(child, owner)
 
@@ -127,5 +127,14 @@ def test_no_module_assigns_to_a_span_or_a_scalar_node() -> None:
 
 def test_the_assignment_check_sees_an_assignment() -> None:
     """The check above finds what it is for."""
-    tree = ast.parse("def f(span, node):\n    span.line = 2\n    node.raw = 'x'\n")
-    assert [found for _, found, _ in _field_assignments(tree)] == ["span.line", "node.raw"]
+    tree = ast.parse(
+        "def f(span, node):\n    span.line = 2\n    node.raw = 'x'\n"
+        "class ScalarNode:\n    def __init__(self):\n        self.raw = ''\n"
+        "class Other:\n    def __init__(self):\n        self.raw = ''\n"
+        "    def f(self, node):\n        node.span = 1\n"
+    )
+    assert [found for _, found, _ in _field_assignments(tree)] == [
+        "span.line",
+        "node.raw",
+        "node.span",
+    ]

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import source_oracle
 from cmf_config import yaml12
-from cmf_config.errors import InputError
+from cmf_config.errors import InputError, Span
 from cmf_config.source import MapNode, Node, ScalarNode, parse_text
 
 ROOT = Path(__file__).parents[1]
@@ -222,3 +222,26 @@ def test_resolve_agrees_with_trying_every_pattern(text: str) -> None:
 def test_resolve_agrees_on_the_edges(text: str) -> None:
     """The forms at the edge of each pattern."""
     assert yaml12.resolve(text) == source_oracle.resolve(text)
+
+
+def test_a_scalar_node_made_by_the_reader_equals_one_made_whole() -> None:
+    """`ScalarNode.at` (the reader's: `end` made on first use) and the constructor give equal,
+    equally hashed nodes; `end` is made once; nodes differ when any field does."""
+    span = Span("t.yaml", 2, 5)
+    lazy = ScalarNode.at(3, "3", None, span, 2, 6)
+    whole = ScalarNode(value=3, raw="3", style=None, span=span, end=Span("t.yaml", 2, 6))
+    assert lazy == whole
+    assert hash(lazy) == hash(whole)
+    assert lazy.end is lazy.end
+    assert lazy.end == Span("t.yaml", 2, 6)
+    assert (
+        repr(lazy)
+        == repr(whole)
+        == (
+            "ScalarNode(value=3, raw='3', style=None, span=Span(path='t.yaml', line=2, col=5, "
+            "end_col=None), end=Span(path='t.yaml', line=2, col=6, end_col=None))"
+        )
+    )
+    assert lazy != ScalarNode.at(3, "3", None, span, 2, 7)
+    assert lazy != ScalarNode.at(3, "3", "'", span, 2, 6)
+    assert lazy.__eq__(object()) is NotImplemented

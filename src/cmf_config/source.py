@@ -42,20 +42,69 @@ _NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 Scalar = str | int | float | bool | None
 
 
-@attrs.define(kw_only=True, unsafe_hash=True)
 class ScalarNode:
-    """A scalar with its resolved value, its raw text and its quoting style.
+    """A scalar with its resolved value, its raw text, its quoting style and its span; `end`
+    is where it ends.
 
-    A value like the collections (whose nodes it shares): never assign to its fields. Not a
-    frozen class only because a catalog read creates some 20,000 scalars, and a frozen class
-    costs twice as much to create (tests/test_layering.py checks no module assigns to them).
+    A value like the collections (whose nodes it shares): equal and hashed by those five
+    fields, never assigned to (tests/test_layering.py checks). A plain class with slots, not
+    an attrs one: a catalog read creates some 20,000 scalars, and `end`, which few are ever
+    asked for, is made on first use from the line and column the reader gives (`at`).
     """
 
-    value: Scalar
-    raw: str
-    style: str | None
-    span: Span
-    end: Span
+    __slots__ = ("_end", "_end_col", "_end_line", "raw", "span", "style", "value")
+
+    def __init__(
+        self, *, value: Scalar, raw: str, style: str | None, span: Span, end: Span
+    ) -> None:
+        self.value = value
+        self.raw = raw
+        self.style = style
+        self.span = span
+        self._end: Span | None = end
+        self._end_line = end.line
+        self._end_col = end.col
+
+    @classmethod
+    def at(
+        cls, value: Scalar, raw: str, style: str | None, span: Span, end_line: int, end_col: int
+    ) -> ScalarNode:
+        """A scalar ending at a 1-based line and column of the span's file."""
+        node = cls.__new__(cls)
+        node.value = value
+        node.raw = raw
+        node.style = style
+        node.span = span
+        node._end = None
+        node._end_line = end_line
+        node._end_col = end_col
+        return node
+
+    @property
+    def end(self) -> Span:
+        """Where the scalar ends."""
+        end = self._end
+        if end is None:
+            end = self._end = Span(self.span.path, self._end_line, self._end_col)
+        return end
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.value, self.raw, self.style, self.span, self.end)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, ScalarNode)
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash((ScalarNode, *self._fields()))
+
+    def __repr__(self) -> str:
+        return (
+            f"ScalarNode(value={self.value!r}, raw={self.raw!r}, style={self.style!r}, "
+            f"span={self.span!r}, end={self.end!r})"
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -391,6 +440,7 @@ def _tree(next_event: Callable[[], Any], path: str, out: list[Diagnostic]) -> No
     frame: _Frame | None = None  # the innermost open collection (stack[-1])
     resolve = yaml12.resolve
     string = yaml12.STR
+    make_scalar = ScalarNode.at
     while True:
         event = next_event()
         if event is None:
@@ -406,13 +456,7 @@ def _tree(next_event: Callable[[], Any], path: str, out: list[Diagnostic]) -> No
             value: Scalar = raw  # a plain string, most scalars; else by the core schema
             if event.tag is not None or not event.implicit[0] or resolve(raw) != string:
                 value = _scalar_value(event, span, out)
-            node = ScalarNode(
-                value=value,
-                raw=raw,
-                style=event.style,
-                span=span,
-                end=Span(path, mark.line + 1, mark.column + 1),
-            )
+            node = make_scalar(value, raw, event.style, span, mark.line + 1, mark.column + 1)
             if event.anchor:
                 anchors[event.anchor] = (node, 1)
         elif kind is _MappingStart or kind is _SequenceStart:
