@@ -404,6 +404,11 @@ def _config(tmp_path: Path, old: str, new: str) -> Path:
             "  drive: fwd\n  __fields__: {}",
             "car.yaml:17:3: error E201: unknown key '__fields__'",
         ),
+        (  # written with escapes: the text does not hold the name (regression guard)
+            "brand: alpha",
+            'brand: alpha\n"\\x5f_sp\\x61n__": 3',
+            "car.yaml:3:1: error E201: unknown key '__span__'",
+        ),
         (
             "brand: alpha",
             "brand: alpha\nstatus: bogus",

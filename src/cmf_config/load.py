@@ -269,7 +269,12 @@ def _reserved_keys(doc: Document) -> list[Diagnostic]:
     """E201 for the keys this loader uses internally (`__span__`, `__fields__`).
 
     They would otherwise vanish silently: the loader drops them from the user's mapping.
+    A text with neither name nor a backslash (the only way to write a key's characters other
+    than as themselves: YAML folds lines into spaces) holds none, and is not walked.
     """
+    text = doc.text
+    if "\\" not in text and not any(name in text for name in _META):
+        return []
     out: list[Diagnostic] = []
     stack: list[Node] = [doc.root]
     while stack:
