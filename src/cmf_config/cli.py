@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 import time
-import traceback
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -197,6 +196,8 @@ def _internal_error(args: argparse.Namespace, exc: BaseException) -> int:
     from cmf_config.plainreport import internal_error_lines
 
     if getattr(args, "debug", False):
+        import traceback  # only for --debug (importing it costs every start-up 2 ms)
+
         traceback.print_exc()
     sys.stderr.write(internal_error_lines(type(exc).__name__, str(exc)))
     return ExitCode.INTERNAL

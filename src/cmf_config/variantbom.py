@@ -16,9 +16,9 @@ condition holds; an alternative is selected when the position applies and its `w
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -29,6 +29,9 @@ from cmf_config.rules import IR, TRUE, K, Op, Ref, compile_expression, evaluate,
 from cmf_config.sat import BULK_SOLVER, Session
 from cmf_config.solver import Engine
 from cmf_config.source import Document, MapNode, ScalarNode, SeqNode, parse_file
+
+if TYPE_CHECKING:
+    import random
 
 CHECKS: tuple[str, ...] = ("uniqueness", "completeness", "superfluous")
 """The three checks, in the order a position's findings are listed."""
@@ -379,6 +382,8 @@ def _reachable(session: CheckSession, targets: Sequence[int], watched: Sequence[
     Random phases (seeded: the result and its witnesses do not change from run to run) spread
     the models over the product line, which halves the calls on a large one.
     """
+    import random  # the checks' seeded phases only (not on every start-up)
+
     rng = random.Random(0)
     reached: set[int] = set()
     open_ = set(targets) | set(watched)
