@@ -185,6 +185,24 @@ def test_the_program_freezes_the_heap_and_still_runs_atexit(tmp_path: Path) -> N
     assert done.stdout.splitlines()[-2:] == ["examples/sedan.yaml: valid", "atexit True False"]
 
 
+def test_several_files_keep_the_cycle_collector(tmp_path: Path) -> None:
+    """With several files (a pre-commit run over many vehicles) the collector stays on, so
+    what each file leaves behind is freed; the heap is still frozen at the exit."""
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('atexit', gc.get_freeze_count() > 0, gc.isenabled()))\n"
+        "sys.argv = ['cmf-config', 'validate', 'examples/sedan.yaml', 'examples/city-ev.yaml']\n"
+        "from cmf_config.entry import main\n"
+        "raise SystemExit(main())\n"
+    )
+    env = dict(os.environ, CMF_CONFIG_CACHE_DIR=str(tmp_path / "cache"))
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "atexit True True"
+
+
 def test_a_session_alive_at_exit_is_freed_quietly(tmp_path: Path) -> None:
     """PySAT is imported on first use, so the exit may tear it down before a module that holds
     a session (a test runner keeps its test modules to the end): the session is freed before
