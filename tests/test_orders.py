@@ -828,3 +828,30 @@ def test_parquet_slices_are_whole_row_groups_when_there_are_enough(
     assert max(p.chunks for p in pieces) <= widest
     if step == 0:
         assert [p.rows for p in pieces] == groups
+
+
+@pytest.mark.parametrize("setting", ["", "system"])
+def test_the_run_uses_jemalloc_unless_the_user_names_a_pool(setting: str) -> None:
+    """`lean_memory_pool` (the command and each worker call it) switches Arrow to jemalloc,
+    which kept 90-200 MiB less at the peak of a 10M-order run; a pool named in
+    ARROW_DEFAULT_MEMORY_POOL is the user's choice and stays."""
+    import subprocess
+    import sys
+
+    code = (
+        "import pyarrow as pa\n"
+        "from cmf_config.orderio import lean_memory_pool\n"
+        "lean_memory_pool()\n"
+        "print(pa.default_memory_pool().backend_name)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if setting:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = setting
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("this pyarrow is built without jemalloc")
+    assert done.stdout.strip() == (setting or "jemalloc")

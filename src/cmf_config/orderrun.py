@@ -43,6 +43,7 @@ from cmf_config.orderio import (
     Slice,
     TableWriter,
     decode,
+    lean_memory_pool,
     open_bank,
     parquet_row_groups,
     read_slice,
@@ -219,6 +220,7 @@ def _worker_main(conn: Connection, shipped: str) -> None:
     check the slices sent on `conn` until told to stop (None), sending each chunk's result
     as soon as it is done."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    lean_memory_pool()
     with open(shipped, "rb") as handle:
         checker: Checker = pickle.load(handle)
     while True:
