@@ -708,7 +708,7 @@ def lean_memory_pool() -> None:
     932-937 -> 736-768 MiB with two, and the runs were no slower. A pyarrow built without
     jemalloc keeps its default.
     """
-    if os.environ.get(POOL_ENV):
+    if os.environ.get(POOL_ENV) or pa.default_memory_pool().backend_name == "jemalloc":
         return
     with contextlib.suppress(NotImplementedError, pa.ArrowException):
         pa.set_memory_pool(pa.jemalloc_memory_pool())

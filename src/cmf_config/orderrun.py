@@ -439,7 +439,12 @@ def _died(job: Job, tries: int) -> WorkerDied:
     )
 
 
-def _dask_work(checker: Checker, job: Job) -> list[ChunkResult]:
+def _dask_work(checker: Checker, job: Job, ours: bool = False) -> list[ChunkResult]:
+    """A slice checked on a Dask worker. On the workers of a LocalCluster this run started
+    (`ours`), with Arrow's lean allocator (`lean_memory_pool`); the workers of a cluster the
+    user runs keep their own."""
+    if ours:
+        lean_memory_pool()
     return [_packed(result) for _, result in check_job(checker, job, _fault)]
 
 
@@ -522,7 +527,12 @@ def _dask(
                 waiting[job.seq] = job
                 order.append(job.seq)
                 futures[job.seq] = client.submit(
-                    _dask_work, shipped, job, pure=False, key=f"cmf-orders-{job.seq}-{os.getpid()}"
+                    _dask_work,
+                    shipped,
+                    job,
+                    cluster is not None,
+                    pure=False,
+                    key=f"cmf-orders-{job.seq}-{os.getpid()}",
                 )
             if not order:
                 return
