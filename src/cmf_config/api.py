@@ -700,9 +700,10 @@ def check_orders(
     "local" or a scheduler address). `progress(rows, total)` is called as chunks finish
     (total None when the files do not say). Raises InputError for an unusable catalog or
     bank, UsageError for a --group-by column a file lacks; OSError when an output cannot be
-    written.
+    written. Switches this process's Arrow allocator to jemalloc unless
+    ARROW_DEFAULT_MEMORY_POOL names one (`orderio.lean_memory_pool`: a lower peak).
     """
-    from cmf_config.orderio import CHUNK_ROWS
+    from cmf_config.orderio import CHUNK_ROWS, lean_memory_pool
     from cmf_config.orderrun import (
         Outputs,
         execute,
@@ -713,6 +714,7 @@ def check_orders(
     )
     from cmf_config.orders import Checker
 
+    lean_memory_pool()
     count = workers or os.cpu_count() or 1
     checker = Checker.open(_path(catalog), _path(rules))
     run = plan(checker, [Path(f) for f in files], tuple(group_by))

@@ -123,9 +123,6 @@ def run_orders(args: argparse.Namespace) -> int:
     group_by = tuple(c.strip() for c in args.group_by.split(",") if c.strip())
     outputs = _outputs(args)
     progress = _Progress() if sys.stderr.isatty() else None
-    from cmf_config.orderio import lean_memory_pool  # pyarrow: only this command needs it
-
-    lean_memory_pool()
     started = time.monotonic()
     try:
         result = api.check_orders(
