@@ -166,14 +166,13 @@ def test_gc_paused_leaves_a_disabled_collector_disabled() -> None:
         gc.enable()
 
 
-def test_the_program_freezes_the_heap_and_still_runs_atexit(tmp_path: Path) -> None:
-    """validate (one catalog, one answer) runs without the cycle collector, and the objects
-    are frozen before the exit (whose collection then has nothing to scan); the answer is
-    printed and atexit handlers still run."""
+def _exit_state(tmp_path: Path, files: list[str]) -> list[str]:
+    """The output of `cmf-config validate FILES` run through the entry point, ending with a
+    line an atexit handler prints: whether the heap was frozen, whether the collector ran."""
     code = (
         "import atexit, gc, sys\n"
         "atexit.register(lambda: print('atexit', gc.get_freeze_count() > 0, gc.isenabled()))\n"
-        "sys.argv = ['cmf-config', 'validate', 'examples/sedan.yaml']\n"
+        f"sys.argv = ['cmf-config', 'validate', *{files!r}]\n"
         "from cmf_config.entry import main\n"
         "raise SystemExit(main())\n"
     )
@@ -182,25 +181,22 @@ def test_the_program_freezes_the_heap_and_still_runs_atexit(tmp_path: Path) -> N
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-2:] == ["examples/sedan.yaml: valid", "atexit True False"]
+    return done.stdout.splitlines()
+
+
+def test_the_program_freezes_the_heap_and_still_runs_atexit(tmp_path: Path) -> None:
+    """validate (one catalog, one answer) runs without the cycle collector, and the objects
+    are frozen before the exit (whose collection then has nothing to scan); the answer is
+    printed and atexit handlers still run."""
+    lines = _exit_state(tmp_path, ["examples/sedan.yaml"])
+    assert lines[-2:] == ["examples/sedan.yaml: valid", "atexit True False"]
 
 
 def test_several_files_keep_the_cycle_collector(tmp_path: Path) -> None:
     """With several files (a pre-commit run over many vehicles) the collector stays on, so
     what each file leaves behind is freed; the heap is still frozen at the exit."""
-    code = (
-        "import atexit, gc, sys\n"
-        "atexit.register(lambda: print('atexit', gc.get_freeze_count() > 0, gc.isenabled()))\n"
-        "sys.argv = ['cmf-config', 'validate', 'examples/sedan.yaml', 'examples/city-ev.yaml']\n"
-        "from cmf_config.entry import main\n"
-        "raise SystemExit(main())\n"
-    )
-    env = dict(os.environ, CMF_CONFIG_CACHE_DIR=str(tmp_path / "cache"))
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == "atexit True True"
+    lines = _exit_state(tmp_path, ["examples/sedan.yaml", "examples/city-ev.yaml"])
+    assert lines[-1] == "atexit True True"
 
 
 def test_a_session_alive_at_exit_is_freed_quietly(tmp_path: Path) -> None:

@@ -378,13 +378,12 @@ def test_serve_command_refuses_bad_settings(
 def test_fix_and_complete_match_the_engine_and_say_proven(configurator: Configurator) -> None:
     """The server's fix and completions (anytime, within `action_seconds`) against the
     engine's RC2 answers run to the end: on the bundled catalog they are proven, with the
-    same number of changes (and tie cost) and the same objective value."""
+    same number of changes and the same objective value."""
     engine = configurator.engine
     ws = configurator.workspace
-    ties = int_weights(ws.module_weights("cost"))
-
-    def tie(assignment: Mapping[str, int]) -> int:
-        return sum(ties[k][v] for k, v in assignment.items() if k in ties)
+    whole = configurator.optimize({}, {}, 0.0)  # any valid vehicle: the objective is empty
+    assert whole is not None
+    assert engine.is_consistent(whole.assignment)
 
     @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
     @given(data=st.data())
@@ -395,13 +394,9 @@ def test_fix_and_complete_match_the_engine_and_say_proven(configurator: Configur
         assert (found is None) == (oracle is None)
         if found is None or oracle is None:
             return
-        fixed, changes = oracle
+        _fixed, changes = oracle
         assert found.proven
         assert len(found.changes) == len(changes)
-        assert (
-            tie({**assignment, **found.assignment}) <= tie({**assignment, **fixed})
-            or len(changes) > 0
-        )
         repaired = {**assignment, **found.assignment}
         assert engine.is_consistent(repaired)
         assert [c.slot for c in found.changes] == [
@@ -409,9 +404,6 @@ def test_fix_and_complete_match_the_engine_and_say_proven(configurator: Configur
             for k in sorted(assignment, key=engine.encoding.order.__getitem__)
             if found.assignment[k] != assignment[k]
         ]
-        whole = configurator.optimize({}, {}, 0.0)  # any valid vehicle: the objective is empty
-        assert whole is not None
-        assert engine.is_consistent(whole.assignment)
         if not engine.is_consistent(assignment):
             return
         for goal in ("cost", "mass"):

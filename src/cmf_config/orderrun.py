@@ -293,11 +293,6 @@ def _pool(checker: Checker, run: Plan, chunk_rows: int, workers: int) -> Iterato
             os.unlink(shipped)
 
 
-def slice_chunks(run: Plan, chunk_rows: int, workers: int) -> int:
-    """Chunks in a Parquet slice given to a worker (0: whole row groups; see `slicing`)."""
-    return slicing(run, chunk_rows, workers)[0]
-
-
 def slicing(run: Plan, chunk_rows: int, workers: int) -> tuple[int, int]:
     """Chunks in a Parquet slice given to a worker (0: whole row groups), and the most
     chunks a slice can have.
@@ -517,7 +512,7 @@ def _dask(
         waiting: dict[int, Job] = {}
         order: list[int] = []
         exhausted = False
-        work = jobs(run, chunk_rows, slice_chunks(run, chunk_rows, workers))
+        work = jobs(run, chunk_rows, slicing(run, chunk_rows, workers)[0])
         while True:
             while not exhausted and len(waiting) < window:
                 job = next(work, None)
