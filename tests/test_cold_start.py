@@ -9,6 +9,7 @@ program exits.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import pickle
 import subprocess
@@ -197,6 +198,82 @@ def test_several_files_keep_the_cycle_collector(tmp_path: Path) -> None:
     what each file leaves behind is freed; the heap is still frozen at the exit."""
     lines = _exit_state(tmp_path, ["examples/sedan.yaml", "examples/city-ev.yaml"])
     assert lines[-1] == "atexit True True"
+
+
+def _program(tmp_path: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """`cmf-config ARGV` through the program's own entry (`entry.run`), with an atexit
+    handler that prints a line and leaves, in a module of its own, an object whose finaliser
+    runs only if the interpreter then takes its modules apart (made after the heap is frozen,
+    so that freezing does not keep it)."""
+    code = (
+        "import atexit, os, sys, types\n"
+        "class Kept:\n"
+        "    def __del__(self):\n"
+        "        os.write(2, b'torn down\\n')\n"
+        "def late():\n"
+        "    print('atexit ran')\n"
+        "    probe = types.ModuleType('probe')\n"
+        "    probe.KEPT = Kept()\n"
+        "    sys.modules['probe'] = probe\n"
+        "atexit.register(late)\n"
+        f"sys.argv = ['cmf-config', *{argv!r}]\n"
+        "from cmf_config.entry import run\n"
+        "run()\n"
+    )
+    env = dict(os.environ, CMF_CONFIG_CACHE_DIR=str(tmp_path / "cache"))
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "first"),
+    [
+        (["validate", "examples/sedan.yaml"], 0, "catalog: "),
+        (["explain", "examples/invalid/city-ev-with-ice-bay.yaml"], 1, "catalog: "),
+        (["options", "examples/partial-suv.yaml", "--format", "json"], 0, "{"),
+        (["build", "no-such-file.yaml"], 2, None),
+    ],
+    ids=["valid", "invalid", "json", "unusable"],
+)
+def test_a_short_command_ends_without_the_teardown(
+    tmp_path: Path, argv: list[str], code: int, first: str | None
+) -> None:
+    """After validate, build, options or explain the process ends once the answer is flushed
+    and the atexit handlers have run: the exit code and every line of output are there, the
+    heap is not taken apart (the finaliser never runs). Twice: the empty cache, then warm."""
+    for _ in range(2):
+        done = _program(tmp_path, argv)
+        assert done.returncode == code, done.stderr
+        lines = done.stdout.splitlines()
+        assert lines[-1] == "atexit ran"
+        if first is None:
+            assert lines == ["atexit ran"]
+            assert "no-such-file.yaml:1:1: error E001" in done.stderr
+        else:
+            assert lines[0].startswith(first)
+            assert len(lines) > 2
+        assert "torn down" not in done.stderr
+        assert "Traceback" not in done.stderr
+    if first == "{":
+        assert json.loads("\n".join(lines[:-1]))["sources"]
+
+
+def test_other_commands_end_as_python_does(tmp_path: Path) -> None:
+    """A command that may leave threads or files behind (here `catalog`) takes Python's own
+    exit: the heap is taken apart, the atexit handlers run."""
+    done = _program(tmp_path, ["catalog", "list"])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "atexit ran"
+    assert "torn down" in done.stderr
+
+
+def test_the_installed_program_is_the_entry_run() -> None:
+    """pyproject's console script and `python -m cmf_config` both go through `entry.run`."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'cmf-config = "cmf_config.entry:run"' in text
+    main = (ROOT / "src" / "cmf_config" / "__main__.py").read_text(encoding="utf-8")
+    assert "from cmf_config.entry import run" in main
 
 
 def test_a_session_alive_at_exit_is_freed_quietly(tmp_path: Path) -> None:

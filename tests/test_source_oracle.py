@@ -245,3 +245,30 @@ def test_a_scalar_node_made_by_the_reader_equals_one_made_whole() -> None:
     assert lazy != ScalarNode.at(3, "3", None, span, 2, 7)
     assert lazy != ScalarNode.at(3, "3", "'", span, 2, 6)
     assert lazy.__eq__(object()) is NotImplemented
+
+
+def test_repeated_plain_scalars_read_alike_and_long_numbers_are_reported_each_time() -> None:
+    """The reader reads each plain text that may be typed once per document and reuses the
+    value: every repetition has its own node and span, and a number too long to read is
+    reported at every place it is written (it is never taken from the memo)."""
+    long_number = "9" * 41
+    text = (
+        f"a: [1, 1, true, null, 0x1F, .nan, '1', {long_number}]\n"
+        f"b: [1, true, {long_number}, 0x1F, ~, .nan]\n"
+    )
+    _same(text)
+    try:
+        parse_text(text, "t.yaml")
+    except InputError as exc:
+        found = [(d.code, d.span.line, d.span.col) for d in exc.diagnostics]
+    assert found == [("E203", 1, 40), ("E203", 2, 14)]
+    doc = parse_text("a: [1, 1, true, 1.0, '1']\nb: 1\n", "t.yaml")
+    assert isinstance(doc.root, MapNode)
+    first = doc.root.items[0][1]
+    assert [(type(n.value), n.value, n.span.col) for n in first.items] == [  # type: ignore[union-attr]
+        (int, 1, 5),
+        (int, 1, 8),
+        (bool, True, 11),
+        (float, 1.0, 17),
+        (str, "1", 22),
+    ]

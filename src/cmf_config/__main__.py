@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from cmf_config.entry import main
+from cmf_config.entry import run
 
-raise SystemExit(main())
+run()

@@ -66,11 +66,38 @@ def _module(name: str) -> ModuleType:
     return importlib.import_module(f"cmf_config.commands.{name}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with the terminal's width read once per formatter from the
+    terminal itself: argparse makes a formatter for every argument it registers, and its
+    own way (shutil.get_terminal_size) imports shutil, and with it zlib, bz2 and lzma, on
+    every start-up. Subcommands' parsers are of this class too (add_subparsers' default)."""
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # every HelpFormatter takes `width`; typeshed's protocol names only `prog`
+        return self.formatter_class(prog=self.prog, width=terminal_width() - 2)  # type: ignore[call-arg]
+
+
+def terminal_width() -> int:
+    """The columns of the terminal, as shutil.get_terminal_size gives them: $COLUMNS when it
+    is a positive number, else the size of the terminal on standard output, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        columns = 0
+    return columns or 80
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser: every subcommand in full (`command` None), or only `command`'s
     module in full and the others as one-line entries (enough for `--help` and for a mistyped
     command; `command` "" registers none in full)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cmf-config",
         description="Configure vehicles from Common Module Family big modules: validate, explain, fix, build, share, draw.",
     )

@@ -38,6 +38,7 @@ _PLAIN_TAGS = {
 }
 
 _NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+_UNREAD: Any = object()
 
 Scalar = str | int | float | bool | None
 
@@ -377,6 +378,24 @@ def _diagnostic(
     return Diagnostic(code=code, span=span, message=message, hint=hint, related=related)
 
 
+def _read_scalar(
+    event: yaml.ScalarEvent, span: Span, out: list[Diagnostic], typed: dict[str, Scalar]
+) -> Scalar:
+    """The value of a scalar that may be other than the string it reads: quoted, tagged, or
+    plain and starting like a number, a boolean or null. A plain one is read once per document
+    (`typed` keeps its value by its text), except a number too long, reported at each place."""
+    if event.tag is not None or not event.implicit[0]:
+        return _scalar_value(event, span, out)
+    raw = event.value
+    value = typed.get(raw, _UNREAD)
+    if value is _UNREAD:
+        found = len(out)
+        value = _scalar_value(event, span, out)
+        if len(out) == found:
+            typed[raw] = value
+    return value  # type: ignore[no-any-return]
+
+
 def _scalar_value(event: yaml.ScalarEvent, span: Span, out: list[Diagnostic]) -> Scalar:
     """The value of a quoted or tagged scalar (YAML 1.2 core schema: only plain scalars are
     resolved, quoted ones are strings)."""
@@ -438,8 +457,8 @@ def _tree(next_event: Callable[[], Any], path: str, out: list[Diagnostic]) -> No
     nodes = 0
     counts = _Counts()
     frame: _Frame | None = None  # the innermost open collection (stack[-1])
-    resolve = yaml12.resolve
-    string = yaml12.STR
+    maybe_typed = yaml12.MAYBE_TYPED
+    typed: dict[str, Scalar] = {}  # plain texts that are not strings, by text, once read
     make_scalar = ScalarNode.at
     while True:
         event = next_event()
@@ -454,8 +473,8 @@ def _tree(next_event: Callable[[], Any], path: str, out: list[Diagnostic]) -> No
             mark = event.end_mark
             raw = event.value
             value: Scalar = raw  # a plain string, most scalars; else by the core schema
-            if event.tag is not None or not event.implicit[0] or resolve(raw) != string:
-                value = _scalar_value(event, span, out)
+            if event.tag is not None or not event.implicit[0] or raw[:1] in maybe_typed:
+                value = _read_scalar(event, span, out, typed)
             node = make_scalar(value, raw, event.style, span, mark.line + 1, mark.column + 1)
             if event.anchor:
                 anchors[event.anchor] = (node, 1)

@@ -37,6 +37,10 @@ _NUMBER_START = frozenset("0123456789+-.")
 with t, T, f or F; an integer or a float (.inf and .nan too) with a digit, a sign or a dot.
 So the first character picks the patterns to try, and most names try none."""
 
+MAYBE_TYPED = _NULL_START | _BOOL_START | _NUMBER_START | {""}
+"""`text[:1]` of the plain scalars that may be something other than a string (the empty text
+is null); after any other first character a plain scalar is a string, no pattern tried."""
+
 
 def resolve(text: str) -> str:
     """The core-schema tag of a plain (unquoted, untagged) scalar."""
