@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -94,3 +96,23 @@ def test_parse_agrees_with_pyyaml_safe_load(data: dict[str, object]) -> None:
 
     text = yaml.safe_dump(data)
     assert to_plain(parse_text(text, "t.yaml").root) == yaml.safe_load(text)
+
+
+def test_display_path_is_relative_to_the_working_directory_wherever_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shown relative to the working directory through symlinked folders, as given outside
+    it; the folders resolved once per run still follow a change of directory."""
+    from cmf_config.paths import display_path
+
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    monkeypatch.chdir(tmp_path / "real")
+    assert display_path(tmp_path / "link" / "sub" / "a.yaml") == "sub/a.yaml"
+    assert display_path(Path("sub/../a.yaml")) == "a.yaml"
+    assert display_path(tmp_path / "a.yaml") == str(tmp_path / "a.yaml")
+    monkeypatch.chdir(tmp_path)
+    assert display_path(tmp_path / "link" / "sub" / "a.yaml") == "real/sub/a.yaml"
+    assert display_path(Path("link/sub/a.yaml")) == "real/sub/a.yaml"
+    monkeypatch.chdir(tmp_path / "real" / "sub")
+    assert display_path(tmp_path / "link" / "sub" / "a.yaml") == "a.yaml"

@@ -159,14 +159,29 @@ def _make_converter(detailed: bool = True) -> cattrs.Converter:
     conv.register_structure_hook(Span, lambda v, _: v)
     conv.register_structure_hook(AttrValue, _attr_value)
 
-    def mapping_hook(value: object, cls: Any) -> dict[str, object]:
-        if not isinstance(value, dict):
-            raise _WrongType("a mapping", value, "write 'key: value' lines")
+    def mapping_hook_factory(cls: Any) -> Callable[[object, Any], dict[str, object]]:
+        """The hook of one Mapping type, its values' hook looked up once (a catalog has some
+        2,000 mappings; most are the field spans, whose values are kept as they are)."""
         _key_type, value_type = get_args(cls)
-        return {k: conv.structure(v, value_type) for k, v in value.items() if k not in _META}
+        if value_type is Span:
 
-    conv.register_structure_hook_func(_is_mapping, mapping_hook)
-    conv.register_structure_hook_func(_is_homogeneous_tuple, _list_guard(conv))
+            def spans(value: object, _: Any) -> dict[str, object]:
+                if not isinstance(value, dict):
+                    raise _WrongType("a mapping", value, "write 'key: value' lines")
+                return {k: v for k, v in value.items() if k not in _META}
+
+            return spans
+        value_hook = conv.get_structure_hook(value_type)
+
+        def mapping(value: object, _: Any) -> dict[str, object]:
+            if not isinstance(value, dict):
+                raise _WrongType("a mapping", value, "write 'key: value' lines")
+            return {k: value_hook(v, value_type) for k, v in value.items() if k not in _META}
+
+        return mapping
+
+    conv.register_structure_hook_factory(_is_mapping, mapping_hook_factory)
+    conv.register_structure_hook_factory(_is_homogeneous_tuple, _list_guard(conv))
 
     def attrs_hook_factory(cls: type) -> Callable[[object, type], object]:
         names = {a.name for a in attrs.fields(cls)}
@@ -212,29 +227,37 @@ def _is_homogeneous_tuple(t: object) -> bool:
     return origin is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
-def _list_guard(conv: cattrs.Converter) -> Callable[[object, Any], tuple[object, ...]]:
-    """Structure homogeneous tuples from YAML lists only (a string is not a list of letters)."""
+def _list_guard(
+    conv: cattrs.Converter,
+) -> Callable[[Any], Callable[[object, Any], tuple[object, ...]]]:
+    """Structure homogeneous tuples from YAML lists only (a string is not a list of letters);
+    the items' hook is looked up once per tuple type."""
 
-    def hook(value: object, cls: Any) -> tuple[object, ...]:
-        if not isinstance(value, list):
-            raise _WrongType("a list", value, "write a list, e.g. [a, b]")
+    def factory(cls: Any) -> Callable[[object, Any], tuple[object, ...]]:
         (item_type, _) = get_args(cls)
-        errors: list[Exception] = []
-        out: list[object] = []
-        for index, item in enumerate(value):
-            try:
-                out.append(conv.structure(item, item_type))
-            except Exception as exc:
-                exc.__notes__ = [
-                    *getattr(exc, "__notes__", []),
-                    IterableValidationNote(f"@ index {index}", index, item_type),
-                ]
-                errors.append(exc)
-        if errors:
-            raise cattrs.IterableValidationError(f"While structuring {cls!r}", errors, cls)
-        return tuple(out)
+        item_hook = conv.get_structure_hook(item_type)
 
-    return hook
+        def hook(value: object, _: Any) -> tuple[object, ...]:
+            if not isinstance(value, list):
+                raise _WrongType("a list", value, "write a list, e.g. [a, b]")
+            errors: list[Exception] = []
+            out: list[object] = []
+            for index, item in enumerate(value):
+                try:
+                    out.append(item_hook(item, item_type))
+                except Exception as exc:
+                    exc.__notes__ = [
+                        *getattr(exc, "__notes__", []),
+                        IterableValidationNote(f"@ index {index}", index, item_type),
+                    ]
+                    errors.append(exc)
+            if errors:
+                raise cattrs.IterableValidationError(f"While structuring {cls!r}", errors, cls)
+            return tuple(out)
+
+        return hook
+
+    return factory
 
 
 CONVERTER = _make_converter()

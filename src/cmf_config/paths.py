@@ -5,6 +5,7 @@ Standard library only: the fast path (`quick.py`) shows paths exactly as the ful
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -24,7 +25,16 @@ def display_path(path: Path) -> str:
     # dangling one too) is named as given, and a symlink loop is not an internal error here
     # but a read error (E001) where the file is opened.
     try:
-        real = Path(os.path.realpath(os.path.abspath(path.parent))) / path.name
-        return str(real.relative_to(os.path.realpath(os.getcwd())))
+        folder = _shown_folder(os.path.abspath(path.parent), os.getcwd())
     except (ValueError, OSError):
         return str(path)
+    return path.name if folder == "." else os.path.join(folder, path.name)
+
+
+@functools.lru_cache(maxsize=64)
+def _shown_folder(folder: str, cwd: str) -> str:
+    """A folder relative to the working directory, both with their symlinks resolved (a
+    catalog's 70 files share a handful of folders: resolved once, not once per file; `cwd`
+    keys it, so a change of directory resolves again). ValueError when it is outside."""
+    real = Path(os.path.realpath(folder))
+    return str(real.relative_to(os.path.realpath(cwd)))

@@ -152,13 +152,14 @@ def data_files(catalog_dir: Path, rules_dir: Path) -> tuple[list[Path], list[Pat
 
 
 def content_digest(catalog_dir: Path, rules_dir: Path) -> str:
-    """The SHA-256 of the names and bytes of every catalog and rules file."""
+    """The SHA-256 of the names and bytes of every catalog and rules file (each file's digest
+    kept for the run by `cache.file_digest`, which reads a file again if it changed)."""
     digest = hashlib.sha256()
     for group in data_files(catalog_dir, rules_dir):
         digest.update(b"\0group\0")
         for path in group:
             digest.update(str(path).encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            digest.update(cache.file_digest(path))
     return digest.hexdigest()
 
 
