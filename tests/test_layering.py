@@ -10,6 +10,7 @@ import cmf_config
 SRC = Path(__file__).parents[1] / "src" / "cmf_config"
 LAYERS = [
     [
+        "reprs",
         "errors",
         "suggest",
         "files",

@@ -22,6 +22,7 @@ from cmf_config.errors import Diagnostic, UsageError
 from cmf_config.load import load_catalog
 from cmf_config.model import KINDS, BomLine, BuiltVehicle, Catalog, Vehicle, VehicleConfig
 from cmf_config.paths import bundled_dir, display_path
+from cmf_config.reprs import shared_repr
 from cmf_config.rules import K, Rule, bind, rules_by_id
 from cmf_config.solver import Change, SlotOptions
 from cmf_config.suggest import did_you_mean
@@ -45,7 +46,8 @@ if TYPE_CHECKING:  # for types only: each is imported by the function that uses 
 PathLike = str | os.PathLike[str]
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Explanation:
     """Why a configuration has no valid completion: the minimal conflict (choices and rules),
     its derivation (how the rules force each other) and that derivation in words."""
@@ -55,7 +57,8 @@ class Explanation:
     text: str
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Fix:
     """The nearest valid configuration: the changed choices and the configuration with them
     (open slots stay open)."""
@@ -88,7 +91,8 @@ def open_workspace(
     return workspace
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class FileResult:
     """What validation found in one configuration file: `usable` false when the file itself
     could not be read (its diagnostics say why), `valid` when it breaks no error rule."""
@@ -292,7 +296,8 @@ def share(workspace: Workspace, a: Vehicle | str, b: Vehicle | str) -> PairShare
     )
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class FleetShare:
     """Parts sharing across a fleet: the product x product matrix (and its clustered order),
     the family commonality indices, the same per group, and every pair (none above
@@ -466,7 +471,8 @@ def json_schema(kind: str = "vehicle", catalog: Catalog | None = None) -> dict[s
     return file_schema(kind)
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Starter:
     """What starts a project in a folder: every file with its content (the project settings,
     copies of the bundled catalog and rules, the JSON Schemas, an example configuration), and
@@ -662,7 +668,8 @@ def allow_count_digits() -> None:
 # ------------------------------------------------------------------ order banks
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class OrdersResult:
     """What `check_orders` found: how many orders it read, how many are valid, and the
     summary document (counts per class, the rules broken most often, the sources)."""

@@ -44,6 +44,7 @@ import attrs
 
 from cmf_config.errors import Diagnostic, InputError, Span
 from cmf_config.files import TooLarge, os_error_text, read_bounded
+from cmf_config.reprs import shared_repr
 from cmf_config.sharing import PartUse, ProductBom
 
 __all__ = [
@@ -90,7 +91,8 @@ _ALIASES: Final = {
 _UTF16_MARKS: Final = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-@attrs.define
+@shared_repr
+@attrs.define(repr=False)
 class _Collector:
     """Accumulates diagnostics for one file, so each check just reports and goes on.
 

@@ -28,6 +28,7 @@ from pysat.formula import WCNF
 from pysat.solvers import Solver
 
 from cmf_config.problem import Problem
+from cmf_config.reprs import shared_repr
 from cmf_config.rules import Rule, holds
 from cmf_config.sat import SOLVER
 from cmf_config.solver import Engine
@@ -55,7 +56,8 @@ RETIRED = 200_000
 """Guarded clauses the warm solver may have retired before it is rebuilt from the CNF."""
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Count:
     """How many valid complete vehicles extend the choices: `value` exactly, or at least."""
 
@@ -67,7 +69,8 @@ class Count:
     see `product_bound`)."""
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Completion:
     """A valid completion, its cost (integer weights) and how far it is proven."""
 

@@ -41,6 +41,7 @@ from cmf_config.count import quiet_stdout
 from cmf_config.derivation import Conflict, Derivation
 from cmf_config.guarded import RuleSolver
 from cmf_config.model import KINDS, BuiltVehicle, VehicleConfig
+from cmf_config.reprs import shared_repr
 from cmf_config.rules import Rule, holds
 from cmf_config.sat import SOLVER, Session, shrink_by_propagation
 from cmf_config.sharing import bom_product as _product
@@ -81,7 +82,8 @@ ACTION_SECONDS = 2.0
 best found (the engine's RC2 alone takes minutes on a large line)."""
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class ModuleTotal:
     """Cost and mass of one module's (or the brand's, or the vehicle's own) BOM lines."""
 
@@ -92,7 +94,8 @@ class ModuleTotal:
     mass_kg: float
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Similar:
     """A catalog vehicle and the headline sharing ratio (Dice over part numbers) with it."""
 
@@ -102,7 +105,8 @@ class Similar:
     shared: int
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Step:
     """Everything the page shows for one state.
 
@@ -729,7 +733,8 @@ class Stepper:
         return rules
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Fix:
     """The nearest valid choices found: the chosen slots' values, the changes, and whether
     no valid configuration changes fewer choices (proven) or time ran out first."""

@@ -39,6 +39,7 @@ from cmf_config.model import (
     VehicleConfig,
 )
 from cmf_config.problem import Problem
+from cmf_config.reprs import shared_repr
 from cmf_config.rules import IR, Op, Ref, Rule
 
 __all__ = [
@@ -57,7 +58,8 @@ RuleState = Literal["violated", "satisfied", "open"]
 """How a rule fares on a configuration: broken, holding, or not decided by a partial one."""
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class Colour:
     """A fill colour and the darker line (border, header, edge) colour that goes with it."""
 
@@ -109,7 +111,8 @@ _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 _SAFE_ID = re.compile(r"[A-Za-z0-9_.+-]{1,80}")
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Reference:
     """The vehicle a vehicle diagram is compared with: its name, part numbers and sharing ratio."""
 
@@ -344,7 +347,8 @@ def rule_reads(node: IR) -> frozenset[tuple[str, str | None]]:
 # ------------------------------------------------------------------ vehicle
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class _Broken:
     """What the violated rules read, per slot, and which rule ids concern each box."""
 
@@ -866,7 +870,8 @@ def _slot_colour(slot: str) -> Colour:
     return {"brand": BRAND, "platform": PLATFORM}.get(slot, OPTION)
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class _RuleNode:
     key: tuple[bool, str]
     node: str

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
+from cmf_config.reprs import shared_repr
+
 
 class ExitCode(enum.IntEnum):
     """Process exit codes shared by every command."""
@@ -24,7 +26,8 @@ class ExitCode(enum.IntEnum):
     INTERRUPTED = 130
 
 
-@attrs.define(order=True, unsafe_hash=True)
+@shared_repr
+@attrs.define(order=True, unsafe_hash=True, repr=False)
 class Span:
     """A 1-based position in a text file; `end_col` marks the end of the underlined text.
     Line 0 is no position: the path as a whole (a folder, a model), shown as the path alone.
@@ -59,7 +62,8 @@ class Severity(enum.Enum):
     NOTE = "note"
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Diagnostic:
     """One problem found in an input file, with what to do about it.
 

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 import attrs
 
 from cmf_config.errors import CmfConfigError
+from cmf_config.reprs import shared_repr
 
 MAX_EXPR_DEPTH = 60
 MAX_TREE_HEIGHT = 120
@@ -39,7 +40,8 @@ FLAT_OPS = frozenset({"and", "or", "+"})
 """Associative operators: a chain of them becomes one n-ary operator, however long."""
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class ExprSyntaxError(CmfConfigError):
     """A syntax error at `offset` in the expression text (`rules.py` turns it into an E120
     Diagnostic at the right file position)."""
@@ -53,7 +55,8 @@ class ExprSyntaxError(CmfConfigError):
         return self.message
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class Token:
     """A lexical token."""
 
@@ -117,7 +120,8 @@ def tokenize(text: str) -> list[Token]:
 # ------------------------------------------------------------------ syntax tree
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class Num:
     """A number literal."""
 
@@ -126,7 +130,8 @@ class Num:
     length: int
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class Str:
     """A string literal (an id or an attribute value)."""
 
@@ -135,7 +140,8 @@ class Str:
     length: int
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class Bool:
     """true or false."""
 
@@ -144,7 +150,8 @@ class Bool:
     length: int
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class Name:
     """A dotted name: a slot, a slot's attribute or a boolean feature."""
 
@@ -153,7 +160,8 @@ class Name:
     length: int
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class ListLit:
     """A list literal [a, b, c]: a set for 'in', the items of a cardinality function."""
 
@@ -162,7 +170,8 @@ class ListLit:
     length: int
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class Unary:
     """'not' or unary '-'."""
 
@@ -172,7 +181,8 @@ class Unary:
     length: int
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class Binary:
     """and, or, =>, <=>, comparisons, in, not in, +, -, *."""
 
@@ -183,7 +193,8 @@ class Binary:
     length: int
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class Call:
     """A function: at_least(k, [...]), at_most, exactly, sum(modules.attr), excludes(a, b)."""
 

@@ -35,6 +35,7 @@ from cmf_config.fmodel import (
     paused_gc,
 )
 from cmf_config.problem import Problem, bool_slot
+from cmf_config.reprs import shared_repr
 from cmf_config.rules import IR, K, Op, Ref, Rule
 from cmf_config.sat import Session
 
@@ -47,7 +48,8 @@ CLAUSE_RULE = "clause:"
 """Rule ids of DIMACS clauses: clause:<n>, n counted from 1 in file order."""
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Compiled:
     """A feature model as slots, rules and CNF (definitions always on, each rule its clauses).
 
@@ -546,7 +548,8 @@ Selection = Mapping[str, bool]
 """A partial configuration: feature name -> selected (True) or deselected (False)."""
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class CoreDead:
     """Features selected in every valid configuration (core) and in none (dead)."""
 
@@ -554,7 +557,8 @@ class CoreDead:
     dead: tuple[str, ...]
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Forced:
     """A feature whose value is decided, and why (None when no reason was computed): the
     minimal choices and rules, and how they force it step by step."""
@@ -565,7 +569,8 @@ class Forced:
     derivation: Derivation | None = None
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class LintReport:
     """What `FeatureAnalysis.lint` found; `findings` gives it as Diagnostics."""
 

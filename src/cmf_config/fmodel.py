@@ -16,10 +16,12 @@ from typing import TypeAlias
 import attrs
 
 from cmf_config.errors import NO_SPAN, Span
+from cmf_config.reprs import shared_repr
 from cmf_config.rules import IR, K, Op, Ref
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class Attributes:
     """A UVL attribute map (nested maps are Attributes too), in the order written."""
 
@@ -37,7 +39,8 @@ UvlValue: TypeAlias = "bool | int | float | str | tuple[UvlValue, ...] | Attribu
 """An attribute value: boolean, number, text, none (a key written alone), vector or map."""
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Feature:
     """A boolean feature: its parent (None for the root), abstract flag and attributes."""
 
@@ -48,7 +51,8 @@ class Feature:
     span: Span = attrs.field(default=NO_SPAN, eq=False)
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Group:
     """Children of a feature under one relation: mandatory, optional, alternative, or, [low..high]."""
 
@@ -60,7 +64,8 @@ class Group:
     span: Span = attrs.field(default=NO_SPAN, eq=False)
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Constraint:
     """A cross-tree constraint (or a DIMACS clause) as a boolean formula over features."""
 
@@ -71,7 +76,8 @@ class Constraint:
     """For a DIMACS clause: its literals (n = the n-th feature, -n its negation)."""
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class ClauseTable:
     """DIMACS clauses as read (literal n = the n-th feature, -n its negation) and where each starts.
 
@@ -89,7 +95,8 @@ class ClauseTable:
         return Span(path, self.lines[index], self.columns[index] if self.columns else 1)
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class FeatureModel:
     """A feature model as read from a file (`kind` 'uvl' or 'dimacs'); DIMACS has no tree.
 

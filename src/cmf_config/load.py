@@ -44,6 +44,7 @@ from cmf_config.model import (
     YearSpan,
 )
 from cmf_config.paths import bundled_dir, display_path
+from cmf_config.reprs import shared_repr
 from cmf_config.source import Document, MapNode, Node, ScalarNode, SeqNode, node_at, parse_file
 from cmf_config.suggest import did_you_mean
 
@@ -546,27 +547,32 @@ def _walk(data: object, path: tuple[str | int, ...]) -> object:
 # ---------------------------------------------------------------- file schemas
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class _KindsFile:
     kinds: tuple[Kind, ...]
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class _ModulesFile:
     modules: tuple[ModuleVariant, ...]
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class _PlatformsFile:
     platforms: tuple[Platform, ...]
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class _BrandsFile:
     brands: tuple[Brand, ...]
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class VehicleFile:
     """A configuration file's top level: the configuration plus reference-vehicle metadata."""
 

@@ -14,6 +14,7 @@ from typing import Literal, NewType
 import attrs
 
 from cmf_config.errors import NO_SPAN, Span
+from cmf_config.reprs import shared_repr
 
 ModuleId = NewType("ModuleId", str)
 PlatformId = NewType("PlatformId", str)
@@ -45,7 +46,8 @@ def _spans_field() -> Mapping[str, Span]:
     return attrs.field(default=_EMPTY, eq=False, repr=False)
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class AttributeDef:
     """A typed attribute that every variant of a module kind must give."""
 
@@ -58,7 +60,8 @@ class AttributeDef:
     field_spans: Mapping[str, Span] = _spans_field()
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Kind:
     """A big-module kind and the attributes of its variants."""
 
@@ -74,7 +77,8 @@ class Kind:
         return next((a for a in self.attributes if a.name == name), None)
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class PartLine:
     """One line of a parts list: a part number, how many, and what one costs and weighs."""
 
@@ -87,7 +91,8 @@ class PartLine:
     field_spans: Mapping[str, Span] = _spans_field()
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Alternative:
     """One alternative part of a BOM position, selected when its condition holds."""
 
@@ -112,7 +117,8 @@ class Alternative:
         )
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Position:
     """A position of a "150%" BOM: where it applies (`needed`), and its alternative parts.
 
@@ -128,7 +134,8 @@ class Position:
     field_spans: Mapping[str, Span] = _spans_field()
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class YearSpan:
     """Calendar years from `start` to `end` inclusive; `end` None means still running."""
 
@@ -142,7 +149,8 @@ class YearSpan:
         return self.start <= year and (self.end is None or year <= self.end)
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class ModuleVariant:
     """A variant of a big module, with its typed attributes and parts list."""
 
@@ -187,7 +195,8 @@ class ModuleVariant:
         return self.attributes.get(attribute)
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Range:
     """An inclusive numeric range."""
 
@@ -201,7 +210,8 @@ class Range:
         return self.min <= value <= self.max
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Platform:
     """A platform: the segments, powertrains and module variants it admits."""
 
@@ -222,7 +232,8 @@ class Platform:
     field_spans: Mapping[str, Span] = _spans_field()
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Brand:
     """A brand and its brand-specific parts (badges, grille...)."""
 
@@ -238,7 +249,8 @@ class Brand:
     field_spans: Mapping[str, Span] = _spans_field()
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Powertrain:
     """A powertrain family (ice, hev, bev...)."""
 
@@ -251,7 +263,8 @@ class Powertrain:
     field_spans: Mapping[str, Span] = _spans_field()
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Market:
     """A sales market and the steering side it drives on."""
 
@@ -262,7 +275,8 @@ class Market:
     field_spans: Mapping[str, Span] = _spans_field()
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class OptionFeature:
     """A boolean option (tow bar, heat pump...): present or absent."""
 
@@ -273,7 +287,8 @@ class OptionFeature:
     field_spans: Mapping[str, Span] = _spans_field()
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class OptionDomains:
     """The finite domains of a configuration's options (catalog/options.yaml)."""
 
@@ -290,7 +305,8 @@ class OptionDomains:
     field_spans: Mapping[str, Span] = _spans_field()
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class ModuleChoices:
     """The five big-module choices of a configuration; None is an open slot."""
 
@@ -312,7 +328,8 @@ class ModuleChoices:
         return [(kind, self.get(kind)) for kind in KINDS]
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class VehicleOptions:
     """A configuration's options; None is an open slot."""
 
@@ -326,7 +343,8 @@ class VehicleOptions:
     field_spans: Mapping[str, Span] = _spans_field()
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class VehicleConfig:
     """A vehicle configuration as a user writes it (maybe partial)."""
 
@@ -343,7 +361,8 @@ class VehicleConfig:
     field_spans: Mapping[str, Span] = _spans_field()
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Vehicle:
     """A real reference vehicle of the catalog: a configuration with its sources."""
 
@@ -364,7 +383,8 @@ class Vehicle:
         return self.production is not None and self.production.contains(year)
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Catalog:
     """Everything the catalog directory holds, indexed by id."""
 
@@ -397,7 +417,8 @@ class Catalog:
         return "illustrative" if "illustrative" in labels else "catalog"
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class BomLine:
     """One line of a resolved vehicle's bill of materials."""
 
@@ -410,7 +431,8 @@ class BomLine:
     position: str = ""  # the variant-BOM position that selected this part, if one did
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class BuiltVehicle:
     """A configuration resolved into module variants and a bill of materials."""
 

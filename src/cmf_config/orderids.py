@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cmf_config.orderio import PLAIN_TEXT, BankError, BankFile, decode, plain_text, read_chunks
+from cmf_config.reprs import shared_repr
 
 ORDER_ID = "order_id"
 assert ORDER_ID in PLAIN_TEXT
@@ -117,7 +118,8 @@ def id_batches(bank: BankFile, chunk_rows: int) -> Iterator[pa.Array]:
         yield decode(raw, frozenset()).plain_of(ORDER_ID)
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class Duplicates:
     """The rows whose id an earlier row has: per file, (0-based row, message), by row."""
 

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from cmf_config.errors import UsageError
 from cmf_config.files import AtomicFile
+from cmf_config.reprs import shared_repr
 
 _T = TypeVar("_T")
 
@@ -50,7 +51,8 @@ TEXT = pa.dictionary(pa.int32(), pa.string())
 """The type of text columns in verdicts: repeated values (status, plant, week...) stored once."""
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class BankFile:
     """An order bank file that opened: its kind, its columns, and its row count if known."""
 
@@ -61,7 +63,8 @@ class BankFile:
     size: int
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class RawChunk:
     """Rows of a bank as the reader cut them: Arrow (Parquet), text rows (CSV), lines (JSONL).
 
@@ -88,7 +91,8 @@ class RawChunk:
         return len(self.texts or ())
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Slice:
     """Consecutive chunks of one file, the unit a worker takes.
 
@@ -127,7 +131,8 @@ class Slice:
         )
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Coded:
     """A dictionary-encoded column: row -> index into `uniques` (-1: empty cell)."""
 
@@ -135,7 +140,8 @@ class Coded:
     uniques: list[object]
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Columns:
     """A decoded chunk: coded cells by column, the rows that could not be read at all."""
 
@@ -645,7 +651,8 @@ def _decode_jsonl(raw: RawChunk, coded: frozenset[str]) -> Columns:
     )
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class Unhashable:
     """A cell value that cannot be a dictionary key (a JSON object), kept as its JSON text."""
 

@@ -60,6 +60,7 @@ from cmf_config.orders import (
     unpack_verdicts,
     verdict_schema,
 )
+from cmf_config.reprs import shared_repr
 
 MAX_TRIES = 3
 """Times a chunk is given to a worker before a run gives up on it."""
@@ -74,7 +75,8 @@ class WorkerDied(UsageError):
     """A worker process died and its chunks could not be redone."""
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Job:
     """One slice to check, with what the worker needs besides the checker.
 
@@ -122,7 +124,8 @@ def check_job(
 # ------------------------------------------------------------------ planning
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Plan:
     """The files of a run, their layouts, and the columns every verdict row carries."""
 
@@ -241,7 +244,8 @@ def _worker_main(conn: Connection, shipped: str) -> None:
         conn.send(reply)
 
 
-@attrs.define
+@shared_repr
+@attrs.define(repr=False)
 class _Worker:
     """A worker process, its end of the pipe, the slice it holds (None: idle) and how many
     of that slice's chunks it has sent back."""
@@ -549,7 +553,8 @@ def _dask(
 # ------------------------------------------------------------------ outputs
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Outputs:
     """Where each result goes (None: not written)."""
 

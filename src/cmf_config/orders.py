@@ -39,6 +39,7 @@ from cmf_config.model import (
 from cmf_config.orderio import TEXT, BankError, Coded, Columns
 from cmf_config.paths import bundled_dir
 from cmf_config.problem import Problem, catalog_problem
+from cmf_config.reprs import shared_repr
 from cmf_config.rules import Rule, holds, load_rules, platform_rules
 from cmf_config.suggest import closest, did_you_mean
 from cmf_config.variantbom import (
@@ -73,7 +74,8 @@ _FALSE = frozenset({"false", "0", "no", "n", "f"})
 _KEY_LIMIT = 1 << 62
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class Issue:
     """What is wrong with one cell of an order (column '' for the whole row)."""
 
@@ -81,7 +83,8 @@ class Issue:
     message: str
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Outcome:
     """The verdict on one distinct configuration, shared by every order that has it."""
 
@@ -93,7 +96,8 @@ class Outcome:
     configuration: tuple[tuple[str, str], ...] = ()
 
 
-@attrs.frozen(kw_only=True, cache_hash=True)
+@shared_repr
+@attrs.frozen(kw_only=True, cache_hash=True, repr=False)
 class Layout:
     """What the columns of a bank file are: configuration fields, features, the rest."""
 
@@ -116,7 +120,8 @@ class Layout:
         )
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Example:
     """One invalid or malformed order, for the text report."""
 
@@ -128,7 +133,8 @@ class Example:
     detail: str
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Demand:
     """The valid orders of a chunk counted per (group, configuration), sparse: (group index,
     configuration index, orders) triples; `boms` are the configurations' BOM ids. Exploded
@@ -142,7 +148,8 @@ class Demand:
     orders: npt.NDArray[np.int64]
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class ChunkResult:
     """What checking one chunk found; merged in chunk order by `Tally`."""
 
@@ -931,7 +938,8 @@ def _examples(
 # ------------------------------------------------------------------ merging
 
 
-@attrs.define
+@shared_repr
+@attrs.define(repr=False)
 class Tally:
     """Chunk results merged in chunk order: counts, broken rules, demand, examples.
 

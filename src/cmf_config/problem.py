@@ -15,11 +15,13 @@ import attrs
 
 from cmf_config.errors import NO_SPAN, Span
 from cmf_config.model import KINDS, AttrValue, Catalog, ModuleVariant, VehicleConfig
+from cmf_config.reprs import shared_repr
 
 BIG = 1e12
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Value:
     """One value of a slot: an id, a number for numeric slots, and readable attributes."""
 
@@ -30,7 +32,8 @@ class Value:
     mass_kg: float = 0.0
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Slot:
     """A decision: exactly one of its values is chosen."""
 
@@ -51,7 +54,8 @@ class Slot:
         return None
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Problem:
     """Slots in a fixed order (the variable order of the encoding)."""
 

@@ -23,6 +23,7 @@ import attrs
 from cmf_config.errors import Diagnostic, InputError, Span
 from cmf_config.paths import bundled_dir, display_path
 from cmf_config.projectfile import CONFIG_NAME, find_project_file
+from cmf_config.reprs import shared_repr
 from cmf_config.suggest import did_you_mean
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -33,7 +34,8 @@ _CODE = re.compile(r"^[A-Z][0-9]{3}$")
 Origin = Literal["option", "project", "bundled"]
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Project:
     """The settings of one project file; paths already resolved against the file's folder."""
 
@@ -53,7 +55,8 @@ class Project:
         return f"{where} [{self.table}]" if self.table else where
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class DataDir:
     """A catalog or rules folder and where the choice of it came from."""
 
@@ -67,7 +70,8 @@ class DataDir:
         return shown_path(self.path, self.root)
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Sources:
     """What a command checks against: the project (if any), the catalog and the rules."""
 

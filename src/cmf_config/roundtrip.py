@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from cmf_config import yaml12
+from cmf_config.reprs import shared_repr
 from cmf_config.source import Document, MapNode, Node, ScalarNode, SeqNode
 
 # The order keys are written in (docs/formats.md); a missing key is inserted after the last
@@ -49,7 +50,8 @@ _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*( [A-Za-z0-9_./()-]+)*$")
 _SPECIAL = {"y", "yes", "n", "no", "true", "false", "on", "off", "null", "~"}
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class _Edit:
     start: int
     end: int

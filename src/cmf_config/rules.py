@@ -20,6 +20,7 @@ from cmf_config.load import id_problem, structure
 from cmf_config.model import KINDS, AttrValue, Catalog
 from cmf_config.paths import display_path
 from cmf_config.problem import Assignment, Problem
+from cmf_config.reprs import shared_repr
 from cmf_config.ruleeval import Const, PlainIR, apply
 from cmf_config.ruleeval import cmp as _cmp
 from cmf_config.ruleeval import num as _num
@@ -35,14 +36,16 @@ from cmf_config.source import (
 from cmf_config.suggest import did_you_mean
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class K:
     """A constant."""
 
     value: Const
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class Ref:
     """A slot's chosen value (attr None: its id, number or truth) or one of its attributes."""
 
@@ -50,7 +53,8 @@ class Ref:
     attr: str | None = None
 
 
-@attrs.frozen
+@shared_repr
+@attrs.frozen(repr=False)
 class Op:
     """An operator applied to arguments (see `_APPLY`)."""
 
@@ -64,7 +68,8 @@ FALSE = K(False)
 BOOL_OPS = frozenset({"not", "and", "or", "=>", "<=>", "at_least", "at_most", "exactly"})
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Rule:
     """A compatibility rule: within its scope, its constraint must hold."""
 
@@ -291,7 +296,8 @@ def _decide_by_bounds(problem: Problem, op: str, left: IR, right: IR) -> bool | 
 # ------------------------------------------------------------------ rule files
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class _RuleEntry:
     id: str
     description: str = ""
@@ -305,7 +311,8 @@ class _RuleEntry:
     field_spans: Mapping[str, Span] = attrs.field(factory=dict, eq=False)
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class _RulesFile:
     rules: tuple[_RuleEntry, ...]
 

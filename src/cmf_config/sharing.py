@@ -29,6 +29,7 @@ import attrs
 
 from cmf_config.errors import OptionError
 from cmf_config.model import BomLine
+from cmf_config.reprs import shared_repr
 
 if TYPE_CHECKING:  # numpy and scipy are imported by the functions that compute (start-up time)
     import numpy as np
@@ -74,7 +75,8 @@ class SharingOptionError(OptionError):
     """
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class PartUse:
     """One line of a product's bill of materials, as the sharing measures read it (apart from
     `model.BomLine`, the line of a built vehicle, which always has a name, cost and mass).
@@ -94,7 +96,8 @@ class PartUse:
     attributes: Mapping[str, str] = attrs.field(default=_EMPTY_ATTRIBUTES, hash=False)
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class ProductBom:
     """A named product (vehicle) and its flattened, single-level bill of materials."""
 
@@ -119,7 +122,8 @@ def bom_product(name: str, lines: Iterable[BomLine]) -> ProductBom:
     )
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class ModuleShare:
     """Part-number sharing between two sets of part numbers (whole products or one module).
 
@@ -139,7 +143,8 @@ class ModuleShare:
     ratio: float | None
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class PairShare:
     """Every pairwise sharing measure of two products, on each basis.
 
@@ -181,7 +186,8 @@ class PairShare:
     only_in_b: tuple[str, ...]
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class SimilarityMatrix:
     """A square table of one pairwise measure over a fleet.
 
@@ -194,7 +200,8 @@ class SimilarityMatrix:
     values: tuple[tuple[float | None, ...], ...]
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class FamilyIndices:
     """The product-family commonality indices of commonality.md §2-§6, single-level BOM.
 
@@ -220,7 +227,8 @@ class FamilyIndices:
     pci_factors: tuple[str, ...]
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class _PartTotal:
     """One part number's aggregated quantity, cost and mass within one product."""
 
@@ -354,7 +362,8 @@ def compare(a: ProductBom, b: ProductBom) -> PairShare:
     )
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@shared_repr
+@attrs.frozen(kw_only=True, eq=False, repr=False)
 class _Incidence:
     """The products x part-numbers 0/1 matrix (CSR) and the per-product part counts."""
 

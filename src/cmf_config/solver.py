@@ -17,13 +17,15 @@ from cmf_config.encode import Encoding
 from cmf_config.errors import Severity
 from cmf_config.problem import Assignment, Problem
 from cmf_config.questions import Questions, RuleView, SlotOptions
+from cmf_config.reprs import shared_repr
 from cmf_config.rules import IR, Rule, holds
 from cmf_config.sat import Session, maxsat
 
 __all__ = ["Change", "Engine", "SlotOptions", "int_weights"]
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Change:
     """One changed choice of a fix."""
 

@@ -21,6 +21,7 @@ import yaml
 from cmf_config import cache, yaml12
 from cmf_config.errors import Diagnostic, InputError, Span
 from cmf_config.files import TooLarge, os_error_hint, os_error_text, read_bounded
+from cmf_config.reprs import shared_repr
 
 MAX_DEPTH = 64
 MAX_NODES = 500_000
@@ -108,7 +109,8 @@ class ScalarNode:
         )
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class MapNode:
     """A mapping; keys are plain strings with their own spans, in file order."""
 
@@ -131,7 +133,8 @@ class MapNode:
         return None
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class SeqNode:
     """A sequence."""
 
@@ -143,7 +146,8 @@ class SeqNode:
 Node = ScalarNode | MapNode | SeqNode
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Document:
     """One parsed YAML file: its root node and its text (for carets and expression spans)."""
 
@@ -181,7 +185,8 @@ def _span(path: str, mark: object) -> Span:
     return Span(path, int(getattr(mark, "line", 0)) + 1, int(getattr(mark, "column", 0)) + 1)
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class TextInput:
     """How errors about one kind of input file are worded: its name, size limit and codes.
 

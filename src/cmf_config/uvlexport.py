@@ -25,6 +25,7 @@ import attrs
 from cmf_config.errors import Severity
 from cmf_config.fmodel import Attributes, Feature, FeatureModel, Group, UvlValue
 from cmf_config.problem import Problem
+from cmf_config.reprs import shared_repr
 from cmf_config.rules import IR, K, Op, Ref, Rule, bind, slots_of
 
 MAX_NODES = 50000
@@ -62,7 +63,8 @@ KEYWORDS = frozenset(
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Export:
     """UVL text, the rules written as constraints and the rules skipped (id, reason)."""
 

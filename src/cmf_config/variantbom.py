@@ -25,6 +25,7 @@ import attrs
 from cmf_config.errors import NO_SPAN, Diagnostic, InputError, Span
 from cmf_config.model import BomLine, Catalog, PartLine, Position
 from cmf_config.problem import Assignment, Problem
+from cmf_config.reprs import shared_repr
 from cmf_config.rules import IR, TRUE, K, Op, Ref, compile_expression, evaluate, slots_of
 from cmf_config.sat import BULK_SOLVER, Session
 from cmf_config.solver import Engine
@@ -37,7 +38,8 @@ CHECKS: tuple[str, ...] = ("uniqueness", "completeness", "superfluous")
 """The three checks, in the order a position's findings are listed."""
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class CompiledPosition:
     """A position with its owner (module variant or brand) and compiled conditions."""
 

@@ -33,6 +33,7 @@ from cmf_config.model import (
 )
 from cmf_config.paths import bundled_dir
 from cmf_config.problem import Problem, catalog_problem, choice_span, config_assignment
+from cmf_config.reprs import shared_repr
 from cmf_config.rules import Rule, holds, load_rules, platform_rules, year_rules
 from cmf_config.solver import Change, Engine, SlotOptions
 from cmf_config.suggest import did_you_mean
@@ -49,7 +50,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Violation:
     """A rule a configuration breaks, with the configuration lines it reads."""
 
@@ -59,7 +61,8 @@ class Violation:
     suggestions: Mapping[str, tuple[str, ...]]
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class Verdict:
     """What validation found for one configuration."""
 

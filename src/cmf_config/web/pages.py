@@ -16,6 +16,7 @@ from cmf_config.configurator import ModuleTotal, Similar, Step
 from cmf_config.errors import Diagnostic
 from cmf_config.model import KINDS, BuiltVehicle, Catalog
 from cmf_config.problem import Problem
+from cmf_config.reprs import shared_repr
 from cmf_config.rules import Rule
 from cmf_config.solver import Change
 
@@ -31,7 +32,8 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class PageData:
     """What one page shows (computed by the app, rendered here)."""
 

@@ -26,6 +26,7 @@ from cmf_config.model import (
     VehicleOptions,
 )
 from cmf_config.problem import OPTION_SLOTS, TOP_SLOTS, Problem, config_assignment
+from cmf_config.reprs import shared_repr
 from cmf_config.suggest import did_you_mean
 from cmf_config.workspace import Workspace
 
@@ -39,7 +40,8 @@ META = ("name", "vehicle", "parts")
 DEFAULT_NAME = "configured vehicle"
 
 
-@attrs.frozen(kw_only=True)
+@shared_repr
+@attrs.frozen(kw_only=True, repr=False)
 class State:
     """Choices (slot -> value index), the vehicle name and the catalog vehicle started from."""
 
