@@ -116,3 +116,52 @@ def test_display_path_is_relative_to_the_working_directory_wherever_it_is(
     assert display_path(Path("link/sub/a.yaml")) == "real/sub/a.yaml"
     monkeypatch.chdir(tmp_path / "real" / "sub")
     assert display_path(tmp_path / "link" / "sub" / "a.yaml") == "a.yaml"
+
+
+_NAMES = st.sampled_from(["a.yaml", "b.yaml", ".h.yaml", "c.yml", "d.yaml.bak", "x", "E.YAML"])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", "sub/", "sub/deeper/", "other/", ".hidden/"]),
+            _NAMES,
+            st.sampled_from(["file", "dir", "link-file", "link-dir", "dangling"]),
+        ),
+        max_size=12,
+    )
+)
+def test_yaml_files_lists_what_rglob_lists(entries: list[tuple[str, str, str]]) -> None:
+    """The one-scan listing of a catalog equals `sorted(p for p in root.rglob('*.yaml') if
+    p.is_file())` on trees of files, folders, symlinks to files and folders, and dangling
+    symlinks."""
+    import tempfile
+
+    from cmf_config.paths import yaml_files
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "catalog"
+        root.mkdir()
+        target = Path(tmp) / "outside"
+        (target / "in").mkdir(parents=True)
+        (target / "in" / "t.yaml").write_text("a: 1\n")
+        (target / "t.yaml").write_text("a: 1\n")
+        for folder, name, kind in entries:
+            path = root / folder / name
+            if path.exists() or path.is_symlink():
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if kind == "file":
+                path.write_text("a: 1\n")
+            elif kind == "dir":
+                path.mkdir()
+                (path / "in.yaml").write_text("a: 1\n")
+            elif kind == "link-file":
+                path.symlink_to(target / "t.yaml")
+            elif kind == "link-dir":
+                path.symlink_to(target / "in")
+            else:
+                path.symlink_to(Path(tmp) / "missing.yaml")
+        expected = sorted(p for p in root.rglob("*.yaml") if p.is_file())
+        assert yaml_files(root) == expected
+        assert yaml_files(root / "no-such-folder") == []

