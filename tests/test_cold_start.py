@@ -193,6 +193,46 @@ def test_the_program_freezes_the_heap_and_still_runs_atexit(tmp_path: Path) -> N
     assert lines[-2:] == ["examples/sedan.yaml: valid", "atexit True False"]
 
 
+def test_one_file_with_valued_options_runs_without_the_collector(tmp_path: Path) -> None:
+    """An option's value is not a file: `validate FILE --format json --catalog DIR` still runs
+    without the collector (regression: every word that was not an option counted)."""
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('atexit', gc.isenabled()))\n"
+        "sys.argv = ['cmf-config', 'validate', 'examples/sedan.yaml', '--format', 'json',\n"
+        "            '--catalog', 'catalog', '--rules', 'rules', '--color', 'never']\n"
+        "from cmf_config.entry import main\n"
+        "raise SystemExit(main())\n"
+    )
+    env = dict(os.environ, CMF_CONFIG_CACHE_DIR=str(tmp_path / "cache"))
+    for _ in range(2):  # the full command, then the fast path
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines()[-1] == "atexit False"
+
+
+def test_the_files_of_a_command_line() -> None:
+    """Words that name files: not options, not the values of the short commands' options."""
+    from cmf_config.entry import _files
+
+    assert _files(["a.yaml", "--format", "json", "-o", "out.csv", "b.yaml", "-q"]) == [
+        "a.yaml",
+        "b.yaml",
+    ]
+    assert _files(["--catalog", "c", "--rules", "r", "--year", "2024", "x.yaml"]) == ["x.yaml"]
+    assert _files(["--format=json", "x.yaml", "--diagram", "d.svg", "--color", "never"]) == [
+        "x.yaml"
+    ]
+    assert _files(["-"]) == ["-"]
+
+
 def test_several_files_keep_the_cycle_collector(tmp_path: Path) -> None:
     """With several files (a pre-commit run over many vehicles) the collector stays on, so
     what each file leaves behind is freed; the heap is still frozen at the exit."""
