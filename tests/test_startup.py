@@ -24,13 +24,18 @@ HEAVY = ("numpy", "scipy", "matplotlib")
 CMF = str(Path(sys.executable).parent / "cmf-config")
 
 
+def _python(code: str) -> str:
+    """What a fresh interpreter running `code` in the repository prints."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
 def _imported_after(code: str) -> set[str]:
     """The heavy top-level packages a fresh interpreter holds after running `code`."""
     probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
-    done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    return set(done.stdout.split()[-1000:]) & set(HEAVY)
+    return set(_python(probe).split()[-1000:]) & set(HEAVY)
 
 
 def test_importing_the_cli_imports_no_numpy_scipy_or_matplotlib() -> None:
@@ -112,10 +117,7 @@ def test_parsing_a_command_line_imports_no_shutil() -> None:
         "build_parser('options').parse_args(['options', 'examples/partial-suv.yaml'])\n"
         "print(sorted({'shutil', 'bz2', 'lzma'} & set(sys.modules)))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert done.stdout.split("\n")[-2] == "[]"
+    assert _python(code).split("\n")[-2] == "[]"
 
 
 # ------------------------------------------------------------------ the cache
