@@ -25,6 +25,9 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	@# Bytecode, as pip writes it for a regular install: an editable one writes it on first
+	@# import, which PYTHONDONTWRITEBYTECODE (set in some sandboxes) forbids.
+	$(PY) -m compileall -q src/cmf_config
 	touch $(STAMP)
 
 setup: $(STAMP)
