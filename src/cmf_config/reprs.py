@@ -1,12 +1,12 @@
 """One `__repr__` for every attrs class of the package, written as attrs writes it.
 
 attrs writes the source of a `__repr__` for each class and compiles it when the class is
-made, at import: for the 64 classes a short command imports that is about 6 ms of every
+made, at import: for the 64 classes a full short command imports that is about 6 ms of every
 start, for a method only a traceback, a debugger or a failing test ever calls. So the classes
 are made with `repr=False` and `@shared_repr` gives them this one function, whose text is the
 one attrs would have written: `Name(field=value, ...)` with each field's `repr` (a field with
 `repr=False` left out, one with a callable shown through it), `...` for an object met again
-inside its own repr. tests/test_layering.py holds every class to attrs' own output.
+inside its own repr. tests/test_reprs.py holds every class to attrs' own output.
 """
 
 from __future__ import annotations
