@@ -32,7 +32,7 @@ def run() -> NoReturn:
     """The `cmf-config` program (and `python -m cmf_config`): `main`, then the exit.
 
     After a short command the interpreter's own exit would take apart, object by object,
-    every module and the whole loaded catalog (some 10 ms, 4 % of a first run) only to hand
+    every module and the whole loaded catalog (some 8 ms, 3 % of a first run) only to hand
     the memory back to the system, which takes it back anyway. So once such a command is done
     -- its answer written, no other thread running -- the output is flushed, the atexit
     handlers run as usual, and the process ends there (os._exit). Whatever cannot be flushed
