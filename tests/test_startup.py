@@ -109,7 +109,7 @@ def test_help_is_wrapped_as_argparse_wraps_it(
 
 def test_parsing_a_command_line_imports_no_shutil() -> None:
     """Registering and parsing a command's arguments imports neither shutil nor the
-    compression modules it brings (they cost a short command some 3 ms)."""
+    compression modules it brings (building and parsing took 5.4 ms with them, 3.2 without)."""
     code = (
         "import sys\n"
         "import cmf_config.commands.check\n"

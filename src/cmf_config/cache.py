@@ -168,6 +168,11 @@ def cached(
         digest = key(kind, files, extra)
     except OSError:
         return build("")  # a file vanished or cannot be read: the build reports it
+    return stored(kind, digest, build, memo=memo)
+
+
+def stored(kind: str, digest: str, build: Callable[[str], T], *, memo: bool = False) -> T:
+    """`cached` for a caller that has the key already (`key(kind, files, extra)`)."""
     if memo and (kind, digest) in _MEMO:
         kept: T = _MEMO[kind, digest]
         return kept

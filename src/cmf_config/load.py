@@ -164,19 +164,14 @@ def _make_converter(detailed: bool = True) -> cattrs.Converter:
         """The hook of one Mapping type, its values' hook looked up once (a catalog has some
         2,000 mappings; most are the field spans, whose values are kept as they are)."""
         _key_type, value_type = get_args(cls)
-        if value_type is Span:
-
-            def spans(value: object, _: Any) -> dict[str, object]:
-                if not isinstance(value, dict):
-                    raise _WrongType("a mapping", value, "write 'key: value' lines")
-                return {k: v for k, v in value.items() if k not in _META}
-
-            return spans
         value_hook = conv.get_structure_hook(value_type)
+        kept = value_type is Span  # spans are structured as they are: no call per value
 
         def mapping(value: object, _: Any) -> dict[str, object]:
             if not isinstance(value, dict):
                 raise _WrongType("a mapping", value, "write 'key: value' lines")
+            if kept:
+                return {k: v for k, v in value.items() if k not in _META}
             return {k: value_hook(v, value_type) for k, v in value.items() if k not in _META}
 
         return mapping

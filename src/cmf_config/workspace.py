@@ -396,12 +396,14 @@ def engine(catalog: Catalog, rules_dir: Path, problem: Problem, rules: Sequence[
     files = _sources(catalog, rules_dir)
     if not files:
         return Engine(problem, rules)
-    extra = _engine_extra(catalog, rules_dir, problem, rules)
+    try:
+        digest = cache.key("engine", files, _engine_extra(catalog, rules_dir, problem, rules))
+    except OSError:  # a file vanished or cannot be read: compiled without the cache
+        return Engine(problem, rules)
     with cache.gc_paused():
-        found: Engine = cache.cached("engine", files, lambda _: Engine(problem, rules), extra=extra)
+        found: Engine = cache.stored("engine", digest, lambda _: Engine(problem, rules))
     _LAST_ENGINE.clear()
-    with contextlib.suppress(OSError):
-        _LAST_ENGINE[cache.key("engine", files, extra)] = _AsBuilt(found)
+    _LAST_ENGINE[digest] = _AsBuilt(found)
     return found
 
 
